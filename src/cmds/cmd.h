@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Command table and the context commands run in.  A command is a thin
+ * function: parse its own arguments (argp), do the minimal negotiation it
+ * needs on the session, call the core, hand the results to render.
+ */
+#ifndef VHU_CMDS_CMD_H
+#define VHU_CMDS_CMD_H
+
+#include <argp.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "decode/bits.h"
+#include "proto/session.h"
+#include "render/trace.h"
+
+struct vhu_ctx {
+	/* global options */
+	const char *socket;
+	int timeout_ms;
+	int wait_ms;
+	bool json, pretty, trace, force, no_sync;
+	const struct vhu_dev_info *dev; /* --type, or NULL */
+
+	/* state */
+	struct vhu_session s;
+	struct vhu_trace_ctx tctx;
+	bool in_batch;      /* commands run as steps of one session */
+	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
+	char usage_err[256]; /* argp's message when parsing failed */
+};
+
+#define VHU_CMD_NO_SOCKET (1u << 0) /* runs without a back-end (list) */
+#define VHU_CMD_NO_BATCH (1u << 1)  /* not allowed as a batch step */
+
+struct vhu_cmd {
+	const char *name;
+	const char *summary;
+	unsigned flags;
+	int (*run)(struct vhu_ctx *ctx, int argc, char **argv);
+};
+
+const struct vhu_cmd *vhu_cmd_find(const char *name);
+size_t vhu_cmd_count(void);
+const struct vhu_cmd *vhu_cmd_at(size_t i);
+
+/* The global options as an argp child, shared by the root parser and by
+ * every command parser so options may follow the command name. */
+extern const struct argp vhu_global_argp;
+
+/*
+ * Parse a command's arguments with @argp (its options and positional
+ * arguments), the global options and --help.  @input is handed to the
+ * command's parser as state->input.  Returns VHU_OK, VHU_E_USAGE (message in
+ * ctx->usage_err, also printed on stderr), or -1 when help was shown.
+ */
+int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input);
+
+/* Connect the session (once) and apply session options.  Commands call it
+ * after parsing, so --help works without a socket. */
+int vhu_ctx_connect(struct vhu_ctx *ctx);
+
+/* Report a failure of the session's last operation (stderr line; the JSON
+ * error member is added by the caller of the command). */
+int vhu_cmd_fail(struct vhu_ctx *ctx, int rc);
+/* Usage error with a message. */
+int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Run one command line (argv[0] = command name) on @ctx. */
+int vhu_dispatch(struct vhu_ctx *ctx, int argc, char **argv);
+
+/* Device type of --type (VHU_DEV_NONE without it). */
+enum vhu_dev_type vhu_ctx_dev(const struct vhu_ctx *ctx);
+
+/* Command families. */
+int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_features(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_protocol_features(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_owner(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_reset_owner(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_reset_device(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_queue_num(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_max_mem_slots(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_status(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_status(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_raw(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_list(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_config(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * get-features, set-features, get-protocol-features,
+ * set-protocol-features, set-owner, reset-owner, reset-device,
+ * get-queue-num, get-max-mem-slots, get-status, set-status.
+ */
+#include <string.h>
+
+#include "cmds/cmd_common.h"
+#include "render/out.h"
+#include "util/parse.h"
+
+static error_t noargs_parser(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	if (key == ARGP_KEY_ARG) {
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	}
+	(void)state;
+	return ARGP_ERR_UNKNOWN;
+}
+
+const struct argp vhu_noargs_argp = { NULL, noargs_parser, "", NULL, NULL, NULL, NULL };
+
+int vhu_cmd_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
+		  enum vhu_neg level)
+{
+	int rc = vhu_cmd_parse(ctx, argp, argc, argv, input);
+
+	if (rc)
+		return rc;
+	rc = vhu_ctx_connect(ctx);
+	if (rc)
+		return rc;
+	return vhu_negotiate(&ctx->s, level);
+}
+
+void vhu_show_mask(struct vhu_ctx *ctx, const char *key, const char *label, uint64_t mask,
+		   enum vhu_bit_space space)
+{
+	vhu_out_mask(key, label, mask, space, vhu_ctx_dev(ctx));
+}
+
+int cmd_get_features(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_NONE);
+	uint64_t f;
+
+	if (rc)
+		return rc;
+	rc = vhu_get_features(&ctx->s, &f);
+	if (rc)
+		return rc;
+	vhu_show_mask(ctx, "features", "Features", f, VHU_BITS_FEATURES);
+	return VHU_OK;
+}
+
+/* One MASK operand: 0xHEX, or names / bit numbers. */
+struct mask_args {
+	enum vhu_bit_space space;
+	enum vhu_dev_type dev;
+	const char *text;
+};
+
+static error_t mask_parser(int key, char *arg, struct argp_state *state)
+{
+	struct mask_args *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_ARG:
+		if (a->text) {
+			argp_error(state, "one MASK operand expected (join names with ',')");
+			return EINVAL;
+		}
+		a->text = arg;
+		return 0;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "missing MASK");
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp set_features_argp = {
+	NULL, mask_parser, "MASK",
+	"Acknowledge virtio feature bits (SET_FEATURES).  MASK is 0xHEX, or a comma-separated list of "
+	"bit names (VERSION_1, VIRTIO_BLK_F_FLUSH, ...; prefixes optional with --type), bit_N or bit "
+	"numbers; the word `offered` stands for every bit the back-end offers.  GET_FEATURES is sent "
+	"first.",
+	NULL, NULL, NULL
+};
+
+static int resolve_mask(struct vhu_ctx *ctx, struct mask_args *a, uint64_t offered, uint64_t *mask)
+{
+	char bad[96];
+
+	if (vhu_parse_mask(a->text, a->space, vhu_ctx_dev(ctx), offered, mask, bad, sizeof(bad)))
+		return vhu_usage(ctx, "unknown %s '%s' (see `vhuctl list %s`%s)",
+				 a->space == VHU_BITS_FEATURES   ? "feature bit"
+				 : a->space == VHU_BITS_PROTOCOL ? "protocol feature"
+								 : "status bit",
+				 bad,
+				 a->space == VHU_BITS_FEATURES   ? "features"
+				 : a->space == VHU_BITS_PROTOCOL ? "protocol-features"
+								 : "status",
+				 a->space == VHU_BITS_FEATURES && !ctx->dev ? "; device bits need --type" : "");
+	return VHU_OK;
+}
+
+int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	struct mask_args a = { VHU_BITS_FEATURES, VHU_DEV_NONE, NULL };
+	uint64_t mask;
+	int rc = vhu_cmd_parse(ctx, &set_features_argp, argc, argv, &a);
+
+	if (rc)
+		return rc;
+	/* Names are resolved before connecting: a typo sends nothing. */
+	if (strcasecmp(a.text, "offered") && strcasecmp(a.text, "all") && (rc = resolve_mask(ctx, &a, 0, &mask)))
+		return rc;
+	rc = vhu_ctx_connect(ctx);
+	if (!rc)
+		rc = vhu_negotiate(&ctx->s, VHU_NEG_FEATURES);
+	if (rc)
+		return rc;
+	rc = resolve_mask(ctx, &a, ctx->s.features, &mask);
+	if (rc)
+		return rc;
+	if (mask & ~ctx->s.features)
+		vhu_out_warn("SET_FEATURES: bits not offered by the back-end: 0x%llx",
+			     (unsigned long long)(mask & ~ctx->s.features));
+	if ((ctx->s.features & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES)) &&
+	    !(mask & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES)))
+		vhu_out_warn("SET_FEATURES without VHOST_USER_F_PROTOCOL_FEATURES: the back-end enables "
+			     "every ring at once and SET_VRING_ENABLE is no longer allowed");
+	rc = vhu_set_features(&ctx->s, mask);
+	if (rc)
+		return rc;
+	vhu_show_mask(ctx, "acked_features", "Acked features", mask, VHU_BITS_FEATURES);
+	return VHU_OK;
+}
+
+int cmd_get_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_FEATURES);
+	uint64_t pf;
+
+	if (rc)
+		return rc;
+	rc = vhu_get_protocol_features(&ctx->s, &pf);
+	if (rc)
+		return rc;
+	vhu_show_mask(ctx, "protocol_features", "Protocol features", pf, VHU_BITS_PROTOCOL);
+	return VHU_OK;
+}
+
+static const struct argp set_pf_argp = {
+	NULL, mask_parser, "MASK",
+	"Acknowledge protocol features (SET_PROTOCOL_FEATURES).  MASK is 0xHEX, or a comma-separated list "
+	"of names (MQ, REPLY_ACK, VHOST_USER_PROTOCOL_F_CONFIG, ...), bit_N or bit numbers; `offered` "
+	"stands for every feature offered.  GET_FEATURES and GET_PROTOCOL_FEATURES are sent first.",
+	NULL, NULL, NULL
+};
+
+int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	struct mask_args a = { VHU_BITS_PROTOCOL, VHU_DEV_NONE, NULL };
+	uint64_t mask, pf;
+	int rc = vhu_cmd_parse(ctx, &set_pf_argp, argc, argv, &a);
+
+	if (rc)
+		return rc;
+	if (strcasecmp(a.text, "offered") && strcasecmp(a.text, "all") && (rc = resolve_mask(ctx, &a, 0, &mask)))
+		return rc;
+	rc = vhu_ctx_connect(ctx);
+	if (!rc)
+		rc = vhu_negotiate(&ctx->s, VHU_NEG_FEATURES);
+	if (!rc && !ctx->s.have_protocol && !(rc = vhu_gate(&ctx->s, vhu_req_by_code(VHOST_USER_GET_PROTOCOL_FEATURES))))
+		rc = vhu_get_protocol_features(&ctx->s, &pf);
+	if (rc)
+		return rc;
+	rc = resolve_mask(ctx, &a, ctx->s.protocol, &mask);
+	if (rc)
+		return rc;
+	if (mask & ~ctx->s.protocol)
+		vhu_out_warn("SET_PROTOCOL_FEATURES: features not offered by the back-end: 0x%llx",
+			     (unsigned long long)(mask & ~ctx->s.protocol));
+	rc = vhu_set_protocol_features(&ctx->s, mask);
+	if (rc)
+		return rc;
+	vhu_show_mask(ctx, "acked_protocol_features", "Acked protocol features", mask, VHU_BITS_PROTOCOL);
+	return VHU_OK;
+}
+
+/* Commands that send one request without payload and print "ok". */
+static int simple(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct vhu_session *),
+		  const char *what)
+{
+	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
+
+	if (rc)
+		return rc;
+	rc = fn(&ctx->s);
+	if (rc)
+		return rc;
+	vhu_out_string("request", "Request", what);
+	vhu_out_bool("acked", "Acknowledged", vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_REPLY_ACK));
+	return VHU_OK;
+}
+
+int cmd_set_owner(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	return simple(ctx, argc, argv, vhu_set_owner, "SET_OWNER");
+}
+
+int cmd_reset_owner(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	return simple(ctx, argc, argv, vhu_reset_owner, "RESET_OWNER");
+}
+
+int cmd_reset_device(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	return simple(ctx, argc, argv, vhu_reset_device, "RESET_DEVICE");
+}
+
+static int get_count(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct vhu_session *, uint64_t *),
+		     const char *key, const char *label)
+{
+	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
+	uint64_t n;
+
+	if (rc)
+		return rc;
+	rc = fn(&ctx->s, &n);
+	if (rc)
+		return rc;
+	vhu_out_uint(key, label, n, NULL);
+	return VHU_OK;
+}
+
+int cmd_get_queue_num(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	return get_count(ctx, argc, argv, vhu_get_queue_num, "queue_num", "Queues");
+}
+
+int cmd_get_max_mem_slots(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	return get_count(ctx, argc, argv, vhu_get_max_mem_slots, "max_mem_slots", "Memory slots");
+}
+
+int cmd_get_status(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
+	uint8_t st;
+
+	if (rc)
+		return rc;
+	rc = vhu_get_status(&ctx->s, &st);
+	if (rc)
+		return rc;
+	vhu_show_mask(ctx, "status", "Status", st, VHU_BITS_STATUS);
+	return VHU_OK;
+}
+
+static const struct argp set_status_argp = {
+	NULL, mask_parser, "STATUS",
+	"Set the virtio device status byte (SET_STATUS).  STATUS is 0xHEX, or a comma-separated list of "
+	"ACKNOWLEDGE, DRIVER, DRIVER_OK, FEATURES_OK, SUSPEND, DEVICE_NEEDS_RESET, FAILED or bit numbers; "
+	"`none` is 0 (device reset).",
+	NULL, NULL, NULL
+};
+
+int cmd_set_status(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	struct mask_args a = { VHU_BITS_STATUS, VHU_DEV_NONE, NULL };
+	uint64_t mask;
+	int rc = vhu_cmd_parse(ctx, &set_status_argp, argc, argv, &a);
+
+	if (rc)
+		return rc;
+	if ((rc = resolve_mask(ctx, &a, 0, &mask)))
+		return rc;
+	if (mask > 0xff)
+		return vhu_usage(ctx, "status 0x%llx does not fit the 8-bit status byte", (unsigned long long)mask);
+	rc = vhu_ctx_connect(ctx);
+	if (!rc)
+		rc = vhu_negotiate(&ctx->s, VHU_NEG_PROTOCOL);
+	if (!rc)
+		rc = vhu_set_status(&ctx->s, (uint8_t)mask);
+	if (rc)
+		return rc;
+	vhu_show_mask(ctx, "status", "Status set", mask, VHU_BITS_STATUS);
+	return VHU_OK;
+}

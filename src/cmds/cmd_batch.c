@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * batch: many commands on one connection.  vhost-user state (features,
+ * owner, memory, rings) lives only as long as the connection, so a
+ * walkthrough must run its steps on one session.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds/cmd_common.h"
+#include "render/out.h"
+
+#define MAX_ARGS 64
+
+struct batch_args {
+	const char *file;
+	bool keep_going;
+};
+
+static error_t batch_parser(int key, char *arg, struct argp_state *state)
+{
+	struct batch_args *a = state->input;
+
+	switch (key) {
+	case 'k':
+		a->keep_going = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		if (a->file) {
+			argp_error(state, "unexpected argument '%s'", arg);
+			return EINVAL;
+		}
+		a->file = arg;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_option batch_opts[] = {
+	{ "keep-going", 'k', NULL, 0, "run every step even after a failure (exit status: the first failure)", 0 },
+	{ 0 }
+};
+
+static const struct argp batch_argp = {
+	batch_opts, batch_parser, "[FILE|-]",
+	"Run one command per line of FILE (default: standard input) on a single connection.  Lines use "
+	"the command-line syntax without `vhuctl` (quotes group words); `#` starts a comment.  Stops at "
+	"the first failing step unless --keep-going.  With --json the document has a \"steps\" list, one "
+	"object per step with its own exit_status.",
+	NULL, NULL, NULL
+};
+
+/* Split @line into words in place; quotes group, no other expansion. */
+static int split(char *line, char **argv, int max)
+{
+	int argc = 0;
+	char *p = line;
+
+	while (*p) {
+		char *out, q = 0;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			break;
+		if (argc >= max - 1)
+			return -1;
+		argv[argc++] = out = p;
+		while (*p && (q || (*p != ' ' && *p != '\t'))) {
+			if (!q && (*p == '"' || *p == '\'')) {
+				q = *p++;
+				continue;
+			}
+			if (q && *p == q) {
+				q = 0;
+				p++;
+				continue;
+			}
+			*out++ = *p++;
+		}
+		if (q)
+			return -1;
+		if (*p)
+			p++;
+		*out = '\0';
+	}
+	argv[argc] = NULL;
+	return argc;
+}
+
+int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	struct batch_args a = { 0 };
+	FILE *in;
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int first_rc = VHU_OK;
+	int rc = vhu_cmd_parse(ctx, &batch_argp, argc, argv, &a);
+
+	if (rc)
+		return rc;
+	if (!a.file || !strcmp(a.file, "-"))
+		in = stdin;
+	else if (!(in = fopen(a.file, "re")))
+		return vhu_usage(ctx, "cannot open batch file %s: %s", a.file, strerror(errno));
+	rc = vhu_ctx_connect(ctx);
+	if (rc)
+		goto out;
+	ctx->in_batch = true;
+	while (getline(&line, &cap, in) > 0) {
+		char *av[MAX_ARGS];
+		int ac, src;
+
+		lineno++;
+		line[strcspn(line, "\r\n")] = '\0';
+		ac = split(line, av, MAX_ARGS);
+		if (ac == 0)
+			continue;
+		ctx->s.err[0] = '\0';
+		if (ac < 0) {
+			vhu_out_step_begin("?", lineno);
+			src = vhu_usage(ctx, "line %u: unbalanced quote or too many words", lineno);
+		} else {
+			vhu_out_step_begin(av[0], lineno);
+			if (!vhu_out_is_json())
+				vhu_out_text("[%u] %s", lineno, av[0]);
+			src = vhu_dispatch(ctx, ac, av);
+		}
+		if (src < 0)
+			src = VHU_OK; /* --help inside a batch */
+		if (src & 0x1000)
+			src &= ~0x1000;
+		else if (src)
+			fprintf(stderr, "vhuctl: line %u: %s\n", lineno, ctx->s.err);
+		vhu_out_step_end(src, src ? ctx->s.err : NULL);
+		if (src && !first_rc)
+			first_rc = src;
+		if (src && !a.keep_going)
+			break;
+	}
+	rc = first_rc;
+	/* The last step's message is already reported; keep it for JSON. */
+	if (rc)
+		vhu_fail(&ctx->s, rc | 0x1000, "a batch step failed (first failing status %d)", rc);
+out:
+	free(line);
+	if (in != stdin)
+		fclose(in);
+	return rc ? (rc | 0x1000) : rc;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Helpers shared by the command files. */
+#ifndef VHU_CMDS_COMMON_H
+#define VHU_CMDS_COMMON_H
+
+#include "cmds/cmd.h"
+
+/* argp for commands without options or operands. */
+extern const struct argp vhu_noargs_argp;
+
+/* Parse with @argp, connect, negotiate up to @level.  VHU_OK or an rc
+ * (-1: help shown). */
+int vhu_cmd_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
+		  enum vhu_neg level);
+
+/* Emit the mask of @space with the session's device type. */
+void vhu_show_mask(struct vhu_ctx *ctx, const char *key, const char *label, uint64_t mask,
+		   enum vhu_bit_space space);
+
+/* Decoded (with --type) or raw config bytes; shared by get-config and probe. */
+void vhu_show_config(struct vhu_ctx *ctx, const uint8_t *buf, size_t len, uint32_t offset);
+
+#endif

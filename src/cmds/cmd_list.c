@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* list: the catalog and the bit tables; needs no socket. */
+#include <string.h>
+
+#include "cmds/cmd_common.h"
+#include "render/out.h"
+
+struct list_args {
+	const char *what;
+};
+
+static error_t list_parser(int key, char *arg, struct argp_state *state)
+{
+	struct list_args *a = state->input;
+
+	if (key != ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	if (a->what) {
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	}
+	a->what = arg;
+	return 0;
+}
+
+static const struct argp list_argp = {
+	NULL, list_parser, "[requests|backend-requests|features|protocol-features|status|types]",
+	"List what vhuctl knows: front-end requests (code, reply kind, payload bounds, fds, gating "
+	"feature), back-end channel requests, feature bits (device bits with --type), protocol "
+	"features, status bits and device types.  Without an argument, everything.",
+	NULL, NULL, NULL
+};
+
+static void one_bit(const struct vhu_bit_name *b, void *arg)
+{
+	(void)arg;
+	vhu_out_open(NULL, b->name);
+	if (vhu_out_is_json()) {
+		vhu_out_uint("bit", "bit", b->bit, NULL);
+		vhu_out_string("name", "name", b->name);
+		vhu_out_string("help", "help", b->help);
+	} else {
+		vhu_out_text("  %3u  %-44s %s", b->bit, b->name, b->help);
+	}
+	vhu_out_close();
+}
+
+static void bits(const char *key, const char *label, enum vhu_bit_space sp, enum vhu_dev_type dev)
+{
+	if (vhu_out_is_json()) {
+		vhu_out_open_list(key, label);
+		vhu_bit_foreach(sp, dev, one_bit, NULL);
+		vhu_out_close_list();
+		return;
+	}
+	vhu_out_text("%s:", label);
+	vhu_bit_foreach(sp, dev, one_bit, NULL);
+}
+
+static const char *reply_kind(enum vhu_reply_kind k)
+{
+	switch (k) {
+	case VHU_REPLY_NONE: return "none";
+	case VHU_REPLY_ACK: return "ack";
+	case VHU_REPLY_ALWAYS: return "always";
+	default: return "log";
+	}
+}
+
+static void reqs(const char *key, const char *label, bool backend)
+{
+	size_t n = backend ? vhu_backend_req_count() : vhu_req_count();
+
+	if (vhu_out_is_json())
+		vhu_out_open_list(key, label);
+	else
+		vhu_out_text("%s:\n  %4s  %-30s %-6s %-9s %-9s %-4s %s\n", label, "code", "name", "reply", "req size",
+		       "rep size", "fds", "needs");
+	for (size_t i = 0; i < n; i++) {
+		const struct vhu_req_desc *d = backend ? vhu_backend_req_at(i) : vhu_req_at(i);
+		char rs[24], ps[24], fd[12];
+
+		snprintf(rs, sizeof(rs), "%u..%u", d->req_min, d->req_max);
+		snprintf(ps, sizeof(ps), d->reply == VHU_REPLY_NONE ? "-" : "%u..%u", d->reply_min, d->reply_max);
+		snprintf(fd, sizeof(fd), "%u..%u", d->fds_min, d->fds_max);
+		if (!vhu_out_is_json()) {
+			vhu_out_text("  %4u  %-30s %-6s %-9s %-9s %-4s %s%s%s", d->code, d->name, reply_kind(d->reply), rs, ps,
+			       fd, d->pf_name ? d->pf_name + 22 : (d->gate & VHU_GATE_BIT30_OFFERED) ? "bit 30" : (d->gate & VHU_GATE_BIT30_ACKED) ? "bit 30 acked" : "-",
+			       (d->gate & VHU_GATE_EXTENSION) ? " (extension)" : "", "");
+			continue;
+		}
+		vhu_out_open(NULL, d->name);
+		vhu_out_uint("code", "code", d->code, NULL);
+		vhu_out_string("name", "name", d->name);
+		vhu_out_string("reply", "reply", reply_kind(d->reply));
+		vhu_out_uint("request_min", "", d->req_min, NULL);
+		vhu_out_uint("request_max", "", d->req_max, NULL);
+		vhu_out_uint("reply_min", "", d->reply_min, NULL);
+		vhu_out_uint("reply_max", "", d->reply_max, NULL);
+		vhu_out_uint("fds_min", "", d->fds_min, NULL);
+		vhu_out_uint("fds_max", "", d->fds_max, NULL);
+		vhu_out_uint("reply_fds_max", "", d->rfds_max, NULL);
+		vhu_out_string("protocol_feature", "", d->pf_name ? d->pf_name : "");
+		vhu_out_bool("extension", "", d->gate & VHU_GATE_EXTENSION);
+		vhu_out_string("help", "", d->help);
+		vhu_out_close();
+	}
+	if (vhu_out_is_json())
+		vhu_out_close_list();
+}
+
+static void types(void)
+{
+	if (vhu_out_is_json())
+		vhu_out_open_list("types", "Device types");
+	else
+		vhu_out_text("Device types (--type):");
+	for (size_t i = 0; i < vhu_dev_count(); i++) {
+		const struct vhu_dev_info *d = vhu_dev_at(i);
+		if (!vhu_out_is_json()) {
+			vhu_out_text("  %-8s %2u  %s", d->name, d->id, d->desc);
+			continue;
+		}
+		vhu_out_open(NULL, d->name);
+		vhu_out_string("name", "", d->name);
+		vhu_out_uint("device_id", "", d->id, NULL);
+		vhu_out_string("description", "", d->desc);
+		vhu_out_close();
+	}
+	if (vhu_out_is_json())
+		vhu_out_close_list();
+}
+
+int cmd_list(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	struct list_args a = { 0 };
+	int rc = vhu_cmd_parse(ctx, &list_argp, argc, argv, &a);
+	bool all;
+
+	if (rc)
+		return rc;
+	all = !a.what;
+	if (a.what && strcmp(a.what, "requests") && strcmp(a.what, "backend-requests") &&
+	    strcmp(a.what, "features") && strcmp(a.what, "protocol-features") && strcmp(a.what, "status") &&
+	    strcmp(a.what, "types"))
+		return vhu_usage(ctx, "unknown list '%s' (requests, backend-requests, features, protocol-features, "
+				      "status, types)",
+				 a.what);
+	if (all || !strcmp(a.what, "requests"))
+		reqs("requests", "Front-end requests", false);
+	if (all || !strcmp(a.what, "backend-requests"))
+		reqs("backend_requests", "Back-end requests", true);
+	if (all || !strcmp(a.what, "features"))
+		bits("features", "Feature bits", VHU_BITS_FEATURES, vhu_ctx_dev(ctx));
+	if (all || !strcmp(a.what, "protocol-features"))
+		bits("protocol_features", "Protocol features", VHU_BITS_PROTOCOL, VHU_DEV_NONE);
+	if (all || !strcmp(a.what, "status"))
+		bits("status", "Status bits", VHU_BITS_STATUS, VHU_DEV_NONE);
+	if (all || !strcmp(a.what, "types"))
+		types();
+	return VHU_OK;
+}

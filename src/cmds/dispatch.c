@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The command table, the global options shared by every parser, and the
+ * one "run this argv on this session" function used by main and batch.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds/cmd.h"
+#include "render/out.h"
+#include "util/parse.h"
+
+/* Sorted by name; `vhuctl --help`, the man page and tests list them. */
+static const struct vhu_cmd cmds[] = {
+	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH, cmd_batch },
+	{ "get-config", "read and decode the device config space (GET_CONFIG)", 0, cmd_get_config },
+	{ "get-features", "show the virtio feature bits the back-end offers (GET_FEATURES)", 0,
+	  cmd_get_features },
+	{ "get-max-mem-slots", "show the memory slot limit (GET_MAX_MEM_SLOTS)", 0, cmd_get_max_mem_slots },
+	{ "get-protocol-features", "show the vhost-user protocol features offered (GET_PROTOCOL_FEATURES)", 0,
+	  cmd_get_protocol_features },
+	{ "get-queue-num", "show the maximum number of queues (GET_QUEUE_NUM)", 0, cmd_get_queue_num },
+	{ "get-status", "show the virtio device status byte (GET_STATUS)", 0, cmd_get_status },
+	{ "list", "list requests, feature bits, protocol features, status bits, device types", VHU_CMD_NO_SOCKET,
+	  cmd_list },
+	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
+	  cmd_probe },
+	{ "raw", "send any request by name or code with a hex payload and print the reply", 0, cmd_raw },
+	{ "reset-device", "reset the device (RESET_DEVICE)", 0, cmd_reset_device },
+	{ "reset-owner", "release ownership (RESET_OWNER, deprecated by the spec)", 0, cmd_reset_owner },
+	{ "set-config", "write device config space bytes or a named field (SET_CONFIG)", 0, cmd_set_config },
+	{ "set-features", "acknowledge virtio feature bits (SET_FEATURES)", 0, cmd_set_features },
+	{ "set-owner", "claim the back-end for this connection (SET_OWNER)", 0, cmd_set_owner },
+	{ "set-protocol-features", "acknowledge protocol features (SET_PROTOCOL_FEATURES)", 0,
+	  cmd_set_protocol_features },
+	{ "set-status", "set the virtio device status byte (SET_STATUS)", 0, cmd_set_status },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+const struct vhu_cmd *vhu_cmd_find(const char *name)
+{
+	for (size_t i = 0; i < NCMDS; i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+size_t vhu_cmd_count(void)
+{
+	return NCMDS;
+}
+
+const struct vhu_cmd *vhu_cmd_at(size_t i)
+{
+	return i < NCMDS ? &cmds[i] : NULL;
+}
+
+/* The parse in progress: argp children have no other way to reach it. */
+static struct vhu_ctx *g_ctx;
+static const struct vhu_cmd *g_cmd;
+
+enum {
+	OPT_TRACE = 0x100,
+	OPT_USAGE,
+	OPT_NO_SYNC,
+};
+
+static const struct argp_option global_opts[] = {
+	{ NULL, 0, NULL, 0, "Global options (before or after COMMAND):", -2 },
+	{ "socket", 's', "PATH", 0, "back-end Unix socket (default: $VHUCTL_SOCKET)", -2 },
+	{ "timeout", 't', "SECONDS", 0, "limit for every wait for the back-end (default 5, fractions allowed)", -2 },
+	{ "wait", 'w', "SECONDS", 0,
+	  "retry connecting for up to SECONDS while the socket is missing or refuses connections", -2 },
+	{ "json", 'j', NULL, 0, "print one JSON document on stdout", -2 },
+	{ "pretty", 'p', NULL, 0, "pretty-print JSON (implies --json)", -2 },
+	{ "type", 'T', "TYPE", 0, "device type for naming feature bits and decoding config (see `vhuctl list types`)",
+	  -2 },
+	{ "trace", OPT_TRACE, NULL, 0, "print every message sent and received on stderr", -2 },
+	{ "force", 'f', NULL, 0, "send requests even when their feature is not negotiated (testing back-ends)", -2 },
+	{ "no-sync", OPT_NO_SYNC, NULL, 0,
+	  "do not follow requests without a reply by a GET_FEATURES round trip (barrier)", -2 },
+	{ "help", '?', NULL, 0, "give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "give a short usage message", -1 },
+	{ 0 }
+};
+
+static error_t global_parser(int key, char *arg, struct argp_state *state)
+{
+	struct vhu_ctx *ctx = g_ctx;
+	uint64_t v;
+
+	switch (key) {
+	case 's':
+		ctx->socket = arg;
+		break;
+	case 't':
+		if (vhu_parse_seconds(arg, &ctx->timeout_ms) || ctx->timeout_ms <= 0) {
+			argp_error(state, "invalid --timeout '%s': expected seconds > 0, e.g. 2 or 0.5", arg);
+			return EINVAL;
+		}
+		break;
+	case 'w':
+		if (vhu_parse_seconds(arg, &ctx->wait_ms)) {
+			argp_error(state, "invalid --wait '%s': expected seconds", arg);
+			return EINVAL;
+		}
+		break;
+	case 'j':
+		ctx->json = true;
+		break;
+	case 'p':
+		ctx->json = ctx->pretty = true;
+		break;
+	case 'T':
+		ctx->dev = vhu_dev_by_name(arg);
+		if (!ctx->dev) {
+			argp_error(state, "unknown device type '%s' (see `vhuctl list types`)", arg);
+			return EINVAL;
+		}
+		break;
+	case OPT_TRACE:
+		ctx->trace = true;
+		break;
+	case 'f':
+		ctx->force = true;
+		break;
+	case OPT_NO_SYNC:
+		ctx->no_sync = true;
+		break;
+	case '?':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		ctx->help_shown = true;
+		break;
+	case OPT_USAGE:
+		argp_state_help(state, stdout, ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		ctx->help_shown = true;
+		break;
+	default:
+		(void)v;
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+const struct argp vhu_global_argp = { global_opts, global_parser, NULL, NULL, NULL, NULL, NULL };
+
+static const struct argp_child global_child[] = {
+	{ &vhu_global_argp, 0, NULL, -2 },
+	{ 0 }
+};
+
+int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
+{
+	struct argp a = *argp;
+	char name[128], *saved = argv[0];
+	char *errbuf = NULL;
+	size_t errlen = 0;
+	FILE *err = open_memstream(&errbuf, &errlen);
+	error_t e;
+	int idx;
+
+	a.children = global_child;
+	if (!a.doc && g_cmd)
+		a.doc = g_cmd->summary;
+	g_ctx = ctx;
+	if (g_cmd)
+		snprintf(name, sizeof(name), "vhuctl %s", g_cmd->name);
+	else
+		snprintf(name, sizeof(name), "vhuctl");
+	argv[0] = name;
+	/* argp prints its errors on the state's err_stream; capture them so
+	 * the JSON document can carry the same message. */
+	{
+		FILE *orig = stderr;
+		if (err)
+			stderr = err;
+		e = argp_parse(&a, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER, &idx, input);
+		stderr = orig;
+	}
+	argv[0] = saved;
+	if (err) {
+		fclose(err);
+		if (errlen)
+			fputs(errbuf, stderr);
+	}
+	if (ctx->help_shown) {
+		free(errbuf);
+		return -1;
+	}
+	if (e || idx < argc) {
+		if (errbuf && *errbuf) {
+			size_t n = strcspn(errbuf, "\n");
+			snprintf(ctx->s.err, sizeof(ctx->s.err), "%.*s", (int)n, errbuf);
+		} else if (idx < argc) {
+			vhu_fail(&ctx->s, VHU_E_USAGE, "vhuctl %s: unexpected argument '%s'", saved, argv[idx]);
+			fprintf(stderr, "%s\n", ctx->s.err);
+		} else {
+			vhu_fail(&ctx->s, VHU_E_USAGE, "vhuctl %s: invalid arguments", saved);
+		}
+		ctx->s.err[sizeof(ctx->s.err) - 1] = '\0';
+		free(errbuf);
+		ctx->s.err[0] = ctx->s.err[0] ? ctx->s.err[0] : '?';
+		if (!ctx->in_batch)
+			vhu_out_set_mode(ctx->json, ctx->pretty);
+		return VHU_E_USAGE | 0x1000; /* already reported on stderr */
+	}
+	free(errbuf);
+	if (!ctx->in_batch)
+		vhu_out_set_mode(ctx->json, ctx->pretty);
+	return VHU_OK;
+}
+
+int vhu_ctx_connect(struct vhu_ctx *ctx)
+{
+	int rc;
+
+	ctx->s.timeout_ms = ctx->timeout_ms;
+	ctx->s.force = ctx->force;
+	ctx->s.no_sync = ctx->no_sync;
+	ctx->tctx.dev = vhu_ctx_dev(ctx);
+	if (ctx->trace) {
+		ctx->s.trace = vhu_trace_print;
+		ctx->s.trace_arg = &ctx->tctx;
+	} else {
+		ctx->s.trace = NULL;
+	}
+	if (ctx->s.fd >= 0)
+		return VHU_OK;
+	if (ctx->in_batch && ctx->s.stats.sent)
+		return vhu_fail(&ctx->s, VHU_E_IO, "the connection was closed by an earlier step");
+	if (!ctx->socket || !*ctx->socket)
+		return vhu_usage(ctx, "no back-end socket: give -s PATH or set VHUCTL_SOCKET");
+	rc = vhu_connect(&ctx->s, ctx->socket, ctx->wait_ms);
+	return rc;
+}
+
+int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->s.err, sizeof(ctx->s.err), fmt, ap);
+	va_end(ap);
+	return VHU_E_USAGE;
+}
+
+int vhu_cmd_fail(struct vhu_ctx *ctx, int rc)
+{
+	(void)ctx;
+	return rc;
+}
+
+enum vhu_dev_type vhu_ctx_dev(const struct vhu_ctx *ctx)
+{
+	return ctx->dev ? ctx->dev->id : VHU_DEV_NONE;
+}
+
+int vhu_dispatch(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	const struct vhu_cmd *c = vhu_cmd_find(argv[0]);
+
+	if (!c)
+		return vhu_usage(ctx, "unknown command '%s' (see `vhuctl --help`)", argv[0]);
+	if (ctx->in_batch && (c->flags & VHU_CMD_NO_BATCH))
+		return vhu_usage(ctx, "'%s' cannot run inside a batch", argv[0]);
+	g_cmd = c;
+	return c->run(ctx, argc, argv);
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vhuctl: a command-line vhost-user front-end.
+ *
+ *   vhuctl [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]
+ *
+ * main parses the global options, hands the rest to the command table,
+ * and maps the result to the documented exit status.
+ */
+#include <argp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds/cmd.h"
+#include "render/out.h"
+
+const char *argp_program_version = "vhuctl " VHUCTL_VERSION;
+const char *argp_program_bug_address = NULL;
+
+static const char exit_table[] =
+	"Exit status:\n"
+	"  0   success\n"
+	"  1   the back-end refused a request (non-zero REPLY_ACK status, failed check)\n"
+	"  2   protocol violation by the back-end (bad reply header, code, size or fds)\n"
+	"  3   feature not offered or not negotiated (nothing was sent)\n"
+	"  64  usage error (bad command line)\n"
+	"  69  cannot connect to the socket\n"
+	"  74  I/O error (connection closed, send or receive failed)\n"
+	"  75  timeout (no answer within --timeout)\n";
+
+static struct vhu_ctx ctx;
+static int cmd_index;
+
+static error_t root_parser(int key, char *arg, struct argp_state *state)
+{
+	(void)arg;
+	switch (key) {
+	case 'V':
+		printf("%s\n", argp_program_version);
+		ctx.help_shown = true;
+		break;
+	case ARGP_KEY_ARG:
+		/* The first operand names the command; the rest is its own. */
+		cmd_index = state->next - 1;
+		state->next = state->argc;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static char *help_filter(int key, const char *text, void *input)
+{
+	(void)input;
+	if (key == ARGP_KEY_HELP_POST_DOC) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (!f)
+			return (char *)text;
+		fprintf(f, "Commands:\n");
+		for (size_t i = 0; i < vhu_cmd_count(); i++)
+			fprintf(f, "  %-22s %s\n", vhu_cmd_at(i)->name, vhu_cmd_at(i)->summary);
+		fprintf(f, "\nRun `vhuctl COMMAND --help` for a command's options.\n\n%s\n%s", exit_table,
+			"\nExamples:\n  vhuctl -s /run/vhost-blk.sock probe\n"
+			"  vhuctl -s /run/vhost-blk.sock -T blk get-config -p\n"
+			"  vhuctl -s SOCK --trace get-queue-num\n");
+		fclose(f);
+		return buf;
+	}
+	return (char *)text;
+}
+
+static const struct argp_option root_opts[] = {
+	{ "version", 'V', NULL, 0, "print the program version", -1 },
+	{ 0 }
+};
+
+static const struct argp_child root_children[] = {
+	{ &vhu_global_argp, 0, NULL, -2 },
+	{ 0 }
+};
+
+static const struct argp root_argp = {
+	root_opts, root_parser, "COMMAND [ARG...]",
+	"Drive a vhost-user back-end from the command line: connect to its Unix socket, "
+	"run protocol requests as commands and print the decoded replies as text or JSON.\v",
+	root_children, help_filter, NULL
+};
+
+
+int main(int argc, char **argv)
+{
+	const char *env = getenv("VHUCTL_SOCKET");
+	int rc;
+
+	/* A back-end that hangs up must give an error, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	vhu_session_init(&ctx.s);
+	ctx.timeout_ms = 5000;
+	ctx.socket = env && *env ? env : NULL;
+	vhu_out_init(false, false);
+
+	rc = vhu_cmd_parse(&ctx, &root_argp, argc, argv, NULL);
+	if (rc < 0)
+		return vhu_out_finish(0, NULL) == 0 ? 0 : 0;
+	if (rc == VHU_OK && !cmd_index) {
+		fprintf(stderr, "vhuctl: missing COMMAND (see `vhuctl --help`)\n");
+		vhu_usage(&ctx, "missing COMMAND (see `vhuctl --help`)");
+		rc = VHU_E_USAGE | 0x1000;
+	}
+	if (rc == VHU_OK) {
+		vhu_out_begin(argv[cmd_index]);
+		rc = vhu_dispatch(&ctx, argc - cmd_index, argv + cmd_index);
+		if (rc < 0) { /* --help of the command */
+			vhu_session_close(&ctx.s);
+			return 0;
+		}
+	}
+	if (rc & 0x1000) {
+		rc &= ~0x1000; /* argp printed the message already */
+	} else if (rc) {
+		fprintf(stderr, "vhuctl: %s\n", ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
+	}
+	vhu_session_close(&ctx.s);
+	return vhu_out_finish(rc, rc ? ctx.s.err : NULL);
+}

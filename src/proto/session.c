@@ -1,0 +1,780 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Transport and the single send-and-validate path.
+ *
+ * Rules from docs/interop/vhost-user.rst applied here:
+ *  - "Message Specification": 12-byte header, version 1, REPLY bit on
+ *    replies; fds travel as SCM_RIGHTS with the first byte of a message.
+ *  - "Communication": which requests have a reply of their own, and the
+ *    REPLY_ACK rule (NEED_REPLY only on requests without one).
+ *  - On a wrong reply the front-end closes the connection: the stream is
+ *    out of step and cannot be trusted any more.
+ */
+#include "proto/session.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Receive room for more fds than any message may carry, so that an excess
+ * is seen (and closed) rather than silently truncated. */
+#define RECV_FD_ROOM 32u
+
+void vhu_msg_close_fds(struct vhu_msg *m)
+{
+	for (unsigned i = 0; i < m->nfds; i++)
+		if (m->fds[i] >= 0)
+			close(m->fds[i]);
+	m->nfds = 0;
+}
+
+void vhu_session_init(struct vhu_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->timeout_ms = 5000;
+}
+
+void vhu_session_close(struct vhu_session *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+const char *vhu_session_error(const struct vhu_session *s)
+{
+	return s->err;
+}
+
+int vhu_fail(struct vhu_session *s, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static void note(struct vhu_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct vhu_session *s, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	if (!s->trace)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s->trace(s->trace_arg, VHU_DIR_SEND, NULL, NULL, 0, 0, buf);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 0 when @fd is ready for @events, VHU_E_TIMEOUT at @deadline. */
+static int wait_ready(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = events };
+		int64_t left = deadline - now_ms();
+		int r;
+
+		if (left < 0)
+			left = 0;
+		r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return VHU_E_TIMEOUT;
+		if (errno != EINTR)
+			return VHU_E_IO;
+	}
+}
+
+void vhu_session_adopt(struct vhu_session *s, int fd)
+{
+	vhu_session_close(s);
+	s->fd = fd;
+}
+
+int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return vhu_fail(s, VHU_E_USAGE, "socket path too long (%zu bytes, at most %zu)", strlen(path),
+				sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int err;
+
+		if (fd < 0)
+			return vhu_fail(s, VHU_E_IO, "socket: %s", strerror(errno));
+		do {
+			err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
+		} while (err == EINTR);
+		if (!err) {
+			vhu_session_adopt(s, fd);
+			note(s, "connected to %s", path);
+			return VHU_OK;
+		}
+		close(fd);
+		/* A back-end still starting: the path may not exist yet, or
+		 * exist before listen() (ECONNREFUSED). */
+		if ((err == ENOENT || err == ECONNREFUSED) && now_ms() < deadline) {
+			struct timespec ts = { 0, 20 * 1000000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		return vhu_fail(s, VHU_E_CONNECT, "cannot connect to %s: %s%s", path, strerror(err),
+				wait_ms > 0 ? " (after --wait)" : "");
+	}
+}
+
+static int io_fail(struct vhu_session *s, const char *req, int rc, int err, const char *what)
+{
+	int r;
+
+	if (rc == VHU_E_TIMEOUT)
+		r = vhu_fail(s, VHU_E_TIMEOUT, "%s: no %s from the back-end within %d ms", req, what,
+			     s->timeout_ms);
+	else if (err == EPIPE || err == ECONNRESET || err == 0)
+		r = vhu_fail(s, VHU_E_IO, "%s: back-end closed the connection%s%s", req, *what ? " during " : "",
+			     what);
+	else
+		r = vhu_fail(s, VHU_E_IO, "%s: %s", req, strerror(err));
+	vhu_session_close(s);
+	return r;
+}
+
+/* Send header, payload and fds in one sendmsg: QEMU 7.2's virtiofsd aborts
+ * when a body arrives in a second piece. */
+static int send_whole(struct vhu_session *s, const char *req, const struct vhost_user_hdr *hdr,
+		      const void *payload, uint32_t len, const int *fds, unsigned nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)hdr, .iov_len = sizeof(*hdr) },
+		{ .iov_base = (void *)payload, .iov_len = len },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	int64_t deadline = now_ms() + s->timeout_ms;
+	size_t total = sizeof(*hdr) + len, done = 0;
+
+	if (s->fd < 0)
+		return vhu_fail(s, VHU_E_IO, "%s: not connected (the connection was closed earlier)", req);
+	if (nfds > VHOST_USER_MAX_FDS)
+		return vhu_fail(s, VHU_E_USAGE, "%s: %u fds, at most %u", req, nfds, VHOST_USER_MAX_FDS);
+	if (nfds) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	while (done < total) {
+		ssize_t n;
+		int rc = wait_ready(s->fd, POLLOUT, deadline);
+
+		if (rc)
+			return io_fail(s, req, rc, errno, "room to send");
+		n = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return io_fail(s, req, VHU_E_IO, errno, "send");
+		}
+		done += (size_t)n;
+		/* fds went with the first byte; advance the iovecs. */
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+		while (n > 0 && mh.msg_iovlen) {
+			size_t step = (size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
+			mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + step;
+			mh.msg_iov->iov_len -= step;
+			n -= (ssize_t)step;
+			if (!mh.msg_iov->iov_len) {
+				mh.msg_iov++;
+				mh.msg_iovlen--;
+			}
+		}
+	}
+	s->stats.sent++;
+	s->stats.bytes_sent += total;
+	return VHU_OK;
+}
+
+/*
+ * Read exactly @len bytes.  fds found on the read are stored in @fds (up to
+ * @room) when @fds is given; any other fd is closed at once and counted
+ * in *@stray.
+ */
+static int recv_exact(struct vhu_session *s, void *buf, size_t len, int64_t deadline, int *fds,
+		      unsigned *nfds, unsigned room, unsigned *stray, size_t *got)
+{
+	*got = 0;
+	while (*got < len) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * RECV_FD_ROOM)];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = (char *)buf + *got, .iov_len = len - *got };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+				     .msg_controllen = sizeof(ctl.buf) };
+		ssize_t n;
+		int rc = wait_ready(s->fd, POLLIN, deadline);
+
+		if (rc)
+			return rc;
+		n = recvmsg(s->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return VHU_E_IO;
+		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			size_t k;
+
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				/* fds are only legal with the first bytes of a message. */
+				if (fds && *got == 0 && *nfds < room)
+					fds[(*nfds)++] = fd;
+				else {
+					close(fd);
+					(*stray)++;
+				}
+			}
+		}
+		if (mh.msg_flags & MSG_CTRUNC)
+			(*stray)++; /* the kernel dropped fds that did not fit */
+		if (n == 0) {
+			errno = 0;
+			return VHU_E_IO;
+		}
+		*got += (size_t)n;
+	}
+	return VHU_OK;
+}
+
+static void close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Receive the reply to @sent, validated against @d. */
+static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const char *req,
+		      uint32_t code, uint16_t min, uint16_t max, unsigned rfds_min, unsigned rfds_max,
+		      struct vhu_msg *r)
+{
+	int64_t deadline = now_ms() + s->timeout_ms;
+	int fds[RECV_FD_ROOM];
+	unsigned nfds = 0, stray = 0;
+	size_t got;
+	int rc;
+	char nb[16];
+
+	(void)d;
+	r->nfds = 0;
+	rc = recv_exact(s, &r->hdr, sizeof(r->hdr), deadline, fds, &nfds, RECV_FD_ROOM, &stray, &got);
+	if (rc) {
+		close_fds(fds, nfds);
+		if (rc == VHU_E_IO && errno == 0 && got)
+			return io_fail(s, req, rc, 0, got ? "the reply header" : "");
+		return io_fail(s, req, rc, errno, rc == VHU_E_TIMEOUT ? "reply" : "");
+	}
+	s->stats.received++;
+	s->stats.bytes_received += sizeof(r->hdr);
+
+	if ((r->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION)
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply has version %u, expected %u (flags 0x%x)", req,
+			      r->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION, r->hdr.flags);
+	else if (!(r->hdr.flags & VHOST_USER_REPLY_MASK))
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply lacks the REPLY flag (flags 0x%x)", req, r->hdr.flags);
+	else if (r->hdr.flags & VHOST_USER_RESERVED_MASK)
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply sets reserved flag bits (flags 0x%x)", req, r->hdr.flags);
+	else if (r->hdr.request != code)
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries request code %u (%s), expected %u", req,
+			      r->hdr.request, vhu_req_name(r->hdr.request, nb, sizeof(nb)), code);
+	else if (r->hdr.size > max || r->hdr.size > VHU_MAX_PAYLOAD)
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply size %u exceeds the %u-byte bound", req, r->hdr.size,
+			      max);
+	if (rc)
+		goto bad;
+
+	rc = recv_exact(s, r->payload, r->hdr.size, deadline, NULL, NULL, 0, &stray, &got);
+	if (rc) {
+		close_fds(fds, nfds);
+		return io_fail(s, req, rc, errno, rc == VHU_E_TIMEOUT ? "reply body" : "the reply body");
+	}
+	s->stats.bytes_received += r->hdr.size;
+	if (s->trace)
+		s->trace(s->trace_arg, VHU_DIR_RECV, &r->hdr, r->payload, r->hdr.size, nfds + stray, NULL);
+
+	if (r->hdr.flags & VHOST_USER_NEED_REPLY_MASK)
+		note(s, "%s: reply echoes NEED_REPLY (flags 0x%x); accepted", req, r->hdr.flags);
+	if (r->hdr.size < min)
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply size %u below the %u bytes expected", req, r->hdr.size,
+			      min);
+	else if (stray || nfds > rfds_max)
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u fds, at most %u expected", req, nfds + stray,
+			      rfds_max);
+	else if (nfds < rfds_min)
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u fds, %u expected", req, nfds, rfds_min);
+	if (rc)
+		goto bad;
+	memcpy(r->fds, fds, nfds * sizeof(int));
+	r->nfds = nfds;
+	return VHU_OK;
+bad:
+	close_fds(fds, nfds);
+	vhu_session_close(s);
+	return rc;
+}
+
+bool vhu_pf_acked(const struct vhu_session *s, unsigned bit)
+{
+	return s->protocol_set && (s->acked_protocol & VHU_BIT(bit));
+}
+
+bool vhu_pf_offered(const struct vhu_session *s, unsigned bit)
+{
+	return s->have_protocol && (s->protocol & VHU_BIT(bit));
+}
+
+int vhu_gate(struct vhu_session *s, const struct vhu_req_desc *d)
+{
+	int rc = VHU_OK;
+
+	if ((d->gate & VHU_GATE_BIT30_OFFERED) &&
+	    !(s->have_features && (s->features & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))))
+		rc = vhu_fail(s, VHU_E_UNSUPPORTED,
+			      "%s: needs VHOST_USER_F_PROTOCOL_FEATURES (bit 30) offered by GET_FEATURES%s", d->name,
+			      s->have_features ? "; the back-end does not offer it" : "");
+	else if ((d->gate & VHU_GATE_BIT30_ACKED) &&
+		 !(s->features_set && (s->acked_features & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))))
+		rc = vhu_fail(s, VHU_E_UNSUPPORTED,
+			      "%s: needs VHOST_USER_F_PROTOCOL_FEATURES (bit 30) acknowledged with SET_FEATURES",
+			      d->name);
+	else if (d->pf >= 0 && !vhu_pf_acked(s, (unsigned)d->pf))
+		rc = vhu_fail(s, VHU_E_UNSUPPORTED, "%s: %s %s", d->name,
+			      vhu_pf_offered(s, (unsigned)d->pf) ? "not negotiated:" : "back-end does not offer",
+			      d->pf_name);
+	if (rc && s->force) {
+		note(s, "--force: sending anyway (%s)", s->err);
+		s->err[0] = '\0';
+		return VHU_OK;
+	}
+	return rc;
+}
+
+/* After a request that has no reply, a GET_FEATURES round trip proves the
+ * back-end read it and is still there (QEMU's "sync" barrier for
+ * SET_VRING_ENABLE without REPLY_ACK). */
+static int sync_barrier(struct vhu_session *s, const char *after)
+{
+	struct vhost_user_hdr h = { VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, 0 };
+	const struct vhu_req_desc *d = vhu_req_by_code(VHOST_USER_GET_FEATURES);
+	struct vhu_msg r;
+	char req[64];
+	int rc;
+
+	snprintf(req, sizeof(req), "%s (GET_FEATURES barrier)", after);
+	note(s, "barrier: GET_FEATURES confirms %s was read", after);
+	if (s->trace)
+		s->trace(s->trace_arg, VHU_DIR_SEND, &h, NULL, 0, 0, NULL);
+	rc = send_whole(s, req, &h, NULL, 0, NULL, 0);
+	if (!rc)
+		rc = recv_reply(s, d, req, h.request, 8, 8, 0, 0, &r);
+	return rc;
+}
+
+int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const void *payload,
+		    uint32_t len, const int *fds, unsigned nfds, bool want_reply, struct vhu_msg *reply)
+{
+	struct vhost_user_hdr h = { code, flags, len };
+	char nb[16];
+	const char *req = vhu_req_name(code, nb, sizeof(nb));
+	int rc;
+
+	if (len > VHU_MAX_PAYLOAD)
+		return vhu_fail(s, VHU_E_USAGE, "%s: payload of %u bytes exceeds %u", req, len, VHU_MAX_PAYLOAD);
+	if (s->trace)
+		s->trace(s->trace_arg, VHU_DIR_SEND, &h, payload, len, nfds, NULL);
+	rc = send_whole(s, req, &h, payload, len, fds, nfds);
+	if (rc || !want_reply)
+		return rc;
+	return recv_reply(s, vhu_req_by_code(code), req, code, 0, VHU_MAX_PAYLOAD, 0, VHOST_USER_MAX_FDS, reply);
+}
+
+int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint32_t len,
+		const int *fds, unsigned nfds, struct vhu_msg *reply)
+{
+	const struct vhu_req_desc *d = vhu_req_by_code(code);
+	struct vhost_user_hdr h = { code, VHOST_USER_VERSION, len };
+	struct vhu_msg tmp;
+	bool want = false, ack = false;
+	int rc;
+
+	if (!d)
+		return vhu_fail(s, VHU_E_USAGE, "request %u is not in the catalog", code);
+	if (len < d->req_min || len > d->req_max)
+		return vhu_fail(s, VHU_E_USAGE, "%s: payload of %u bytes outside %u..%u", d->name, len, d->req_min,
+				d->req_max);
+	if (nfds < d->fds_min || nfds > d->fds_max)
+		return vhu_fail(s, VHU_E_USAGE, "%s: %u fds, expected %u..%u", d->name, nfds, d->fds_min,
+				d->fds_max);
+	rc = vhu_gate(s, d);
+	if (rc)
+		return rc;
+
+	switch (d->reply) {
+	case VHU_REPLY_ALWAYS:
+		want = true;
+		break;
+	case VHU_REPLY_LOG:
+		want = vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+		break;
+	case VHU_REPLY_ACK:
+		ack = !(d->gate & VHU_GATE_NO_NEED_REPLY) &&
+		      vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_REPLY_ACK);
+		break;
+	case VHU_REPLY_NONE:
+		break;
+	}
+	if (ack)
+		h.flags |= VHOST_USER_NEED_REPLY_MASK;
+	if (!reply)
+		reply = &tmp;
+	reply->nfds = 0;
+
+	if (s->trace)
+		s->trace(s->trace_arg, VHU_DIR_SEND, &h, payload, len, nfds, NULL);
+	rc = send_whole(s, d->name, &h, payload, len, fds, nfds);
+	if (rc)
+		return rc;
+
+	if (ack) {
+		uint64_t v;
+
+		rc = recv_reply(s, d, d->name, code, 8, 8, 0, 0, reply);
+		if (rc)
+			return rc;
+		memcpy(&v, reply->payload, 8);
+		if (v != 0)
+			return vhu_fail(s, VHU_E_REFUSED, "%s: back-end refused the request (REPLY_ACK status %llu)",
+					d->name, (unsigned long long)v);
+		return VHU_OK;
+	}
+	if (want) {
+		rc = recv_reply(s, d, d->name, code, d->reply_min, d->reply_max, d->rfds_min, d->rfds_max, reply);
+		if (rc == VHU_OK && reply == &tmp)
+			vhu_msg_close_fds(&tmp);
+		return rc;
+	}
+	if (!s->no_sync && code != VHOST_USER_SET_PROTOCOL_FEATURES)
+		return sync_barrier(s, d->name);
+	return VHU_OK;
+}
+
+static int get_u64_reply(struct vhu_session *s, uint32_t code, uint64_t *v)
+{
+	struct vhu_msg r;
+	int rc = vhu_request(s, code, NULL, 0, NULL, 0, &r);
+
+	if (!rc)
+		memcpy(v, r.payload, 8);
+	return rc;
+}
+
+int vhu_get_u64(struct vhu_session *s, uint32_t code, uint64_t *v)
+{
+	return get_u64_reply(s, code, v);
+}
+
+int vhu_set_u64(struct vhu_session *s, uint32_t code, uint64_t v)
+{
+	return vhu_request(s, code, &v, sizeof(v), NULL, 0, NULL);
+}
+
+int vhu_get_features(struct vhu_session *s, uint64_t *features)
+{
+	int rc = get_u64_reply(s, VHOST_USER_GET_FEATURES, features);
+
+	if (!rc) {
+		s->features = *features;
+		s->have_features = true;
+	}
+	return rc;
+}
+
+int vhu_set_features(struct vhu_session *s, uint64_t features)
+{
+	int rc = vhu_set_u64(s, VHOST_USER_SET_FEATURES, features);
+
+	/* As the seed: what counts as acked is what was also offered. */
+	if (!rc) {
+		s->acked_features = s->have_features ? features & s->features : features;
+		s->features_set = true;
+	}
+	return rc;
+}
+
+int vhu_get_protocol_features(struct vhu_session *s, uint64_t *pf)
+{
+	int rc = get_u64_reply(s, VHOST_USER_GET_PROTOCOL_FEATURES, pf);
+
+	/* Kept whole: unknown bits are shown, never dropped; only the
+	 * negotiation masks them. */
+	if (!rc) {
+		s->protocol = *pf;
+		s->have_protocol = true;
+	}
+	return rc;
+}
+
+int vhu_set_protocol_features(struct vhu_session *s, uint64_t pf)
+{
+	const uint64_t needs_chan = VHU_BIT(VHOST_USER_PROTOCOL_F_SHMEM) |
+				    VHU_BIT(VHOST_USER_PROTOCOL_F_SHARED_MEMORY_REGIONS);
+	int rc;
+
+	/* Shared memory mappings are requested over the back-end channel,
+	 * so they are meaningless without BACKEND_REQ (seed client rule). */
+	if ((pf & needs_chan) && !(pf & VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ)))
+		return vhu_fail(s, VHU_E_USAGE,
+				"SET_PROTOCOL_FEATURES: shared memory regions need VHOST_USER_PROTOCOL_F_BACKEND_REQ too");
+	/* Spec "Protocol features": in-band notifications need both. */
+	if ((pf & VHU_BIT(VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS)) &&
+	    (~pf & (VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK))))
+		return vhu_fail(s, VHU_E_USAGE,
+				"SET_PROTOCOL_FEATURES: INBAND_NOTIFICATIONS needs BACKEND_REQ and REPLY_ACK too");
+	rc = vhu_set_u64(s, VHOST_USER_SET_PROTOCOL_FEATURES, pf);
+	if (!rc) {
+		s->acked_protocol = pf;
+		s->protocol_set = true;
+	}
+	return rc;
+}
+
+int vhu_set_owner(struct vhu_session *s)
+{
+	int rc = vhu_request(s, VHOST_USER_SET_OWNER, NULL, 0, NULL, 0, NULL);
+
+	if (!rc)
+		s->owner_set = true;
+	return rc;
+}
+
+int vhu_reset_owner(struct vhu_session *s)
+{
+	return vhu_request(s, VHOST_USER_RESET_OWNER, NULL, 0, NULL, 0, NULL);
+}
+
+int vhu_reset_device(struct vhu_session *s)
+{
+	return vhu_request(s, VHOST_USER_RESET_DEVICE, NULL, 0, NULL, 0, NULL);
+}
+
+int vhu_get_queue_num(struct vhu_session *s, uint64_t *n)
+{
+	int rc = get_u64_reply(s, VHOST_USER_GET_QUEUE_NUM, n);
+
+	if (rc)
+		return rc;
+	if (*n == 0 || *n > VHOST_USER_MAX_VRINGS)
+		return vhu_fail(s, VHU_E_PROTO, "GET_QUEUE_NUM: back-end reports %llu queues (valid: 1..%u)",
+				(unsigned long long)*n, VHOST_USER_MAX_VRINGS);
+	return VHU_OK;
+}
+
+int vhu_get_max_mem_slots(struct vhu_session *s, uint64_t *n)
+{
+	int rc = get_u64_reply(s, VHOST_USER_GET_MAX_MEM_SLOTS, n);
+
+	if (!rc && *n == 0)
+		return vhu_fail(s, VHU_E_PROTO, "GET_MAX_MEM_SLOTS: back-end reports 0 memory slots");
+	return rc;
+}
+
+int vhu_get_status(struct vhu_session *s, uint8_t *status)
+{
+	uint64_t v;
+	int rc = get_u64_reply(s, VHOST_USER_GET_STATUS, &v);
+
+	if (rc)
+		return rc;
+	if (v > 0xff)
+		note(s, "GET_STATUS: bits above the status byte set (0x%llx)", (unsigned long long)v);
+	*status = (uint8_t)v;
+	return VHU_OK;
+}
+
+int vhu_set_status(struct vhu_session *s, uint8_t status)
+{
+	return vhu_set_u64(s, VHOST_USER_SET_STATUS, status);
+}
+
+int vhu_set_vring_state(struct vhu_session *s, uint32_t code, uint32_t index, uint32_t num)
+{
+	struct vhost_vring_state st = { index, num };
+
+	return vhu_request(s, code, &st, sizeof(st), NULL, 0, NULL);
+}
+
+int vhu_get_vring_base(struct vhu_session *s, uint32_t index, uint32_t *num)
+{
+	struct vhost_vring_state st = { index, 0 };
+	struct vhu_msg r;
+	int rc = vhu_request(s, VHOST_USER_GET_VRING_BASE, &st, sizeof(st), NULL, 0, &r);
+
+	if (rc)
+		return rc;
+	memcpy(&st, r.payload, sizeof(st));
+	if (st.index != index)
+		return vhu_fail(s, VHU_E_PROTO, "GET_VRING_BASE: reply is for ring %u, asked for ring %u", st.index,
+				index);
+	*num = st.num;
+	return VHU_OK;
+}
+
+int vhu_set_vring_enable(struct vhu_session *s, uint32_t index, bool enable)
+{
+	return vhu_set_vring_state(s, VHOST_USER_SET_VRING_ENABLE, index, enable ? 1 : 0);
+}
+
+int vhu_set_vring_addr(struct vhu_session *s, const struct vhost_vring_addr *addr)
+{
+	if (addr->flags & ~VHOST_VRING_F_LOG)
+		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: unknown flags 0x%x (only LOG, 0x1, is defined)",
+				addr->flags & ~VHOST_VRING_F_LOG);
+	return vhu_request(s, VHOST_USER_SET_VRING_ADDR, addr, sizeof(*addr), NULL, 0, NULL);
+}
+
+int vhu_set_vring_fd(struct vhu_session *s, uint32_t code, uint32_t index, int fd)
+{
+	uint64_t v = index;
+	const struct vhu_req_desc *d = vhu_req_by_code(code);
+
+	if (index >= VHU_MAX_FD_VRINGS)
+		return vhu_fail(s, VHU_E_USAGE, "%s: ring %u cannot be addressed (the index field has 8 bits)",
+				d ? d->name : "?", index);
+	if (fd < 0)
+		v |= VHOST_USER_VRING_NOFD_MASK;
+	return vhu_request(s, code, &v, sizeof(v), fd < 0 ? NULL : &fd, fd < 0 ? 0 : 1, NULL);
+}
+
+int vhu_config_check(struct vhu_session *s, const char *req, uint32_t offset, uint32_t size,
+		     uint32_t flags)
+{
+	if (flags & ~VHOST_USER_CONFIG_FLAGS_KNOWN)
+		return vhu_fail(s, VHU_E_USAGE, "%s: unknown config flags 0x%x", req, flags);
+	if (size == 0)
+		return vhu_fail(s, VHU_E_USAGE, "%s: size must be at least 1 byte", req);
+	if (size > VHOST_USER_MAX_CONFIG_SIZE || offset > VHOST_USER_MAX_CONFIG_SIZE ||
+	    offset + size > VHOST_USER_MAX_CONFIG_SIZE)
+		return vhu_fail(s, VHU_E_USAGE, "%s: offset %u + size %u is beyond the %u-byte config space", req,
+				offset, size, VHOST_USER_MAX_CONFIG_SIZE);
+	return VHU_OK;
+}
+
+int vhu_get_config(struct vhu_session *s, uint32_t offset, uint32_t size, uint32_t flags,
+		   uint8_t *buf)
+{
+	struct vhost_user_config c = { offset, size, flags, { 0 } };
+	struct vhu_msg r;
+	uint32_t roff, rsize;
+	int rc = vhu_config_check(s, "GET_CONFIG", offset, size, flags);
+
+	if (rc)
+		return rc;
+	rc = vhu_request(s, VHOST_USER_GET_CONFIG, &c, VHOST_USER_CONFIG_HDR_SIZE + size, NULL, 0, &r);
+	if (rc)
+		return rc;
+	/* Spec "GET_CONFIG": a zero-length payload signals failure. */
+	if (r.hdr.size < VHOST_USER_CONFIG_HDR_SIZE)
+		return vhu_fail(s, VHU_E_REFUSED, "GET_CONFIG: back-end failed (%u-byte reply, no config)",
+				r.hdr.size);
+	memcpy(&roff, r.payload, 4);
+	memcpy(&rsize, r.payload + 4, 4);
+	if (rsize == 0)
+		return vhu_fail(s, VHU_E_REFUSED, "GET_CONFIG: back-end failed (reply size field 0)");
+	if (roff != offset)
+		return vhu_fail(s, VHU_E_PROTO, "GET_CONFIG: reply offset %u, asked for %u", roff, offset);
+	if (rsize != size)
+		return vhu_fail(s, VHU_E_PROTO, "GET_CONFIG: reply size field %u, asked for %u", rsize, size);
+	if (r.hdr.size != VHOST_USER_CONFIG_HDR_SIZE + size)
+		return vhu_fail(s, VHU_E_PROTO, "GET_CONFIG: reply carries %u config bytes, size field says %u",
+				r.hdr.size - VHOST_USER_CONFIG_HDR_SIZE, size);
+	memcpy(buf, r.payload + VHOST_USER_CONFIG_HDR_SIZE, size);
+	return VHU_OK;
+}
+
+int vhu_set_config(struct vhu_session *s, uint32_t offset, uint32_t flags, const uint8_t *buf,
+		   uint32_t size)
+{
+	struct vhost_user_config c = { offset, size, flags, { 0 } };
+	int rc = vhu_config_check(s, "SET_CONFIG", offset, size, flags);
+
+	if (rc)
+		return rc;
+	memcpy(c.region, buf, size);
+	return vhu_request(s, VHOST_USER_SET_CONFIG, &c, VHOST_USER_CONFIG_HDR_SIZE + size, NULL, 0, NULL);
+}
+
+int vhu_negotiate(struct vhu_session *s, enum vhu_neg level)
+{
+	uint64_t v;
+	int rc;
+
+	if (level >= VHU_NEG_FEATURES && !s->have_features) {
+		rc = vhu_get_features(s, &v);
+		if (rc)
+			return rc;
+	}
+	if (level >= VHU_NEG_PROTOCOL && !s->protocol_set &&
+	    (s->features & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))) {
+		if (!s->have_protocol) {
+			rc = vhu_get_protocol_features(s, &v);
+			if (rc)
+				return rc;
+		}
+		rc = vhu_set_protocol_features(s, s->protocol & VHU_PF_DEFAULT_MASK);
+		if (rc)
+			return rc;
+	}
+	if (level >= VHU_NEG_OWNER && !s->owner_set)
+		return vhu_set_owner(s);
+	return VHU_OK;
+}

@@ -1,0 +1,367 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Text and JSON from one call per value (the iproute2 print_* idea on top
+ * of json-c).  A stack mirrors the nesting: in JSON mode each level is a
+ * json_object, in text mode it is an indentation level.
+ */
+#include "render/out.h"
+
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/session.h"
+
+#ifndef VHUCTL_VERSION
+#define VHUCTL_VERSION "0.0.0"
+#endif
+
+#define DEPTH_MAX 16
+#define LABEL_WIDTH 28
+
+static struct {
+	bool json, pretty, finished;
+	json_object *root;       /* the document */
+	json_object *steps;      /* batch: the steps list */
+	json_object *warnings;
+	json_object *stack[DEPTH_MAX];
+	int depth;               /* stack[depth] is the current container */
+	int text_depth;
+} o;
+
+void vhu_out_init(bool json, bool pretty)
+{
+	o.json = json || pretty;
+	o.pretty = pretty;
+	o.root = json_object_new_object();
+	o.stack[0] = o.root;
+	o.depth = 0;
+	o.text_depth = 0;
+}
+
+void vhu_out_set_mode(bool json, bool pretty)
+{
+	o.json = json || pretty;
+	o.pretty = pretty;
+}
+
+bool vhu_out_is_json(void)
+{
+	return o.json;
+}
+
+static void add(const char *key, json_object *v)
+{
+	json_object *cur = o.stack[o.depth];
+
+	if (json_object_is_type(cur, json_type_array))
+		json_object_array_add(cur, v);
+	else
+		json_object_object_add(cur, key ? key : "value", v);
+}
+
+static void text_line(const char *label, const char *value)
+{
+	int ind = 2 * o.text_depth;
+	int w = LABEL_WIDTH - ind;
+	char lab[128];
+
+	snprintf(lab, sizeof(lab), "%s:", label);
+	printf("%*s%-*s %s\n", ind, "", w < 1 ? 1 : w, lab, value);
+}
+
+void vhu_out_begin(const char *command)
+{
+	json_object *v = json_object_new_object();
+	json_object *ver = json_object_new_array();
+
+	json_object_array_add(ver, json_object_new_int(VHU_JSON_FORMAT_MAJOR));
+	json_object_array_add(ver, json_object_new_int(VHU_JSON_FORMAT_MINOR));
+	json_object_object_add(o.root, "json_format_version", ver);
+	json_object_object_add(v, "version", json_object_new_string(VHUCTL_VERSION));
+	json_object_object_add(v, "command", json_object_new_string(command ? command : ""));
+	json_object_object_add(o.root, "vhuctl", v);
+}
+
+void vhu_out_step_begin(const char *command, unsigned line)
+{
+	json_object *step = json_object_new_object();
+
+	if (!o.steps) {
+		o.steps = json_object_new_array();
+		json_object_object_add(o.root, "steps", o.steps);
+	}
+	json_object_object_add(step, "command", json_object_new_string(command));
+	json_object_object_add(step, "line", json_object_new_int((int)line));
+	json_object_array_add(o.steps, step);
+	o.depth = 0;
+	o.stack[++o.depth] = step;
+	o.text_depth = 0;
+}
+
+void vhu_out_step_end(int exit_status, const char *error)
+{
+	json_object *step = o.stack[1];
+
+	if (o.depth < 1)
+		return;
+	json_object_object_add(step, "exit_status", json_object_new_int(exit_status));
+	if (error && *error)
+		json_object_object_add(step, "error", json_object_new_string(error));
+	o.depth = 0;
+	o.text_depth = 0;
+	fflush(stdout);
+}
+
+static void push(const char *key, const char *label, json_object *c)
+{
+	if (!o.json) {
+		int ind = 2 * o.text_depth;
+		printf("%*s%s:\n", ind, "", label);
+		o.text_depth++;
+		json_object_put(c);
+		return;
+	}
+	add(key, c);
+	if (o.depth + 1 < DEPTH_MAX)
+		o.stack[++o.depth] = c;
+}
+
+static void pop(void)
+{
+	if (!o.json) {
+		if (o.text_depth > 0)
+			o.text_depth--;
+		return;
+	}
+	if (o.depth > 0)
+		o.depth--;
+}
+
+void vhu_out_open(const char *key, const char *label)
+{
+	push(key, label, json_object_new_object());
+}
+
+void vhu_out_close(void)
+{
+	pop();
+}
+
+void vhu_out_open_list(const char *key, const char *label)
+{
+	push(key, label, json_object_new_array());
+}
+
+void vhu_out_close_list(void)
+{
+	pop();
+}
+
+void vhu_out_uint(const char *key, const char *label, uint64_t v, const char *unit)
+{
+	char buf[64];
+
+	if (o.json) {
+		add(key, json_object_new_uint64(v));
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%llu%s%s", (unsigned long long)v, unit ? " " : "", unit ? unit : "");
+	text_line(label, buf);
+}
+
+void vhu_out_int(const char *key, const char *label, int64_t v, const char *unit)
+{
+	char buf[64];
+
+	if (o.json) {
+		add(key, json_object_new_int64(v));
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%lld%s%s", (long long)v, unit ? " " : "", unit ? unit : "");
+	text_line(label, buf);
+}
+
+void vhu_out_hex(const char *key, const char *label, uint64_t v, int digits)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "0x%0*llx", digits, (unsigned long long)v);
+	if (o.json)
+		add(key, json_object_new_string(buf));
+	else
+		text_line(label, buf);
+}
+
+void vhu_out_string(const char *key, const char *label, const char *v)
+{
+	if (o.json)
+		add(key, json_object_new_string(v ? v : ""));
+	else
+		text_line(label, v ? v : "");
+}
+
+void vhu_out_bool(const char *key, const char *label, bool v)
+{
+	if (o.json)
+		add(key, json_object_new_boolean(v));
+	else
+		text_line(label, v ? "yes" : "no");
+}
+
+void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bit_space space,
+		  enum vhu_dev_type dev)
+{
+	unsigned nbits = space == VHU_BITS_STATUS ? 8 : 64;
+	char hex[32];
+
+	snprintf(hex, sizeof(hex), "0x%0*llx", space == VHU_BITS_STATUS ? 2 : 16, (unsigned long long)mask);
+	if (o.json) {
+		json_object *obj = json_object_new_object();
+		json_object *names = json_object_new_array();
+
+		json_object_object_add(obj, "mask", json_object_new_string(hex));
+		for (unsigned b = 0; b < nbits; b++) {
+			const char *n;
+			char tmp[16];
+
+			if (!(mask & VHU_BIT(b)))
+				continue;
+			n = vhu_bit_name(space, dev, b);
+			if (!n) {
+				snprintf(tmp, sizeof(tmp), "bit_%u", b);
+				n = tmp;
+			}
+			json_object_array_add(names, json_object_new_string(n));
+		}
+		json_object_object_add(obj, "names", names);
+		add(key, obj);
+		return;
+	}
+	text_line(label, hex);
+	for (unsigned b = 0; b < nbits; b++) {
+		const char *n;
+
+		if (!(mask & VHU_BIT(b)))
+			continue;
+		n = vhu_bit_name(space, dev, b);
+		if (n)
+			printf("%*s%-40s (%u)\n", 2 * o.text_depth + 2, "", n, b);
+		else
+			printf("%*sbit_%-36u (%u)\n", 2 * o.text_depth + 2, "", b, b);
+	}
+}
+
+/* Lowercase hex of @len bytes; caller frees. */
+static char *calloc_hex(const uint8_t *buf, size_t len)
+{
+	char *hex = malloc(2 * len + 1);
+
+	if (!hex)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", buf[i]);
+	hex[2 * len] = '\0';
+	return hex;
+}
+
+void vhu_out_bytes(const char *key, const char *label, const uint8_t *buf, size_t len, uint32_t base)
+{
+	if (o.json) {
+		char *hex = calloc_hex(buf, len);
+		add(key, json_object_new_string(hex ? hex : ""));
+		free(hex);
+		return;
+	}
+	printf("%*s%s: (%zu bytes)\n", 2 * o.text_depth, "", label, len);
+	for (size_t i = 0; i < len; i += 16) {
+		char ascii[17] = { 0 };
+
+		printf("%*s%04zx: ", 2 * o.text_depth + 2, "", (size_t)base + i);
+		for (size_t j = 0; j < 16; j++) {
+			if (i + j < len) {
+				printf("%02x ", buf[i + j]);
+				ascii[j] = (buf[i + j] >= 0x20 && buf[i + j] < 0x7f) ? (char)buf[i + j] : '.';
+			} else {
+				printf("   ");
+			}
+		}
+		printf(" %s\n", ascii);
+	}
+}
+
+void vhu_out_text(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o.json)
+		return;
+	printf("%*s", 2 * o.text_depth, "");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+void vhu_out_warn(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vhuctl: warning: %s\n", buf);
+	if (o.json) {
+		if (!o.warnings) {
+			o.warnings = json_object_new_array();
+			json_object_object_add(o.root, "warnings", o.warnings);
+		}
+		json_object_array_add(o.warnings, json_object_new_string(buf));
+	}
+}
+
+const char *vhu_exit_name(int status)
+{
+	switch (status) {
+	case VHU_OK: return "success";
+	case VHU_E_REFUSED: return "refused";
+	case VHU_E_PROTO: return "protocol_violation";
+	case VHU_E_UNSUPPORTED: return "not_supported";
+	case VHU_E_USAGE: return "usage";
+	case VHU_E_CONNECT: return "cannot_connect";
+	case VHU_E_IO: return "io_error";
+	case VHU_E_TIMEOUT: return "timeout";
+	default: return "unknown";
+	}
+}
+
+int vhu_out_finish(int exit_status, const char *error)
+{
+	json_object *v;
+
+	if (o.finished)
+		return exit_status;
+	o.finished = true;
+	if (!o.json) {
+		fflush(stdout);
+		json_object_put(o.root);
+		return exit_status;
+	}
+	if (!json_object_object_get_ex(o.root, "vhuctl", &v)) {
+		vhu_out_begin(NULL);
+		json_object_object_get_ex(o.root, "vhuctl", &v);
+	}
+	json_object_object_add(v, "exit_status", json_object_new_int(exit_status));
+	json_object_object_add(v, "exit_status_name", json_object_new_string(vhu_exit_name(exit_status)));
+	if (error && *error)
+		json_object_object_add(o.root, "error", json_object_new_string(error));
+	puts(json_object_to_json_string_ext(o.root, (o.pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+							    JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout);
+	json_object_put(o.root);
+	o.root = NULL;
+	return exit_status;
+}

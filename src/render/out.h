@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The only code that writes stdout.  One call per value emits either an
+ * aligned "Label: value" text line or a JSON member (json-c), so text and
+ * JSON cannot drift apart.  A run produces exactly one JSON document:
+ *
+ *   { "json_format_version": [1, 0],
+ *     "vhuctl": { "version", "command", "exit_status", "exit_status_name" },
+ *     ...command members...,
+ *     "error": "message"            (only on failure) }
+ *
+ * Keys are snake_case; 64-bit masks are { "mask": "0x%016x", "names": [...] }
+ * with unknown bits named "bit_N".  Strings passed in are copied.
+ */
+#ifndef VHU_RENDER_OUT_H
+#define VHU_RENDER_OUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/bits.h"
+
+#define VHU_JSON_FORMAT_MAJOR 1
+#define VHU_JSON_FORMAT_MINOR 0
+
+void vhu_out_init(bool json, bool pretty);
+/* Change the mode before anything was emitted (options after the command). */
+void vhu_out_set_mode(bool json, bool pretty);
+bool vhu_out_is_json(void);
+
+/* Names the command in the document; for batch, each step is an element
+ * of "steps" opened with vhu_out_step_begin() and closed with
+ * vhu_out_step_end(). */
+void vhu_out_begin(const char *command);
+void vhu_out_step_begin(const char *command, unsigned line);
+void vhu_out_step_end(int exit_status, const char *error);
+
+/* Nested object (key in an object, or key NULL inside a list). */
+void vhu_out_open(const char *key, const char *label);
+void vhu_out_close(void);
+void vhu_out_open_list(const char *key, const char *label);
+void vhu_out_close_list(void);
+
+void vhu_out_uint(const char *key, const char *label, uint64_t v, const char *unit);
+void vhu_out_int(const char *key, const char *label, int64_t v, const char *unit);
+/* JSON: "0x..." string of @digits hex digits; text: the same. */
+void vhu_out_hex(const char *key, const char *label, uint64_t v, int digits);
+void vhu_out_string(const char *key, const char *label, const char *v);
+void vhu_out_bool(const char *key, const char *label, bool v);
+/* A bit mask with the name of every set bit (bit_N when unnamed). */
+void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bit_space space,
+		  enum vhu_dev_type dev);
+/* Bytes: text hex dump with offsets; JSON lowercase hex string. */
+void vhu_out_bytes(const char *key, const char *label, const uint8_t *buf, size_t len, uint32_t base);
+/* A free text line (text mode only; JSON ignores it). */
+void vhu_out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A warning: text mode prints "warning: ..." on stderr; JSON adds it to
+ * the "warnings" list of the document as well. */
+void vhu_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Name of an exit status ("protocol_violation"). */
+const char *vhu_exit_name(int status);
+
+/* Finish the document: JSON mode prints it (with @error when non-NULL);
+ * text mode flushes.  Returns @exit_status. */
+int vhu_out_finish(int exit_status, const char *error);
+
+#endif

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * --trace: prints every message crossing the socket on stderr, decoded
+ * through the catalog.  Installed as the session's vhu_trace_fn.
+ */
+#ifndef VHU_RENDER_TRACE_H
+#define VHU_RENDER_TRACE_H
+
+#include "decode/bits.h"
+#include "proto/session.h"
+
+struct vhu_trace_ctx {
+	enum vhu_dev_type dev; /* for naming device feature bits */
+	uint32_t last_sent;    /* request code of the last message sent */
+	bool last_ack;         /* it carried NEED_REPLY */
+};
+
+void vhu_trace_print(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *hdr,
+		     const uint8_t *payload, size_t len, unsigned nfds, const char *note);
+
+/* One-line decoding of a payload of @shape into @buf (for trace and
+ * the back-end channel printer). */
+void vhu_trace_decode(enum vhu_shape shape, enum vhu_dev_type dev, const uint8_t *p, size_t len,
+		      char *buf, size_t size);
+
+#endif

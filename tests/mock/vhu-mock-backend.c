@@ -1,0 +1,1441 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * vhu-mock-backend: a test-only vhost-user back-end with fault injection.
+ *
+ * It answers the front-end requests that vhuctl sends, keeps just enough
+ * per-connection state to make replies deterministic, and can be told to
+ * misbehave in specific ways (--fault) so the bats suite can check how
+ * vhuctl reacts to broken back-ends.  See tests/mock/README.md.
+ *
+ * Build: gcc -std=gnu11 -Wall -Wextra -Werror -Isrc \
+ *            tests/mock/vhu-mock-backend.c -o vhu-mock-backend -lpthread
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/wire.h"
+
+#define REPLY_FLAGS (VHOST_USER_VERSION | VHOST_USER_REPLY_MASK)
+#define MAX_CODE VHOST_USER_GET_VRING_BASE_SKIP_DRAIN
+/* Received fds kept per message; more are closed on arrival. */
+#define MAX_RX_FDS 32u
+/* Fds we may attach to one reply (too-many-fds needs 12). */
+#define MAX_TX_FDS 16u
+#define TOO_MANY_FDS 12u
+/* Largest reply body we build: config-size/oversize on a 4 KiB window. */
+#define REPLY_BUF (2 * VHU_MAX_PAYLOAD)
+/* How long CHECK_DEVICE_STATE / disconnect wait for a transfer thread. */
+#define XFER_WAIT_MS 5000
+#define XFER_CHUNK 65536u
+
+/* ------------------------------------------------------------------ */
+/* Request names                                                       */
+
+static const char *const req_names[MAX_CODE + 1] = {
+	[VHOST_USER_GET_FEATURES] = "GET_FEATURES",
+	[VHOST_USER_SET_FEATURES] = "SET_FEATURES",
+	[VHOST_USER_SET_OWNER] = "SET_OWNER",
+	[VHOST_USER_RESET_OWNER] = "RESET_OWNER",
+	[VHOST_USER_SET_MEM_TABLE] = "SET_MEM_TABLE",
+	[VHOST_USER_SET_LOG_BASE] = "SET_LOG_BASE",
+	[VHOST_USER_SET_LOG_FD] = "SET_LOG_FD",
+	[VHOST_USER_SET_VRING_NUM] = "SET_VRING_NUM",
+	[VHOST_USER_SET_VRING_ADDR] = "SET_VRING_ADDR",
+	[VHOST_USER_SET_VRING_BASE] = "SET_VRING_BASE",
+	[VHOST_USER_GET_VRING_BASE] = "GET_VRING_BASE",
+	[VHOST_USER_SET_VRING_KICK] = "SET_VRING_KICK",
+	[VHOST_USER_SET_VRING_CALL] = "SET_VRING_CALL",
+	[VHOST_USER_SET_VRING_ERR] = "SET_VRING_ERR",
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
+	[VHOST_USER_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
+	[VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
+	[VHOST_USER_SEND_RARP] = "SEND_RARP",
+	[VHOST_USER_NET_SET_MTU] = "NET_SET_MTU",
+	[VHOST_USER_SET_BACKEND_REQ_FD] = "SET_BACKEND_REQ_FD",
+	[VHOST_USER_IOTLB_MSG] = "IOTLB_MSG",
+	[VHOST_USER_SET_VRING_ENDIAN] = "SET_VRING_ENDIAN",
+	[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
+	[VHOST_USER_SET_CONFIG] = "SET_CONFIG",
+	[VHOST_USER_CREATE_CRYPTO_SESSION] = "CREATE_CRYPTO_SESSION",
+	[VHOST_USER_CLOSE_CRYPTO_SESSION] = "CLOSE_CRYPTO_SESSION",
+	[VHOST_USER_POSTCOPY_ADVISE] = "POSTCOPY_ADVISE",
+	[VHOST_USER_POSTCOPY_LISTEN] = "POSTCOPY_LISTEN",
+	[VHOST_USER_POSTCOPY_END] = "POSTCOPY_END",
+	[VHOST_USER_GET_INFLIGHT_FD] = "GET_INFLIGHT_FD",
+	[VHOST_USER_SET_INFLIGHT_FD] = "SET_INFLIGHT_FD",
+	[VHOST_USER_GPU_SET_SOCKET] = "GPU_SET_SOCKET",
+	[VHOST_USER_RESET_DEVICE] = "RESET_DEVICE",
+	[VHOST_USER_VRING_KICK] = "VRING_KICK",
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = "GET_MAX_MEM_SLOTS",
+	[VHOST_USER_ADD_MEM_REG] = "ADD_MEM_REG",
+	[VHOST_USER_REM_MEM_REG] = "REM_MEM_REG",
+	[VHOST_USER_SET_STATUS] = "SET_STATUS",
+	[VHOST_USER_GET_STATUS] = "GET_STATUS",
+	[VHOST_USER_GET_SHARED_OBJECT] = "GET_SHARED_OBJECT",
+	[VHOST_USER_SET_DEVICE_STATE_FD] = "SET_DEVICE_STATE_FD",
+	[VHOST_USER_CHECK_DEVICE_STATE] = "CHECK_DEVICE_STATE",
+	[VHOST_USER_GET_SHMEM_CONFIG] = "GET_SHMEM_CONFIG",
+	[VHOST_USER_GET_VRING_BASE_SKIP_DRAIN] = "GET_VRING_BASE_SKIP_DRAIN",
+};
+
+static bool code_known(uint32_t code)
+{
+	return code >= 1 && code <= MAX_CODE && req_names[code] != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Faults                                                              */
+
+enum fault_kind {
+	F_WRONG_CODE,
+	F_NO_REPLY_FLAG,
+	F_BAD_VERSION,
+	F_RESERVED_BITS,
+	F_OVERSIZE,
+	F_HUGE_SIZE,
+	F_SHORT_SILENCE,
+	F_SHORT_CLOSE,
+	F_CLOSE_MID_HEADER,
+	F_STRAY_FD,
+	F_TOO_MANY_FDS,
+	F_GARBAGE,
+	F_SLOW,
+	F_SILENT,
+	F_NAK,
+	F_CLOSE,
+	F_CLOSE_AFTER_ACCEPT,
+	F_EMPTY_CONFIG,
+	F_CONFIG_OFFSET,
+	F_CONFIG_SIZE,
+	F_DS_ERROR,
+	F_DS_OWN_FD,
+	F_DS_BAD_FDS,
+	F_DS_TRUNCATE,
+	F_CHECK_FAIL,
+	F_COUNT
+};
+
+static const char *const fault_names[F_COUNT] = {
+	[F_WRONG_CODE] = "wrong-code",
+	[F_NO_REPLY_FLAG] = "no-reply-flag",
+	[F_BAD_VERSION] = "bad-version",
+	[F_RESERVED_BITS] = "reserved-bits",
+	[F_OVERSIZE] = "oversize",
+	[F_HUGE_SIZE] = "huge-size",
+	[F_SHORT_SILENCE] = "short-silence",
+	[F_SHORT_CLOSE] = "short-close",
+	[F_CLOSE_MID_HEADER] = "close-mid-header",
+	[F_STRAY_FD] = "stray-fd",
+	[F_TOO_MANY_FDS] = "too-many-fds",
+	[F_GARBAGE] = "garbage",
+	[F_SLOW] = "slow",
+	[F_SILENT] = "silent",
+	[F_NAK] = "nak",
+	[F_CLOSE] = "close",
+	[F_CLOSE_AFTER_ACCEPT] = "close-after-accept",
+	[F_EMPTY_CONFIG] = "empty-config",
+	[F_CONFIG_OFFSET] = "config-offset",
+	[F_CONFIG_SIZE] = "config-size",
+	[F_DS_ERROR] = "ds-error",
+	[F_DS_OWN_FD] = "ds-own-fd",
+	[F_DS_BAD_FDS] = "ds-bad-fds",
+	[F_DS_TRUNCATE] = "ds-truncate",
+	[F_CHECK_FAIL] = "check-fail",
+};
+
+/* Kinds that replace the normal delivery of a reply; the first matching
+ * one (command-line order) wins.  All other kinds combine freely. */
+static bool kind_is_delivery(enum fault_kind k)
+{
+	switch (k) {
+	case F_HUGE_SIZE:
+	case F_SHORT_SILENCE:
+	case F_SHORT_CLOSE:
+	case F_CLOSE_MID_HEADER:
+	case F_GARBAGE:
+	case F_SLOW:
+	case F_SILENT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+#define FAULT_ANY (-1)
+#define FAULT_ACCEPT (-2)
+#define MAX_FAULTS 64
+
+struct fault {
+	int req; /* request code, FAULT_ANY or FAULT_ACCEPT */
+	enum fault_kind kind;
+	bool has_arg;
+	uint64_t arg;
+};
+
+/* ------------------------------------------------------------------ */
+/* Global configuration                                                */
+
+static struct {
+	const char *socket_path;
+	const char *pidfile;
+	const char *logfile;
+	bool once;
+	uint64_t features;
+	uint64_t protocol_features;
+	uint64_t queues;
+	uint64_t mem_slots;
+	uint64_t state_size;
+	struct fault faults[MAX_FAULTS];
+	unsigned nfaults;
+} opt;
+
+/* Config space persists across connections (process lifetime). */
+static uint8_t g_config[VHU_MAX_PAYLOAD];
+static size_t g_config_len = VHOST_USER_MAX_CONFIG_SIZE;
+
+static int g_log_fd = -1;
+static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* For the signal handler: path to unlink, only once we created it. */
+static char g_sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static volatile sig_atomic_t g_sock_bound;
+
+static const struct fault *find_fault(int req, enum fault_kind kind)
+{
+	for (unsigned i = 0; i < opt.nfaults; i++) {
+		const struct fault *f = &opt.faults[i];
+
+		if (f->kind != kind)
+			continue;
+		if (f->req == req || (f->req == FAULT_ANY && req >= 0))
+			return f;
+	}
+	return NULL;
+}
+
+static bool has_fault(int req, enum fault_kind kind)
+{
+	return find_fault(req, kind) != NULL;
+}
+
+static const struct fault *find_delivery_fault(int req)
+{
+	for (unsigned i = 0; i < opt.nfaults; i++) {
+		const struct fault *f = &opt.faults[i];
+
+		if (!kind_is_delivery(f->kind))
+			continue;
+		if (f->req == req || (f->req == FAULT_ANY && req >= 0))
+			return f;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+
+static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_line(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	if (g_log_fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	/* One write() per line on an O_APPEND fd: readers never see a
+	 * half line, and nothing sits in a stdio buffer. */
+	pthread_mutex_lock(&g_log_mu);
+	if (write(g_log_fd, buf, (size_t)n) < 0) {
+		/* Nothing sensible to do; the test will notice. */
+	}
+	pthread_mutex_unlock(&g_log_mu);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ms / 1000),
+		.tv_nsec = (long)(ms % 1000) * 1000000L,
+	};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static uint8_t state_byte(uint64_t i)
+{
+	return (uint8_t)((i * 31 + 7) & 0xff);
+}
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static int open_devnull(void)
+{
+	return open("/dev/null", O_RDWR | O_CLOEXEC);
+}
+
+/* ------------------------------------------------------------------ */
+/* Device-state transfer thread                                        */
+
+struct xfer {
+	pthread_t th;
+	int fd;        /* data fd: pipe end we write (SAVE) or read (LOAD) */
+	int stop_rd;   /* becomes readable (HUP) when we want it to stop */
+	int stop_wr;
+	uint32_t dir;
+	uint64_t limit; /* SAVE: bytes to write */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	bool ok;
+	uint64_t bytes;
+};
+
+/* Wait for the data fd (or the stop pipe).  Returns 1 when the data fd
+ * is ready, 0 when asked to stop, -1 on error.  Data wins over stop so
+ * a LOAD drains what the front-end wrote before it disconnected. */
+static int xfer_wait_io(struct xfer *x, short ev)
+{
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = x->fd, .events = ev },
+			{ .fd = x->stop_rd, .events = POLLIN },
+		};
+		int r = poll(p, 2, -1);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[0].revents)
+			return 1;
+		if (p[1].revents)
+			return 0;
+	}
+}
+
+static bool xfer_save(struct xfer *x)
+{
+	uint8_t buf[XFER_CHUNK];
+	uint64_t pos = 0;
+
+	while (pos < x->limit) {
+		size_t n = x->limit - pos > XFER_CHUNK ? XFER_CHUNK
+						       : (size_t)(x->limit - pos);
+		ssize_t w;
+
+		if (xfer_wait_io(x, POLLOUT) <= 0)
+			return false;
+		for (size_t k = 0; k < n; k++)
+			buf[k] = state_byte(pos + k);
+		w = write(x->fd, buf, n);
+		if (w < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return false; /* EPIPE: the reader went away */
+		}
+		pos += (uint64_t)w;
+		x->bytes = pos;
+	}
+	return true;
+}
+
+static bool xfer_load(struct xfer *x)
+{
+	uint8_t buf[XFER_CHUNK];
+	uint64_t pos = 0;
+	bool match = true;
+
+	for (;;) {
+		ssize_t r;
+
+		if (xfer_wait_io(x, POLLIN) <= 0)
+			return false;
+		r = read(x->fd, buf, sizeof(buf));
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return false;
+		}
+		if (r == 0)
+			break;
+		for (ssize_t k = 0; k < r; k++)
+			if (buf[k] != state_byte(pos + (uint64_t)k))
+				match = false;
+		pos += (uint64_t)r;
+		x->bytes = pos;
+	}
+	/* match=1: the bytes are exactly what a mock SAVE of that size
+	 * produces, so round trips can be checked end to end. */
+	log_line("LOADED bytes=%" PRIu64 " match=%d", pos, match && pos > 0);
+	return pos > 0;
+}
+
+static void *xfer_thread(void *arg)
+{
+	struct xfer *x = arg;
+	bool ok;
+
+	ok = x->dir == VHOST_USER_DEVICE_STATE_SAVE ? xfer_save(x) : xfer_load(x);
+	/* Close right away: the front-end's reader needs EOF (SAVE). */
+	close_fd(&x->fd);
+	pthread_mutex_lock(&x->mu);
+	x->ok = ok;
+	x->done = true;
+	pthread_cond_broadcast(&x->cv);
+	pthread_mutex_unlock(&x->mu);
+	return NULL;
+}
+
+static struct xfer *xfer_start(uint32_t dir, int fd, uint64_t limit)
+{
+	struct xfer *x = calloc(1, sizeof(*x));
+	pthread_condattr_t ca;
+	int sp[2];
+	int fl;
+
+	if (!x)
+		goto fail_fd;
+	if (pipe2(sp, O_CLOEXEC) < 0)
+		goto fail_x;
+	x->fd = fd;
+	x->stop_rd = sp[0];
+	x->stop_wr = sp[1];
+	x->dir = dir;
+	x->limit = limit;
+	pthread_mutex_init(&x->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&x->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	/* Non-blocking so the thread can always notice a stop request. */
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	if (pthread_create(&x->th, NULL, xfer_thread, x) != 0) {
+		close(sp[0]);
+		close(sp[1]);
+		pthread_cond_destroy(&x->cv);
+		pthread_mutex_destroy(&x->mu);
+		goto fail_x;
+	}
+	return x;
+fail_x:
+	free(x);
+fail_fd:
+	close(fd);
+	return NULL;
+}
+
+/* Wait up to ms for the transfer to finish; returns its success. */
+static bool xfer_wait(struct xfer *x, long ms)
+{
+	struct timespec ts;
+	bool ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&x->mu);
+	while (!x->done) {
+		if (pthread_cond_timedwait(&x->cv, &x->mu, &ts) == ETIMEDOUT)
+			break;
+	}
+	ok = x->done && x->ok;
+	pthread_mutex_unlock(&x->mu);
+	return ok;
+}
+
+static void xfer_finish(struct xfer **xp, long grace_ms)
+{
+	struct xfer *x = *xp;
+
+	if (!x)
+		return;
+	if (grace_ms > 0)
+		xfer_wait(x, grace_ms);
+	close_fd(&x->stop_wr);
+	pthread_join(x->th, NULL);
+	close_fd(&x->stop_rd);
+	close_fd(&x->fd);
+	pthread_cond_destroy(&x->cv);
+	pthread_mutex_destroy(&x->mu);
+	free(x);
+	*xp = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection                                                          */
+
+enum ds_state { DS_NONE, DS_REFUSED, DS_STARTED };
+
+struct conn {
+	int fd;
+	bool mute; /* after huge-size/short-silence: read on, never write */
+	uint64_t features;
+	uint64_t protocol_features;
+	uint64_t status;
+	uint32_t vring_base[VHOST_USER_MAX_VRINGS];
+	enum ds_state ds;
+	struct xfer *xfer;
+};
+
+struct msg {
+	struct vhost_user_hdr hdr;
+	uint8_t payload[VHU_MAX_PAYLOAD];
+	int fds[MAX_RX_FDS];
+	unsigned nfds;
+};
+
+struct reply {
+	bool present;
+	struct vhost_user_hdr hdr;
+	uint8_t body[REPLY_BUF];
+	uint32_t len;
+	int fds[MAX_TX_FDS];
+	unsigned nfds;
+};
+
+/* A transfer to start once the SET_DEVICE_STATE_FD reply is out. */
+struct pending_xfer {
+	bool set;
+	uint32_t dir;
+	int fd;
+	uint64_t limit;
+};
+
+static void reply_init(struct reply *r, uint32_t code)
+{
+	r->present = true;
+	r->hdr.request = code;
+	r->hdr.flags = REPLY_FLAGS;
+	r->len = 0;
+	r->nfds = 0;
+}
+
+static void reply_u64(struct reply *r, uint32_t code, uint64_t v)
+{
+	reply_init(r, code);
+	put_u64(r->body, v);
+	r->len = 8;
+}
+
+static void reply_add_fd(struct reply *r, int fd)
+{
+	if (fd < 0)
+		return;
+	if (r->nfds >= MAX_TX_FDS) {
+		close(fd);
+		return;
+	}
+	r->fds[r->nfds++] = fd;
+}
+
+static void reply_close_fds(struct reply *r)
+{
+	for (unsigned i = 0; i < r->nfds; i++)
+		close(r->fds[i]);
+	r->nfds = 0;
+}
+
+/* Receive up to len bytes, collecting SCM_RIGHTS fds into m. */
+static ssize_t recv_some(int fd, void *buf, size_t len, struct msg *m)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MAX_RX_FDS)];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf.buf,
+		.msg_controllen = sizeof(cbuf.buf),
+	};
+	ssize_t n;
+
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t cnt;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		cnt = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < cnt; i++) {
+			int rfd;
+
+			memcpy(&rfd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (m->nfds < MAX_RX_FDS)
+				m->fds[m->nfds++] = rfd;
+			else
+				close(rfd);
+		}
+	}
+	return n;
+}
+
+/* 1: got len bytes; 0: clean EOF before the first byte; -1: error/short. */
+static int recv_exact(int fd, void *buf, size_t len, struct msg *m)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = recv_some(fd, (uint8_t *)buf + got, len - got, m);
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return got == 0 ? 0 : -1;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+static void msg_close_fds(struct msg *m)
+{
+	for (unsigned i = 0; i < m->nfds; i++)
+		close_fd(&m->fds[i]);
+	m->nfds = 0;
+}
+
+/* Take ownership of the first received fd (or -1). */
+static int msg_take_fd(struct msg *m)
+{
+	for (unsigned i = 0; i < m->nfds; i++) {
+		if (m->fds[i] >= 0) {
+			int fd = m->fds[i];
+
+			m->fds[i] = -1;
+			return fd;
+		}
+	}
+	return -1;
+}
+
+static int send_bytes(int fd, const uint8_t *p, size_t n, const int *fds,
+		      unsigned nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * MAX_TX_FDS)];
+		struct cmsghdr align;
+	} cbuf;
+	size_t off = 0;
+
+	memset(&cbuf, 0, sizeof(cbuf));
+	while (off < n) {
+		struct iovec iov = { .iov_base = (void *)(p + off), .iov_len = n - off };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t w;
+
+		/* Fds ride on the first byte of the message (spec 1.5). */
+		if (off == 0 && nfds > 0) {
+			struct cmsghdr *c;
+
+			mh.msg_control = cbuf.buf;
+			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+			c = CMSG_FIRSTHDR(&mh);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+			memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+		}
+		w = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Request handlers                                                    */
+
+static void handle_get_config(const struct msg *m, struct reply *r)
+{
+	struct vhost_user_config req;
+	uint32_t code = m->hdr.request;
+	uint64_t off, size, n;
+
+	memcpy(&req, m->payload, VHOST_USER_CONFIG_HDR_SIZE);
+	reply_init(r, code);
+	if (has_fault(code, F_EMPTY_CONFIG))
+		return; /* size-0 payload: the spec's error signal */
+	off = req.offset;
+	size = req.size;
+	if (has_fault(code, F_CONFIG_SIZE))
+		size += 2;
+	/* A window we cannot carry in one message gets the error reply. */
+	if (size > VHU_MAX_PAYLOAD - VHOST_USER_CONFIG_HDR_SIZE)
+		return;
+	req.size = (uint32_t)size;
+	if (has_fault(code, F_CONFIG_OFFSET))
+		req.offset++;
+	memcpy(r->body, &req, VHOST_USER_CONFIG_HDR_SIZE);
+	memset(r->body + VHOST_USER_CONFIG_HDR_SIZE, 0, size);
+	if (off < g_config_len) {
+		n = g_config_len - off;
+		if (n > size)
+			n = size;
+		memcpy(r->body + VHOST_USER_CONFIG_HDR_SIZE, g_config + off, n);
+	}
+	r->len = VHOST_USER_CONFIG_HDR_SIZE + (uint32_t)size;
+}
+
+static void handle_set_config(const struct msg *m)
+{
+	struct vhost_user_config req;
+	uint64_t off, size, avail;
+
+	if (m->hdr.size < VHOST_USER_CONFIG_HDR_SIZE)
+		return;
+	memcpy(&req, m->payload, VHOST_USER_CONFIG_HDR_SIZE);
+	off = req.offset;
+	size = req.size;
+	avail = m->hdr.size - VHOST_USER_CONFIG_HDR_SIZE;
+	if (size > avail)
+		size = avail;
+	if (off >= g_config_len)
+		return;
+	if (size > g_config_len - off)
+		size = g_config_len - off;
+	memcpy(g_config + off, m->payload + VHOST_USER_CONFIG_HDR_SIZE, size);
+}
+
+static void handle_get_inflight(const struct msg *m, struct reply *r)
+{
+	struct vhost_user_inflight in;
+	uint64_t stride;
+	int fd = -1;
+
+	memcpy(&in, m->payload, sizeof(in));
+	stride = ((16 + 16 * (uint64_t)in.queue_size) + 63) & ~UINT64_C(63);
+	in.mmap_size = in.num_queues && in.queue_size ? in.num_queues * stride : 0;
+	in.mmap_offset = 0;
+	in.padding = 0;
+	if (in.mmap_size) {
+		fd = memfd_create("vhu-mock-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd >= 0 && ftruncate(fd, (off_t)in.mmap_size) < 0)
+			close_fd(&fd);
+		if (fd < 0) {
+			in.mmap_size = 0; /* could not allocate: report "none" */
+		} else {
+			/* Sealed like libvhost-user's buffer. */
+			fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+		}
+	}
+	reply_init(r, m->hdr.request);
+	memcpy(r->body, &in, sizeof(in));
+	r->len = sizeof(in);
+	reply_add_fd(r, fd);
+}
+
+static void handle_set_device_state(struct conn *c, struct msg *m,
+				    struct reply *r, struct pending_xfer *px)
+{
+	struct vhost_user_transfer_state ts;
+	uint32_t code = m->hdr.request;
+	uint64_t value = 0x100; /* "no fd returned, use yours" */
+	int data_fd, own[2];
+
+	memcpy(&ts, m->payload, sizeof(ts));
+	/* A new transfer supersedes any previous one on this connection. */
+	xfer_finish(&c->xfer, XFER_WAIT_MS);
+	c->ds = DS_REFUSED;
+	if (has_fault(code, F_DS_ERROR) || m->nfds != 1 || m->hdr.size < sizeof(ts) ||
+	    ts.direction > VHOST_USER_DEVICE_STATE_LOAD ||
+	    ts.phase != VHOST_USER_DEVICE_STATE_PHASE_STOPPED) {
+		reply_u64(r, code, 0x101);
+		return;
+	}
+	data_fd = msg_take_fd(m);
+	if (has_fault(code, F_DS_OWN_FD) && pipe2(own, O_CLOEXEC) == 0) {
+		/* Hand the front-end the other end of our own pipe and
+		 * drop the one it gave us. */
+		close(data_fd);
+		if (ts.direction == VHOST_USER_DEVICE_STATE_SAVE) {
+			data_fd = own[1];
+			reply_u64(r, code, has_fault(code, F_DS_BAD_FDS) ? 0x100 : 0);
+			reply_add_fd(r, own[0]);
+		} else {
+			data_fd = own[0];
+			reply_u64(r, code, has_fault(code, F_DS_BAD_FDS) ? 0x100 : 0);
+			reply_add_fd(r, own[1]);
+		}
+	} else {
+		reply_u64(r, code, value);
+		if (has_fault(code, F_DS_BAD_FDS))
+			reply_add_fd(r, open_devnull());
+	}
+	px->set = true;
+	px->dir = ts.direction;
+	px->fd = data_fd;
+	px->limit = opt.state_size;
+	if (ts.direction == VHOST_USER_DEVICE_STATE_SAVE) {
+		const struct fault *f = find_fault(code, F_DS_TRUNCATE);
+
+		if (f)
+			px->limit = f->has_arg ? f->arg : opt.state_size / 2;
+		if (px->limit > opt.state_size)
+			px->limit = opt.state_size;
+	}
+	c->ds = DS_STARTED;
+}
+
+static uint64_t check_device_state(struct conn *c)
+{
+	if (has_fault(VHOST_USER_CHECK_DEVICE_STATE, F_CHECK_FAIL))
+		return 1;
+	switch (c->ds) {
+	case DS_NONE:
+		return 0;
+	case DS_REFUSED:
+		return 1;
+	case DS_STARTED:
+		/* The transfer thread may still be draining the pipe. */
+		return c->xfer && xfer_wait(c->xfer, XFER_WAIT_MS) ? 0 : 1;
+	}
+	return 1;
+}
+
+static uint64_t ack_value(uint32_t code)
+{
+	const struct fault *f = find_fault((int)code, F_NAK);
+
+	if (!f)
+		return 0;
+	return f->has_arg ? f->arg : 1;
+}
+
+/* Build the reply (if any) for one request and update connection state. */
+static void handle(struct conn *c, struct msg *m, struct reply *r,
+		   struct pending_xfer *px)
+{
+	uint32_t code = m->hdr.request;
+	struct vhost_vring_state vs;
+	uint64_t u64;
+
+	memcpy(&u64, m->payload, sizeof(u64));
+	memcpy(&vs, m->payload, sizeof(vs));
+
+	switch (code) {
+	case VHOST_USER_GET_FEATURES:
+		reply_u64(r, code, opt.features);
+		return;
+	case VHOST_USER_GET_PROTOCOL_FEATURES:
+		reply_u64(r, code, opt.protocol_features);
+		return;
+	case VHOST_USER_GET_QUEUE_NUM:
+		reply_u64(r, code, opt.queues);
+		return;
+	case VHOST_USER_GET_MAX_MEM_SLOTS:
+		reply_u64(r, code, opt.mem_slots);
+		return;
+	case VHOST_USER_GET_STATUS:
+		reply_u64(r, code, c->status);
+		return;
+	case VHOST_USER_GET_VRING_BASE:
+	case VHOST_USER_GET_VRING_BASE_SKIP_DRAIN:
+		vs.num = vs.index < VHOST_USER_MAX_VRINGS ? c->vring_base[vs.index] : 0;
+		reply_init(r, code);
+		memcpy(r->body, &vs, sizeof(vs));
+		r->len = sizeof(vs);
+		return;
+	case VHOST_USER_GET_CONFIG:
+		handle_get_config(m, r);
+		return;
+	case VHOST_USER_GET_INFLIGHT_FD:
+		handle_get_inflight(m, r);
+		return;
+	case VHOST_USER_SET_DEVICE_STATE_FD:
+		handle_set_device_state(c, m, r, px);
+		return;
+	case VHOST_USER_CHECK_DEVICE_STATE:
+		reply_u64(r, code, check_device_state(c));
+		return;
+	case VHOST_USER_SET_LOG_BASE:
+	case VHOST_USER_IOTLB_MSG:
+		reply_u64(r, code, ack_value(code));
+		return;
+	case VHOST_USER_GET_SHARED_OBJECT:
+		reply_init(r, code);
+		memcpy(r->body, m->payload, sizeof(struct vhost_user_shared));
+		r->len = sizeof(struct vhost_user_shared);
+		return;
+	case VHOST_USER_GET_SHMEM_CONFIG:
+		/* Always-reply message: answer "no regions" rather than
+		 * leave the front-end waiting. */
+		reply_init(r, code);
+		memset(r->body, 0, 2056);
+		r->len = 2056;
+		return;
+	/* Requests that only change state, then fall through to the ack. */
+	case VHOST_USER_SET_FEATURES:
+		c->features = u64;
+		break;
+	case VHOST_USER_SET_PROTOCOL_FEATURES:
+		c->protocol_features = u64;
+		break;
+	case VHOST_USER_SET_STATUS:
+		c->status = u64 & 0xff;
+		break;
+	case VHOST_USER_RESET_DEVICE:
+		c->status = 0;
+		break;
+	case VHOST_USER_SET_VRING_BASE:
+		if (vs.index < VHOST_USER_MAX_VRINGS)
+			c->vring_base[vs.index] = vs.num;
+		break;
+	case VHOST_USER_SET_CONFIG:
+		handle_set_config(m);
+		break;
+	default:
+		break;
+	}
+	/* Ack only when asked and negotiated (rust-vmm behaviour, 6.5). */
+	if ((m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) &&
+	    (c->protocol_features & VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK)))
+		reply_u64(r, code, ack_value(code));
+}
+
+/* Header/fd faults that mutate an otherwise normal reply. */
+static void apply_reply_faults(uint32_t code, struct reply *r)
+{
+	if (has_fault(code, F_WRONG_CODE))
+		r->hdr.request = code + 1;
+	if (has_fault(code, F_NO_REPLY_FLAG))
+		r->hdr.flags = VHOST_USER_VERSION;
+	if (has_fault(code, F_BAD_VERSION))
+		r->hdr.flags = VHOST_USER_REPLY_MASK | 0x2;
+	if (has_fault(code, F_RESERVED_BITS))
+		r->hdr.flags = REPLY_FLAGS | 0x100;
+	if (has_fault(code, F_OVERSIZE)) {
+		/* 8 extra zero bytes: a u64 reply becomes 16 bytes. */
+		memset(r->body + r->len, 0, 8);
+		r->len += 8;
+	}
+	if (has_fault(code, F_STRAY_FD))
+		reply_add_fd(r, open_devnull());
+	if (has_fault(code, F_TOO_MANY_FDS))
+		while (r->nfds < TOO_MANY_FDS)
+			reply_add_fd(r, open_devnull());
+}
+
+/* Send the reply, possibly in a broken way.  Returns false when the
+ * connection must be closed. */
+static bool deliver(struct conn *c, uint32_t code, struct reply *r)
+{
+	const struct fault *f = find_delivery_fault((int)code);
+	uint8_t out[VHOST_USER_HDR_SIZE + REPLY_BUF];
+	size_t n, half;
+	bool keep = true;
+
+	r->hdr.size = r->len;
+	memcpy(out, &r->hdr, VHOST_USER_HDR_SIZE);
+	memcpy(out + VHOST_USER_HDR_SIZE, r->body, r->len);
+	n = VHOST_USER_HDR_SIZE + r->len;
+
+	switch (f ? f->kind : F_COUNT) {
+	case F_SILENT:
+		break;
+	case F_HUGE_SIZE:
+		r->hdr.size = 0x7fffffff;
+		memcpy(out, &r->hdr, VHOST_USER_HDR_SIZE);
+		send_bytes(c->fd, out, VHOST_USER_HDR_SIZE, NULL, 0);
+		c->mute = true;
+		break;
+	case F_SHORT_SILENCE:
+	case F_SHORT_CLOSE:
+		/* Announce the real size (8 if none), send half of it. */
+		if (r->len == 0) {
+			r->hdr.size = 8;
+			memcpy(out, &r->hdr, VHOST_USER_HDR_SIZE);
+			memset(out + VHOST_USER_HDR_SIZE, 0, 8);
+		}
+		half = r->hdr.size / 2;
+		send_bytes(c->fd, out, VHOST_USER_HDR_SIZE + half, r->fds, r->nfds);
+		if (f->kind == F_SHORT_CLOSE)
+			keep = false;
+		else
+			c->mute = true;
+		break;
+	case F_CLOSE_MID_HEADER:
+		send_bytes(c->fd, out, 6, NULL, 0);
+		keep = false;
+		break;
+	case F_GARBAGE: {
+		uint32_t s = 0x9e3779b9u ^ code;
+
+		/* xorshift: fixed, so runs are reproducible. */
+		for (unsigned i = 0; i < 64; i++) {
+			s ^= s << 13;
+			s ^= s >> 17;
+			s ^= s << 5;
+			out[i] = (uint8_t)(s >> 24);
+		}
+		send_bytes(c->fd, out, 64, NULL, 0);
+		break;
+	}
+	case F_SLOW: {
+		uint64_t ms = f->has_arg ? f->arg : 20;
+
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0)
+				sleep_ms(ms);
+			if (send_bytes(c->fd, out + i, 1, i == 0 ? r->fds : NULL,
+				       i == 0 ? r->nfds : 0) < 0) {
+				keep = false;
+				break;
+			}
+		}
+		break;
+	}
+	default:
+		if (send_bytes(c->fd, out, n, r->fds, r->nfds) < 0)
+			keep = false;
+		break;
+	}
+	/* Our copies of the attached fds are never needed again. */
+	reply_close_fds(r);
+	return keep;
+}
+
+/* Returns false when the connection is over. */
+static bool serve_one(struct conn *c, struct msg *m, struct reply *r)
+{
+	struct pending_xfer px = { .set = false, .fd = -1 };
+	uint32_t code;
+	const char *name;
+	char unk[24];
+	int rc;
+	bool keep = true;
+
+	memset(m->payload, 0, sizeof(m->payload));
+	m->nfds = 0;
+	rc = recv_exact(c->fd, &m->hdr, VHOST_USER_HDR_SIZE, m);
+	if (rc <= 0)
+		goto drop;
+	code = m->hdr.request;
+	if (code_known(code)) {
+		name = req_names[code];
+	} else {
+		snprintf(unk, sizeof(unk), "REQ_%u", code);
+		name = unk;
+	}
+	if (m->hdr.size > VHU_MAX_PAYLOAD) {
+		log_line("%s flags=0x%x size=%u fds=%u", name, m->hdr.flags,
+			 m->hdr.size, m->nfds);
+		goto drop;
+	}
+	if (m->hdr.size > 0 && recv_exact(c->fd, m->payload, m->hdr.size, m) <= 0)
+		goto drop;
+	log_line("%s flags=0x%x size=%u fds=%u", name, m->hdr.flags, m->hdr.size,
+		 m->nfds);
+	/* Unknown codes are fatal for real back-ends too. */
+	if (!code_known(code) || has_fault((int)code, F_CLOSE))
+		goto drop;
+
+	r->present = false;
+	r->nfds = 0;
+	handle(c, m, r, &px);
+	msg_close_fds(m);
+	if (r->present) {
+		if (c->mute) {
+			reply_close_fds(r);
+		} else {
+			apply_reply_faults(code, r);
+			keep = deliver(c, code, r);
+		}
+	}
+	/* SAVE data flows only after the reply told the front-end which
+	 * pipe to read. */
+	if (px.set) {
+		c->xfer = xfer_start(px.dir, px.fd, px.limit);
+		if (!c->xfer)
+			c->ds = DS_REFUSED;
+	}
+	return keep;
+drop:
+	msg_close_fds(m);
+	return false;
+}
+
+static void serve_conn(int fd)
+{
+	static struct msg m;
+	static struct reply r;
+	struct conn c;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = fd;
+	c.ds = DS_NONE;
+	while (serve_one(&c, &m, &r))
+		;
+	close(fd);
+	/* Let a transfer finish (front-end gone => EOF/EPIPE quickly). */
+	xfer_finish(&c.xfer, XFER_WAIT_MS);
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup                                                               */
+
+static void on_term(int sig)
+{
+	(void)sig;
+	if (g_sock_bound)
+		unlink(g_sock_path);
+	_exit(0);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vhu-mock-backend --socket PATH [options]\n"
+		"  --pidfile FILE            write pid once listening\n"
+		"  --log FILE                append one line per request\n"
+		"  --once                    serve one connection, then exit\n"
+		"  --features HEX            GET_FEATURES value\n"
+		"  --protocol-features HEX   GET_PROTOCOL_FEATURES value\n"
+		"  --queues N                GET_QUEUE_NUM value\n"
+		"  --mem-slots N             GET_MAX_MEM_SLOTS value\n"
+		"  --config HEX              device config space bytes\n"
+		"  --state-size N            bytes produced on SAVE\n"
+		"  --fault REQ:KIND[:ARG]    inject a fault (repeatable)\n"
+		"fault kinds:");
+	for (int k = 0; k < F_COUNT; k++)
+		fprintf(f, " %s", fault_names[k]);
+	fprintf(f, "\n");
+}
+
+static bool parse_u64(const char *s, int base, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, base);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static bool parse_config(const char *s)
+{
+	size_t len;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	len = strlen(s);
+	if (len % 2 || len / 2 > sizeof(g_config))
+		return false;
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		g_config[i] = (uint8_t)(hi << 4 | lo);
+	}
+	g_config_len = len / 2;
+	return true;
+}
+
+static bool parse_fault(const char *spec)
+{
+	char buf[128], *req, *kind, *arg;
+	struct fault f = { 0 };
+	int k;
+
+	if (opt.nfaults >= MAX_FAULTS || strlen(spec) >= sizeof(buf))
+		return false;
+	strcpy(buf, spec);
+	req = buf;
+	kind = strchr(req, ':');
+	if (!kind)
+		return false;
+	*kind++ = '\0';
+	arg = strchr(kind, ':');
+	if (arg)
+		*arg++ = '\0';
+
+	for (k = 0; k < F_COUNT; k++)
+		if (strcmp(kind, fault_names[k]) == 0)
+			break;
+	if (k == F_COUNT)
+		return false;
+	f.kind = (enum fault_kind)k;
+
+	if (strcmp(req, "*") == 0) {
+		f.req = FAULT_ANY;
+	} else if (strcmp(req, "accept") == 0) {
+		/* "accept:close" reads naturally too. */
+		if (f.kind != F_CLOSE_AFTER_ACCEPT && f.kind != F_CLOSE)
+			return false;
+		f.req = FAULT_ACCEPT;
+		f.kind = F_CLOSE_AFTER_ACCEPT;
+	} else {
+		uint64_t code;
+
+		f.req = 0;
+		for (uint32_t i = 1; i <= MAX_CODE; i++)
+			if (req_names[i] && strcmp(req, req_names[i]) == 0)
+				f.req = (int)i;
+		/* Also REQ_<n> / <n>, matching the log's names. */
+		if (!f.req && (parse_u64(req, 10, &code) ||
+			       (strncmp(req, "REQ_", 4) == 0 &&
+				parse_u64(req + 4, 10, &code))) &&
+		    code > 0 && code <= INT32_MAX)
+			f.req = (int)code;
+		if (!f.req)
+			return false;
+	}
+	if (f.kind == F_CLOSE_AFTER_ACCEPT && f.req != FAULT_ACCEPT)
+		return false;
+	if (arg) {
+		if (!parse_u64(arg, 0, &f.arg))
+			return false;
+		f.has_arg = true;
+	}
+	opt.faults[opt.nfaults++] = f;
+	return true;
+}
+
+static int write_pidfile(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	/* Write then rename so a polling test never reads a partial pid. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
+		return -1;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", (int)getpid());
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int listen_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "vhu-mock-backend: socket path too long\n");
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	strcpy(g_sock_path, path);
+	/* Only ever remove a stale *socket*, never some other file. */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		perror("vhu-mock-backend: socket");
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("vhu-mock-backend: bind");
+		close(fd);
+		return -1;
+	}
+	g_sock_bound = 1;
+	if (listen(fd, 16) < 0) {
+		perror("vhu-mock-backend: listen");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	enum {
+		O_SOCKET = 1, O_PIDFILE, O_LOG, O_ONCE, O_FEATURES, O_PFEATURES,
+		O_QUEUES, O_SLOTS, O_CONFIG, O_STATE, O_FAULT, O_HELP,
+	};
+	static const struct option lopts[] = {
+		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "pidfile", required_argument, NULL, O_PIDFILE },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "once", no_argument, NULL, O_ONCE },
+		{ "features", required_argument, NULL, O_FEATURES },
+		{ "protocol-features", required_argument, NULL, O_PFEATURES },
+		{ "queues", required_argument, NULL, O_QUEUES },
+		{ "mem-slots", required_argument, NULL, O_SLOTS },
+		{ "config", required_argument, NULL, O_CONFIG },
+		{ "state-size", required_argument, NULL, O_STATE },
+		{ "fault", required_argument, NULL, O_FAULT },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa;
+	int lfd, o;
+
+	opt.features = VHU_BIT(28) | VHU_BIT(29) |
+		       VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+		       VHU_BIT(VIRTIO_F_VERSION_1);
+	opt.protocol_features = VHU_BIT(VHOST_USER_PROTOCOL_F_MQ) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_SHARED_OBJECT) |
+				VHU_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	opt.queues = 2;
+	opt.mem_slots = 32;
+	opt.state_size = 4096;
+
+	while ((o = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+		bool ok = true;
+
+		switch (o) {
+		case O_SOCKET: opt.socket_path = optarg; break;
+		case O_PIDFILE: opt.pidfile = optarg; break;
+		case O_LOG: opt.logfile = optarg; break;
+		case O_ONCE: opt.once = true; break;
+		case O_FEATURES: ok = parse_u64(optarg, 16, &opt.features); break;
+		case O_PFEATURES: ok = parse_u64(optarg, 16, &opt.protocol_features); break;
+		case O_QUEUES: ok = parse_u64(optarg, 0, &opt.queues); break;
+		case O_SLOTS: ok = parse_u64(optarg, 0, &opt.mem_slots); break;
+		case O_CONFIG: ok = parse_config(optarg); break;
+		case O_STATE: ok = parse_u64(optarg, 0, &opt.state_size); break;
+		case O_FAULT: ok = parse_fault(optarg); break;
+		case O_HELP: usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+		if (!ok) {
+			fprintf(stderr, "vhu-mock-backend: bad value for --%s: '%s'\n",
+				lopts[o - 1].name, optarg);
+			return 2;
+		}
+	}
+	if (optind != argc || !opt.socket_path) {
+		usage(stderr);
+		return 2;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	if (opt.logfile) {
+		g_log_fd = open(opt.logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (g_log_fd < 0) {
+			perror("vhu-mock-backend: log");
+			return 1;
+		}
+	}
+	lfd = listen_socket(opt.socket_path);
+	if (lfd < 0)
+		return 1;
+	if (opt.pidfile && write_pidfile(opt.pidfile) < 0) {
+		perror("vhu-mock-backend: pidfile");
+		unlink(opt.socket_path);
+		return 1;
+	}
+
+	for (;;) {
+		int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM) {
+				sleep_ms(50); /* transient; try again */
+				continue;
+			}
+			perror("vhu-mock-backend: accept");
+			break;
+		}
+		if (has_fault(FAULT_ACCEPT, F_CLOSE_AFTER_ACCEPT))
+			close(cfd);
+		else
+			serve_conn(cfd);
+		if (opt.once)
+			break;
+	}
+	/* Block signals so the handler cannot race our own cleanup. */
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	close(lfd);
+	unlink(opt.socket_path);
+	return 0;
+}
