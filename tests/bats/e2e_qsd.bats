@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# End-to-end against a real qemu-storage-daemon vhost-user-blk export
+# (Debian 12: QEMU 7.2).  The daemon serves one client at a time, so the
+# tests in this file run one after another.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+bats_require_minimum_version 1.5.0
+
+qsd_start() {
+	SOCK="$BATS_TEST_TMPDIR/blk.sock"
+	qemu-storage-daemon "$@" \
+		>"$BATS_TEST_TMPDIR/qsd.log" 2>&1 &
+	QSD_PID=$!
+	for _ in $(seq 100); do
+		[ -S "$SOCK" ] && return 0
+		sleep 0.05
+	done
+	cat "$BATS_TEST_TMPDIR/qsd.log" >&2
+	return 1
+}
+
+qsd_null() {
+	qsd_start --blockdev driver=null-co,node-name=n0,size=1073741824 \
+		--export type=vhost-user-blk,id=e0,node-name=n0,addr.type=unix,addr.path="$BATS_TEST_TMPDIR/blk.sock",writable=on,num-queues=2
+}
+
+qsd_raw64() {
+	truncate -s 64M "$BATS_TEST_TMPDIR/disk.img"
+	qsd_start --blockdev driver=file,filename="$BATS_TEST_TMPDIR/disk.img",node-name=f0 \
+		--blockdev driver=raw,file=f0,node-name=r0 \
+		--export type=vhost-user-blk,id=e0,node-name=r0,addr.type=unix,addr.path="$BATS_TEST_TMPDIR/blk.sock",writable=on,num-queues=4,logical-block-size=4096
+}
+
+teardown() {
+	if [ -n "${QSD_PID:-}" ]; then
+		kill "$QSD_PID" 2>/dev/null || true
+		wait "$QSD_PID" 2>/dev/null || true
+	fi
+}
+
+# QEMU 7.2's export: VERSION_1, PROTOCOL_FEATURES, EVENT_IDX, INDIRECT_DESC,
+# LOG_ALL, NOTIFY_ON_EMPTY and the blk bits; protocol features MQ,
+# LOG_SHMFD, REPLY_ACK, BACKEND_REQ, PAGEFAULT, CONFIG, BACKEND_SEND_FD,
+# HOST_NOTIFIER, CONFIGURE_MEM_SLOTS (also recorded in the hypervisor trace).
+QSD_FEATURES=0x0000000175007e46
+QSD_PROTOCOL=0x0000000000008f2b
+
+@test "probe of a 1 GiB null-co export with 2 queues: exact masks, queues, slots (text)" {
+	qsd_null
+	run "$VHUCTL" -s "$SOCK" -t 5 probe
+	assert_success
+	assert_line --regexp "^Features: +$QSD_FEATURES$"
+	assert_line --regexp "^Protocol features: +$QSD_PROTOCOL$"
+	assert_line --regexp "^  VIRTIO_F_VERSION_1 +\(32\)$"
+	assert_line --regexp "^  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS +\(15\)$"
+	assert_line --regexp "^Queues: +2$"
+	assert_line --regexp "^Memory slots: +[0-9]+$"
+	assert_output --partial "status:"
+	assert_output --partial "VHOST_USER_PROTOCOL_F_STATUS"
+}
+
+@test "probe JSON carries the same values as text" {
+	qsd_null
+	run "$VHUCTL" -s "$SOCK" -T blk probe -j
+	assert_success
+	echo "$output" | jq -e '.vhuctl.exit_status == 0'
+	echo "$output" | jq -e ".features.mask == \"$QSD_FEATURES\""
+	echo "$output" | jq -e ".protocol_features.mask == \"$QSD_PROTOCOL\""
+	echo "$output" | jq -e '.features.names | index("VIRTIO_BLK_F_MQ") != null'
+	echo "$output" | jq -e '.features.names | index("VHOST_USER_F_PROTOCOL_FEATURES") != null'
+	echo "$output" | jq -e '.protocol_features.names | index("VHOST_USER_PROTOCOL_F_REPLY_ACK") != null'
+	echo "$output" | jq -e '.queue_num == 2'
+	echo "$output" | jq -e '.max_mem_slots >= 1'
+	echo "$output" | jq -e '.config.fields.capacity == 2097152'
+	echo "$output" | jq -e '.skipped.status | test("STATUS")'
+	# exactly one document
+	[ "$(echo "$output" | jq -s length)" -eq 1 ]
+}
+
+@test "get-features, get-protocol-features, get-queue-num, get-max-mem-slots one connection each" {
+	qsd_null
+	run "$VHUCTL" -s "$SOCK" get-features -j
+	assert_success
+	echo "$output" | jq -e ".features.mask == \"$QSD_FEATURES\""
+	run "$VHUCTL" -s "$SOCK" get-protocol-features -j
+	assert_success
+	echo "$output" | jq -e ".protocol_features.mask == \"$QSD_PROTOCOL\""
+	run "$VHUCTL" -s "$SOCK" get-queue-num
+	assert_success
+	assert_output --regexp "^Queues: +2$"
+	run "$VHUCTL" -s "$SOCK" get-max-mem-slots -j
+	assert_success
+	echo "$output" | jq -e '.max_mem_slots >= 1'
+}
+
+@test "--trace shows the minimal negotiation of get-queue-num" {
+	qsd_null
+	run --separate-stderr "$VHUCTL" -s "$SOCK" --trace get-queue-num
+	assert_success
+	echo "$stderr" | grep -q 'F>B GET_FEATURES flags=0x1 size=0'
+	echo "$stderr" | grep -q 'B>F GET_PROTOCOL_FEATURES (reply) flags=0x5 size=8'
+	echo "$stderr" | grep -q 'F>B SET_PROTOCOL_FEATURES'
+	echo "$stderr" | grep -q 'B>F GET_QUEUE_NUM (reply) flags=0x5 size=8 fds=0 u64=2'
+	# SET_OWNER is not needed for this and is not sent
+	[[ "$stderr" != *"SET_OWNER"* ]]
+}
+
+@test "set-owner is acknowledged (REPLY_ACK negotiated)" {
+	qsd_null
+	run --separate-stderr "$VHUCTL" -s "$SOCK" --trace set-owner -j
+	assert_success
+	echo "$output" | jq -e '.acked == true'
+	echo "$stderr" | grep -q 'F>B SET_OWNER flags=0x9'
+	echo "$stderr" | grep -q 'B>F SET_OWNER (reply) flags=0x5 size=8 fds=0 ack=0'
+}
+
+@test "get-status is refused locally: qemu-storage-daemon 7.2 does not offer STATUS" {
+	qsd_null
+	run --separate-stderr "$VHUCTL" -s "$SOCK" --trace get-status
+	assert_failure 3
+	echo "$stderr" | grep -q 'GET_STATUS: back-end does not offer VHOST_USER_PROTOCOL_F_STATUS'
+	[[ "$stderr" != *"F>B GET_STATUS"* ]]
+}
+
+@test "get-config -T blk on a 64 MiB raw image, 4096-byte blocks, 4 queues (text)" {
+	qsd_raw64
+	run "$VHUCTL" -s "$SOCK" -T blk get-config
+	assert_success
+	assert_line --regexp "^    capacity: +131072 512-byte sectors$"
+	assert_line --regexp "^    blk_size: +4096 bytes$"
+	assert_line --regexp "^    num_queues: +4$"
+}
+
+@test "get-config -T blk on a 64 MiB raw image, 4096-byte blocks, 4 queues (JSON)" {
+	qsd_raw64
+	run "$VHUCTL" -s "$SOCK" -T blk get-config -j
+	assert_success
+	echo "$output" | jq -e '.config.fields.capacity == 131072'
+	echo "$output" | jq -e '.config.fields.blk_size == 4096'
+	echo "$output" | jq -e '.config.fields.num_queues == 4'
+	echo "$output" | jq -e '.config.size == 60'
+}
+
+@test "get-config without --type dumps the raw bytes and hints at --type" {
+	qsd_raw64
+	run "$VHUCTL" -s "$SOCK" get-config --size 60
+	assert_success
+	# capacity 131072 = 0x20000 little-endian at offset 0
+	assert_line --regexp "^    0000: 00 00 02 00 00 00 00 00 "
+	assert_output --partial "--type"
+}
+
+@test "the daemon survives many connections in a row (no state leak)" {
+	qsd_null
+	for _ in $(seq 20); do
+		run "$VHUCTL" -s "$SOCK" get-queue-num -j
+		assert_success
+	done
+}
