@@ -101,6 +101,7 @@ int main(int argc, char **argv)
 	/* A back-end that hangs up must give an error, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	vhu_session_init(&ctx.s);
+	vhu_res_init(&ctx.res);
 	ctx.timeout_ms = 5000;
 	ctx.socket = env && *env ? env : NULL;
 	vhu_out_init(false, false);
@@ -127,5 +128,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vhuctl: %s\n", ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
 	}
 	vhu_session_close(&ctx.s);
+	vhu_res_free(&ctx.res);
 	return vhu_out_finish(rc, rc ? ctx.s.err : NULL);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "decode/bits.h"
+#include "proto/mem.h"
 #include "proto/session.h"
 #include "render/trace.h"
 
@@ -25,6 +26,7 @@ struct vhu_ctx {
 
 	/* state */
 	struct vhu_session s;
+	struct vhu_res res; /* guest memory, ring eventfds */
 	struct vhu_trace_ctx tctx;
 	bool in_batch;      /* commands run as steps of one session */
 	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
@@ -91,5 +93,17 @@ int cmd_list(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_set_config(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_mem_table(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_rem_mem_reg(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_vring_num(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_vring_base(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_vring_base(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_vring_kick(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_vring_call(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_vring_err(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv);
 
 #endif

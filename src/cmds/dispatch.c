@@ -14,6 +14,7 @@
 
 /* Sorted by name; `vhuctl --help`, the man page and tests list them. */
 static const struct vhu_cmd cmds[] = {
+	{ "add-mem-reg", "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)", 0, cmd_add_mem_reg },
 	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH, cmd_batch },
 	{ "get-config", "read and decode the device config space (GET_CONFIG)", 0, cmd_get_config },
 	{ "get-features", "show the virtio feature bits the back-end offers (GET_FEATURES)", 0,
@@ -23,19 +24,31 @@ static const struct vhu_cmd cmds[] = {
 	  cmd_get_protocol_features },
 	{ "get-queue-num", "show the maximum number of queues (GET_QUEUE_NUM)", 0, cmd_get_queue_num },
 	{ "get-status", "show the virtio device status byte (GET_STATUS)", 0, cmd_get_status },
+	{ "get-vring-base", "stop a ring and print its base (GET_VRING_BASE)", 0, cmd_get_vring_base },
 	{ "list", "list requests, feature bits, protocol features, status bits, device types", VHU_CMD_NO_SOCKET,
 	  cmd_list },
 	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
 	  cmd_probe },
 	{ "raw", "send any request by name or code with a hex payload and print the reply", 0, cmd_raw },
+	{ "rem-mem-reg", "remove a guest memory region added earlier (REM_MEM_REG)", 0, cmd_rem_mem_reg },
 	{ "reset-device", "reset the device (RESET_DEVICE)", 0, cmd_reset_device },
 	{ "reset-owner", "release ownership (RESET_OWNER, deprecated by the spec)", 0, cmd_reset_owner },
 	{ "set-config", "write device config space bytes or a named field (SET_CONFIG)", 0, cmd_set_config },
 	{ "set-features", "acknowledge virtio feature bits (SET_FEATURES)", 0, cmd_set_features },
+	{ "set-mem-table", "give the back-end guest memory regions (SET_MEM_TABLE)", 0, cmd_set_mem_table },
 	{ "set-owner", "claim the back-end for this connection (SET_OWNER)", 0, cmd_set_owner },
 	{ "set-protocol-features", "acknowledge protocol features (SET_PROTOCOL_FEATURES)", 0,
 	  cmd_set_protocol_features },
 	{ "set-status", "set the virtio device status byte (SET_STATUS)", 0, cmd_set_status },
+	{ "set-vring-addr", "ring addresses (SET_VRING_ADDR), or --auto to lay out a ring in guest memory", 0,
+	  cmd_set_vring_addr },
+	{ "set-vring-base", "next available index of a ring (SET_VRING_BASE)", 0, cmd_set_vring_base },
+	{ "set-vring-call", "call eventfd of a ring (SET_VRING_CALL)", 0, cmd_set_vring_call },
+	{ "set-vring-enable", "enable or disable a ring (SET_VRING_ENABLE)", 0, cmd_set_vring_enable },
+	{ "set-vring-err", "error eventfd of a ring (SET_VRING_ERR)", 0, cmd_set_vring_err },
+	{ "set-vring-kick", "kick eventfd of a ring; starts it (SET_VRING_KICK)", 0, cmd_set_vring_kick },
+	{ "set-vring-num", "size of a ring (SET_VRING_NUM)", 0, cmd_set_vring_num },
+	{ "setup", "the bring-up a hypervisor does: features, owner, memory, every ring, enable", 0, cmd_setup },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Guest memory for a session without a guest.  Regions are memfds mapped
+ * MAP_SHARED here, so the user addresses sent in SET_MEM_TABLE and
+ * SET_VRING_ADDR are real mappings of the same pages the back-end maps
+ * (spec "Memory regions description"; user addresses are opaque to the
+ * back-end but must be consistent between the table and the rings).
+ */
+#define _GNU_SOURCE
+#include "proto/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void vhu_res_init(struct vhu_res *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (unsigned i = 0; i < VHU_MAX_FD_VRINGS; i++)
+		r->kick[i] = r->call[i] = r->err[i] = -1;
+}
+
+void vhu_res_free(struct vhu_res *r)
+{
+	for (unsigned i = 0; i < r->nregions; i++) {
+		if (r->regions[i].map)
+			munmap(r->regions[i].map, r->regions[i].size);
+		if (r->regions[i].fd >= 0)
+			close(r->regions[i].fd);
+	}
+	for (unsigned i = 0; i < VHU_MAX_FD_VRINGS; i++) {
+		if (r->kick[i] >= 0)
+			close(r->kick[i]);
+		if (r->call[i] >= 0)
+			close(r->call[i]);
+		if (r->err[i] >= 0)
+			close(r->err[i]);
+	}
+	vhu_res_init(r);
+}
+
+int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, uint64_t gpa,
+		      const char *path)
+{
+	struct vhu_region *g;
+	int fd;
+	void *map;
+
+	if (size == 0)
+		return -vhu_fail(s, VHU_E_USAGE, "memory region of size 0");
+	if (size % 4096)
+		return -vhu_fail(s, VHU_E_USAGE, "memory region size %llu is not a multiple of 4096",
+				 (unsigned long long)size);
+	if (gpa + size < gpa)
+		return -vhu_fail(s, VHU_E_USAGE, "memory region at 0x%llx overflows", (unsigned long long)gpa);
+	if (r->nregions >= VHU_MEM_MAX_REGIONS)
+		return -vhu_fail(s, VHU_E_USAGE, "at most %u memory regions", VHU_MEM_MAX_REGIONS);
+	for (unsigned i = 0; i < r->nregions; i++) {
+		const struct vhu_region *o = &r->regions[i];
+		if (gpa < o->gpa + o->size && o->gpa < gpa + size)
+			return -vhu_fail(s, VHU_E_USAGE, "memory region at 0x%llx overlaps region %u", (unsigned long long)gpa,
+					 i);
+	}
+	if (path)
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	else
+		fd = memfd_create("vhuctl-guest", MFD_CLOEXEC);
+	if (fd < 0)
+		return -vhu_fail(s, VHU_E_IO, "%s: %s", path ? path : "memfd_create", strerror(errno));
+	if (ftruncate(fd, (off_t)size) < 0) {
+		int e = errno;
+		close(fd);
+		return -vhu_fail(s, VHU_E_IO, "cannot size guest memory to %llu bytes: %s", (unsigned long long)size,
+				 strerror(e));
+	}
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		int e = errno;
+		close(fd);
+		return -vhu_fail(s, VHU_E_IO, "cannot map guest memory: %s", strerror(e));
+	}
+	g = &r->regions[r->nregions];
+	*g = (struct vhu_region){ .gpa = gpa, .size = size, .uva = (uint64_t)(uintptr_t)map, .fd = fd, .map = map };
+	return (int)r->nregions++;
+}
+
+static void region_wire(const struct vhu_region *g, struct vhost_user_memory_region *w)
+{
+	w->guest_phys_addr = g->gpa;
+	w->memory_size = g->size;
+	w->userspace_addr = g->uva;
+	w->mmap_offset = g->mmap_offset;
+}
+
+int vhu_set_mem_table(struct vhu_session *s, struct vhu_res *r, unsigned first, unsigned n)
+{
+	struct vhost_user_memory m = { 0 };
+	int fds[VHOST_MEMORY_BASELINE_NREGIONS];
+	int rc;
+
+	if (n == 0 || n > VHOST_MEMORY_BASELINE_NREGIONS)
+		return vhu_fail(s, VHU_E_USAGE, "SET_MEM_TABLE: %u regions, the table holds 1 to %u", n,
+				VHOST_MEMORY_BASELINE_NREGIONS);
+	if (first + n > r->nregions)
+		return vhu_fail(s, VHU_E_USAGE, "SET_MEM_TABLE: no such regions");
+	m.nregions = n;
+	for (unsigned i = 0; i < n; i++) {
+		const struct vhu_region *g = &r->regions[first + i];
+		struct stat st;
+
+		if (g->size == 0 || g->fd < 0 || fstat(g->fd, &st) < 0)
+			return vhu_fail(s, VHU_E_USAGE, "SET_MEM_TABLE: region %u has no size or no valid fd", i);
+		region_wire(g, &m.regions[i]);
+		fds[i] = g->fd;
+	}
+	rc = vhu_request(s, VHOST_USER_SET_MEM_TABLE, &m, 8 + 32 * n, fds, n, NULL);
+	if (!rc)
+		for (unsigned i = 0; i < n; i++)
+			r->regions[first + i].sent = true;
+	return rc;
+}
+
+int vhu_add_mem_reg(struct vhu_session *s, struct vhu_res *r, unsigned idx)
+{
+	struct vhost_user_mem_reg_msg m = { 0 };
+	unsigned used = 0;
+	int rc;
+
+	if (idx >= r->nregions || r->regions[idx].fd < 0 || !r->regions[idx].size)
+		return vhu_fail(s, VHU_E_USAGE, "ADD_MEM_REG: region without size or fd");
+	for (unsigned i = 0; i < r->nregions; i++)
+		used += r->regions[i].sent;
+	if (r->max_mem_slots && used >= r->max_mem_slots)
+		return vhu_fail(s, VHU_E_USAGE, "ADD_MEM_REG: all %llu memory slots of the back-end are in use",
+				(unsigned long long)r->max_mem_slots);
+	region_wire(&r->regions[idx], &m.region);
+	rc = vhu_request(s, VHOST_USER_ADD_MEM_REG, &m, sizeof(m), &r->regions[idx].fd, 1, NULL);
+	if (!rc)
+		r->regions[idx].sent = true;
+	return rc;
+}
+
+int vhu_rem_mem_reg(struct vhu_session *s, struct vhu_res *r, unsigned idx)
+{
+	struct vhost_user_mem_reg_msg m = { 0 };
+	int rc;
+
+	if (idx >= r->nregions || !r->regions[idx].size)
+		return vhu_fail(s, VHU_E_USAGE, "REM_MEM_REG: no such region");
+	region_wire(&r->regions[idx], &m.region);
+	rc = vhu_request(s, VHOST_USER_REM_MEM_REG, &m, sizeof(m), NULL, 0, NULL);
+	if (!rc)
+		r->regions[idx].sent = false;
+	return rc;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+int vhu_ring_layout(struct vhu_session *s, struct vhu_res *r, uint32_t index, uint32_t num,
+		    struct vhost_vring_addr *addr)
+{
+	uint64_t desc, avail, used, end;
+	const struct vhu_region *g = &r->regions[0];
+
+	if (!r->nregions)
+		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: --auto needs a memory table (set-mem-table first)");
+	if (num == 0 || num > 32768 || (num & (num - 1)))
+		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: ring size %u is not a power of 2 in 1..32768", num);
+	/* Split ring: desc 16*num, avail 6+2*num, used 6+8*num (virtio spec
+	 * "Virtqueue Part Sizes"); each ring starts on its own page. */
+	desc = align_up(r->alloc_off, 4096);
+	avail = desc + 16ull * num;
+	used = align_up(avail + 6 + 2ull * num, 4096);
+	end = used + 6 + 8ull * num;
+	if (end > g->size)
+		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: region 0 is too small for another ring of %u", num);
+	memset((uint8_t *)g->map + desc, 0, end - desc);
+	r->alloc_off = end;
+	*addr = (struct vhost_vring_addr){ .index = index, .flags = 0, .desc_user_addr = g->uva + desc,
+					   .used_user_addr = g->uva + used, .avail_user_addr = g->uva + avail,
+					   .log_guest_addr = g->gpa + used };
+	return VHU_OK;
+}
+
+int vhu_ring_check(struct vhu_session *s, const struct vhu_res *r, const char *req, uint64_t index)
+{
+	if (r->queue_num && index >= r->queue_num)
+		return vhu_fail(s, VHU_E_USAGE, "%s: ring %llu is beyond the back-end's %llu queues", req,
+				(unsigned long long)index, (unsigned long long)r->queue_num);
+	if (index >= VHU_MAX_FD_VRINGS)
+		return vhu_fail(s, VHU_E_USAGE, "%s: ring %llu cannot be addressed (8-bit ring index)", req,
+				(unsigned long long)index);
+	return VHU_OK;
+}
+
+int vhu_ring_eventfd(struct vhu_session *s, struct vhu_res *r, uint32_t code, uint32_t index, int *fd)
+{
+	int *slot = code == VHOST_USER_SET_VRING_KICK ? &r->kick[index]
+		    : code == VHOST_USER_SET_VRING_CALL ? &r->call[index]
+							  : &r->err[index];
+
+	if (*slot < 0) {
+		*slot = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (*slot < 0)
+			return vhu_fail(s, VHU_E_IO, "eventfd: %s", strerror(errno));
+	}
+	*fd = *slot;
+	return VHU_OK;
+}

@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers for the vhuctl CLI suites (cli, features, faults, config,
+# batch).  ctest sets VHUCTL, VHU_MOCK and VHU_SRC; when run by hand they
+# default to the in-tree build directory.
+#
+#   mock_start [mock args...]  start vhu-mock-backend on a fresh socket ($SOCK)
+#   mock_stop                  stop it (called from teardown)
+#   mock_log                   print the mock's request log
+#   mock_count REQ             how many REQ lines the log holds
+#   vhu ARGS...                "$VHUCTL" -s "$SOCK" ARGS...
+#   run_timed [run flags] CMD  `run`, and ELAPSED_MS = wall time in ms
+#   vhu_valgrind ARGS...       vhu under valgrind --track-fds=yes, inherited fds closed
+#   assert_no_fd_leak          the last vhu_valgrind run left only stdio open
+#   assert_one_line_error REQ  $stderr is exactly one line naming REQ
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+bats_require_minimum_version 1.5.0
+
+VHU_SRC=${VHU_SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+VHUCTL=${VHUCTL:-$VHU_SRC/build/src/vhuctl}
+VHU_MOCK=${VHU_MOCK:-$VHU_SRC/build/tests/vhu-mock-backend}
+
+# Not inherited from the caller: tests give -s explicitly.
+unset VHUCTL_SOCKET
+
+MOCK_PID=
+MOCK_SEQ=0
+
+# Start the mock on a fresh socket and wait (at most 5 s) for its pidfile,
+# which it writes after listen().  Sets SOCK, MOCK_PID, MOCK_LOG.
+mock_start() {
+	local dir=$BATS_TEST_TMPDIR i
+	MOCK_SEQ=$((MOCK_SEQ + 1))
+	# sun_path holds 107 bytes; a deep TMPDIR must not break the suite.
+	if [ $((${#dir} + 16)) -gt 100 ]; then
+		dir=$(mktemp -d /tmp/vhu-bats.XXXXXX)
+		MOCK_SHORT_DIR=$dir
+	fi
+	SOCK=$dir/mock$MOCK_SEQ.sock
+	MOCK_PIDFILE=$BATS_TEST_TMPDIR/mock$MOCK_SEQ.pid
+	MOCK_LOG=$BATS_TEST_TMPDIR/mock$MOCK_SEQ.log
+	MOCK_STDERR=$BATS_TEST_TMPDIR/mock$MOCK_SEQ.stderr
+	rm -f "$SOCK" "$MOCK_PIDFILE"
+	: >"$MOCK_LOG"
+	# fd 3 is bats' own: a background child holding it would stall bats.
+	"$VHU_MOCK" --socket "$SOCK" --pidfile "$MOCK_PIDFILE" --log "$MOCK_LOG" "$@" \
+		</dev/null >/dev/null 2>"$MOCK_STDERR" 3>&- &
+	MOCK_PID=$!
+	for ((i = 0; i < 250; i++)); do
+		[ -s "$MOCK_PIDFILE" ] && return 0
+		if ! kill -0 "$MOCK_PID" 2>/dev/null; then
+			wait "$MOCK_PID" 2>/dev/null || true
+			echo "mock exited early (args: $*): $(cat "$MOCK_STDERR")" >&2
+			MOCK_PID=
+			return 1
+		fi
+		sleep 0.02
+	done
+	echo "mock did not write $MOCK_PIDFILE within 5 s" >&2
+	mock_stop
+	return 1
+}
+
+# Stop the mock: SIGTERM, at most 2 s for it to go, then SIGKILL.
+mock_stop() {
+	local i
+	[ -n "$MOCK_PID" ] || return 0
+	kill -TERM "$MOCK_PID" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$MOCK_PID" 2>/dev/null || break
+		sleep 0.02
+	done
+	kill -KILL "$MOCK_PID" 2>/dev/null || true
+	wait "$MOCK_PID" 2>/dev/null || true
+	MOCK_PID=
+	if [ -n "${MOCK_SHORT_DIR:-}" ]; then
+		rm -rf "$MOCK_SHORT_DIR"
+		MOCK_SHORT_DIR=
+	fi
+	return 0
+}
+
+# True while the mock process is alive (--once mocks exit by themselves).
+mock_alive() {
+	[ -n "$MOCK_PID" ] && kill -0 "$MOCK_PID" 2>/dev/null
+}
+
+mock_log() {
+	cat "$MOCK_LOG"
+}
+
+# Forget what the mock logged so far (it appends; truncation is seen).
+mock_log_clear() {
+	: >"$MOCK_LOG"
+}
+
+mock_count() {
+	grep -c "^$1 " "$MOCK_LOG" || true
+}
+
+vhu() {
+	"$VHUCTL" -s "$SOCK" "$@"
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+run_timed() {
+	local t0
+	t0=$(date +%s%N)
+	run "$@"
+	ELAPSED_MS=$((($(date +%s%N) - t0) / 1000000))
+}
+
+require_valgrind() {
+	command -v valgrind >/dev/null || skip "valgrind not installed"
+}
+
+# vhu under valgrind.  Every fd above 2 is closed first, so that whatever
+# valgrind reports open at exit was opened by vhuctl.  Exit status 99 means
+# valgrind found memory errors.
+vhu_valgrind() {
+	VG_LOG=$BATS_TEST_TMPDIR/valgrind.log
+	bash -c 'for f in /proc/self/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-"; done
+		exec "$@"' vg valgrind --track-fds=yes --error-exitcode=99 --log-file="$VG_LOG" \
+		"$VHUCTL" -s "$SOCK" "$@"
+}
+
+# valgrind prints "FILE DESCRIPTORS: N open (M std) at exit.".
+assert_no_fd_leak() {
+	local line n
+	line=$(grep -o 'FILE DESCRIPTORS: [0-9]* open' "$VG_LOG" | head -1)
+	[ -n "$line" ] || fail "no FILE DESCRIPTORS line in valgrind log: $(cat "$VG_LOG")"
+	n=${line#FILE DESCRIPTORS: }
+	n=${n% open}
+	[ "$n" -eq 3 ] || fail "vhuctl left $n fds open at exit (3 expected): $(grep -A3 'Open file descriptor' "$VG_LOG")"
+	! grep -q 'Invalid \(read\|write\)\|uninitialised' "$VG_LOG" ||
+		fail "valgrind memory errors: $(cat "$VG_LOG")"
+}
+
+# $stderr (from run --separate-stderr) is one line that names $1.
+assert_one_line_error() {
+	[ "${#stderr_lines[@]}" -eq 1 ] ||
+		fail "expected one stderr line, got ${#stderr_lines[@]}: $stderr"
+	[[ $stderr == *"$1"* ]] || fail "stderr does not name $1: $stderr"
+}
+
+# Stdout ($output) is exactly one JSON document and jq -e FILTER holds.
+assert_json() {
+	local n
+	n=$(jq -s length <<<"$output") || fail "stdout is not JSON: $output"
+	[ "$n" -eq 1 ] || fail "stdout holds $n JSON documents: $output"
+	jq -e "$1" >/dev/null <<<"$output" || fail "jq -e '$1' is false for: $output"
+}
+
+# jq -r FILTER on $output.
+jqr() {
+	jq -r "$1" <<<"$output"
+}
+
+teardown() {
+	mock_stop
+}
