@@ -158,3 +158,44 @@ QSD_PROTOCOL=0x0000000000008f2b
 		assert_success
 	done
 }
+
+@test "batch bring-up on one connection: get-vring-base returns the base that was set" {
+	qsd_null
+	cat >"$BATS_TEST_TMPDIR/steps" <<'STEPS'
+# a hypervisor's start sequence, by hand
+get-features
+set-features offered
+set-owner
+set-mem-table 64M
+set-vring-num 0 128
+set-vring-base 0 7
+set-vring-addr 0 --auto
+set-vring-kick 0
+set-vring-call 0
+set-vring-enable 0 on
+get-vring-base 0
+STEPS
+	run "$VHUCTL" -s "$SOCK" -j batch "$BATS_TEST_TMPDIR/steps"
+	assert_success
+	echo "$output" | jq -e '.steps | length == 11'
+	echo "$output" | jq -e '[.steps[].exit_status] | all(. == 0)'
+	echo "$output" | jq -e '.steps[3].regions[0].memory_size == 67108864'
+	echo "$output" | jq -e '.steps[10].base == 7'
+}
+
+@test "setup brings up every ring in one command" {
+	qsd_null
+	run "$VHUCTL" -s "$SOCK" setup -j
+	assert_success
+	echo "$output" | jq -e '.rings == 2'
+	echo "$output" | jq -e '[.steps[] | select(. == "SET_VRING_ENABLE")] | length == 2'
+	echo "$output" | jq -e '.steps[0] == "SET_OWNER"'
+}
+
+@test "a ring beyond the export's queue count is refused locally" {
+	qsd_null
+	run --separate-stderr "$VHUCTL" -s "$SOCK" --trace set-vring-num 2 128
+	assert_failure 64
+	echo "$stderr" | grep -q "SET_VRING_NUM: ring 2 is beyond the back-end's 2 queues"
+	[[ "$stderr" != *"F>B SET_VRING_NUM"* ]]
+}
