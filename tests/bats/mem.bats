@@ -1,0 +1,108 @@
+#!/usr/bin/env bats
+# Memory table and ring commands against the mock back-end: local
+# refusals must send nothing (the mock's request log proves it).
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+bats_require_minimum_version 1.5.0
+
+setup() {
+	SOCK="$BATS_TEST_TMPDIR/m.sock"
+	LOG="$BATS_TEST_TMPDIR/m.log"
+	: >"$LOG"
+}
+
+start_mock() {
+	"$VHU_MOCK" --socket "$SOCK" --pidfile "$BATS_TEST_TMPDIR/m.pid" --log "$LOG" "$@" &
+	MOCK_PID=$!
+	for _ in $(seq 100); do
+		[ -s "$BATS_TEST_TMPDIR/m.pid" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+teardown() {
+	if [ -n "${MOCK_PID:-}" ]; then
+		kill "$MOCK_PID" 2>/dev/null || true
+		wait "$MOCK_PID" 2>/dev/null || true
+	fi
+}
+
+@test "set-mem-table with 9 regions is refused before connecting" {
+	start_mock
+	run "$VHUCTL" -s "$SOCK" set-mem-table 1M,1M,1M,1M,1M,1M,1M,1M,1M
+	assert_failure 64
+	assert_output --partial "SET_MEM_TABLE: more than 8 regions"
+	[ ! -s "$LOG" ]
+}
+
+@test "set-mem-table with a zero-size region is refused before connecting" {
+	start_mock
+	run "$VHUCTL" -s "$SOCK" set-mem-table 1M,0
+	assert_failure 64
+	assert_output --partial "size 0"
+	[ ! -s "$LOG" ]
+}
+
+@test "set-mem-table passes one fd per region" {
+	start_mock
+	run "$VHUCTL" -s "$SOCK" set-mem-table 1M,2M@0x10000000 -j
+	assert_success
+	echo "$output" | jq -e '.regions | length == 2'
+	echo "$output" | jq -e '.regions[1].guest_phys_addr == "0x10000000"'
+	grep -q '^SET_MEM_TABLE flags=0x9 size=72 fds=2$' "$LOG"
+}
+
+@test "add-mem-reg beyond the slot limit is refused locally" {
+	start_mock --mem-slots 2
+	printf '%s\n' 'add-mem-reg 1M' 'add-mem-reg 1M' 'add-mem-reg 1M' >"$BATS_TEST_TMPDIR/b"
+	run "$VHUCTL" -s "$SOCK" batch "$BATS_TEST_TMPDIR/b"
+	assert_failure 64
+	assert_output --partial "ADD_MEM_REG: all 2 memory slots of the back-end are in use"
+	[ "$(grep -c '^ADD_MEM_REG' "$LOG")" -eq 2 ]
+}
+
+@test "a ring index beyond the queue count sends nothing for that ring" {
+	start_mock --queues 2
+	run "$VHUCTL" -s "$SOCK" set-vring-kick 2
+	assert_failure 64
+	assert_output --partial "SET_VRING_KICK: ring 2 is beyond the back-end's 2 queues"
+	! grep -q 'SET_VRING_KICK' "$LOG"
+}
+
+@test "set-vring-call --nofd sends the invalid-fd flag and no fd" {
+	start_mock
+	run "$VHUCTL" -s "$SOCK" --trace set-vring-call 1 --nofd
+	assert_success
+	assert_output --partial "vring=1 nofd"
+	grep -q '^SET_VRING_CALL flags=0x9 size=8 fds=0$' "$LOG"
+}
+
+@test "set-vring-enable needs VHOST_USER_F_PROTOCOL_FEATURES acknowledged first" {
+	start_mock
+	run "$VHUCTL" -s "$SOCK" set-vring-enable 0 on
+	assert_failure 3
+	assert_output --partial "acknowledged with SET_FEATURES"
+	! grep -q 'SET_VRING_ENABLE' "$LOG"
+}
+
+@test "10,000 batch steps on one connection keep the fd count flat" {
+	start_mock
+	{
+		echo 'set-mem-table 1M'
+		for _ in $(seq 5000); do
+			echo 'set-vring-kick 0'
+			echo 'get-queue-num'
+		done
+	} >"$BATS_TEST_TMPDIR/big"
+	# The socket, the memfd and ring 0's kick eventfd are the only fds the
+	# session opens; 5000 kicks reuse the same eventfd.
+	run valgrind -q --track-fds=yes --log-file="$BATS_TEST_TMPDIR/vg" "$VHUCTL" -s "$SOCK" -j batch "$BATS_TEST_TMPDIR/big"
+	assert_success
+	echo "$output" | jq -e '.steps | length == 10001'
+	# every fd valgrind finds open at exit was inherited from bats, none is ours
+	grep -q 'FILE DESCRIPTORS:' "$BATS_TEST_TMPDIR/vg"
+	[ "$(grep -c 'Open file descriptor' "$BATS_TEST_TMPDIR/vg")" -eq "$(grep -c 'inherited from parent' "$BATS_TEST_TMPDIR/vg")" ]
+	[ "$(grep -c '^SET_VRING_KICK .* fds=1$' "$LOG")" -eq 5000 ]
+}
