@@ -432,9 +432,17 @@ int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const 
 		return vhu_fail(s, VHU_E_USAGE, "%s: payload of %u bytes exceeds %u", req, len, VHU_MAX_PAYLOAD);
 	if (s->trace)
 		s->trace(s->trace_arg, VHU_DIR_SEND, &h, payload, len, nfds, NULL);
+	struct vhu_msg tmp;
+
 	rc = send_whole(s, req, &h, payload, len, fds, nfds);
 	if (rc || !want_reply)
 		return rc;
+	if (!reply) {
+		rc = recv_reply(s, vhu_req_by_code(code), req, code, 0, VHU_MAX_PAYLOAD, 0, VHOST_USER_MAX_FDS, &tmp);
+		if (!rc)
+			vhu_msg_close_fds(&tmp);
+		return rc;
+	}
 	return recv_reply(s, vhu_req_by_code(code), req, code, 0, VHU_MAX_PAYLOAD, 0, VHOST_USER_MAX_FDS, reply);
 }
 
@@ -510,8 +518,15 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 
 static int get_u64_reply(struct vhu_session *s, uint32_t code, uint64_t *v)
 {
+	const struct vhu_req_desc *d = vhu_req_by_code(code);
 	struct vhu_msg r;
-	int rc = vhu_request(s, code, NULL, 0, NULL, 0, &r);
+	int rc;
+
+	/* Only for header-only requests whose own reply is one u64. */
+	if (!d || d->reply != VHU_REPLY_ALWAYS || d->reply_min != 8 || d->reply_max != 8 || d->rfds_max ||
+	    d->req_max)
+		return vhu_fail(s, VHU_E_USAGE, "request %u has no u64 reply of its own", code);
+	rc = vhu_request(s, code, NULL, 0, NULL, 0, &r);
 
 	if (!rc)
 		memcpy(v, r.payload, 8);
@@ -581,8 +596,10 @@ int vhu_set_protocol_features(struct vhu_session *s, uint64_t pf)
 		return vhu_fail(s, VHU_E_USAGE,
 				"SET_PROTOCOL_FEATURES: INBAND_NOTIFICATIONS needs BACKEND_REQ and REPLY_ACK too");
 	rc = vhu_set_u64(s, VHOST_USER_SET_PROTOCOL_FEATURES, pf);
+	/* A feature the back-end did not offer is not negotiated, even if
+	 * sent: waiting for acks it never promised would only time out. */
 	if (!rc) {
-		s->acked_protocol = pf;
+		s->acked_protocol = s->have_protocol ? pf & s->protocol : pf;
 		s->protocol_set = true;
 	}
 	return rc;
@@ -723,8 +740,10 @@ int vhu_get_config(struct vhu_session *s, uint32_t offset, uint32_t size, uint32
 	if (rc)
 		return rc;
 	/* Spec "GET_CONFIG": a zero-length payload signals failure. */
+	if (r.hdr.size == 0)
+		return vhu_fail(s, VHU_E_REFUSED, "GET_CONFIG: back-end failed (empty reply, no config)");
 	if (r.hdr.size < VHOST_USER_CONFIG_HDR_SIZE)
-		return vhu_fail(s, VHU_E_REFUSED, "GET_CONFIG: back-end failed (%u-byte reply, no config)",
+		return vhu_fail(s, VHU_E_PROTO, "GET_CONFIG: reply of %u bytes is shorter than its 12-byte header",
 				r.hdr.size);
 	memcpy(&roff, r.payload, 4);
 	memcpy(&rsize, r.payload + 4, 4);

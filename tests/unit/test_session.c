@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 
+#include "proto/mem.h"
 #include "proto/session.h"
 
 #define TIMEOUT_MS 300
@@ -694,10 +695,52 @@ static void test_get_config_refused(void **state)
 }
 
 /* ---- seed: test_maset_set_mem_table_failure ----
- * vhu_set_mem_table() does not exist in the core yet (it comes with the
- * memory commands); its 0-region / >8-region refusals get their
- * counterpart here at the vhu_request() level, which enforces the
- * catalog's 1..8 fd bound for SET_MEM_TABLE. */
+ * Through vhu_set_mem_table() (src/proto/mem.c): 0 regions and more than
+ * 8 are refused before anything is sent; then the same 1..8 fd bound at
+ * the vhu_request() level, which enforces the catalog row. */
+
+static void test_set_mem_table_failure(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_res r;
+	struct vhost_user_memory mem;
+	struct pmsg m;
+	int fd0;
+
+	vhu_res_init(&r);
+	for (unsigned i = 0; i < 9; i++)
+		assert_int_equal(vhu_region_create(&f->s, &r, 4096, (uint64_t)i * 0x100000, NULL), (int)i);
+
+	assert_int_equal(vhu_set_mem_table(&f->s, &r, 0, 0), VHU_E_USAGE);
+	assert_int_equal(vhu_set_mem_table(&f->s, &r, 0, 9), VHU_E_USAGE);
+	assert_err_contains(&f->s, "SET_MEM_TABLE");
+	/* A region without a valid fd. */
+	fd0 = r.regions[0].fd;
+	r.regions[0].fd = -1;
+	assert_int_equal(vhu_set_mem_table(&f->s, &r, 0, 1), VHU_E_USAGE);
+	r.regions[0].fd = fd0;
+	assert_false(r.regions[0].sent);
+	peer_assert_empty(f->peer);
+
+	/* Eight regions go out, one fd each. */
+	assert_int_equal(vhu_set_mem_table(&f->s, &r, 1, 8), VHU_OK);
+	peer_recv(f->peer, &m);
+	assert_int_equal(m.hdr.request, VHOST_USER_SET_MEM_TABLE);
+	assert_int_equal(m.hdr.flags, 0x1);
+	assert_int_equal(m.hdr.size, 8 + 32 * 8);
+	assert_int_equal(m.nfds, 8);
+	memcpy(&mem, m.body, m.hdr.size);
+	assert_int_equal(mem.nregions, 8);
+	assert_int_equal(mem.regions[0].guest_phys_addr, 0x100000);
+	assert_int_equal(mem.regions[0].memory_size, 4096);
+	assert_int_equal(mem.regions[0].userspace_addr, r.regions[1].uva);
+	for (unsigned i = 0; i < m.nfds; i++)
+		close(m.fds[i]);
+	assert_true(r.regions[8].sent);
+	assert_false(r.regions[0].sent);
+	peer_assert_empty(f->peer);
+	vhu_res_free(&r);
+}
 
 static void test_mem_table_fd_bounds(void **state)
 {
@@ -1329,6 +1372,7 @@ int main(void)
 		TC(test_get_config_negative6_size6),
 		TC(test_get_config_extra_bytes),
 		TC(test_get_config_refused),
+		T(test_set_mem_table_failure),
 		T(test_mem_table_fd_bounds),
 		T(test_vring_fd),
 		T(test_gate_queue_num),
