@@ -105,5 +105,12 @@ int cmd_set_vring_call(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_set_vring_err(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_log_base(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_log_fd(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_vring_kick(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_net_set_mtu(struct vhu_ctx *ctx, int argc, char **argv);
 
 #endif

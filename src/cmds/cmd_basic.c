@@ -76,7 +76,7 @@ static error_t mask_parser(int key, char *arg, struct argp_state *state)
 		a->text = arg;
 		return 0;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing MASK");
+		argp_error(state, "missing operand (see --help)");
 		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -110,6 +110,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		goto out;
 	ctx->in_batch = true;
+	vhu_out_steps();
 	while (getline(&line, &cap, in) > 0) {
 		char *av[MAX_ARGS];
 		int ac, src;
@@ -129,8 +130,10 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 				vhu_out_text("[%u] %s", lineno, av[0]);
 			src = vhu_dispatch(ctx, ac, av);
 		}
-		if (src < 0)
+		if (src < 0) {
 			src = VHU_OK; /* --help inside a batch */
+			ctx->help_shown = false;
+		}
 		if (src & 0x1000)
 			src &= ~0x1000;
 		else if (src)

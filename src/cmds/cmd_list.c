@@ -24,8 +24,9 @@ static error_t list_parser(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp list_argp = {
-	NULL, list_parser, "[requests|backend-requests|features|protocol-features|status|types]",
-	"List what vhuctl knows: front-end requests (code, reply kind, payload bounds, fds, gating "
+	NULL, list_parser, "[WHAT]",
+	"List what vhuctl knows; WHAT is one of requests, backend-requests, features, protocol-features, "
+	"status, types.  Front-end requests (code, reply kind, payload bounds, fds, gating "
 	"feature), back-end channel requests, feature bits (device bits with --type), protocol "
 	"features, status bits and device types.  Without an argument, everything.",
 	NULL, NULL, NULL
@@ -34,14 +35,14 @@ static const struct argp list_argp = {
 static void one_bit(const struct vhu_bit_name *b, void *arg)
 {
 	(void)arg;
-	vhu_out_open(NULL, b->name);
-	if (vhu_out_is_json()) {
-		vhu_out_uint("bit", "bit", b->bit, NULL);
-		vhu_out_string("name", "name", b->name);
-		vhu_out_string("help", "help", b->help);
-	} else {
+	if (!vhu_out_is_json()) {
 		vhu_out_text("  %3u  %-44s %s", b->bit, b->name, b->help);
+		return;
 	}
+	vhu_out_open(NULL, b->name);
+	vhu_out_uint("bit", "bit", b->bit, NULL);
+	vhu_out_string("name", "name", b->name);
+	vhu_out_string("help", "help", b->help);
 	vhu_out_close();
 }
 

@@ -19,6 +19,7 @@ static const struct vhu_cmd cmds[] = {
 	{ "get-config", "read and decode the device config space (GET_CONFIG)", 0, cmd_get_config },
 	{ "get-features", "show the virtio feature bits the back-end offers (GET_FEATURES)", 0,
 	  cmd_get_features },
+	{ "get-inflight-fd", "get and decode the inflight I/O tracking buffer (GET_INFLIGHT_FD)", 0, cmd_get_inflight_fd },
 	{ "get-max-mem-slots", "show the memory slot limit (GET_MAX_MEM_SLOTS)", 0, cmd_get_max_mem_slots },
 	{ "get-protocol-features", "show the vhost-user protocol features offered (GET_PROTOCOL_FEATURES)", 0,
 	  cmd_get_protocol_features },
@@ -27,14 +28,19 @@ static const struct vhu_cmd cmds[] = {
 	{ "get-vring-base", "stop a ring and print its base (GET_VRING_BASE)", 0, cmd_get_vring_base },
 	{ "list", "list requests, feature bits, protocol features, status bits, device types", VHU_CMD_NO_SOCKET,
 	  cmd_list },
+	{ "net-set-mtu", "tell a net back-end the MTU (NET_SET_MTU)", 0, cmd_net_set_mtu },
 	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
 	  cmd_probe },
 	{ "raw", "send any request by name or code with a hex payload and print the reply", 0, cmd_raw },
 	{ "rem-mem-reg", "remove a guest memory region added earlier (REM_MEM_REG)", 0, cmd_rem_mem_reg },
 	{ "reset-device", "reset the device (RESET_DEVICE)", 0, cmd_reset_device },
 	{ "reset-owner", "release ownership (RESET_OWNER, deprecated by the spec)", 0, cmd_reset_owner },
+	{ "send-rarp", "ask a net back-end to broadcast a RARP for a MAC (SEND_RARP)", 0, cmd_send_rarp },
 	{ "set-config", "write device config space bytes or a named field (SET_CONFIG)", 0, cmd_set_config },
 	{ "set-features", "acknowledge virtio feature bits (SET_FEATURES)", 0, cmd_set_features },
+	{ "set-inflight-fd", "hand the inflight buffer back (SET_INFLIGHT_FD)", 0, cmd_set_inflight_fd },
+	{ "set-log-base", "set the dirty-page log (SET_LOG_BASE)", 0, cmd_set_log_base },
+	{ "set-log-fd", "eventfd signalled after log updates (SET_LOG_FD)", 0, cmd_set_log_fd },
 	{ "set-mem-table", "give the back-end guest memory regions (SET_MEM_TABLE)", 0, cmd_set_mem_table },
 	{ "set-owner", "claim the back-end for this connection (SET_OWNER)", 0, cmd_set_owner },
 	{ "set-protocol-features", "acknowledge protocol features (SET_PROTOCOL_FEATURES)", 0,
@@ -49,6 +55,7 @@ static const struct vhu_cmd cmds[] = {
 	{ "set-vring-kick", "kick eventfd of a ring; starts it (SET_VRING_KICK)", 0, cmd_set_vring_kick },
 	{ "set-vring-num", "size of a ring (SET_VRING_NUM)", 0, cmd_set_vring_num },
 	{ "setup", "the bring-up a hypervisor does: features, owner, memory, every ring, enable", 0, cmd_setup },
+	{ "vring-kick", "kick a ring in-band (VRING_KICK, INBAND_NOTIFICATIONS)", 0, cmd_vring_kick },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -196,7 +203,8 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	argv[0] = saved;
 	if (err) {
 		fclose(err);
-		if (errlen)
+		/* After --help, "missing operand" complaints are noise. */
+		if (errlen && !ctx->help_shown)
 			fputs(errbuf, stderr);
 	}
 	if (ctx->help_shown) {

@@ -22,6 +22,7 @@ void vhu_res_init(struct vhu_res *r)
 	memset(r, 0, sizeof(*r));
 	for (unsigned i = 0; i < VHU_MAX_FD_VRINGS; i++)
 		r->kick[i] = r->call[i] = r->err[i] = -1;
+	r->inflight_fd = r->log_fd = r->log_event_fd = -1;
 }
 
 void vhu_res_free(struct vhu_res *r)
@@ -40,6 +41,12 @@ void vhu_res_free(struct vhu_res *r)
 		if (r->err[i] >= 0)
 			close(r->err[i]);
 	}
+	if (r->inflight_fd >= 0)
+		close(r->inflight_fd);
+	if (r->log_fd >= 0)
+		close(r->log_fd);
+	if (r->log_event_fd >= 0)
+		close(r->log_event_fd);
 	vhu_res_init(r);
 }
 
@@ -49,6 +56,7 @@ int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, u
 	struct vhu_region *g;
 	int fd;
 	void *map;
+	uint64_t off = 0;
 
 	if (size == 0)
 		return -vhu_fail(s, VHU_E_USAGE, "memory region of size 0");
@@ -71,20 +79,33 @@ int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, u
 		fd = memfd_create("vhuctl-guest", MFD_CLOEXEC);
 	if (fd < 0)
 		return -vhu_fail(s, VHU_E_IO, "%s: %s", path ? path : "memfd_create", strerror(errno));
-	if (ftruncate(fd, (off_t)size) < 0) {
+	/* Several regions in one file sit one after another in it. */
+	if (path) {
+		struct stat st;
+
+		if (fstat(fd, &st) < 0) {
+			int e = errno;
+			close(fd);
+			return -vhu_fail(s, VHU_E_IO, "%s: %s", path, strerror(e));
+		}
+		off = (uint64_t)st.st_size;
+		off = (off + 0x1fffff) & ~(uint64_t)0x1fffff; /* huge-page aligned */
+	}
+	if (ftruncate(fd, (off_t)(off + size)) < 0) {
 		int e = errno;
 		close(fd);
 		return -vhu_fail(s, VHU_E_IO, "cannot size guest memory to %llu bytes: %s", (unsigned long long)size,
 				 strerror(e));
 	}
-	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 	if (map == MAP_FAILED) {
 		int e = errno;
 		close(fd);
 		return -vhu_fail(s, VHU_E_IO, "cannot map guest memory: %s", strerror(e));
 	}
 	g = &r->regions[r->nregions];
-	*g = (struct vhu_region){ .gpa = gpa, .size = size, .uva = (uint64_t)(uintptr_t)map, .fd = fd, .map = map };
+	*g = (struct vhu_region){ .gpa = gpa, .size = size, .uva = (uint64_t)(uintptr_t)map, .mmap_offset = off,
+				  .fd = fd, .map = map };
 	return (int)r->nregions++;
 }
 
@@ -213,4 +234,130 @@ int vhu_ring_eventfd(struct vhu_session *s, struct vhu_res *r, uint32_t code, ui
 	}
 	*fd = *slot;
 	return VHU_OK;
+}
+
+uint64_t vhu_inflight_stride(uint16_t qs)
+{
+	return align_up(16 + 16 * (uint64_t)qs, 64);
+}
+
+int vhu_get_inflight_fd(struct vhu_session *s, struct vhu_res *r, uint16_t nq, uint16_t qs)
+{
+	struct vhost_user_inflight req = { 0, 0, nq, qs, 0 }, rep;
+	struct vhu_msg m;
+	struct stat st;
+	int rc;
+
+	if (!nq || !qs)
+		return vhu_fail(s, VHU_E_USAGE, "GET_INFLIGHT_FD: queues and queue size must be at least 1");
+	rc = vhu_request(s, VHOST_USER_GET_INFLIGHT_FD, &req, sizeof(req), NULL, 0, &m);
+	if (rc)
+		return rc;
+	memcpy(&rep, m.payload, sizeof(rep));
+	/* mmap_size 0 means "no buffer", and then no fd (spec, QEMU). */
+	if (rep.mmap_size == 0) {
+		if (m.nfds) {
+			vhu_msg_close_fds(&m);
+			return vhu_fail(s, VHU_E_PROTO, "GET_INFLIGHT_FD: fd attached to an empty (mmap_size 0) reply");
+		}
+	} else if (m.nfds != 1) {
+		return vhu_fail(s, VHU_E_PROTO, "GET_INFLIGHT_FD: mmap_size %llu but no fd attached",
+				(unsigned long long)rep.mmap_size);
+	} else if (fstat(m.fds[0], &st) < 0 || !S_ISREG(st.st_mode)) {
+		vhu_msg_close_fds(&m);
+		return vhu_fail(s, VHU_E_PROTO, "GET_INFLIGHT_FD: the fd is not a memory file");
+	} else if (rep.mmap_offset + rep.mmap_size < rep.mmap_offset ||
+		   (uint64_t)st.st_size < rep.mmap_offset + rep.mmap_size) {
+		vhu_msg_close_fds(&m);
+		return vhu_fail(s, VHU_E_PROTO, "GET_INFLIGHT_FD: fd of %lld bytes is smaller than offset %llu + size %llu",
+				(long long)st.st_size, (unsigned long long)rep.mmap_offset,
+				(unsigned long long)rep.mmap_size);
+	}
+	if (r->inflight_fd >= 0)
+		close(r->inflight_fd);
+	r->inflight_fd = m.nfds ? m.fds[0] : -1;
+	r->inflight = rep;
+	return VHU_OK;
+}
+
+int vhu_set_inflight_fd(struct vhu_session *s, struct vhu_res *r)
+{
+	const struct vhost_user_inflight *i = &r->inflight;
+
+	if (!i->mmap_size || !i->num_queues || !i->queue_size || r->inflight_fd < 0)
+		return vhu_fail(s, VHU_E_USAGE,
+				"SET_INFLIGHT_FD: no inflight buffer in this session (run get-inflight-fd first)");
+	return vhu_request(s, VHOST_USER_SET_INFLIGHT_FD, i, sizeof(*i), &r->inflight_fd, 1, NULL);
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+void vhu_inflight_decode(const uint8_t *buf, size_t len, uint16_t qs, unsigned q, struct vhu_inflight_queue *out)
+{
+	uint64_t base = vhu_inflight_stride(qs) * q;
+
+	memset(out, 0, sizeof(*out));
+	if (base + 16 > len)
+		return;
+	out->present = true;
+	memcpy(&out->features, buf + base, 8);
+	out->version = rd16(buf + base + 8);
+	out->desc_num = rd16(buf + base + 10);
+	out->last_batch_head = rd16(buf + base + 12);
+	out->used_idx = rd16(buf + base + 14);
+	/* Entries: 0:1 inflight flag, 6:2 next, 8:8 counter.  Trust
+	 * neither desc_num nor qs beyond the buffer. */
+	for (unsigned d = 0; d < out->desc_num && d < qs; d++) {
+		uint64_t e = base + 16 + 16ull * d;
+
+		if (e + 16 > len) {
+			out->truncated = true;
+			break;
+		}
+		if (buf[e]) {
+			if (out->inflight < sizeof(out->heads) / sizeof(out->heads[0]))
+				out->heads[out->inflight] = (uint16_t)d;
+			out->inflight++;
+		}
+	}
+}
+
+int vhu_set_log_base(struct vhu_session *s, struct vhu_res *r, uint64_t size, bool with_fd)
+{
+	bool shmfd = vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+	struct vhost_user_log log = { size, 0 };
+	int fd;
+
+	if (shmfd != with_fd)
+		return vhu_fail(s, VHU_E_USAGE, "SET_LOG_BASE: %s", shmfd ? "LOG_SHMFD is negotiated, so a log fd is required"
+								      : "an fd needs VHOST_USER_PROTOCOL_F_LOG_SHMFD negotiated");
+	if (!with_fd)
+		return vhu_request(s, VHOST_USER_SET_LOG_BASE, &size, sizeof(size), NULL, 0, NULL);
+	if (!size)
+		return vhu_fail(s, VHU_E_USAGE, "SET_LOG_BASE: log size must be at least 1 byte");
+	fd = memfd_create("vhuctl-log", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return vhu_fail(s, VHU_E_IO, "SET_LOG_BASE: cannot create a %llu-byte log: %s", (unsigned long long)size,
+				strerror(e));
+	}
+	if (r->log_fd >= 0)
+		close(r->log_fd);
+	r->log_fd = fd;
+	return vhu_request(s, VHOST_USER_SET_LOG_BASE, &log, sizeof(log), &fd, 1, NULL);
+}
+
+int vhu_set_log_fd(struct vhu_session *s, struct vhu_res *r)
+{
+	if (r->log_event_fd < 0) {
+		r->log_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (r->log_event_fd < 0)
+			return vhu_fail(s, VHU_E_IO, "eventfd: %s", strerror(errno));
+	}
+	return vhu_request(s, VHOST_USER_SET_LOG_FD, NULL, 0, &r->log_event_fd, 1, NULL);
 }

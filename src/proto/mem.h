@@ -29,6 +29,10 @@ struct vhu_res {
 	int kick[VHU_MAX_FD_VRINGS];       /* owned eventfds, -1 = none */
 	int call[VHU_MAX_FD_VRINGS];
 	int err[VHU_MAX_FD_VRINGS];
+	int inflight_fd;                   /* owned; from GET_INFLIGHT_FD, -1 = none */
+	struct vhost_user_inflight inflight; /* its description */
+	int log_fd;                        /* owned; dirty log memfd, -1 = none */
+	int log_event_fd;                  /* owned; SET_LOG_FD eventfd, -1 = none */
 	uint64_t max_mem_slots;            /* 0 = unknown */
 	uint64_t queue_num;                /* 0 = unknown */
 };
@@ -66,5 +70,41 @@ int vhu_ring_check(struct vhu_session *s, const struct vhu_res *r, const char *r
 /* An eventfd for ring @index of kind @code (SET_VRING_KICK/CALL/ERR),
  * created once and kept for the session. */
 int vhu_ring_eventfd(struct vhu_session *s, struct vhu_res *r, uint32_t code, uint32_t index, int *fd);
+
+/*
+ * GET_INFLIGHT_FD for @nq queues of @qs descriptors.  The returned fd is
+ * checked with fstat (regular file or memfd, large enough for
+ * mmap_offset + mmap_size) before it is kept in @r (closing any earlier
+ * one).  A reply with mmap_size 0 carries no fd and keeps none.
+ */
+int vhu_get_inflight_fd(struct vhu_session *s, struct vhu_res *r, uint16_t nq, uint16_t qs);
+/* SET_INFLIGHT_FD with the buffer kept from GET_INFLIGHT_FD; the seed's
+ * checks: non-zero mmap_size, num_queues, queue_size and a valid fd. */
+int vhu_set_inflight_fd(struct vhu_session *s, struct vhu_res *r);
+
+/* Split-ring inflight region of one queue (spec "Inflight I/O tracking"). */
+struct vhu_inflight_queue {
+	uint64_t features;
+	uint16_t version, desc_num, last_batch_head, used_idx;
+	uint32_t inflight;          /* descriptors with the inflight flag */
+	uint16_t heads[16];         /* the first of them */
+	bool present;               /* the whole header was inside the buffer */
+	bool truncated;             /* desc_num entries did not fit */
+};
+/* Per-queue stride of the split layout: round_up(16 + 16 * qs, 64). */
+uint64_t vhu_inflight_stride(uint16_t qs);
+/* Decode queue @q of a mapped inflight buffer of @len bytes; never reads
+ * past @len. */
+void vhu_inflight_decode(const uint8_t *buf, size_t len, uint16_t qs, unsigned q, struct vhu_inflight_queue *out);
+
+/*
+ * SET_LOG_BASE.  The seed's rule: an fd is passed exactly when LOG_SHMFD
+ * is negotiated.  With it, a memfd of @size bitmap bytes is created, kept
+ * in @r and described by a VhostUserLog; without it, @size is sent as the
+ * u64 log base address (legacy form).
+ */
+int vhu_set_log_base(struct vhu_session *s, struct vhu_res *r, uint64_t size, bool with_fd);
+/* SET_LOG_FD with an eventfd kept in @r. */
+int vhu_set_log_fd(struct vhu_session *s, struct vhu_res *r);
 
 #endif

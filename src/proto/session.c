@@ -472,7 +472,10 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 		want = true;
 		break;
 	case VHU_REPLY_LOG:
+		/* Its own reply only with LOG_SHMFD; otherwise an ordinary
+		 * request that may ask for an ack. */
 		want = vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+		ack = !want && vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_REPLY_ACK);
 		break;
 	case VHU_REPLY_ACK:
 		ack = !(d->gate & VHU_GATE_NO_NEED_REPLY) &&

@@ -85,14 +85,19 @@ void vhu_out_begin(const char *command)
 	json_object_object_add(o.root, "vhuctl", v);
 }
 
-void vhu_out_step_begin(const char *command, unsigned line)
+void vhu_out_steps(void)
 {
-	json_object *step = json_object_new_object();
-
 	if (!o.steps) {
 		o.steps = json_object_new_array();
 		json_object_object_add(o.root, "steps", o.steps);
 	}
+}
+
+void vhu_out_step_begin(const char *command, unsigned line)
+{
+	json_object *step = json_object_new_object();
+
+	vhu_out_steps();
 	json_object_object_add(step, "command", json_object_new_string(command));
 	json_object_object_add(step, "line", json_object_new_int((int)line));
 	json_object_array_add(o.steps, step);

@@ -33,6 +33,7 @@ bool vhu_out_is_json(void);
  * of "steps" opened with vhu_out_step_begin() and closed with
  * vhu_out_step_end(). */
 void vhu_out_begin(const char *command);
+void vhu_out_steps(void); /* an empty "steps" list, for a batch without steps */
 void vhu_out_step_begin(const char *command, unsigned line);
 void vhu_out_step_end(int exit_status, const char *error);
 

@@ -199,3 +199,25 @@ STEPS
 	echo "$stderr" | grep -q "SET_VRING_NUM: ring 2 is beyond the back-end's 2 queues"
 	[[ "$stderr" != *"F>B SET_VRING_NUM"* ]]
 }
+
+@test "get-inflight-fd: QEMU 7.2 does not offer INFLIGHT_SHMFD (exit 3); forced, its buffer decodes" {
+	qsd_null
+	run --separate-stderr "$VHUCTL" -s "$SOCK" get-inflight-fd
+	assert_failure 3
+	echo "$stderr" | grep -q 'GET_INFLIGHT_FD: back-end does not offer VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD'
+	run "$VHUCTL" -s "$SOCK" --force get-inflight-fd --queue-size 128 -j
+	assert_success
+	# 2 queues x round_up(16 + 16 * 128, 64) = 2 x 2112
+	echo "$output" | jq -e '.inflight.mmap_size == 4224'
+	echo "$output" | jq -e '.inflight.queues | length == 2'
+	echo "$output" | jq -e '.inflight.queues[1].inflight == 0'
+}
+
+@test "set-log-base with LOG_SHMFD passes a log fd and gets its reply" {
+	qsd_null
+	run --separate-stderr "$VHUCTL" -s "$SOCK" --trace set-log-base 4K -j
+	assert_success
+	echo "$output" | jq -e '.fd == true and .size == 4096'
+	echo "$stderr" | grep -q 'F>B SET_LOG_BASE flags=0x1 size=16 fds=1 mmap_size=4096'
+	echo "$stderr" | grep -q 'B>F SET_LOG_BASE (reply)'
+}

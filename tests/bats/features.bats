@@ -394,7 +394,8 @@ spf_sent() {
 	assert_line --regexp '^Memory slots: +8$'
 	assert_line --regexp '^Status: +0x00$'
 	assert_line 'Config:'
-	refute_line 'Skipped:'
+	assert_line --regexp '^ +\(nothing\)$'
+	refute_output --partial 'does not offer'
 }
 
 @test "probe: JSON has queue_num, max_mem_slots, status, config and no skipped steps" {
@@ -459,4 +460,56 @@ spf_sent() {
 	run --separate-stderr vhu -j -T blk probe
 	assert_success
 	assert_json '.config.type == "blk" and .config.fields.capacity == 0'
+}
+
+@test "probe: a step that times out ends the probe with 75, JSON keeps what was read" {
+	mock_start --fault GET_STATUS:silent
+	run --separate-stderr vhu -t 0.3 -j probe
+	assert_failure 75
+	assert_json '.vhuctl.exit_status == 75 and (.error | test("GET_STATUS"))'
+	assert_json '.queue_num == 2 and .max_mem_slots == 32'
+	assert_one_line_error GET_STATUS
+}
+
+@test "probe: a refused GET_CONFIG is skipped, not fatal" {
+	mock_start --fault GET_CONFIG:empty-config
+	run --separate-stderr vhu -t 1 -j probe
+	assert_success
+	assert_json '.skipped.config | test("GET_CONFIG")'
+	assert_json '.status.mask == "0x00"'
+}
+
+@test "set-protocol-features: malformed masks are 64 and nothing is sent" {
+	mock_start
+	local m
+	for m in '' 0x 0xzz 64 bit_64 offered,NO_SUCH; do
+		run --separate-stderr vhu set-protocol-features "$m"
+		[ "$status" -eq 64 ] || fail "'$m': exit $status"
+	done
+	[ ! -s "$MOCK_LOG" ] || fail "sent: $(mock_log)"
+}
+
+@test "set-protocol-features: names are case-insensitive, 'all' is 'offered'" {
+	mock_start --protocol-features 0x0000000000000009
+	run --separate-stderr vhu -j set-protocol-features mq
+	assert_success
+	assert_json '.acked_protocol_features.mask == "0x0000000000000001"'
+	run --separate-stderr vhu -j set-protocol-features all
+	assert_success
+	assert_json '.acked_protocol_features.mask == "0x0000000000000009"'
+}
+
+@test "set-protocol-features without VHOST_USER_F_PROTOCOL_FEATURES: 3, only GET_FEATURES sent" {
+	mock_start --features 0x0000000100000000
+	run --separate-stderr vhu set-protocol-features MQ
+	assert_failure 3
+	assert_one_line_error GET_PROTOCOL_FEATURES
+	[ "$(mock_log)" = "GET_FEATURES flags=0x1 size=0 fds=0" ] || fail "log: $(mock_log)"
+}
+
+@test "set-status: a value above 0xff is 64, nothing sent" {
+	mock_start
+	run --separate-stderr vhu set-status 0x100
+	assert_failure 64
+	[ ! -s "$MOCK_LOG" ]
 }

@@ -106,3 +106,41 @@ teardown() {
 	[ "$(grep -c 'Open file descriptor' "$BATS_TEST_TMPDIR/vg")" -eq "$(grep -c 'inherited from parent' "$BATS_TEST_TMPDIR/vg")" ]
 	[ "$(grep -c '^SET_VRING_KICK .* fds=1$' "$LOG")" -eq 5000 ]
 }
+
+@test "send-rarp puts the MAC in the first 6 bytes; needs RARP" {
+	start_mock --protocol-features 0x0c
+	run "$VHUCTL" -s "$SOCK" --trace send-rarp 52:54:00:12:34:56
+	assert_success
+	assert_output --partial "u64=$((0x563412005452))"
+	run "$VHUCTL" -s "$SOCK" send-rarp 52:54:00:12:34
+	assert_failure 64
+	run "$VHUCTL" -s "$SOCK" net-set-mtu 1500
+	assert_failure 3
+	assert_output --partial "VHOST_USER_PROTOCOL_F_NET_MTU"
+	! grep -q NET_SET_MTU "$LOG"
+}
+
+@test "set-log-base without LOG_SHMFD sends the legacy u64 base and no fd" {
+	start_mock --protocol-features 0x8
+	run "$VHUCTL" -s "$SOCK" set-log-base 0x1000 -j
+	assert_success
+	echo "$output" | jq -e '.fd == false and .address == 4096'
+	grep -q '^SET_LOG_BASE flags=0x9 size=8 fds=0$' "$LOG"
+}
+
+@test "set-inflight-fd without a buffer from get-inflight-fd is refused locally" {
+	start_mock
+	run "$VHUCTL" -s "$SOCK" set-inflight-fd
+	assert_failure 64
+	assert_output --partial "run get-inflight-fd first"
+	[ ! -s "$LOG" ]
+}
+
+@test "get-inflight-fd then set-inflight-fd in one batch hands the buffer back" {
+	start_mock
+	printf '%s\n' 'get-inflight-fd --queues 2 --queue-size 64' 'set-inflight-fd' >"$BATS_TEST_TMPDIR/b"
+	run "$VHUCTL" -s "$SOCK" -j batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	echo "$output" | jq -e '.steps[0].inflight.mmap_size == 2 * 1088'
+	grep -q '^SET_INFLIGHT_FD flags=0x9 size=24 fds=1$' "$LOG"
+}

@@ -904,6 +904,11 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		reply_u64(r, code, check_device_state(c));
 		return;
 	case VHOST_USER_SET_LOG_BASE:
+		/* Spec: SET_LOG_BASE has a reply only with LOG_SHMFD. */
+		if (!(c->protocol_features & VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD)))
+			break;
+		reply_u64(r, code, ack_value(code));
+		return;
 	case VHOST_USER_IOTLB_MSG:
 		reply_u64(r, code, ack_value(code));
 		return;

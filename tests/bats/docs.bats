@@ -1,0 +1,142 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+#
+# The documentation agrees with the program: the man page is lint-clean,
+# documents every command and long option of `vhuctl --help`, and the exit
+# status table is the same in --help, the man page and the README.
+#
+# Environment: VHUCTL (the binary), VHU_SRC (the source tree).
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+setup() {
+	: "${VHUCTL:?set VHUCTL to the vhuctl binary}"
+	: "${VHU_SRC:?set VHU_SRC to the source tree}"
+	MAN="$VHU_SRC/man/vhuctl.1"
+	[ -f "$MAN" ] || fail "no man page at $MAN"
+}
+
+# Lines of the man page section .Sh $1 (up to the next .Sh).
+man_section() {
+	awk -v want="$1" '
+		/^\.Sh / { sub(/^\.Sh[ \t]+/, ""); gsub(/"/, ""); insec = ($0 == want); next }
+		insec { print }
+	' "$MAN"
+}
+
+# Command names of the "Commands:" list of `vhuctl --help`, sorted.
+help_commands() {
+	"$VHUCTL" --help | awk '
+		/^Commands:/ { incmd = 1; next }
+		incmd && /^$/ { exit }
+		incmd && /^  [a-z][a-z0-9-]*( |$)/ { print $1 }
+	' | sort -u
+}
+
+# Commands documented in COMMANDS: the head word of each `.It Cm name` item.
+man_commands() {
+	man_section COMMANDS | awk '/^\.It Cm [a-z]/ { print $3 }' | sort -u
+}
+
+# ERE matching a list item that documents long option $1 ("--no-sync"):
+# mdoc writes it as `Fl \-no\-sync` on an `.It` line.
+opt_item_re() {
+	local name=${1#--} re='' part IFS=-
+	for part in $name; do
+		re+='\\-'"$part"
+	done
+	printf '^\\.It (Fl .*)?Fl %s([^a-z0-9\\-]|$)' "$re"
+}
+
+@test "man page: mandoc -Tlint -Wwarning is clean" {
+	command -v mandoc >/dev/null || skip "mandoc not installed"
+	run mandoc -Tlint -Wwarning "$MAN"
+	assert_success
+	assert_output ""
+}
+
+@test "man page: COMMANDS documents exactly the commands of --help" {
+	local help man
+	help=$(help_commands)
+	man=$(man_commands)
+	[ -n "$help" ] || fail "no commands found in vhuctl --help"
+	[ -n "$man" ] || fail "no .It Cm lines found in the COMMANDS section"
+	# a sanity floor: the lists are not trivially short
+	[ "$(wc -l <<<"$help")" -ge 10 ] || fail "only $(wc -l <<<"$help") commands in --help: $help"
+	run diff <(echo "$help") <(echo "$man")
+	assert_success
+}
+
+@test "man page: every long option of --help is documented as an .It item" {
+	local opts missing="" o
+	opts=$("$VHUCTL" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+	[ -n "$opts" ] || fail "no long options found in vhuctl --help"
+	for o in $opts; do
+		grep -qE -- "$(opt_item_re "$o")" "$MAN" || missing+=" $o"
+	done
+	[ -z "$missing" ] || fail "long options of --help missing from the man page:$missing"
+}
+
+@test "man page: every command's own long options are documented as .It items" {
+	local c opts o missing="" global
+	global=$("$VHUCTL" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+	for c in $(help_commands); do
+		opts=$("$VHUCTL" "$c" --help 2>/dev/null | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u |
+			comm -23 - <(echo "$global"))
+		for o in $opts; do
+			grep -qE -- "$(opt_item_re "$o")" "$MAN" || missing+=" $c:$o"
+		done
+	done
+	[ -z "$missing" ] || fail "command options missing from the man page:$missing"
+}
+
+# The exit status table: status, name fragment shared by every document.
+EXIT_ROWS=(
+	"0|success"
+	"1|the back-end refused a request"
+	"2|protocol violation by the back-end"
+	"3|feature not offered or not negotiated"
+	"64|usage error"
+	"69|cannot connect to the socket"
+	"74|I/O error"
+	"75|timeout"
+)
+
+@test "exit status table: --help lists every status" {
+	local row code text block
+	block=$("$VHUCTL" --help | awk '/^Exit status:/ { on = 1; next } on && /^$/ { exit } on')
+	[ -n "$block" ] || fail "no 'Exit status:' block in vhuctl --help"
+	for row in "${EXIT_ROWS[@]}"; do
+		code=${row%%|*} text=${row#*|}
+		grep -qE "^  ${code} +${text}" <<<"$block" || fail "--help lacks exit status $code ($text)"
+	done
+	# and nothing else
+	[ "$(grep -cE '^  [0-9]+ ' <<<"$block")" -eq "${#EXIT_ROWS[@]}" ] ||
+		fail "--help lists other exit statuses: $block"
+}
+
+@test "exit status table: the man page EXIT STATUS section lists every status" {
+	local row code text sec
+	sec=$(man_section "EXIT STATUS")
+	[ -n "$sec" ] || fail "no EXIT STATUS section in the man page"
+	for row in "${EXIT_ROWS[@]}"; do
+		code=${row%%|*} text=${row#*|}
+		# .It CODE, then the description on the next line
+		grep -A1 -E "^\.It ${code}\$" <<<"$sec" | grep -qF -- "$text" ||
+			fail "man page EXIT STATUS lacks $code ($text)"
+	done
+	[ "$(grep -cE '^\.It [0-9]+$' <<<"$sec")" -eq "${#EXIT_ROWS[@]}" ] ||
+		fail "man page EXIT STATUS lists other statuses"
+}
+
+@test "exit status table: the README lists every status" {
+	local readme="$VHU_SRC/README.md" row code text
+	[ -f "$readme" ] || fail "no README.md in $VHU_SRC"
+	for row in "${EXIT_ROWS[@]}"; do
+		code=${row%%|*} text=${row#*|}
+		# a Markdown table row "| CODE | text ..." or a list "CODE  text"
+		grep -qE "^\|? *\`?${code}\`? *\|? +${text}" "$readme" ||
+			fail "README.md lacks exit status $code ($text)"
+	done
+}
