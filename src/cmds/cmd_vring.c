@@ -500,7 +500,7 @@ int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv)
 /* ---- setup ---- */
 
 static const struct argp_option setup_opts[] = {
-	{ "rings", OPT_RINGS, "N", 0, "rings to bring up (default: GET_QUEUE_NUM when offered, else 1)", 0 },
+	{ "rings", OPT_RINGS, "N", 0, "rings to bring up (default: 2 with --type net, else GET_QUEUE_NUM when offered, else 1)", 0 },
 	{ "size", OPT_RSIZE, "NUM", 0, "descriptors per ring (default 128)", 0 },
 	{ "memory", OPT_MEM, "SIZE", 0, "guest memory (default 64M)", 0 },
 	{ "backing", OPT_BACKING, "memfd|file:PATH", 0, "what backs guest memory (default memfd)", 0 },
@@ -512,7 +512,8 @@ static const struct argp setup_argp = {
 	"Do the bring-up a hypervisor does and report each step: GET_FEATURES, GET/SET_PROTOCOL_FEATURES, "
 	"SET_OWNER, SET_FEATURES (offered bits vhuctl can drive), SET_MEM_TABLE, then per ring "
 	"SET_VRING_NUM, SET_VRING_BASE 0, SET_VRING_ADDR, SET_VRING_KICK, SET_VRING_CALL and "
-	"SET_VRING_ENABLE 1.  Stops at the first step the back-end refuses.",
+	"SET_VRING_ENABLE 1; with STATUS negotiated, SET_STATUS FEATURES_OK after SET_FEATURES and "
+	"DRIVER_OK at the end.  Stops at the first step the back-end refuses.",
 	NULL, NULL, NULL
 };
 
@@ -538,7 +539,12 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
 	if (rc)
 		return rc;
-	rings = a.have_rings ? a.rings : ctx->res.queue_num ? ctx->res.queue_num : 1;
+	/* Default: every queue; for net, one queue pair (rx + tx), since net
+	 * back-ends report their maximum, not what is configured. */
+	rings = a.have_rings		       ? a.rings
+		: vhu_ctx_dev(ctx) == VHU_DEV_NET ? 2
+		: ctx->res.queue_num	       ? ctx->res.queue_num
+					       : 1;
 	if (!rings || (rc = vhu_ring_check(s, &ctx->res, "setup", rings - 1)))
 		return rc ? rc : vhu_usage(ctx, "--rings must be at least 1");
 	vhu_out_open_list("steps", "Steps");
@@ -554,6 +560,10 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	STEP("SET_OWNER", s->owner_set ? VHU_OK : vhu_set_owner(s));
 	feats = s->features & ~SETUP_FEATURE_EXCLUDE;
 	STEP("SET_FEATURES", vhu_set_features(s, feats));
+	/* With STATUS the back-end follows the driver's status byte; DPDK
+	 * only treats the device as ready once DRIVER_OK is set. */
+	if (vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_STATUS))
+		STEP("SET_STATUS", vhu_set_status(s, 0x1 | 0x2 | 0x8));
 	snprintf(memspec, sizeof(memspec), "%llu", (unsigned long long)(a.mem ? a.mem : 64ull << 20));
 	STEP("SET_MEM_TABLE", make_regions(ctx, memspec, a.backing, &first, &n) ?: vhu_set_mem_table(s, &ctx->res, first, n));
 	for (uint32_t r = 0; r < rings; r++) {
@@ -571,6 +581,8 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 		if (feats & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 			STEP("SET_VRING_ENABLE", vhu_set_vring_enable(s, r, true));
 	}
+	if (vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_STATUS))
+		STEP("SET_STATUS", vhu_set_status(s, 0x1 | 0x2 | 0x4 | 0x8));
 #undef STEP
 out:
 	vhu_out_close_list();
