@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmds/cmd_common.h"
 #include "render/out.h"
@@ -48,7 +49,9 @@ static const struct argp batch_argp = {
 	"Run one command per line of FILE (default: standard input) on a single connection.  Lines use "
 	"the command-line syntax without `vhuctl` (quotes group words); `#` starts a comment.  Stops at "
 	"the first failing step unless --keep-going.  With --json the document has a \"steps\" list, one "
-	"object per step with its own exit_status.",
+	"object per step with its own exit_status.  When standard input is a terminal, batch is an "
+	"interactive walkthrough: a prompt, `help` to list commands, `quit` to end; a failed step does "
+	"not end it while the connection lives.",
 	NULL, NULL, NULL
 };
 
@@ -97,6 +100,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
+	bool interactive;
 	int first_rc = VHU_OK;
 	int rc = vhu_cmd_parse(ctx, &batch_argp, argc, argv, &a);
 
@@ -111,7 +115,19 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		goto out;
 	ctx->in_batch = true;
 	vhu_out_steps();
-	while (getline(&line, &cap, in) > 0) {
+	/* At a terminal, batch is an interactive walkthrough: a prompt on
+	 * stderr (stdout stays the command output), `help`, `quit`. */
+	interactive = in == stdin && isatty(STDIN_FILENO);
+	if (interactive)
+		fprintf(stderr, "vhuctl: connected to %s; one command per line, `help` lists them, `quit` ends\n",
+			ctx->socket);
+	for (;;) {
+		if (interactive) {
+			fputs("vhuctl> ", stderr);
+			fflush(stderr);
+		}
+		if (getline(&line, &cap, in) <= 0)
+			break;
 		char *av[MAX_ARGS];
 		int ac, src;
 
@@ -120,6 +136,15 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		ac = split(line, av, MAX_ARGS);
 		if (ac == 0)
 			continue;
+		if (interactive && (!strcmp(av[0], "quit") || !strcmp(av[0], "exit")))
+			break;
+		if (interactive && !strcmp(av[0], "help")) {
+			for (size_t i = 0; i < vhu_cmd_count(); i++)
+				if (!(vhu_cmd_at(i)->flags & VHU_CMD_NO_BATCH))
+					fprintf(stderr, "  %-22s %s\n", vhu_cmd_at(i)->name, vhu_cmd_at(i)->summary);
+			fprintf(stderr, "  %-22s %s\n", "quit", "end the session");
+			continue;
+		}
 		ctx->s.err[0] = '\0';
 		if (ac < 0) {
 			vhu_out_step_begin("?", lineno);
@@ -141,7 +166,9 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_out_step_end(src, src ? ctx->s.err : NULL);
 		if (src && !first_rc)
 			first_rc = src;
-		if (src && !a.keep_going)
+		/* Interactively, a failed step is reported and the session
+		 * goes on while the connection lives. */
+		if (src && !a.keep_going && !(interactive && ctx->s.fd >= 0))
 			break;
 	}
 	rc = first_rc;

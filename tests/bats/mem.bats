@@ -144,3 +144,15 @@ teardown() {
 	echo "$output" | jq -e '.steps[0].inflight.mmap_size == 2 * 1088'
 	grep -q '^SET_INFLIGHT_FD flags=0x9 size=24 fds=1$' "$LOG"
 }
+
+@test "batch at a terminal is an interactive walkthrough (prompt, help, goes on after a failure)" {
+	command -v script >/dev/null || skip "script(1) not installed"
+	start_mock
+	printf '%s\n' 'get-queue-num' 'help' 'bogus' 'get-max-mem-slots' 'quit' >"$BATS_TEST_TMPDIR/in"
+	run script -qec "'$VHUCTL' -s '$SOCK' batch </dev/tty" /dev/null <"$BATS_TEST_TMPDIR/in"
+	assert_output --partial "vhuctl> "
+	assert_output --partial "set-vring-kick"
+	assert_output --partial "unknown command 'bogus'"
+	assert_output --regexp "Memory slots: +32"
+	[ "$(grep -c '^GET_MAX_MEM_SLOTS' "$LOG")" -eq 1 ]
+}
