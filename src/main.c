@@ -107,23 +107,27 @@ int main(int argc, char **argv)
 	vhu_out_init(false, false);
 
 	rc = vhu_cmd_parse(&ctx, &root_argp, argc, argv, NULL);
-	if (rc < 0)
-		return vhu_out_finish(0, NULL) == 0 ? 0 : 0;
+	if (rc < 0) { /* --help, --usage or --version */
+		vhu_out_discard();
+		return 0;
+	}
 	if (rc == VHU_OK && !cmd_index) {
 		fprintf(stderr, "vhuctl: missing COMMAND (see `vhuctl --help`)\n");
 		vhu_usage(&ctx, "missing COMMAND (see `vhuctl --help`)");
-		rc = VHU_E_USAGE | 0x1000;
+		rc = VHU_E_USAGE | VHU_RC_REPORTED;
 	}
 	if (rc == VHU_OK) {
 		vhu_out_begin(argv[cmd_index]);
 		rc = vhu_dispatch(&ctx, argc - cmd_index, argv + cmd_index);
 		if (rc < 0) { /* --help of the command */
 			vhu_session_close(&ctx.s);
+			vhu_res_free(&ctx.res);
+			vhu_out_discard();
 			return 0;
 		}
 	}
-	if (rc & 0x1000) {
-		rc &= ~0x1000; /* argp printed the message already */
+	if (rc & VHU_RC_REPORTED) {
+		rc &= ~VHU_RC_REPORTED; /* argp printed the message already */
 	} else if (rc) {
 		fprintf(stderr, "vhuctl: %s\n", ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
 	}

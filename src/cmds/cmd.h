@@ -33,6 +33,10 @@ struct vhu_ctx {
 	char usage_err[256]; /* argp's message when parsing failed */
 };
 
+/* Or-ed into a command's result when its message is already on stderr
+ * (argp's own, or a batch step's), so main does not print it twice. */
+#define VHU_RC_REPORTED 0x1000
+
 #define VHU_CMD_NO_SOCKET (1u << 0) /* runs without a back-end (list) */
 #define VHU_CMD_NO_BATCH (1u << 1)  /* not allowed as a batch step */
 
@@ -63,9 +67,6 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
  * after parsing, so --help works without a socket. */
 int vhu_ctx_connect(struct vhu_ctx *ctx);
 
-/* Report a failure of the session's last operation (stderr line; the JSON
- * error member is added by the caller of the command). */
-int vhu_cmd_fail(struct vhu_ctx *ctx, int rc);
 /* Usage error with a message. */
 int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -112,5 +113,6 @@ int cmd_set_log_fd(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_vring_kick(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_net_set_mtu(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_device_state(struct vhu_ctx *ctx, int argc, char **argv);
 
 #endif

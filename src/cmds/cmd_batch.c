@@ -159,8 +159,8 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 			src = VHU_OK; /* --help inside a batch */
 			ctx->help_shown = false;
 		}
-		if (src & 0x1000)
-			src &= ~0x1000;
+		if (src & VHU_RC_REPORTED)
+			src &= ~VHU_RC_REPORTED;
 		else if (src)
 			fprintf(stderr, "vhuctl: line %u: %s\n", lineno, ctx->s.err);
 		vhu_out_step_end(src, src ? ctx->s.err : NULL);
@@ -174,10 +174,10 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = first_rc;
 	/* The last step's message is already reported; keep it for JSON. */
 	if (rc)
-		vhu_fail(&ctx->s, rc | 0x1000, "a batch step failed (first failing status %d)", rc);
+		vhu_fail(&ctx->s, rc | VHU_RC_REPORTED, "a batch step failed (first failing status %d)", rc);
 out:
 	free(line);
 	if (in != stdin)
 		fclose(in);
-	return rc ? (rc | 0x1000) : rc;
+	return rc ? (rc | VHU_RC_REPORTED) : rc;
 }

@@ -16,6 +16,8 @@
 static const struct vhu_cmd cmds[] = {
 	{ "add-mem-reg", "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)", 0, cmd_add_mem_reg },
 	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH, cmd_batch },
+	{ "device-state", "save or load the back-end's device state, or check the last transfer "
+	  "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)", 0, cmd_device_state },
 	{ "get-config", "read and decode the device config space (GET_CONFIG)", 0, cmd_get_config },
 	{ "get-features", "show the virtio feature bits the back-end offers (GET_FEATURES)", 0,
 	  cmd_get_features },
@@ -226,7 +228,7 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 		ctx->s.err[0] = ctx->s.err[0] ? ctx->s.err[0] : '?';
 		if (!ctx->in_batch)
 			vhu_out_set_mode(ctx->json, ctx->pretty);
-		return VHU_E_USAGE | 0x1000; /* already reported on stderr */
+		return VHU_E_USAGE | VHU_RC_REPORTED;
 	}
 	free(errbuf);
 	if (!ctx->in_batch)
@@ -266,12 +268,6 @@ int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...)
 	vsnprintf(ctx->s.err, sizeof(ctx->s.err), fmt, ap);
 	va_end(ap);
 	return VHU_E_USAGE;
-}
-
-int vhu_cmd_fail(struct vhu_ctx *ctx, int rc)
-{
-	(void)ctx;
-	return rc;
 }
 
 enum vhu_dev_type vhu_ctx_dev(const struct vhu_ctx *ctx)

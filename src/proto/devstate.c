@@ -322,6 +322,7 @@ static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg
 	struct stat st;
 	int bfd, acc, fl;
 
+	memset(&st, 0, sizeof(st));
 	memcpy(&v, m->payload, sizeof(v));
 	r->reply = v;
 	r->undefined_bits = (v & ~(uint64_t)VHU_DS_REPLY_KNOWN_MASK) != 0;
@@ -405,10 +406,6 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 		name = "the state file";
 	if (dir != VHU_DS_SAVE && dir != VHU_DS_LOAD)
 		return vhu_fail(s, VHU_E_USAGE, REQ ": direction %d is neither SAVE (0) nor LOAD (1)", (int)dir);
-	/* Gate before any resource is made: refused locally, nothing sent. */
-	rc = vhu_gate(s, vhu_req_by_code(VHOST_USER_SET_DEVICE_STATE_FD));
-	if (rc)
-		return rc;
 	m = malloc(sizeof(*m));
 	buf = malloc(VHU_DS_CHUNK);
 	if (!m || !buf) {

@@ -66,5 +66,7 @@ const char *vhu_exit_name(int status);
 /* Finish the document: JSON mode prints it (with @error when non-NULL);
  * text mode flushes.  Returns @exit_status. */
 int vhu_out_finish(int exit_status, const char *error);
+/* Drop the document without printing it (after --help). */
+void vhu_out_discard(void);
 
 #endif

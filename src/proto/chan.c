@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The back-end channel and the object-returning requests.
+ *
+ * Rules from docs/interop/vhost-user.rst (reference sections in brackets):
+ *  - the channel is one end of a socketpair passed with SET_BACKEND_REQ_FD;
+ *    its messages use the same 12-byte header, the back-end being the
+ *    requester [3, 6.12];
+ *  - fds on it need BACKEND_SEND_FD, at most 8 per message, and travel
+ *    with the first byte of a message [1.5];
+ *  - the front-end answers only when NEED_REPLY is set, except for
+ *    SHARED_OBJECT_LOOKUP which always gets its u64, with flags
+ *    REPLY|version and NEED_REPLY clear [3, 8 item 19];
+ *  - on a malformed message the stream is out of step: close it [6.14].
+ */
+#define _GNU_SOURCE
+#include "proto/chan.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Receive room for more fds than a message may carry, so an excess is
+ * seen (and closed) rather than silently truncated by the kernel. */
+#define RECV_FD_ROOM 32u
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void trace_note(struct vhu_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void trace_note(struct vhu_session *s, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	if (!s->trace)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	s->trace(s->trace_arg, VHU_DIR_BACKEND_RECV, NULL, NULL, 0, 0, buf);
+}
+
+static void close_fds(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+void vhu_chan_close(struct vhu_chan *c)
+{
+	if (c->open && c->fd >= 0)
+		close(c->fd);
+	c->open = false;
+	c->fd = -1;
+}
+
+int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
+{
+	int sv[2], rc;
+
+	/* SOCK_STREAM like QEMU (6.12); CLOEXEC so a child never holds it. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return vhu_fail(s, VHU_E_IO, "SET_BACKEND_REQ_FD: socketpair: %s", strerror(errno));
+	/* vhu_request gates on BACKEND_REQ before sending anything and waits
+	 * for the REPLY_ACK ack when negotiated. */
+	rc = vhu_request(s, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1, NULL);
+	/* The back-end has its own copy now (or never will): ours must go,
+	 * or EOF would never be seen on our end. */
+	close(sv[1]);
+	if (rc) {
+		close(sv[0]);
+		return rc;
+	}
+	vhu_chan_close(c);
+	c->open = true;
+	c->fd = sv[0];
+	c->received = c->answered = 0;
+	return VHU_OK;
+}
+
+const char *vhu_fd_kind_name(enum vhu_fd_kind k)
+{
+	switch (k) {
+	case VHU_FD_REGULAR: return "regular";
+	case VHU_FD_FIFO: return "fifo";
+	case VHU_FD_SOCKET: return "socket";
+	case VHU_FD_OTHER: return "other";
+	case VHU_FD_REFUSED: return "refused";
+	}
+	return "?";
+}
+
+void vhu_fd_describe_close(int fd, struct vhu_fd_info *info)
+{
+	struct stat st;
+
+	info->kind = VHU_FD_OTHER;
+	info->size = -1;
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0) {
+		info->kind = S_ISREG(st.st_mode)    ? VHU_FD_REGULAR
+			     : S_ISFIFO(st.st_mode) ? VHU_FD_FIFO
+			     : S_ISSOCK(st.st_mode) ? VHU_FD_SOCKET
+						    : VHU_FD_OTHER;
+		info->size = (int64_t)st.st_size;
+	}
+	close(fd);
+}
+
+/*
+ * Wait until the channel is ready for @ev or @deadline (< 0: none) passes.
+ * 0 ready, VHU_E_TIMEOUT, VHU_E_IO.  With @interruptible, a signal that
+ * arrives while c->stop is set ends the wait as a timeout.
+ */
+static int chan_wait(struct vhu_chan *c, short ev, int64_t deadline, bool interruptible)
+{
+	for (;;) {
+		struct pollfd p = { .fd = c->fd, .events = ev };
+		int left = -1, r;
+
+		if (interruptible && c->stop && *c->stop)
+			return VHU_E_TIMEOUT;
+		if (deadline >= 0) {
+			int64_t l = deadline - now_ms();
+			left = l < 0 ? 0 : l > INT_MAX ? INT_MAX : (int)l;
+		}
+		r = poll(&p, 1, left);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return VHU_E_TIMEOUT;
+		if (errno != EINTR)
+			return VHU_E_IO;
+	}
+}
+
+/*
+ * Read exactly @len bytes.  With @fds, fds found on the first recvmsg of
+ * the message (*@got == 0) are stored, up to RECV_FD_ROOM; any other fd
+ * is closed at once and counted in *@stray.  MSG_CTRUNC sets *@trunc.
+ * VHU_E_IO with errno 0 is EOF.
+ */
+static int chan_read(struct vhu_chan *c, void *buf, size_t len, int64_t deadline, int *fds,
+		     unsigned *nfds, unsigned *stray, bool *trunc, size_t *got)
+{
+	*got = 0;
+	while (*got < len) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int) * RECV_FD_ROOM)];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = (char *)buf + *got, .iov_len = len - *got };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+				     .msg_controllen = sizeof(ctl.buf) };
+		ssize_t n;
+		int rc = chan_wait(c, POLLIN, deadline, false);
+
+		if (rc)
+			return rc;
+		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return VHU_E_IO;
+		}
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			size_t k;
+
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+				continue;
+			k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+				if (fds && *got == 0 && *nfds < RECV_FD_ROOM) {
+					fds[(*nfds)++] = fd;
+				} else {
+					close(fd);
+					(*stray)++;
+				}
+			}
+		}
+		if (mh.msg_flags & MSG_CTRUNC)
+			*trunc = true;
+		if (n == 0) {
+			errno = 0;
+			return VHU_E_IO;
+		}
+		*got += (size_t)n;
+	}
+	return VHU_OK;
+}
+
+static void add_problem(struct vhu_chan_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_problem(struct vhu_chan_msg *m, const char *fmt, ...)
+{
+	size_t n = strlen(m->problem);
+	va_list ap;
+
+	if (n && n + 2 < sizeof(m->problem)) {
+		memcpy(m->problem + n, "; ", 3);
+		n += 2;
+	}
+	if (n + 1 >= sizeof(m->problem))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(m->problem + n, sizeof(m->problem) - n, fmt, ap);
+	va_end(ap);
+}
+
+static const char *msg_name(uint32_t code, char *buf, size_t len)
+{
+	const struct vhu_req_desc *d = vhu_backend_req_by_code(code);
+
+	if (d)
+		return d->name;
+	snprintf(buf, len, "REQ_%u", code);
+	return buf;
+}
+
+/* A violation: drop what arrived, close the channel (its stream is out of
+ * step, 6.14), return VHU_E_PROTO with the message already set. */
+static int violation(struct vhu_chan *c, int *fds, unsigned nfds)
+{
+	close_fds(fds, nfds);
+	vhu_chan_close(c);
+	return VHU_E_PROTO;
+}
+
+static int io_error(struct vhu_session *s, struct vhu_chan *c, const char *name, int err, const char *what)
+{
+	vhu_chan_close(c);
+	if (err == 0)
+		return vhu_fail(s, VHU_E_IO, "%s: back-end closed the channel %s", name, what);
+	return vhu_fail(s, VHU_E_IO, "%s: back-end channel: %s", name, strerror(err));
+}
+
+/* Semantic checks that do not break the stream: noted, still answered. */
+static void check_semantics(struct vhu_session *s, struct vhu_chan_msg *m)
+{
+	const struct vhu_req_desc *d = m->desc;
+
+	if (!d) {
+		add_problem(m, "unknown back-end request code %u", m->hdr.request);
+		return;
+	}
+	if (d->pf >= 0 && !vhu_pf_acked(s, (unsigned)d->pf))
+		add_problem(m, "sent although %s was not negotiated", d->pf_name);
+	if (m->nfds > d->fds_max)
+		add_problem(m, "%u fds attached, the request carries at most %u", m->nfds, d->fds_max);
+	else if (m->nfds < d->fds_min)
+		add_problem(m, "%u fds attached, the request needs %u", m->nfds, d->fds_min);
+	/* VhostUserMMap (5.14, item 19): flags only bit 0, a length, and no
+	 * range that wraps around. */
+	if (d->req_shape == VHU_SHAPE_MMAP && m->hdr.size >= sizeof(struct vhost_user_mmap)) {
+		struct vhost_user_mmap mm;
+
+		memcpy(&mm, m->payload, sizeof(mm));
+		if (mm.flags & ~UINT64_C(1))
+			add_problem(m, "mmap flags 0x%llx beyond bit 0", (unsigned long long)mm.flags);
+		if (mm.len == 0)
+			add_problem(m, "mmap length 0");
+		if (mm.fd_offset + mm.len < mm.fd_offset || mm.shm_offset + mm.len < mm.shm_offset)
+			add_problem(m, "mmap offset + length overflows");
+	}
+}
+
+int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct vhu_chan_msg *m,
+		  enum vhu_chan_event *ev)
+{
+	int fds[RECV_FD_ROOM];
+	unsigned nfds = 0, stray = 0;
+	bool trunc = false;
+	size_t got;
+	int64_t deadline;
+	const struct vhu_req_desc *d;
+	const char *name;
+	char nb[24];
+	uint32_t min, max;
+	int rc;
+
+	*ev = VHU_CHAN_IDLE;
+	memset(&m->hdr, 0, sizeof(m->hdr));
+	m->desc = NULL;
+	m->nfds = 0;
+	m->need_reply = m->answered = false;
+	m->answer = 0;
+	m->problem[0] = '\0';
+	if (!c->open)
+		return vhu_fail(s, VHU_E_USAGE, "back-end channel: not set up (set-backend-req-fd first)");
+
+	rc = chan_wait(c, POLLIN, wait_ms < 0 ? -1 : now_ms() + wait_ms, true);
+	if (rc == VHU_E_TIMEOUT)
+		return VHU_OK;
+	if (rc)
+		return io_error(s, c, "back-end channel", errno, "");
+
+	/* Once a message has started, the rest is due within --timeout. */
+	deadline = now_ms() + s->timeout_ms;
+	rc = chan_read(c, &m->hdr, sizeof(m->hdr), deadline, fds, &nfds, &stray, &trunc, &got);
+	if (rc) {
+		int err = errno;
+
+		close_fds(fds, nfds);
+		if (rc == VHU_E_IO && err == 0 && got == 0) {
+			/* EOF between messages: the back-end is done with it. */
+			trace_note(s, "back-end closed the channel");
+			vhu_chan_close(c);
+			*ev = VHU_CHAN_CLOSED;
+			return VHU_OK;
+		}
+		if (rc == VHU_E_TIMEOUT) {
+			vhu_chan_close(c);
+			return vhu_fail(s, VHU_E_TIMEOUT, "back-end channel: message header incomplete after %d ms",
+					s->timeout_ms);
+		}
+		return io_error(s, c, "back-end channel", err, "inside a message header");
+	}
+
+	d = vhu_backend_req_by_code(m->hdr.request);
+	name = msg_name(m->hdr.request, nb, sizeof(nb));
+	m->desc = d;
+	/* Header (1.2): version 1, a request (no REPLY), reserved bits 0. */
+	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
+		vhu_fail(s, VHU_E_PROTO, "%s: back-end request has version %u, expected %u (flags 0x%x)", name,
+			 m->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION, m->hdr.flags);
+		return violation(c, fds, nfds);
+	}
+	if (m->hdr.flags & VHOST_USER_REPLY_MASK) {
+		vhu_fail(s, VHU_E_PROTO, "%s: back-end request carries the REPLY flag (flags 0x%x)", name,
+			 m->hdr.flags);
+		return violation(c, fds, nfds);
+	}
+	if (m->hdr.flags & VHOST_USER_RESERVED_MASK) {
+		vhu_fail(s, VHU_E_PROTO, "%s: back-end request sets reserved flag bits (flags 0x%x)", name,
+			 m->hdr.flags);
+		return violation(c, fds, nfds);
+	}
+	/* Size per catalog row before a payload byte is read (item 19);
+	 * unknown codes only get the transport cap (1.4). */
+	min = d ? d->req_min : 0;
+	max = d ? d->req_max : VHU_MAX_PAYLOAD;
+	if (m->hdr.size > max || m->hdr.size < min) {
+		if (d && min == max)
+			vhu_fail(s, VHU_E_PROTO, "%s: payload of %u bytes, the request has exactly %u", name,
+				 m->hdr.size, min);
+		else if (d)
+			vhu_fail(s, VHU_E_PROTO, "%s: payload of %u bytes outside %u..%u", name, m->hdr.size, min,
+				 max);
+		else
+			vhu_fail(s, VHU_E_PROTO, "%s: payload of %u bytes exceeds the %u-byte bound", name,
+				 m->hdr.size, VHU_MAX_PAYLOAD);
+		return violation(c, fds, nfds);
+	}
+	rc = chan_read(c, m->payload, m->hdr.size, deadline, NULL, NULL, &stray, &trunc, &got);
+	if (rc) {
+		int err = errno;
+
+		close_fds(fds, nfds);
+		if (rc == VHU_E_TIMEOUT) {
+			vhu_chan_close(c);
+			return vhu_fail(s, VHU_E_TIMEOUT, "%s: payload incomplete after %d ms (%zu of %u bytes)", name,
+					s->timeout_ms, got, m->hdr.size);
+		}
+		return io_error(s, c, name, err, "inside the payload");
+	}
+	c->received++;
+	m->need_reply = m->hdr.flags & VHOST_USER_NEED_REPLY_MASK;
+	if (s->trace)
+		s->trace(s->trace_arg, VHU_DIR_BACKEND_RECV, &m->hdr, m->payload, m->hdr.size, nfds + stray, NULL);
+
+	/* fds (1.5, item 19): with the first byte only, at most 8. */
+	if (stray) {
+		vhu_fail(s, VHU_E_PROTO, "%s: %u fds arrived after the first byte of the message", name, stray);
+		return violation(c, fds, nfds);
+	}
+	if (trunc || nfds > VHOST_USER_MAX_FDS) {
+		vhu_fail(s, VHU_E_PROTO, "%s: %s%u fds attached, at most %u on the back-end channel", name,
+			 trunc ? "more than " : "", nfds, VHOST_USER_MAX_FDS);
+		return violation(c, fds, nfds);
+	}
+	m->nfds = nfds;
+	if (nfds && !vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD)) {
+		/* The back-end may not send fds at all: do not even look. */
+		for (unsigned i = 0; i < nfds; i++) {
+			close(fds[i]);
+			m->fd[i].kind = VHU_FD_REFUSED;
+			m->fd[i].size = -1;
+		}
+		add_problem(m, "%u fds closed unexamined: VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD not negotiated",
+			    nfds);
+		trace_note(s, "%s: %u fds closed unexamined (no BACKEND_SEND_FD)", name, nfds);
+	} else {
+		/* vhuctl maps nothing: describe each fd, then let it go. */
+		for (unsigned i = 0; i < nfds; i++)
+			vhu_fd_describe_close(fds[i], &m->fd[i]);
+	}
+	check_semantics(s, m);
+	*ev = VHU_CHAN_MSG;
+	return VHU_OK;
+}
+
+uint64_t vhu_chan_answer_value(const struct vhu_chan_msg *m)
+{
+	switch (m->desc ? m->hdr.request : 0) {
+	case VHOST_USER_BACKEND_IOTLB_MSG:
+	case VHOST_USER_BACKEND_CONFIG_CHANGE_MSG:
+	case VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG:
+	case VHOST_USER_BACKEND_VRING_CALL:
+	case VHOST_USER_BACKEND_VRING_ERR:
+	case VHOST_USER_BACKEND_SHARED_OBJECT_ADD:
+	case VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE:
+		return 0;
+	default:
+		/* LOOKUP: no objects held here; SHMEM_MAP/UNMAP: no shared
+		 * memory regions; unknown codes: QEMU also fails them (3). */
+		return 1;
+	}
+}
+
+int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_msg *m)
+{
+	struct vhost_user_hdr h = { m->hdr.request, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8 };
+	uint64_t v = vhu_chan_answer_value(m);
+	uint8_t buf[sizeof(h) + 8];
+	int64_t deadline = now_ms() + s->timeout_ms;
+	size_t done = 0;
+	char nb[24];
+	const char *name = msg_name(m->hdr.request, nb, sizeof(nb));
+
+	if (!m->need_reply && m->hdr.request != VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP)
+		return VHU_OK;
+	if (!c->open)
+		return vhu_fail(s, VHU_E_IO, "%s: back-end channel closed before the answer", name);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), &v, 8);
+	if (s->trace)
+		s->trace(s->trace_arg, VHU_DIR_BACKEND_SEND, &h, buf + sizeof(h), 8, 0, NULL);
+	/* One send for header and payload, as on the main socket. */
+	while (done < sizeof(buf)) {
+		ssize_t n;
+		int rc = chan_wait(c, POLLOUT, deadline, false);
+
+		if (rc == VHU_E_TIMEOUT) {
+			vhu_chan_close(c);
+			return vhu_fail(s, VHU_E_TIMEOUT, "%s: no room to answer on the back-end channel within %d ms",
+					name, s->timeout_ms);
+		}
+		if (rc)
+			return io_error(s, c, name, errno, "");
+		n = send(c->fd, buf + done, sizeof(buf) - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			if (errno == EPIPE || errno == ECONNRESET) {
+				/* It asked and left: its loss, not an error here. */
+				add_problem(m, "back-end closed the channel before the answer");
+				trace_note(s, "%s: back-end closed the channel before the answer", name);
+				vhu_chan_close(c);
+				return VHU_OK;
+			}
+			return io_error(s, c, name, errno, "");
+		}
+		done += (size_t)n;
+	}
+	m->answered = true;
+	m->answer = v;
+	c->answered++;
+	return VHU_OK;
+}
+
+int vhu_chan_next(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct vhu_chan_msg *m,
+		  enum vhu_chan_event *ev)
+{
+	int rc = vhu_chan_recv(s, c, wait_ms, m, ev);
+
+	if (rc || *ev != VHU_CHAN_MSG)
+		return rc;
+	return vhu_chan_answer(s, c, m);
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int vhu_uuid_parse(const char *str, uint8_t uuid[16])
+{
+	size_t len = strlen(str), i = 0;
+	bool dashes = len == 36;
+	unsigned j = 0;
+
+	if (len != 36 && len != 32)
+		return -1;
+	/* Text order is RFC 4122 byte order: no swapping needed (5.11). */
+	while (i < len) {
+		int hi, lo;
+
+		if (dashes && (i == 8 || i == 13 || i == 18 || i == 23)) {
+			if (str[i++] != '-')
+				return -1;
+			continue;
+		}
+		hi = hexval(str[i]);
+		lo = hexval(str[i + 1]);
+		if (hi < 0 || lo < 0 || j >= 16)
+			return -1;
+		uuid[j++] = (uint8_t)(hi << 4 | lo);
+		i += 2;
+	}
+	return j == 16 ? 0 : -1;
+}
+
+void vhu_uuid_format(const uint8_t uuid[16], char buf[37])
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			buf[n++] = '-';
+		snprintf(buf + n, 3, "%02x", uuid[i]);
+		n += 2;
+	}
+	buf[n] = '\0';
+}
+
+int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *found,
+			  struct vhu_fd_info *fd)
+{
+	struct vhu_msg r;
+	int rc = vhu_request(s, VHOST_USER_GET_SHARED_OBJECT, uuid, 16, NULL, 0, &r);
+
+	*found = false;
+	fd->kind = VHU_FD_OTHER;
+	fd->size = -1;
+	if (rc)
+		return rc;
+	/* The catalog row already bounds the size (<= 16) and fds (<= 1). */
+	if (r.hdr.size != 0 && r.hdr.size != sizeof(struct vhost_user_shared)) {
+		vhu_msg_close_fds(&r);
+		return vhu_fail(s, VHU_E_PROTO, "GET_SHARED_OBJECT: reply of %u bytes (0, or the 16-byte UUID)",
+				r.hdr.size);
+	}
+	if (r.hdr.size && memcmp(r.payload, uuid, 16)) {
+		char got[37], want[37];
+
+		vhu_msg_close_fds(&r);
+		vhu_uuid_format(r.payload, got);
+		vhu_uuid_format(uuid, want);
+		return vhu_fail(s, VHU_E_PROTO, "GET_SHARED_OBJECT: reply is for UUID %s, asked for %s", got, want);
+	}
+	/* The fd is the answer: none means not found (reference 2, row 41). */
+	if (r.nfds) {
+		*found = true;
+		vhu_fd_describe_close(r.fds[0], fd);
+		r.nfds = 0;
+	}
+	return VHU_OK;
+}
+
+int vhu_get_shared_memory_regions(struct vhu_session *s, struct vhost_shared_memory_region *regions,
+				  unsigned max, unsigned *count, char *problem, size_t plen)
+{
+	const uint32_t esz = sizeof(struct vhost_shared_memory_region);
+	struct vhu_msg r;
+	uint64_t n;
+	int rc;
+
+	*count = 0;
+	if (plen)
+		problem[0] = '\0';
+	rc = vhu_request(s, VHOST_USER_GET_SHARED_MEMORY_REGIONS, NULL, 0, NULL, 0, &r);
+	if (rc)
+		return rc;
+	/* Catalog bounds: 8 <= size <= 8 + 16 * 255, no fds. */
+	memcpy(&n, r.payload, 8);
+	if ((r.hdr.size - 8) % esz || (r.hdr.size - 8) / esz != n)
+		return vhu_fail(s, VHU_E_PROTO,
+				"GET_SHARED_MEMORY_REGIONS: reply announces %llu regions in %u bytes (8 + 16 x count "
+				"expected)",
+				(unsigned long long)n, r.hdr.size);
+	for (uint64_t i = 0; i < n && i < max; i++) {
+		struct vhost_shared_memory_region *g = &regions[i];
+
+		memcpy(g, r.payload + 8 + i * esz, esz);
+		for (unsigned k = 0; k < sizeof(g->padding); k++)
+			if (g->padding[k] && plen && !problem[0])
+				snprintf(problem, plen, "region %llu has non-zero padding bytes", (unsigned long long)i);
+	}
+	*count = (unsigned)(n < max ? n : max);
+	return VHU_OK;
+}
