@@ -8,6 +8,7 @@
  * and maps the result to the documented exit status.
  */
 #include <argp.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,8 +94,46 @@ static const struct argp root_argp = {
 };
 
 
+/* Open fds of this process (the directory handle itself excluded). */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+/* --stats: proof for scripts that a long session leaks nothing. */
+static void report_stats(int fds_at_start)
+{
+	int fds_at_exit = count_fds();
+	const struct vhu_stats *st = &ctx.s.stats;
+
+	fprintf(stderr, "vhuctl: stats: sent %llu messages (%llu bytes), received %llu (%llu bytes), open fds at start %d, at exit %d\n",
+		(unsigned long long)st->sent, (unsigned long long)st->bytes_sent, (unsigned long long)st->received,
+		(unsigned long long)st->bytes_received, fds_at_start, fds_at_exit);
+	if (vhu_out_is_json()) {
+		vhu_out_open("stats", "stats");
+		vhu_out_uint("sent", "sent", st->sent, NULL);
+		vhu_out_uint("bytes_sent", "bytes sent", st->bytes_sent, NULL);
+		vhu_out_uint("received", "received", st->received, NULL);
+		vhu_out_uint("bytes_received", "bytes received", st->bytes_received, NULL);
+		vhu_out_int("fds_at_start", "fds at start", fds_at_start, NULL);
+		vhu_out_int("fds_at_exit", "fds at exit", fds_at_exit, NULL);
+		vhu_out_close();
+	}
+}
+
 int main(int argc, char **argv)
 {
+	int fds_at_start = count_fds();
 	const char *env = getenv("VHUCTL_SOCKET");
 	int rc;
 
@@ -131,7 +170,10 @@ int main(int argc, char **argv)
 	} else if (rc) {
 		fprintf(stderr, "vhuctl: %s\n", ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
 	}
+	vhu_chan_close(&ctx.chan);
 	vhu_session_close(&ctx.s);
 	vhu_res_free(&ctx.res);
+	if (ctx.stats)
+		report_stats(fds_at_start);
 	return vhu_out_finish(rc, rc ? ctx.s.err : NULL);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "decode/bits.h"
+#include "proto/chan.h"
 #include "proto/mem.h"
 #include "proto/session.h"
 #include "render/trace.h"
@@ -21,12 +22,13 @@ struct vhu_ctx {
 	const char *socket;
 	int timeout_ms;
 	int wait_ms;
-	bool json, pretty, trace, force, no_sync;
+	bool json, pretty, trace, force, no_sync, stats;
 	const struct vhu_dev_info *dev; /* --type, or NULL */
 
 	/* state */
 	struct vhu_session s;
 	struct vhu_res res; /* guest memory, ring eventfds */
+	struct vhu_chan chan; /* back-end channel (set-backend-req-fd); zeroed = none */
 	struct vhu_trace_ctx tctx;
 	bool in_batch;      /* commands run as steps of one session */
 	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
@@ -106,6 +108,10 @@ int cmd_set_vring_call(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_set_vring_err(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_set_backend_req_fd(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_shared_object(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_get_shared_memory_regions(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_set_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_set_log_base(struct vhu_ctx *ctx, int argc, char **argv);
@@ -114,5 +120,10 @@ int cmd_vring_kick(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_net_set_mtu(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_device_state(struct vhu_ctx *ctx, int argc, char **argv);
+
+/* batch: after each step, print (and answer) the back-end channel messages
+ * that arrived, without waiting.  Returns @rc, or the channel's failure
+ * when @rc was VHU_OK; a failed step keeps its own message. */
+int vhu_chan_after_step(struct vhu_ctx *ctx, int rc);
 
 #endif

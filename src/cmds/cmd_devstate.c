@@ -59,8 +59,8 @@ static int stop_rings(struct vhu_ctx *ctx)
 		rc = vhu_get_vring_base(&ctx->s, i, &base);
 		if (rc)
 			return rc;
-		vhu_out_warn("ring %u was started in this session: stopped it with GET_VRING_BASE (base %u) so the "
-			     "device is suspended for the transfer",
+		vhu_out_warn("ring %u was started in this session: stopped it with GET_VRING_BASE "
+			     "(base %u) so the device is suspended for the transfer",
 			     i, base);
 	}
 	return VHU_OK;
@@ -148,7 +148,8 @@ int cmd_device_state(struct vhu_ctx *ctx, int argc, char **argv)
 		return ds_check(ctx);
 	}
 	if (strcmp(sub, "save") && strcmp(sub, "load"))
-		return vhu_usage(ctx, "unknown device-state subcommand '%s' (save FILE, load FILE or check)", sub);
+		return vhu_usage(ctx, "unknown device-state subcommand '%s' (save FILE, load FILE or check)",
+				 sub);
 	if (a.nop != 2)
 		return vhu_usage(ctx, "device-state %s needs a FILE", sub);
 	return ds_transfer(ctx, !strcmp(sub, "save") ? VHU_DS_SAVE : VHU_DS_LOAD, a.op[1]);

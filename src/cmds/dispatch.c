@@ -26,6 +26,10 @@ static const struct vhu_cmd cmds[] = {
 	{ "get-protocol-features", "show the vhost-user protocol features offered (GET_PROTOCOL_FEATURES)", 0,
 	  cmd_get_protocol_features },
 	{ "get-queue-num", "show the maximum number of queues (GET_QUEUE_NUM)", 0, cmd_get_queue_num },
+	{ "get-shared-memory-regions", "crosvm extension, not in the vhost-user spec: shared memory regions "
+	  "(GET_SHARED_MEMORY_REGIONS, 1004)", 0, cmd_get_shared_memory_regions },
+	{ "get-shared-object", "look up a shared object (dma-buf) by UUID (GET_SHARED_OBJECT)", 0,
+	  cmd_get_shared_object },
 	{ "get-status", "show the virtio device status byte (GET_STATUS)", 0, cmd_get_status },
 	{ "get-vring-base", "stop a ring and print its base (GET_VRING_BASE)", 0, cmd_get_vring_base },
 	{ "list", "list requests, feature bits, protocol features, status bits, device types", VHU_CMD_NO_SOCKET,
@@ -38,6 +42,8 @@ static const struct vhu_cmd cmds[] = {
 	{ "reset-device", "reset the device (RESET_DEVICE)", 0, cmd_reset_device },
 	{ "reset-owner", "release ownership (RESET_OWNER, deprecated by the spec)", 0, cmd_reset_owner },
 	{ "send-rarp", "ask a net back-end to broadcast a RARP for a MAC (SEND_RARP)", 0, cmd_send_rarp },
+	{ "set-backend-req-fd", "open the back-end channel (SET_BACKEND_REQ_FD); its messages are printed", 0,
+	  cmd_set_backend_req_fd },
 	{ "set-config", "write device config space bytes or a named field (SET_CONFIG)", 0, cmd_set_config },
 	{ "set-features", "acknowledge virtio feature bits (SET_FEATURES)", 0, cmd_set_features },
 	{ "set-inflight-fd", "hand the inflight buffer back (SET_INFLIGHT_FD)", 0, cmd_set_inflight_fd },
@@ -58,6 +64,8 @@ static const struct vhu_cmd cmds[] = {
 	{ "set-vring-num", "size of a ring (SET_VRING_NUM)", 0, cmd_set_vring_num },
 	{ "setup", "the bring-up a hypervisor does: features, owner, memory, every ring, enable", 0, cmd_setup },
 	{ "vring-kick", "kick a ring in-band (VRING_KICK, INBAND_NOTIFICATIONS)", 0, cmd_vring_kick },
+	{ "watch", "open the back-end channel and print its requests as they arrive (--count, --duration)", 0,
+	  cmd_watch },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -88,6 +96,7 @@ enum {
 	OPT_TRACE = 0x100,
 	OPT_USAGE,
 	OPT_NO_SYNC,
+	OPT_STATS,
 };
 
 static const struct argp_option global_opts[] = {
@@ -104,6 +113,8 @@ static const struct argp_option global_opts[] = {
 	{ "force", 'f', NULL, 0, "send requests even when their feature is not negotiated (testing back-ends)", -2 },
 	{ "no-sync", OPT_NO_SYNC, NULL, 0,
 	  "do not follow requests without a reply by a GET_FEATURES round trip (barrier)", -2 },
+	{ "stats", OPT_STATS, NULL, 0,
+	  "report messages, bytes and open fds at start and exit (stderr; JSON member \"stats\")", -2 },
 	{ "help", '?', NULL, 0, "give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "give a short usage message", -1 },
 	{ 0 }
@@ -151,6 +162,9 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_NO_SYNC:
 		ctx->no_sync = true;
+		break;
+	case OPT_STATS:
+		ctx->stats = true;
 		break;
 	case '?':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);

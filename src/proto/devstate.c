@@ -32,8 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/catalog.h"
-
 #define REQ "SET_DEVICE_STATE_FD"
 
 static void ds_note(struct vhu_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -80,7 +78,8 @@ int vhu_ds_file_open(struct vhu_session *s, enum vhu_ds_dir dir, const char *pat
 	if (dir == VHU_DS_LOAD) {
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
-			return vhu_fail(s, VHU_E_USAGE, "%s: cannot open for reading: %s", path, strerror(errno));
+			return vhu_fail(s, VHU_E_USAGE, "%s: cannot open for reading: %s", path,
+					strerror(errno));
 		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
 			close(fd);
 			return vhu_fail(s, VHU_E_USAGE, "%s: is a directory", path);
@@ -118,7 +117,8 @@ int vhu_ds_file_open(struct vhu_session *s, enum vhu_ds_dir dir, const char *pat
 
 		free(f->tmp);
 		f->tmp = NULL;
-		vhu_fail(s, VHU_E_USAGE, "%s: cannot create a temporary file in %s: %s", path, dname, strerror(err));
+		vhu_fail(s, VHU_E_USAGE, "%s: cannot create a temporary file in %s: %s", path, dname,
+			 strerror(err));
 		free(dname);
 		return VHU_E_USAGE;
 	}
@@ -242,11 +242,12 @@ static int save_stream(struct vhu_session *s, const struct ds_io *io, int out, c
 		int rc = ds_wait(io->fd, POLLIN, s->timeout_ms);
 
 		if (rc == VHU_E_TIMEOUT)
-			return vhu_fail(s, rc, REQ ": no state data within %d ms (%llu bytes received)", s->timeout_ms,
-					(unsigned long long)r->bytes);
+			return vhu_fail(s, rc, REQ ": no state data within %d ms (%llu bytes received)",
+					s->timeout_ms, (unsigned long long)r->bytes);
 		if (rc)
 			return vhu_fail(s, rc, REQ ": poll: %s", strerror(errno));
-		n = io->sock ? recv(io->fd, buf, VHU_DS_CHUNK, MSG_DONTWAIT) : read(io->fd, buf, VHU_DS_CHUNK);
+		n = io->sock ? recv(io->fd, buf, VHU_DS_CHUNK, MSG_DONTWAIT)
+			     : read(io->fd, buf, VHU_DS_CHUNK);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -282,8 +283,10 @@ static int load_stream(struct vhu_session *s, const struct ds_io *io, int in, co
 			int rc = ds_wait(io->fd, POLLOUT, s->timeout_ms);
 
 			if (rc == VHU_E_TIMEOUT)
-				return vhu_fail(s, rc, REQ ": back-end took no state data within %d ms (%llu bytes sent)",
-						s->timeout_ms, (unsigned long long)r->bytes);
+				return vhu_fail(
+					s, rc,
+					REQ ": back-end took no state data within %d ms (%llu bytes sent)",
+					s->timeout_ms, (unsigned long long)r->bytes);
 			if (rc)
 				return vhu_fail(s, rc, REQ ": poll: %s", strerror(errno));
 			/* A blocking pipe we may not switch to O_NONBLOCK (the
@@ -298,8 +301,8 @@ static int load_stream(struct vhu_session *s, const struct ds_io *io, int in, co
 					continue;
 				if (errno == EPIPE || errno == ECONNRESET)
 					return vhu_fail(s, VHU_E_IO,
-							REQ ": back-end closed its end of the state pipe after %llu bytes "
-							    "(short transfer)",
+							REQ ": back-end closed its end of the state pipe "
+							    "after %llu bytes (short transfer)",
 							(unsigned long long)r->bytes);
 				return vhu_fail(s, VHU_E_IO, REQ ": writing the state: %s", strerror(errno));
 			}
@@ -314,8 +317,8 @@ static int load_stream(struct vhu_session *s, const struct ds_io *io, int in, co
  * through (our pipe end, or the back-end's fd, ours then closed) and
  * @io describes it; the reply's fds are consumed either way.
  */
-static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg *m, int *data, struct ds_io *io,
-		      struct vhu_ds_result *r)
+static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg *m, int *data,
+		      struct ds_io *io, struct vhu_ds_result *r)
 {
 	uint64_t v;
 	unsigned nfds = m->nfds;
@@ -330,7 +333,8 @@ static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg
 		/* As the seed: the error wins; an fd beside it is closed
 		 * unused (the spec forbids the pair). */
 		vhu_msg_close_fds(m);
-		return vhu_fail(s, VHU_E_REFUSED, REQ ": back-end refused the transfer (error %llu, reply 0x%llx)%s",
+		return vhu_fail(s, VHU_E_REFUSED,
+				REQ ": back-end refused the transfer (error %llu, reply 0x%llx)%s",
 				(unsigned long long)(v & VHU_DS_REPLY_ERROR_MASK), (unsigned long long)v,
 				nfds ? "; it also attached an fd, which the spec forbids (closed)" : "");
 	}
@@ -347,7 +351,8 @@ static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg
 		 * device would be read/written in ways neither side agreed. */
 		if (fstat(bfd, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
 			close(bfd);
-			return vhu_fail(s, VHU_E_PROTO, REQ ": the back-end's fd is not a pipe or socket (mode 0%o)",
+			return vhu_fail(s, VHU_E_PROTO,
+					REQ ": the back-end's fd is not a pipe or socket (mode 0%o)",
 					(unsigned)st.st_mode & S_IFMT);
 		}
 		fl = fcntl(bfd, F_GETFL);
@@ -355,9 +360,11 @@ static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg
 		if (S_ISFIFO(st.st_mode) && acc != O_RDWR &&
 		    acc != (dir == VHU_DS_SAVE ? O_RDONLY : O_WRONLY)) {
 			close(bfd);
-			return vhu_fail(s, VHU_E_PROTO, REQ ": the back-end's fd is the %s end of a pipe; %s needs the %s end",
-					acc == O_RDONLY ? "read" : "write", dir == VHU_DS_SAVE ? "SAVE" : "LOAD",
-					dir == VHU_DS_SAVE ? "read" : "write");
+			return vhu_fail(
+				s, VHU_E_PROTO,
+				REQ ": the back-end's fd is the %s end of a pipe; %s needs the %s end",
+				acc == O_RDONLY ? "read" : "write", dir == VHU_DS_SAVE ? "SAVE" : "LOAD",
+				dir == VHU_DS_SAVE ? "read" : "write");
 		}
 		close(*data);
 		*data = bfd;
@@ -367,14 +374,17 @@ static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg
 		 * leave them alone and never block instead (see load_stream). */
 		io->nonblock = fl >= 0 && (fl & O_NONBLOCK);
 		r->backend_fd = true;
-		ds_note(s, REQ ": using the back-end's fd (%s) instead of our pipe", io->sock ? "socket" : "pipe");
+		ds_note(s, REQ ": using the back-end's fd (%s) instead of our pipe",
+			io->sock ? "socket" : "pipe");
 		return VHU_OK;
 	}
 	vhu_msg_close_fds(m);
 	if (v & VHU_DS_REPLY_NOFD)
-		return vhu_fail(s, VHU_E_PROTO, REQ ": reply 0x%llx says no fd follows (bit 8) but carries %u",
+		return vhu_fail(s, VHU_E_PROTO,
+				REQ ": reply 0x%llx says no fd follows (bit 8) but carries %u",
 				(unsigned long long)v, nfds);
-	return vhu_fail(s, VHU_E_PROTO, REQ ": reply 0x%llx says the back-end's fd follows (bit 8 clear) but carries %u",
+	return vhu_fail(s, VHU_E_PROTO,
+			REQ ": reply 0x%llx says the back-end's fd follows (bit 8 clear) but carries %u",
 			(unsigned long long)v, nfds);
 }
 
@@ -385,7 +395,8 @@ int vhu_ds_check(struct vhu_session *s, uint64_t *status)
 	if (rc)
 		return rc;
 	if (*status)
-		return vhu_fail(s, VHU_E_REFUSED, "CHECK_DEVICE_STATE: back-end reports the transfer failed (%llu)",
+		return vhu_fail(s, VHU_E_REFUSED,
+				"CHECK_DEVICE_STATE: back-end reports the transfer failed (%llu)",
 				(unsigned long long)*status);
 	return VHU_OK;
 }
@@ -405,7 +416,8 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 	if (!name)
 		name = "the state file";
 	if (dir != VHU_DS_SAVE && dir != VHU_DS_LOAD)
-		return vhu_fail(s, VHU_E_USAGE, REQ ": direction %d is neither SAVE (0) nor LOAD (1)", (int)dir);
+		return vhu_fail(s, VHU_E_USAGE, REQ ": direction %d is neither SAVE (0) nor LOAD (1)",
+				(int)dir);
 	m = malloc(sizeof(*m));
 	buf = malloc(VHU_DS_CHUNK);
 	if (!m || !buf) {
@@ -447,7 +459,8 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 	SHA256Final(r->sha256, &sha);
 	for (size_t i = 0; i < sizeof(r->sha256); i++)
 		snprintf(r->sha256_hex + 2 * i, 3, "%02x", r->sha256[i]);
-	ds_note(s, REQ ": %llu bytes %s", (unsigned long long)r->bytes, dir == VHU_DS_SAVE ? "received" : "sent");
+	ds_note(s, REQ ": %llu bytes %s", (unsigned long long)r->bytes,
+		dir == VHU_DS_SAVE ? "received" : "sent");
 	rc = vhu_ds_check(s, &status);
 out:
 	if (data >= 0)

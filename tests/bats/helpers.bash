@@ -117,6 +117,9 @@ run_timed() {
 
 require_valgrind() {
 	command -v valgrind >/dev/null || skip "valgrind not installed"
+	# valgrind cannot run an ASan binary (its runtime must come first);
+	# the sanitizer build covers memory errors, the normal build runs these.
+	[ -z "${VHU_SANITIZED:-}" ] || skip "sanitizer build: valgrind checks run in the normal build"
 }
 
 # vhu under valgrind.  Every fd above 2 is closed first, so that whatever
