@@ -42,18 +42,23 @@ void vhu_show_mask(struct vhu_ctx *ctx, const char *key, const char *label, uint
 	vhu_out_mask(key, label, mask, space, vhu_ctx_dev(ctx));
 }
 
+/* The getters of a mask: negotiate to @level, read, print. */
+static int get_mask(struct vhu_ctx *ctx, int argc, char **argv, enum vhu_neg level,
+		    int (*fn)(struct vhu_session *, uint64_t *), const char *key, const char *label,
+		    enum vhu_bit_space space)
+{
+	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, level);
+	uint64_t v;
+
+	if (rc || (rc = fn(&ctx->s, &v)))
+		return rc;
+	vhu_show_mask(ctx, key, label, v, space);
+	return VHU_OK;
+}
+
 int cmd_get_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_NONE);
-	uint64_t f;
-
-	if (rc)
-		return rc;
-	rc = vhu_get_features(&ctx->s, &f);
-	if (rc)
-		return rc;
-	vhu_show_mask(ctx, "features", "Features", f, VHU_BITS_FEATURES);
-	return VHU_OK;
+	return get_mask(ctx, argc, argv, VHU_NEG_NONE, vhu_get_features, "features", "Features", VHU_BITS_FEATURES);
 }
 
 /* One MASK operand: 0xHEX, or names / bit numbers. */
@@ -144,16 +149,8 @@ int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 
 int cmd_get_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_FEATURES);
-	uint64_t pf;
-
-	if (rc)
-		return rc;
-	rc = vhu_get_protocol_features(&ctx->s, &pf);
-	if (rc)
-		return rc;
-	vhu_show_mask(ctx, "protocol_features", "Protocol features", pf, VHU_BITS_PROTOCOL);
-	return VHU_OK;
+	return get_mask(ctx, argc, argv, VHU_NEG_FEATURES, vhu_get_protocol_features, "protocol_features",
+			"Protocol features", VHU_BITS_PROTOCOL);
 }
 
 static const struct argp set_pf_argp = {
@@ -250,18 +247,18 @@ int cmd_get_max_mem_slots(struct vhu_ctx *ctx, int argc, char **argv)
 	return get_count(ctx, argc, argv, vhu_get_max_mem_slots, "max_mem_slots", "Memory slots");
 }
 
+static int get_status_u64(struct vhu_session *s, uint64_t *v)
+{
+	uint8_t st;
+	int rc = vhu_get_status(s, &st);
+
+	*v = st;
+	return rc;
+}
+
 int cmd_get_status(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
-	uint8_t st;
-
-	if (rc)
-		return rc;
-	rc = vhu_get_status(&ctx->s, &st);
-	if (rc)
-		return rc;
-	vhu_show_mask(ctx, "status", "Status", st, VHU_BITS_STATUS);
-	return VHU_OK;
+	return get_mask(ctx, argc, argv, VHU_NEG_PROTOCOL, get_status_u64, "status", "Status", VHU_BITS_STATUS);
 }
 
 static const struct argp set_status_argp = {
