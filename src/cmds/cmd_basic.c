@@ -23,6 +23,28 @@ static error_t noargs_parser(int key, char *arg, struct argp_state *state)
 
 const struct argp vhu_noargs_argp = { NULL, noargs_parser, "", NULL, NULL, NULL, NULL };
 
+error_t vhu_operand_parser(int key, char *arg, struct argp_state *state)
+{
+	struct vhu_operand *a = state->input;
+
+	switch (key) {
+	case ARGP_KEY_ARG:
+		if (a->v) {
+			argp_error(state, "unexpected argument '%s'", arg);
+			return EINVAL;
+		}
+		a->v = arg;
+		return 0;
+	case ARGP_KEY_NO_ARGS:
+		if (!a->required)
+			return 0;
+		argp_error(state, "missing operand (see --help)");
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
 int vhu_cmd_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
 		  enum vhu_neg level)
 {
@@ -63,33 +85,12 @@ int cmd_get_features(struct vhu_ctx *ctx, int argc, char **argv)
 
 /* One MASK operand: 0xHEX, or names / bit numbers. */
 struct mask_args {
+	struct vhu_operand op; /* first: read by vhu_operand_parser */
 	enum vhu_bit_space space;
-	enum vhu_dev_type dev;
-	const char *text;
 };
 
-static error_t mask_parser(int key, char *arg, struct argp_state *state)
-{
-	struct mask_args *a = state->input;
-
-	switch (key) {
-	case ARGP_KEY_ARG:
-		if (a->text) {
-			argp_error(state, "one MASK operand expected (join names with ',')");
-			return EINVAL;
-		}
-		a->text = arg;
-		return 0;
-	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing operand (see --help)");
-		return EINVAL;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-}
-
 static const struct argp set_features_argp = {
-	NULL, mask_parser, "MASK",
+	NULL, vhu_operand_parser, "MASK",
 	"Acknowledge virtio feature bits (SET_FEATURES).  MASK is 0xHEX, or a comma-separated list of "
 	"bit names (VERSION_1, VIRTIO_BLK_F_FLUSH, ...; prefixes optional with --type), bit_N or bit "
 	"numbers; the word `offered` stands for every bit the back-end offers.  GET_FEATURES is sent "
@@ -101,7 +102,7 @@ static int resolve_mask(struct vhu_ctx *ctx, struct mask_args *a, uint64_t offer
 {
 	char bad[96];
 
-	if (vhu_parse_mask(a->text, a->space, vhu_ctx_dev(ctx), offered, mask, bad, sizeof(bad)))
+	if (vhu_parse_mask(a->op.v, a->space, vhu_ctx_dev(ctx), offered, mask, bad, sizeof(bad)))
 		return vhu_usage(ctx, "unknown %s '%s' (see `vhuctl list %s`%s)",
 				 a->space == VHU_BITS_FEATURES   ? "feature bit"
 				 : a->space == VHU_BITS_PROTOCOL ? "protocol feature"
@@ -116,14 +117,14 @@ static int resolve_mask(struct vhu_ctx *ctx, struct mask_args *a, uint64_t offer
 
 int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct mask_args a = { VHU_BITS_FEATURES, VHU_DEV_NONE, NULL };
+	struct mask_args a = { { NULL, true }, VHU_BITS_FEATURES };
 	uint64_t mask;
 	int rc = vhu_cmd_parse(ctx, &set_features_argp, argc, argv, &a);
 
 	if (rc)
 		return rc;
 	/* Names are resolved before connecting: a typo sends nothing. */
-	if (strcasecmp(a.text, "offered") && strcasecmp(a.text, "all") && (rc = resolve_mask(ctx, &a, 0, &mask)))
+	if (strcasecmp(a.op.v, "offered") && strcasecmp(a.op.v, "all") && (rc = resolve_mask(ctx, &a, 0, &mask)))
 		return rc;
 	rc = vhu_ctx_connect(ctx);
 	if (!rc)
@@ -154,7 +155,7 @@ int cmd_get_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp set_pf_argp = {
-	NULL, mask_parser, "MASK",
+	NULL, vhu_operand_parser, "MASK",
 	"Acknowledge protocol features (SET_PROTOCOL_FEATURES).  MASK is 0xHEX, or a comma-separated list "
 	"of names (MQ, REPLY_ACK, VHOST_USER_PROTOCOL_F_CONFIG, ...), bit_N or bit numbers; `offered` "
 	"stands for every feature offered.  GET_FEATURES and GET_PROTOCOL_FEATURES are sent first.",
@@ -163,13 +164,13 @@ static const struct argp set_pf_argp = {
 
 int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct mask_args a = { VHU_BITS_PROTOCOL, VHU_DEV_NONE, NULL };
+	struct mask_args a = { { NULL, true }, VHU_BITS_PROTOCOL };
 	uint64_t mask, pf;
 	int rc = vhu_cmd_parse(ctx, &set_pf_argp, argc, argv, &a);
 
 	if (rc)
 		return rc;
-	if (strcasecmp(a.text, "offered") && strcasecmp(a.text, "all") && (rc = resolve_mask(ctx, &a, 0, &mask)))
+	if (strcasecmp(a.op.v, "offered") && strcasecmp(a.op.v, "all") && (rc = resolve_mask(ctx, &a, 0, &mask)))
 		return rc;
 	rc = vhu_ctx_connect(ctx);
 	if (!rc)
@@ -262,7 +263,7 @@ int cmd_get_status(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp set_status_argp = {
-	NULL, mask_parser, "STATUS",
+	NULL, vhu_operand_parser, "STATUS",
 	"Set the virtio device status byte (SET_STATUS).  STATUS is 0xHEX, or a comma-separated list of "
 	"ACKNOWLEDGE, DRIVER, DRIVER_OK, FEATURES_OK, SUSPEND, DEVICE_NEEDS_RESET, FAILED or bit numbers; "
 	"`none` is 0 (device reset).",
@@ -271,7 +272,7 @@ static const struct argp set_status_argp = {
 
 int cmd_set_status(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct mask_args a = { VHU_BITS_STATUS, VHU_DEV_NONE, NULL };
+	struct mask_args a = { { NULL, true }, VHU_BITS_STATUS };
 	uint64_t mask;
 	int rc = vhu_cmd_parse(ctx, &set_status_argp, argc, argv, &a);
 

@@ -8,6 +8,14 @@
 /* argp for commands without options or operands. */
 extern const struct argp vhu_noargs_argp;
 
+/* One operand: the parser vhu_operand_parser() fills it (state->input
+ * must point to a struct vhu_operand, or to a struct starting with one). */
+struct vhu_operand {
+	const char *v;
+	bool required;
+};
+error_t vhu_operand_parser(int key, char *arg, struct argp_state *state);
+
 /* Parse with @argp, connect, negotiate up to @level.  VHU_OK or an rc
  * (-1: help shown). */
 int vhu_cmd_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,

@@ -5,26 +5,8 @@
 #include "cmds/cmd_common.h"
 #include "render/out.h"
 
-struct list_args {
-	const char *what;
-};
-
-static error_t list_parser(int key, char *arg, struct argp_state *state)
-{
-	struct list_args *a = state->input;
-
-	if (key != ARGP_KEY_ARG)
-		return ARGP_ERR_UNKNOWN;
-	if (a->what) {
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
-	}
-	a->what = arg;
-	return 0;
-}
-
 static const struct argp list_argp = {
-	NULL, list_parser, "[WHAT]",
+	NULL, vhu_operand_parser, "[WHAT]",
 	"List what vhuctl knows; WHAT is one of requests, backend-requests, features, protocol-features, "
 	"status, types.  Front-end requests (code, reply kind, payload bounds, fds, gating "
 	"feature), back-end channel requests, feature bits (device bits with --type), protocol "
@@ -134,30 +116,30 @@ static void types(void)
 
 int cmd_list(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct list_args a = { 0 };
+	struct vhu_operand a = { NULL, false };
 	int rc = vhu_cmd_parse(ctx, &list_argp, argc, argv, &a);
 	bool all;
 
 	if (rc)
 		return rc;
-	all = !a.what;
-	if (a.what && strcmp(a.what, "requests") && strcmp(a.what, "backend-requests") &&
-	    strcmp(a.what, "features") && strcmp(a.what, "protocol-features") && strcmp(a.what, "status") &&
-	    strcmp(a.what, "types"))
+	all = !a.v;
+	if (a.v && strcmp(a.v, "requests") && strcmp(a.v, "backend-requests") &&
+	    strcmp(a.v, "features") && strcmp(a.v, "protocol-features") && strcmp(a.v, "status") &&
+	    strcmp(a.v, "types"))
 		return vhu_usage(ctx, "unknown list '%s' (requests, backend-requests, features, protocol-features, "
 				      "status, types)",
-				 a.what);
-	if (all || !strcmp(a.what, "requests"))
+				 a.v);
+	if (all || !strcmp(a.v, "requests"))
 		reqs("requests", "Front-end requests", false);
-	if (all || !strcmp(a.what, "backend-requests"))
+	if (all || !strcmp(a.v, "backend-requests"))
 		reqs("backend_requests", "Back-end requests", true);
-	if (all || !strcmp(a.what, "features"))
+	if (all || !strcmp(a.v, "features"))
 		bits("features", "Feature bits", VHU_BITS_FEATURES, vhu_ctx_dev(ctx));
-	if (all || !strcmp(a.what, "protocol-features"))
+	if (all || !strcmp(a.v, "protocol-features"))
 		bits("protocol_features", "Protocol features", VHU_BITS_PROTOCOL, VHU_DEV_NONE);
-	if (all || !strcmp(a.what, "status"))
+	if (all || !strcmp(a.v, "status"))
 		bits("status", "Status bits", VHU_BITS_STATUS, VHU_DEV_NONE);
-	if (all || !strcmp(a.what, "types"))
+	if (all || !strcmp(a.v, "types"))
 		types();
 	return VHU_OK;
 }

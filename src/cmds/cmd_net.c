@@ -7,32 +7,8 @@
 #include "render/out.h"
 #include "util/parse.h"
 
-struct one_arg {
-	const char *v;
-};
-
-static error_t one_parser(int key, char *arg, struct argp_state *state)
-{
-	struct one_arg *a = state->input;
-
-	switch (key) {
-	case ARGP_KEY_ARG:
-		if (a->v) {
-			argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
-		a->v = arg;
-		return 0;
-	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing operand");
-		return EINVAL;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-}
-
 static const struct argp rarp_argp = {
-	NULL, one_parser, "MAC",
+	NULL, vhu_operand_parser, "MAC",
 	"Ask the back-end to broadcast a RARP for guest MAC aa:bb:cc:dd:ee:ff, as after a migration "
 	"(SEND_RARP, needs VHOST_USER_PROTOCOL_F_RARP).",
 	NULL, NULL, NULL
@@ -40,7 +16,7 @@ static const struct argp rarp_argp = {
 
 int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct one_arg a = { 0 };
+	struct vhu_operand a = { NULL, true };
 	unsigned m[6];
 	uint8_t payload[8] = { 0 };
 	uint64_t v;
@@ -66,7 +42,7 @@ int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp mtu_argp = {
-	NULL, one_parser, "MTU",
+	NULL, vhu_operand_parser, "MTU",
 	"Tell a net back-end the MTU (NET_SET_MTU, needs VHOST_USER_PROTOCOL_F_NET_MTU; the guest sees "
 	"it only with VIRTIO_NET_F_MTU).  68..65535.",
 	NULL, NULL, NULL
@@ -74,7 +50,7 @@ static const struct argp mtu_argp = {
 
 int cmd_net_set_mtu(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct one_arg a = { 0 };
+	struct vhu_operand a = { NULL, true };
 	uint64_t mtu;
 	int rc = vhu_cmd_parse(ctx, &mtu_argp, argc, argv, &a);
 
