@@ -10,6 +10,7 @@
 #include <argp.h>
 #include <dirent.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +64,33 @@ static char *help_filter(int key, const char *text, void *input)
 
 		if (!f)
 			return (char *)text;
+		int w = 0;
+
 		fprintf(f, "Commands:\n");
 		for (size_t i = 0; i < vhu_cmd_count(); i++)
-			fprintf(f, "  %-22s %s\n", vhu_cmd_at(i)->name, vhu_cmd_at(i)->summary);
+			if ((int)strlen(vhu_cmd_at(i)->name) > w)
+				w = (int)strlen(vhu_cmd_at(i)->name);
+		/* Wrap summaries ourselves with a hanging indent: argp would
+		 * fold lines past 79 columns back to column 0. */
+		for (size_t i = 0; i < vhu_cmd_count(); i++) {
+			const char *p = vhu_cmd_at(i)->summary;
+			int col = fprintf(f, "  %-*s ", w, vhu_cmd_at(i)->name);
+
+			bool first = true;
+
+			while (*p) {
+				size_t n = strcspn(p, " ");
+
+				if (!first && col + 1 + (int)n > 76)
+					col = fprintf(f, "\n%*s", w + 3, "") - 1;
+				else if (!first)
+					col += fprintf(f, " ");
+				col += fprintf(f, "%.*s", (int)n, p);
+				first = false;
+				p += n + (p[n] ? 1 : 0);
+			}
+			fputc('\n', f);
+		}
 		fprintf(f, "\nRun `vhuctl COMMAND --help` for a command's options.\n\n%s\n%s", exit_table,
 			"\nExamples:\n  vhuctl -s /run/vhost-blk.sock probe\n"
 			"  vhuctl -s /run/vhost-blk.sock -T blk get-config -p\n"

@@ -159,6 +159,8 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 			src = VHU_OK; /* --help inside a batch */
 			ctx->help_shown = false;
 		}
+		/* Back-end channel messages that came in meanwhile, in order. */
+		src = vhu_chan_after_step(ctx, src);
 		if (src & VHU_RC_REPORTED)
 			src &= ~VHU_RC_REPORTED;
 		else if (src)

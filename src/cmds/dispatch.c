@@ -64,7 +64,7 @@ static const struct vhu_cmd cmds[] = {
 	{ "set-vring-num", "size of a ring (SET_VRING_NUM)", 0, cmd_set_vring_num },
 	{ "setup", "the bring-up a hypervisor does: features, owner, memory, every ring, enable", 0, cmd_setup },
 	{ "vring-kick", "kick a ring in-band (VRING_KICK, INBAND_NOTIFICATIONS)", 0, cmd_vring_kick },
-	{ "watch", "open the back-end channel and print its requests as they arrive (--count, --duration)", 0,
+	{ "watch", "open the back-end channel and print its requests as they arrive", 0,
 	  cmd_watch },
 };
 

@@ -67,6 +67,13 @@ void vhu_chan_close(struct vhu_chan *c)
 	c->fd = -1;
 }
 
+/* The back-end is gone from the channel: later reads say "closed". */
+static void hang_up(struct vhu_chan *c)
+{
+	vhu_chan_close(c);
+	c->eof = true;
+}
+
 int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
 {
 	int sv[2], rc;
@@ -87,6 +94,7 @@ int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
 	vhu_chan_close(c);
 	c->open = true;
 	c->fd = sv[0];
+	c->eof = false;
 	c->received = c->answered = 0;
 	return VHU_OK;
 }
@@ -301,8 +309,13 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	m->need_reply = m->answered = false;
 	m->answer = 0;
 	m->problem[0] = '\0';
-	if (!c->open)
+	if (!c->open) {
+		if (c->eof) {
+			*ev = VHU_CHAN_CLOSED;
+			return VHU_OK;
+		}
 		return vhu_fail(s, VHU_E_USAGE, "back-end channel: not set up (set-backend-req-fd first)");
+	}
 
 	rc = chan_wait(c, POLLIN, wait_ms < 0 ? -1 : now_ms() + wait_ms, true);
 	if (rc == VHU_E_TIMEOUT)
@@ -320,7 +333,7 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		if (rc == VHU_E_IO && err == 0 && got == 0) {
 			/* EOF between messages: the back-end is done with it. */
 			trace_note(s, "back-end closed the channel");
-			vhu_chan_close(c);
+			hang_up(c);
 			*ev = VHU_CHAN_CLOSED;
 			return VHU_OK;
 		}
@@ -471,7 +484,7 @@ int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_m
 				/* It asked and left: its loss, not an error here. */
 				add_problem(m, "back-end closed the channel before the answer");
 				trace_note(s, "%s: back-end closed the channel before the answer", name);
-				vhu_chan_close(c);
+				hang_up(c);
 				return VHU_OK;
 			}
 			return io_error(s, c, name, errno, "");

@@ -33,6 +33,7 @@
 struct vhu_chan {
 	bool open;
 	int fd;             /* owned while @open */
+	bool eof;           /* the back-end hung up (not set by vhu_chan_close) */
 	uint64_t received;  /* back-end requests read */
 	uint64_t answered;  /* replies sent */
 	/* Optional: while waiting for a message, a signal that interrupts
@@ -40,7 +41,7 @@ struct vhu_chan {
 	volatile sig_atomic_t *stop;
 };
 
-/* Close our end; safe on a closed channel. */
+/* Close our end; safe on a closed channel.  Reads then fail (usage). */
 void vhu_chan_close(struct vhu_chan *c);
 
 /*
@@ -87,7 +88,8 @@ struct vhu_chan_msg {
 enum vhu_chan_event {
 	VHU_CHAN_IDLE,   /* nothing arrived within the wait */
 	VHU_CHAN_MSG,    /* @m holds a message */
-	VHU_CHAN_CLOSED, /* the back-end closed the channel (at a message boundary) */
+	VHU_CHAN_CLOSED, /* the back-end closed the channel (at a message boundary, or
+			  * while we answered); repeated on every later call */
 };
 
 /*

@@ -97,10 +97,35 @@ static const char *const req_names[MAX_CODE + 1] = {
 	[VHOST_USER_GET_VRING_BASE_SKIP_DRAIN] = "GET_VRING_BASE_SKIP_DRAIN",
 };
 
+/* Name of a front-end request code the mock serves, or NULL.  1004 is
+ * crosvm's GET_SHARED_MEMORY_REGIONS, outside the spec's numbering. */
+static const char *code_name(uint32_t code)
+{
+	if (code == VHOST_USER_GET_SHARED_MEMORY_REGIONS)
+		return "GET_SHARED_MEMORY_REGIONS";
+	return code >= 1 && code <= MAX_CODE ? req_names[code] : NULL;
+}
+
 static bool code_known(uint32_t code)
 {
-	return code >= 1 && code <= MAX_CODE && req_names[code] != NULL;
+	return code_name(code) != NULL;
 }
+
+/* Back-end channel requests (spec "Back-end message types"), by the
+ * names --backend-msg accepts (with or without BACKEND_). */
+#define MAX_BACKEND_CODE VHOST_USER_BACKEND_SHMEM_UNMAP
+static const char *const backend_names[MAX_BACKEND_CODE + 1] = {
+	[VHOST_USER_BACKEND_IOTLB_MSG] = "IOTLB_MSG",
+	[VHOST_USER_BACKEND_CONFIG_CHANGE_MSG] = "CONFIG_CHANGE_MSG",
+	[VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG] = "VRING_HOST_NOTIFIER_MSG",
+	[VHOST_USER_BACKEND_VRING_CALL] = "VRING_CALL",
+	[VHOST_USER_BACKEND_VRING_ERR] = "VRING_ERR",
+	[VHOST_USER_BACKEND_SHARED_OBJECT_ADD] = "SHARED_OBJECT_ADD",
+	[VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE] = "SHARED_OBJECT_REMOVE",
+	[VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP] = "SHARED_OBJECT_LOOKUP",
+	[VHOST_USER_BACKEND_SHMEM_MAP] = "SHMEM_MAP",
+	[VHOST_USER_BACKEND_SHMEM_UNMAP] = "SHMEM_UNMAP",
+};
 
 /* ------------------------------------------------------------------ */
 /* Faults                                                              */
@@ -131,6 +156,7 @@ enum fault_kind {
 	F_DS_BAD_FDS,
 	F_DS_TRUNCATE,
 	F_CHECK_FAIL,
+	F_SHM_BAD_COUNT,
 	F_COUNT
 };
 
@@ -160,6 +186,7 @@ static const char *const fault_names[F_COUNT] = {
 	[F_DS_BAD_FDS] = "ds-bad-fds",
 	[F_DS_TRUNCATE] = "ds-truncate",
 	[F_CHECK_FAIL] = "check-fail",
+	[F_SHM_BAD_COUNT] = "shm-bad-count",
 };
 
 /* Kinds that replace the normal delivery of a reply; the first matching
@@ -179,6 +206,22 @@ static bool kind_is_delivery(enum fault_kind k)
 		return false;
 	}
 }
+
+/* One --backend-msg: a request the mock sends on the back-end channel
+ * as soon as SET_BACKEND_REQ_FD arrives. */
+#define MAX_BMSGS 32
+struct bmsg {
+	uint32_t code;
+	char name[40];      /* as logged: IOTLB_MSG, ..., REQ_<n> */
+	bool need_reply;
+	unsigned nfds;      /* memfds attached */
+	bool late_fd;       /* attach them to the payload, not the first byte */
+	bool have_flags, have_size;
+	uint32_t flags, size;
+	bool eof;           /* not a message: shut down our sending side */
+	bool close;         /* not a message: close the channel altogether */
+	uint32_t trigger;   /* front-end request that releases it */
+};
 
 #define FAULT_ANY (-1)
 #define FAULT_ACCEPT (-2)
@@ -206,6 +249,10 @@ static struct {
 	uint64_t state_size;
 	struct fault faults[MAX_FAULTS];
 	unsigned nfaults;
+	uint64_t shm_regions;       /* GET_SHARED_MEMORY_REGIONS count */
+	bool shared_object_fd;      /* GET_SHARED_OBJECT returns a memfd */
+	struct bmsg bmsgs[MAX_BMSGS];
+	unsigned nbmsgs;
 } opt;
 
 /* Config space persists across connections (process lifetime). */
@@ -522,6 +569,15 @@ struct conn {
 	uint32_t vring_base[VHOST_USER_MAX_VRINGS];
 	enum ds_state ds;
 	struct xfer *xfer;
+	/* Back-end channel: the fd SET_BACKEND_REQ_FD gave us, and the
+	 * --backend-msg requests still waiting for the front-end's answer
+	 * (FIFO: the front-end answers in order). */
+	int chan_fd;
+	struct {
+		unsigned idx;     /* into opt.bmsgs */
+		int64_t deadline; /* CLOCK_MONOTONIC ms */
+	} pending[2 * MAX_BMSGS];
+	unsigned npending;
 };
 
 struct msg {
@@ -696,6 +752,245 @@ static int send_bytes(int fd, const uint8_t *p, size_t n, const int *fds,
 		off += (size_t)w;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Back-end channel (--backend-msg)                                    */
+
+/* How long an answer to a NEED_REPLY (or LOOKUP) request may take. */
+#define BACKEND_ACK_MS 2000
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A 4096-byte memfd: what SHMEM_MAP, host notifiers and shared objects
+ * hand over in real back-ends is shared memory too. */
+static int make_memfd(const char *name)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd >= 0 && ftruncate(fd, 4096) < 0)
+		close_fd(&fd);
+	return fd;
+}
+
+/* The RFC 4122 example UUID, in wire (big-endian) order. */
+static const uint8_t mock_uuid[16] = {
+	0x1b, 0x4e, 0x28, 0xba, 0x2f, 0xa1, 0x11, 0xd2,
+	0x88, 0x3f, 0x00, 0x16, 0xd3, 0xcc, 0xa4, 0x27,
+};
+
+/* A plausible payload for back-end request b into p; returns its size. */
+static uint32_t bmsg_payload(const struct bmsg *b, uint8_t *p)
+{
+	switch (b->code) {
+	case VHOST_USER_BACKEND_IOTLB_MSG: {
+		/* An IOTLB miss (type 1) for a read (perm 1) at 1 MiB. */
+		struct vhost_iotlb_msg_wire io = { .iova = 0x100000, .size = 0x1000, .perm = 1, .type = 1 };
+
+		memcpy(p, &io, sizeof(io));
+		return sizeof(io);
+	}
+	case VHOST_USER_BACKEND_CONFIG_CHANGE_MSG:
+		return 0;
+	case VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG: {
+		/* Ring 0, one page; without an fd the no-fd bit (unregister). */
+		struct vhost_user_vring_area a = {
+			.u64 = b->nfds ? 0 : VHOST_USER_VRING_NOFD_MASK, .size = 4096, .offset = 0,
+		};
+
+		memcpy(p, &a, sizeof(a));
+		return sizeof(a);
+	}
+	case VHOST_USER_BACKEND_VRING_CALL:
+	case VHOST_USER_BACKEND_VRING_ERR: {
+		struct vhost_vring_state vs = { 0, 0 };
+
+		memcpy(p, &vs, sizeof(vs));
+		return sizeof(vs);
+	}
+	case VHOST_USER_BACKEND_SHARED_OBJECT_ADD:
+	case VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE:
+	case VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP:
+		memcpy(p, mock_uuid, sizeof(mock_uuid));
+		return sizeof(mock_uuid);
+	case VHOST_USER_BACKEND_SHMEM_MAP:
+	case VHOST_USER_BACKEND_SHMEM_UNMAP: {
+		/* One read-write page at the start of region 0. */
+		struct vhost_user_mmap mm = {
+			.len = 0x1000, .flags = b->code == VHOST_USER_BACKEND_SHMEM_MAP ? 1 : 0,
+		};
+
+		memcpy(p, &mm, sizeof(mm));
+		return sizeof(mm);
+	}
+	default:
+		/* Unknown code: 8 recognisable bytes. */
+		for (unsigned i = 0; i < 8; i++)
+			p[i] = (uint8_t)(i + 1);
+		return 8;
+	}
+}
+
+static void pending_pop(struct conn *c)
+{
+	if (!c->npending)
+		return;
+	memmove(&c->pending[0], &c->pending[1], (c->npending - 1) * sizeof(c->pending[0]));
+	c->npending--;
+}
+
+static void fail_pending(struct conn *c, const char *why)
+{
+	while (c->npending) {
+		log_line("BACKEND_NOACK %s %s", opt.bmsgs[c->pending[0].idx].name, why);
+		pending_pop(c);
+	}
+}
+
+/* Send, in order, every --backend-msg released by front-end request
+ * @trigger (SET_BACKEND_REQ_FD unless on=REQ was given). */
+static void send_backend_msgs(struct conn *c, uint32_t trigger)
+{
+	static uint8_t buf[VHOST_USER_HDR_SIZE + 2 * VHU_MAX_PAYLOAD];
+
+	for (unsigned i = 0; i < opt.nbmsgs && c->chan_fd >= 0; i++) {
+		const struct bmsg *b = &opt.bmsgs[i];
+		struct vhost_user_hdr h;
+		int fds[MAX_TX_FDS];
+		uint32_t len, body;
+		int rc;
+
+		if (b->trigger != trigger)
+			continue;
+		if (b->eof) {
+			/* EOF for the front-end; its answers still reach us. */
+			shutdown(c->chan_fd, SHUT_WR);
+			log_line("BACKEND_EOF");
+			continue;
+		}
+		if (b->close) {
+			/* Gone: answers due now can never be read. */
+			log_line("BACKEND_CLOSE");
+			fail_pending(c, "closed");
+			close_fd(&c->chan_fd);
+			return;
+		}
+		memset(buf, 0, sizeof(buf));
+		len = bmsg_payload(b, buf + VHOST_USER_HDR_SIZE);
+		if (b->have_size)
+			len = b->size;
+		/* A size beyond any cap: announce it, send only the header
+		 * (the front-end must refuse before reading the body). */
+		body = len > VHU_MAX_PAYLOAD ? 0 : len;
+		h.request = b->code;
+		h.flags = b->have_flags ? b->flags
+					: VHOST_USER_VERSION | (b->need_reply ? VHOST_USER_NEED_REPLY_MASK : 0);
+		h.size = len;
+		memcpy(buf, &h, sizeof(h));
+		for (unsigned k = 0; k < b->nfds; k++)
+			fds[k] = make_memfd("vhu-mock-chan");
+		if (b->late_fd && body) {
+			/* fds with the payload, not the first byte (spec 1.5
+			 * violation): header first, then body + fds. */
+			rc = send_bytes(c->chan_fd, buf, VHOST_USER_HDR_SIZE, NULL, 0);
+			if (rc == 0)
+				rc = send_bytes(c->chan_fd, buf + VHOST_USER_HDR_SIZE, body, fds, b->nfds);
+		} else {
+			rc = send_bytes(c->chan_fd, buf, VHOST_USER_HDR_SIZE + body, fds, b->nfds);
+		}
+		for (unsigned k = 0; k < b->nfds; k++)
+			close_fd(&fds[k]);
+		if (rc < 0) {
+			log_line("BACKEND_SENDFAIL %s", b->name);
+			fail_pending(c, "closed");
+			close_fd(&c->chan_fd);
+			return;
+		}
+		log_line("BACKEND_SENT %s flags=0x%x size=%u fds=%u", b->name, h.flags, h.size, b->nfds);
+		/* Spec: an answer is due for NEED_REPLY, and always for LOOKUP. */
+		if (((h.flags & VHOST_USER_NEED_REPLY_MASK) || b->code == VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP) &&
+		    c->npending < sizeof(c->pending) / sizeof(c->pending[0])) {
+			c->pending[c->npending].idx = i;
+			c->pending[c->npending].deadline = mono_ms() + BACKEND_ACK_MS;
+			c->npending++;
+		}
+	}
+}
+
+/* 1: len bytes read; 0: EOF before the first; -1: error, short or timeout.
+ * fds that come along are counted and closed. */
+static int recv_timed(int fd, void *buf, size_t len, int64_t deadline, unsigned *nfds)
+{
+	static struct msg tmp;
+	size_t got = 0;
+
+	while (got < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = deadline - mono_ms();
+		ssize_t n;
+		int r;
+
+		r = poll(&p, 1, left < 0 ? 0 : (int)left);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			return -1;
+		tmp.nfds = 0;
+		n = recv_some(fd, (uint8_t *)buf + got, len - got, &tmp);
+		*nfds += tmp.nfds;
+		msg_close_fds(&tmp);
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return got == 0 ? 0 : -1;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+/* Read the front-end's answer to the oldest request still waiting and log
+ * it: BACKEND_ACK NAME value=N when well-formed (request echoed, flags
+ * exactly REPLY|1, 8 bytes, no fd), BACKEND_BADACK otherwise. */
+static void read_backend_ack(struct conn *c)
+{
+	const struct bmsg *b = &opt.bmsgs[c->pending[0].idx];
+	struct vhost_user_hdr h;
+	uint8_t body[VHU_MAX_PAYLOAD];
+	int64_t deadline = mono_ms() + BACKEND_ACK_MS;
+	unsigned nfds = 0;
+	uint64_t v = 0;
+	int r = recv_timed(c->chan_fd, &h, sizeof(h), deadline, &nfds);
+
+	if (r <= 0) {
+		fail_pending(c, r == 0 ? "closed" : "error");
+		close_fd(&c->chan_fd);
+		return;
+	}
+	if (h.size > VHU_MAX_PAYLOAD || (h.size && recv_timed(c->chan_fd, body, h.size, deadline, &nfds) <= 0)) {
+		log_line("BACKEND_BADACK %s request=%u flags=0x%x size=%u (unreadable)", b->name, h.request,
+			 h.flags, h.size);
+		pending_pop(c);
+		fail_pending(c, "closed");
+		close_fd(&c->chan_fd);
+		return;
+	}
+	if (h.size >= 8)
+		memcpy(&v, body, 8);
+	if (h.request == b->code && h.flags == REPLY_FLAGS && h.size == 8 && nfds == 0)
+		log_line("BACKEND_ACK %s value=%" PRIu64, b->name, v);
+	else
+		log_line("BACKEND_BADACK %s request=%u flags=0x%x size=%u fds=%u value=%" PRIu64, b->name,
+			 h.request, h.flags, h.size, nfds, v);
+	pending_pop(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -913,10 +1208,28 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		reply_u64(r, code, ack_value(code));
 		return;
 	case VHOST_USER_GET_SHARED_OBJECT:
+		/* libvhost-user style: the UUID echoed; the fd is the object
+		 * (none = not found). */
 		reply_init(r, code);
 		memcpy(r->body, m->payload, sizeof(struct vhost_user_shared));
 		r->len = sizeof(struct vhost_user_shared);
+		if (opt.shared_object_fd)
+			reply_add_fd(r, make_memfd("vhu-mock-object"));
 		return;
+	case VHOST_USER_GET_SHARED_MEMORY_REGIONS: {
+		/* crosvm: u64 count, then count {id u8, pad 7, length u64}. */
+		uint64_t n = opt.shm_regions;
+
+		reply_init(r, code);
+		put_u64(r->body, has_fault((int)code, F_SHM_BAD_COUNT) ? n + 1 : n);
+		for (uint64_t i = 0; i < n; i++) {
+			struct vhost_shared_memory_region g = { .id = (uint8_t)i, .length = (i + 1) << 20 };
+
+			memcpy(r->body + 8 + 16 * i, &g, sizeof(g));
+		}
+		r->len = (uint32_t)(8 + 16 * n);
+		return;
+	}
 	case VHOST_USER_GET_SHMEM_CONFIG:
 		/* Always-reply message: answer "no regions" rather than
 		 * leave the front-end waiting. */
@@ -944,6 +1257,17 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 	case VHOST_USER_SET_CONFIG:
 		handle_set_config(m);
 		break;
+	case VHOST_USER_SET_BACKEND_REQ_FD: {
+		int cfd = msg_take_fd(m);
+
+		/* A new channel replaces the old; its answers are lost. */
+		if (cfd >= 0) {
+			fail_pending(c, "replaced");
+			close_fd(&c->chan_fd);
+			c->chan_fd = cfd;
+		}
+		break;
+	}
 	default:
 		break;
 	}
@@ -1072,7 +1396,7 @@ static bool serve_one(struct conn *c, struct msg *m, struct reply *r)
 		goto drop;
 	code = m->hdr.request;
 	if (code_known(code)) {
-		name = req_names[code];
+		name = code_name(code);
 	} else {
 		snprintf(unk, sizeof(unk), "REQ_%u", code);
 		name = unk;
@@ -1094,6 +1418,11 @@ static bool serve_one(struct conn *c, struct msg *m, struct reply *r)
 	r->nfds = 0;
 	handle(c, m, r, &px);
 	msg_close_fds(m);
+	/* Channel requests go out before the SET_BACKEND_REQ_FD ack (or the
+	 * barrier reply), so they are already queued when the front-end
+	 * learns the channel is up: what it reads next is deterministic. */
+	if (c->chan_fd >= 0)
+		send_backend_msgs(c, code);
 	if (r->present) {
 		if (c->mute) {
 			reply_close_fds(r);
@@ -1124,8 +1453,46 @@ static void serve_conn(int fd)
 	memset(&c, 0, sizeof(c));
 	c.fd = fd;
 	c.ds = DS_NONE;
-	while (serve_one(&c, &m, &r))
-		;
+	c.chan_fd = -1;
+	/* Main socket and, while answers are due, the back-end channel: the
+	 * front-end may answer them at any time (spec 6.12), and never
+	 * blocking on one side keeps both moving. */
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = c.fd, .events = POLLIN },
+			{ .fd = c.chan_fd, .events = POLLIN },
+		};
+		bool waiting = c.npending && c.chan_fd >= 0;
+		int timeout = -1, rc;
+
+		if (waiting) {
+			int64_t left = c.pending[0].deadline - mono_ms();
+
+			timeout = left < 0 ? 0 : (int)left;
+		}
+		rc = poll(p, waiting ? 2 : 1, timeout);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (rc == 0) {
+			log_line("BACKEND_NOACK %s timeout", opt.bmsgs[c.pending[0].idx].name);
+			pending_pop(&c);
+			continue;
+		}
+		if (waiting && p[1].revents) {
+			read_backend_ack(&c);
+			continue;
+		}
+		if (p[0].revents && !serve_one(&c, &m, &r))
+			break;
+	}
+	/* Answers sent just before the front-end hung up are still queued. */
+	while (c.npending && c.chan_fd >= 0)
+		read_backend_ack(&c);
+	fail_pending(&c, "closed");
+	close_fd(&c.chan_fd);
 	close(fd);
 	/* Let a transfer finish (front-end gone => EOF/EPIPE quickly). */
 	xfer_finish(&c.xfer, XFER_WAIT_MS);
@@ -1156,6 +1523,11 @@ static void usage(FILE *f)
 		"  --config HEX              device config space bytes\n"
 		"  --state-size N            bytes produced on SAVE\n"
 		"  --fault REQ:KIND[:ARG]    inject a fault (repeatable)\n"
+		"  --shm-regions N           GET_SHARED_MEMORY_REGIONS (1004) region count\n"
+		"  --shared-object-fd        GET_SHARED_OBJECT returns a 4096-byte memfd\n"
+		"  --backend-msg SPEC        send on the back-end channel once it is set up:\n"
+		"                            NAME|CODE|EOF|CLOSE[:need-reply][:fd][:fds=N][:late-fd]\n"
+		"                            [:flags=HEX][:size=N][:on=REQ] (repeatable, in order)\n"
 		"fault kinds:");
 	for (int k = 0; k < F_COUNT; k++)
 		fprintf(f, " %s", fault_names[k]);
@@ -1248,6 +1620,8 @@ static bool parse_fault(const char *spec)
 		for (uint32_t i = 1; i <= MAX_CODE; i++)
 			if (req_names[i] && strcmp(req, req_names[i]) == 0)
 				f.req = (int)i;
+		if (strcmp(req, "GET_SHARED_MEMORY_REGIONS") == 0)
+			f.req = VHOST_USER_GET_SHARED_MEMORY_REGIONS;
 		/* Also REQ_<n> / <n>, matching the log's names. */
 		if (!f.req && (parse_u64(req, 10, &code) ||
 			       (strncmp(req, "REQ_", 4) == 0 &&
@@ -1265,6 +1639,74 @@ static bool parse_fault(const char *spec)
 		f.has_arg = true;
 	}
 	opt.faults[opt.nfaults++] = f;
+	return true;
+}
+
+/* --backend-msg NAME|CODE|EOF|CLOSE[:need-reply][:fd][:fds=N][:late-fd][:flags=HEX][:size=N][:on=REQ] */
+static bool parse_bmsg(const char *spec)
+{
+	char buf[128], *tok, *save = NULL;
+	const char *nm;
+	struct bmsg b = { 0 };
+	uint64_t v;
+
+	if (opt.nbmsgs >= MAX_BMSGS || strlen(spec) >= sizeof(buf))
+		return false;
+	strcpy(buf, spec);
+	tok = strtok_r(buf, ":", &save);
+	if (!tok)
+		return false;
+	b.trigger = VHOST_USER_SET_BACKEND_REQ_FD;
+	nm = strncmp(tok, "BACKEND_", 8) == 0 ? tok + 8 : tok;
+	for (uint32_t i = 1; i <= MAX_BACKEND_CODE; i++)
+		if (strcmp(nm, backend_names[i]) == 0)
+			b.code = i;
+	if (strcmp(tok, "EOF") == 0)
+		b.eof = true;
+	else if (strcmp(tok, "CLOSE") == 0)
+		b.close = true;
+	else if (!b.code) {
+		if (!parse_u64(tok, 0, &v) || v == 0 || v > UINT32_MAX)
+			return false;
+		b.code = (uint32_t)v;
+	}
+	if (b.eof || b.close)
+		snprintf(b.name, sizeof(b.name), "%s", b.eof ? "EOF" : "CLOSE");
+	else if (b.code <= MAX_BACKEND_CODE)
+		snprintf(b.name, sizeof(b.name), "%s", backend_names[b.code]);
+	else
+		snprintf(b.name, sizeof(b.name), "REQ_%u", b.code);
+	while ((tok = strtok_r(NULL, ":", &save))) {
+		if (strcmp(tok, "need-reply") == 0) {
+			b.need_reply = true;
+		} else if (strcmp(tok, "fd") == 0) {
+			b.nfds = 1;
+		} else if (strncmp(tok, "fds=", 4) == 0 && parse_u64(tok + 4, 0, &v) && v <= MAX_TX_FDS) {
+			b.nfds = (unsigned)v;
+		} else if (strcmp(tok, "late-fd") == 0) {
+			b.late_fd = true;
+			if (!b.nfds)
+				b.nfds = 1;
+		} else if (strncmp(tok, "flags=", 6) == 0 && parse_u64(tok + 6, 16, &v) && v <= UINT32_MAX) {
+			b.have_flags = true;
+			b.flags = (uint32_t)v;
+		} else if (strncmp(tok, "size=", 5) == 0 && parse_u64(tok + 5, 0, &v) && v <= 2 * VHU_MAX_PAYLOAD) {
+			b.have_size = true;
+			b.size = (uint32_t)v;
+		} else if (strncmp(tok, "on=", 3) == 0) {
+			b.trigger = 0;
+			for (uint32_t i = 1; i <= MAX_CODE; i++)
+				if (req_names[i] && strcmp(tok + 3, req_names[i]) == 0)
+					b.trigger = i;
+			if (!b.trigger && parse_u64(tok + 3, 0, &v) && v && v <= UINT32_MAX)
+				b.trigger = (uint32_t)v;
+			if (!b.trigger)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	opt.bmsgs[opt.nbmsgs++] = b;
 	return true;
 }
 
@@ -1325,7 +1767,8 @@ int main(int argc, char **argv)
 {
 	enum {
 		O_SOCKET = 1, O_PIDFILE, O_LOG, O_ONCE, O_FEATURES, O_PFEATURES,
-		O_QUEUES, O_SLOTS, O_CONFIG, O_STATE, O_FAULT, O_HELP,
+		O_QUEUES, O_SLOTS, O_CONFIG, O_STATE, O_FAULT, O_SHM_REGIONS, O_SO_FD,
+		O_BACKEND_MSG, O_HELP,
 	};
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -1339,6 +1782,9 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, O_CONFIG },
 		{ "state-size", required_argument, NULL, O_STATE },
 		{ "fault", required_argument, NULL, O_FAULT },
+		{ "shm-regions", required_argument, NULL, O_SHM_REGIONS },
+		{ "shared-object-fd", no_argument, NULL, O_SO_FD },
+		{ "backend-msg", required_argument, NULL, O_BACKEND_MSG },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1378,6 +1824,11 @@ int main(int argc, char **argv)
 		case O_CONFIG: ok = parse_config(optarg); break;
 		case O_STATE: ok = parse_u64(optarg, 0, &opt.state_size); break;
 		case O_FAULT: ok = parse_fault(optarg); break;
+		case O_SHM_REGIONS:
+			ok = parse_u64(optarg, 0, &opt.shm_regions) && opt.shm_regions <= 255;
+			break;
+		case O_SO_FD: opt.shared_object_fd = true; break;
+		case O_BACKEND_MSG: ok = parse_bmsg(optarg); break;
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

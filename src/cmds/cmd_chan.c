@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * set-backend-req-fd, watch, get-shared-object, get-shared-memory-regions;
+ * and the batch hook that prints back-end channel messages between steps.
+ *
+ * The back-end channel (spec "Back-end communication", reference 6.12)
+ * carries requests from the back-end at any time.  vhuctl has no event
+ * loop: it reads the channel between batch steps (without waiting) and
+ * in `watch` (waiting), answering each request as it is read.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmds/cmd_common.h"
+#include "proto/chan.h"
+#include "render/out.h"
+#include "util/parse.h"
+
+/* Longest wait in one call, so a SIGINT that lands just before poll()
+ * is still seen promptly. */
+#define WATCH_SLICE_MS 250
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *msg_name(const struct vhu_chan_msg *m, char *buf, size_t len)
+{
+	if (m->desc)
+		return m->desc->name;
+	snprintf(buf, len, "REQ_%u", m->hdr.request);
+	return buf;
+}
+
+/* One message: a text line, or an object in the list being built. */
+static void show_msg(struct vhu_ctx *ctx, const struct vhu_chan_msg *m)
+{
+	char nb[24], dec[1024];
+	const char *name = msg_name(m, nb, sizeof(nb)), *d;
+
+	/* Unknown codes are decoded as opaque bytes: shown raw. */
+	vhu_trace_decode(m->desc ? m->desc->req_shape : VHU_SHAPE_OPAQUE, vhu_ctx_dev(ctx), m->payload,
+			 m->hdr.size, dec, sizeof(dec));
+	d = dec[0] == ' ' ? dec + 1 : dec;
+	if (vhu_out_is_json()) {
+		vhu_out_open(NULL, name);
+		vhu_out_string("request", "request", name);
+		vhu_out_uint("code", "code", m->hdr.request, NULL);
+		vhu_out_hex("flags", "flags", m->hdr.flags, 1);
+		vhu_out_uint("size", "size", m->hdr.size, NULL);
+		vhu_out_uint("fds", "fds", m->nfds, NULL);
+		vhu_out_open_list("fd_info", "fd_info");
+		for (unsigned i = 0; i < m->nfds; i++) {
+			vhu_out_open(NULL, "fd");
+			vhu_out_string("type", "type", vhu_fd_kind_name(m->fd[i].kind));
+			if (m->fd[i].size >= 0)
+				vhu_out_int("size", "size", m->fd[i].size, NULL);
+			vhu_out_close();
+		}
+		vhu_out_close_list();
+		vhu_out_string("decoded", "decoded", d);
+		vhu_out_bytes("payload", "payload", m->payload, m->hdr.size, 0);
+		vhu_out_bool("need_reply", "need_reply", m->need_reply);
+		/* out.h has no null writer: a message that got no answer has
+		 * no "answered" member, which jq reads as null. */
+		if (m->answered)
+			vhu_out_uint("answered", "answered", m->answer, NULL);
+		vhu_out_close();
+	} else {
+		char fdtxt[8 * 40] = "";
+		size_t n = 0;
+
+		for (unsigned i = 0; i < m->nfds && n < sizeof(fdtxt); i++) {
+			if (m->fd[i].size >= 0)
+				n += (size_t)snprintf(fdtxt + n, sizeof(fdtxt) - n, " fd%u=%s:%lld", i,
+						      vhu_fd_kind_name(m->fd[i].kind), (long long)m->fd[i].size);
+			else
+				n += (size_t)snprintf(fdtxt + n, sizeof(fdtxt) - n, " fd%u=%s", i,
+						      vhu_fd_kind_name(m->fd[i].kind));
+		}
+		if (m->answered)
+			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=%llu", name,
+				     m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "", d, fdtxt,
+				     m->need_reply ? " need_reply" : "", (unsigned long long)m->answer);
+		else
+			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=none", name,
+				     m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "", d, fdtxt,
+				     m->need_reply ? " need_reply" : "");
+	}
+	if (m->problem[0])
+		vhu_out_warn("%s: %s", name, m->problem);
+}
+
+/*
+ * Print and answer every message already waiting on the channel.  In
+ * JSON they go to the list @key, opened at the first message unless
+ * @always (then an empty list says "none arrived").
+ */
+static int drain(struct vhu_ctx *ctx, const char *key, bool always)
+{
+	static struct vhu_chan_msg m; /* 4 KiB payload: not on the stack */
+	enum vhu_chan_event ev;
+	bool listed = false;
+	int rc;
+
+	for (;;) {
+		rc = vhu_chan_next(&ctx->s, &ctx->chan, 0, &m, &ev);
+		if (ev == VHU_CHAN_MSG) {
+			if (!listed && vhu_out_is_json()) {
+				vhu_out_open_list(key, key);
+				listed = true;
+			}
+			show_msg(ctx, &m);
+		}
+		if (rc || ev != VHU_CHAN_MSG)
+			break;
+	}
+	if (!listed && always && vhu_out_is_json()) {
+		vhu_out_open_list(key, key);
+		listed = true;
+	}
+	if (listed)
+		vhu_out_close_list();
+	if (!rc && ev == VHU_CHAN_CLOSED) {
+		vhu_out_text("channel: closed by the back-end");
+		if (vhu_out_is_json())
+			vhu_out_bool("channel_closed", "channel_closed", true);
+	}
+	return rc;
+}
+
+int vhu_chan_after_step(struct vhu_ctx *ctx, int rc)
+{
+	char saved[sizeof(ctx->s.err)];
+	int drc;
+
+	if (!ctx->chan.open)
+		return rc;
+	if (rc)
+		memcpy(saved, ctx->s.err, sizeof(saved));
+	drc = drain(ctx, "channel_messages", false);
+	if (rc) {
+		/* The step's own failure is what batch reports. */
+		memcpy(ctx->s.err, saved, sizeof(saved));
+		return rc;
+	}
+	return drc;
+}
+
+/* ---- set-backend-req-fd ---- */
+
+static const char sbrf_doc[] =
+	"Create a socketpair and send one end with SET_BACKEND_REQ_FD (needs "
+	"VHOST_USER_PROTOCOL_F_BACKEND_REQ): the back-end channel, on which the back-end sends its own "
+	"requests.  Messages already waiting when the request was acknowledged are printed and answered; "
+	"inside a batch, messages that arrive later are printed between steps.  Use `watch` to wait for "
+	"them.";
+
+int cmd_set_backend_req_fd(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	struct argp a = vhu_noargs_argp;
+	int rc;
+
+	a.doc = sbrf_doc;
+	rc = vhu_cmd_start(ctx, &a, argc, argv, NULL, VHU_NEG_PROTOCOL);
+	if (rc)
+		return rc;
+	rc = vhu_chan_open(&ctx->s, &ctx->chan);
+	if (rc)
+		return rc;
+	vhu_out_string("backend_channel", "Back-end channel", "open");
+	vhu_out_bool("backend_send_fd", "Back-end may send fds",
+		     vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD));
+	return drain(ctx, "messages", true);
+}
+
+/* ---- watch ---- */
+
+struct watch_args {
+	uint64_t count;
+	int duration_ms;
+	bool have_count, have_duration;
+};
+
+enum { OPT_COUNT = 0x500, OPT_DURATION };
+
+static error_t watch_parser(int key, char *arg, struct argp_state *state)
+{
+	struct watch_args *a = state->input;
+
+	switch (key) {
+	case OPT_COUNT:
+		if (vhu_parse_u64(arg, UINT32_MAX, &a->count) || a->count == 0) {
+			argp_error(state, "invalid --count '%s': expected a number of messages >= 1", arg);
+			return EINVAL;
+		}
+		a->have_count = true;
+		return 0;
+	case OPT_DURATION:
+		if (vhu_parse_seconds(arg, &a->duration_ms) || a->duration_ms < 0) {
+			argp_error(state, "invalid --duration '%s': expected seconds, e.g. 10 or 0.5", arg);
+			return EINVAL;
+		}
+		a->have_duration = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_option watch_opts[] = {
+	{ "count", OPT_COUNT, "N", 0, "stop after N messages", 0 },
+	{ "duration", OPT_DURATION, "SECONDS", 0, "stop after SECONDS (fractions allowed)", 0 },
+	{ 0 }
+};
+
+static const struct argp watch_argp = {
+	watch_opts, watch_parser, "",
+	"Negotiate (protocol features, SET_OWNER), open the back-end channel with SET_BACKEND_REQ_FD "
+	"(reused when a batch step already opened it) and print each back-end request as it arrives, "
+	"answering it when it asks (NEED_REPLY) with 0 for what vhuctl accepts and 1 otherwise.  Stops "
+	"after --count messages or --duration seconds, whichever comes first; without either, when the "
+	"back-end closes the channel or on SIGINT (the output is completed either way).",
+	NULL, NULL, NULL
+};
+
+static volatile sig_atomic_t g_stop;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	static struct vhu_chan_msg m;
+	struct watch_args a = { 0 };
+	struct sigaction sa, old;
+	enum vhu_chan_event ev;
+	const char *why = "error";
+	uint64_t n = 0;
+	int64_t deadline = -1;
+	int rc = vhu_cmd_start(ctx, &watch_argp, argc, argv, &a, VHU_NEG_OWNER);
+
+	if (rc)
+		return rc;
+	if (!ctx->chan.open && (rc = vhu_chan_open(&ctx->s, &ctx->chan)))
+		return rc;
+
+	/* No SA_RESTART: SIGINT must interrupt the wait and end the run
+	 * with a complete document. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	g_stop = 0;
+	sigaction(SIGINT, &sa, &old);
+	ctx->chan.stop = &g_stop;
+
+	if (a.have_duration)
+		deadline = now_ms() + a.duration_ms;
+	if (vhu_out_is_json())
+		vhu_out_open_list("messages", "Messages");
+	for (;;) {
+		int wait = WATCH_SLICE_MS;
+
+		if (g_stop) {
+			why = "interrupt";
+			break;
+		}
+		if (a.have_count && n >= a.count) {
+			why = "count";
+			break;
+		}
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0) {
+				why = "duration";
+				break;
+			}
+			if (left < wait)
+				wait = (int)left;
+		}
+		rc = vhu_chan_next(&ctx->s, &ctx->chan, wait, &m, &ev);
+		if (ev == VHU_CHAN_MSG) {
+			show_msg(ctx, &m);
+			n++;
+			/* Text lines are for people watching: one at a time. */
+			if (!vhu_out_is_json())
+				fflush(stdout);
+		}
+		if (rc)
+			break;
+		if (ev == VHU_CHAN_CLOSED) {
+			why = "closed";
+			break;
+		}
+	}
+	if (vhu_out_is_json())
+		vhu_out_close_list();
+	ctx->chan.stop = NULL;
+	sigaction(SIGINT, &old, NULL);
+	vhu_out_uint("received", "Received", n, NULL);
+	vhu_out_string("stopped_by", "Stopped by", why);
+	return rc;
+}
+
+/* ---- get-shared-object ---- */
+
+static error_t uuid_parser(int key, char *arg, struct argp_state *state)
+{
+	const char **uuid = state->input;
+
+	switch (key) {
+	case ARGP_KEY_ARG:
+		if (*uuid) {
+			argp_error(state, "unexpected argument '%s'", arg);
+			return EINVAL;
+		}
+		*uuid = arg;
+		return 0;
+	case ARGP_KEY_NO_ARGS:
+		argp_error(state, "missing UUID");
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp gso_argp = {
+	NULL, uuid_parser, "UUID",
+	"Ask the back-end for the shared object (a dma-buf) named UUID with GET_SHARED_OBJECT (needs "
+	"VHOST_USER_PROTOCOL_F_SHARED_OBJECT).  UUID is xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (or 32 hex "
+	"digits); it is sent in RFC 4122 byte order.  Prints whether the back-end returned an fd and, if "
+	"so, its type and size (fstat); the fd is closed at once.",
+	NULL, NULL, NULL
+};
+
+int cmd_get_shared_object(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	const char *text = NULL;
+	uint8_t uuid[16];
+	char canon[37];
+	struct vhu_fd_info fi;
+	bool found;
+	int rc = vhu_cmd_parse(ctx, &gso_argp, argc, argv, &text);
+
+	if (rc)
+		return rc;
+	/* A bad UUID is refused before connecting: nothing is sent. */
+	if (vhu_uuid_parse(text, uuid))
+		return vhu_usage(ctx, "invalid UUID '%s' (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", text);
+	rc = vhu_ctx_connect(ctx);
+	if (!rc)
+		rc = vhu_negotiate(&ctx->s, VHU_NEG_PROTOCOL);
+	if (rc)
+		return rc;
+	rc = vhu_get_shared_object(&ctx->s, uuid, &found, &fi);
+	if (rc)
+		return rc;
+	vhu_uuid_format(uuid, canon);
+	vhu_out_string("uuid", "UUID", canon);
+	vhu_out_bool("found", "Found", found);
+	if (found) {
+		vhu_out_open("fd", "fd");
+		vhu_out_string("type", "type", vhu_fd_kind_name(fi.kind));
+		if (fi.size >= 0)
+			vhu_out_int("size", "size", fi.size, "bytes");
+		vhu_out_close();
+	}
+	return VHU_OK;
+}
+
+/* ---- get-shared-memory-regions ---- */
+
+static const char gsmr_doc[] =
+	"crosvm front-end-family extension, NOT part of the common vhost-user specification: send "
+	"GET_SHARED_MEMORY_REGIONS (request code 1004, crosvm's numbering) and print the regions the "
+	"back-end reports (id, length).  There is no feature gate, as in crosvm's client.  Back-ends "
+	"outside the crosvm family do not know code 1004 and usually close the connection on it (exit "
+	"status 74).  A reply whose size is not 8 + 16 x count is a protocol violation.";
+
+int cmd_get_shared_memory_regions(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	struct vhost_shared_memory_region r[255];
+	struct argp a = vhu_noargs_argp;
+	char problem[128];
+	unsigned n;
+	int rc;
+
+	a.doc = gsmr_doc;
+	rc = vhu_cmd_start(ctx, &a, argc, argv, NULL, VHU_NEG_NONE);
+	if (rc)
+		return rc;
+	rc = vhu_get_shared_memory_regions(&ctx->s, r, 255, &n, problem, sizeof(problem));
+	if (rc)
+		return rc;
+	if (problem[0])
+		vhu_out_warn("GET_SHARED_MEMORY_REGIONS: %s", problem);
+	vhu_out_uint("count", "Count", n, NULL);
+	vhu_out_open_list("regions", "Regions");
+	for (unsigned i = 0; i < n; i++) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "region %u", i);
+		vhu_out_open(NULL, label);
+		vhu_out_uint("id", "id", r[i].id, NULL);
+		vhu_out_uint("length", "length", r[i].length, "bytes");
+		vhu_out_close();
+	}
+	vhu_out_close_list();
+	return VHU_OK;
+}
