@@ -31,33 +31,6 @@
  * seen (and closed) rather than silently truncated by the kernel. */
 #define RECV_FD_ROOM 32u
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void trace_note(struct vhu_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void trace_note(struct vhu_session *s, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	if (!s->trace)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	s->trace(s->trace_arg, VHU_DIR_BACKEND_RECV, NULL, NULL, 0, 0, buf);
-}
-
-static void close_fds(int *fds, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);
-}
 
 void vhu_chan_close(struct vhu_chan *c)
 {
@@ -129,89 +102,18 @@ void vhu_fd_describe_close(int fd, struct vhu_fd_info *info)
 	close(fd);
 }
 
-/*
- * Wait until the channel is ready for @ev or @deadline (< 0: none) passes.
- * 0 ready, VHU_E_TIMEOUT, VHU_E_IO.  With @interruptible, a signal that
- * arrives while c->stop is set ends the wait as a timeout.
- */
+/* Wait on the channel; with @interruptible, a signal that arrives while
+ * c->stop is set ends the wait as a timeout. */
 static int chan_wait(struct vhu_chan *c, short ev, int64_t deadline, bool interruptible)
 {
-	for (;;) {
-		struct pollfd p = { .fd = c->fd, .events = ev };
-		int left = -1, r;
-
-		if (interruptible && c->stop && *c->stop)
-			return VHU_E_TIMEOUT;
-		if (deadline >= 0) {
-			int64_t l = deadline - now_ms();
-			left = l < 0 ? 0 : l > INT_MAX ? INT_MAX : (int)l;
-		}
-		r = poll(&p, 1, left);
-		if (r > 0)
-			return 0;
-		if (r == 0)
-			return VHU_E_TIMEOUT;
-		if (errno != EINTR)
-			return VHU_E_IO;
-	}
+	return vhu_wait_fd(c->fd, ev, deadline, interruptible ? c->stop : NULL);
 }
 
-/*
- * Read exactly @len bytes.  With @fds, fds found on the first recvmsg of
- * the message (*@got == 0) are stored, up to RECV_FD_ROOM; any other fd
- * is closed at once and counted in *@stray.  MSG_CTRUNC sets *@trunc.
- * VHU_E_IO with errno 0 is EOF.
- */
+/* Read exactly @len bytes of the channel (see vhu_recv_exact). */
 static int chan_read(struct vhu_chan *c, void *buf, size_t len, int64_t deadline, int *fds,
 		     unsigned *nfds, unsigned *stray, bool *trunc, size_t *got)
 {
-	*got = 0;
-	while (*got < len) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * RECV_FD_ROOM)];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov = { .iov_base = (char *)buf + *got, .iov_len = len - *got };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-				     .msg_controllen = sizeof(ctl.buf) };
-		ssize_t n;
-		int rc = chan_wait(c, POLLIN, deadline, false);
-
-		if (rc)
-			return rc;
-		n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return VHU_E_IO;
-		}
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-			size_t k;
-
-			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-				continue;
-			k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k; i++) {
-				int fd;
-
-				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-				if (fds && *got == 0 && *nfds < RECV_FD_ROOM) {
-					fds[(*nfds)++] = fd;
-				} else {
-					close(fd);
-					(*stray)++;
-				}
-			}
-		}
-		if (mh.msg_flags & MSG_CTRUNC)
-			*trunc = true;
-		if (n == 0) {
-			errno = 0;
-			return VHU_E_IO;
-		}
-		*got += (size_t)n;
-	}
-	return VHU_OK;
+	return vhu_recv_exact(c->fd, buf, len, deadline, fds, nfds, RECV_FD_ROOM, stray, trunc, got);
 }
 
 static void add_problem(struct vhu_chan_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -245,7 +147,7 @@ static const char *msg_name(uint32_t code, char *buf, size_t len)
  * step, 6.14), return VHU_E_PROTO with the message already set. */
 static int violation(struct vhu_chan *c, int *fds, unsigned nfds)
 {
-	close_fds(fds, nfds);
+	vhu_close_fds(fds, nfds);
 	vhu_chan_close(c);
 	return VHU_E_PROTO;
 }
@@ -317,22 +219,22 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		return vhu_fail(s, VHU_E_USAGE, "back-end channel: not set up (set-backend-req-fd first)");
 	}
 
-	rc = chan_wait(c, POLLIN, wait_ms < 0 ? -1 : now_ms() + wait_ms, true);
+	rc = chan_wait(c, POLLIN, wait_ms < 0 ? -1 : vhu_now_ms() + wait_ms, true);
 	if (rc == VHU_E_TIMEOUT)
 		return VHU_OK;
 	if (rc)
 		return io_error(s, c, "back-end channel", errno, "");
 
 	/* Once a message has started, the rest is due within --timeout. */
-	deadline = now_ms() + s->timeout_ms;
+	deadline = vhu_now_ms() + s->timeout_ms;
 	rc = chan_read(c, &m->hdr, sizeof(m->hdr), deadline, fds, &nfds, &stray, &trunc, &got);
 	if (rc) {
 		int err = errno;
 
-		close_fds(fds, nfds);
+		vhu_close_fds(fds, nfds);
 		if (rc == VHU_E_IO && err == 0 && got == 0) {
 			/* EOF between messages: the back-end is done with it. */
-			trace_note(s, "back-end closed the channel");
+			vhu_note(s, VHU_DIR_BACKEND_RECV, "back-end closed the channel");
 			hang_up(c);
 			*ev = VHU_CHAN_CLOSED;
 			return VHU_OK;
@@ -384,7 +286,7 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	if (rc) {
 		int err = errno;
 
-		close_fds(fds, nfds);
+		vhu_close_fds(fds, nfds);
 		if (rc == VHU_E_TIMEOUT) {
 			vhu_chan_close(c);
 			return vhu_fail(s, VHU_E_TIMEOUT, "%s: payload incomplete after %d ms (%zu of %u bytes)", name,
@@ -417,7 +319,7 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		}
 		add_problem(m, "%u fds closed unexamined: VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD not negotiated",
 			    nfds);
-		trace_note(s, "%s: %u fds closed unexamined (no BACKEND_SEND_FD)", name, nfds);
+		vhu_note(s, VHU_DIR_BACKEND_RECV, "%s: %u fds closed unexamined (no BACKEND_SEND_FD)", name, nfds);
 	} else {
 		/* vhuctl maps nothing: describe each fd, then let it go. */
 		for (unsigned i = 0; i < nfds; i++)
@@ -451,7 +353,7 @@ int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_m
 	struct vhost_user_hdr h = { m->hdr.request, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8 };
 	uint64_t v = vhu_chan_answer_value(m);
 	uint8_t buf[sizeof(h) + 8];
-	int64_t deadline = now_ms() + s->timeout_ms;
+	int64_t deadline = vhu_now_ms() + s->timeout_ms;
 	size_t done = 0;
 	char nb[24];
 	const char *name = msg_name(m->hdr.request, nb, sizeof(nb));
@@ -483,7 +385,7 @@ int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_m
 			if (errno == EPIPE || errno == ECONNRESET) {
 				/* It asked and left: its loss, not an error here. */
 				add_problem(m, "back-end closed the channel before the answer");
-				trace_note(s, "%s: back-end closed the channel before the answer", name);
+				vhu_note(s, VHU_DIR_BACKEND_RECV, "%s: back-end closed the channel before the answer", name);
 				hang_up(c);
 				return VHU_OK;
 			}

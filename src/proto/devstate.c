@@ -34,20 +34,6 @@
 
 #define REQ "SET_DEVICE_STATE_FD"
 
-static void ds_note(struct vhu_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ds_note(struct vhu_session *s, const char *fmt, ...)
-{
-	char buf[256];
-	va_list ap;
-
-	if (!s->trace)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	s->trace(s->trace_arg, VHU_DIR_SEND, NULL, NULL, 0, 0, buf);
-}
-
 /* ---- the local file ---- */
 
 /* Directory part of @path, malloc'd ("." for a bare name). */
@@ -197,25 +183,7 @@ struct ds_io {
  * poll error.  Ready includes HUP/ERR: the next read/write tells. */
 static int ds_wait(int fd, short events, int timeout_ms)
 {
-	struct timespec t0, t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
-		int64_t spent, left;
-		int r;
-
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		spent = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-		left = timeout_ms - spent;
-		r = poll(&p, 1, left > 0 ? (int)left : 0);
-		if (r > 0)
-			return 0;
-		if (r == 0)
-			return VHU_E_TIMEOUT;
-		if (errno != EINTR)
-			return VHU_E_IO;
-	}
+	return vhu_wait_fd(fd, events, vhu_now_ms() + timeout_ms, NULL);
 }
 
 static int write_all(int fd, const uint8_t *buf, size_t len)
@@ -374,7 +342,7 @@ static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg
 		 * leave them alone and never block instead (see load_stream). */
 		io->nonblock = fl >= 0 && (fl & O_NONBLOCK);
 		r->backend_fd = true;
-		ds_note(s, REQ ": using the back-end's fd (%s) instead of our pipe",
+		vhu_note(s, VHU_DIR_SEND, REQ ": using the back-end's fd (%s) instead of our pipe",
 			io->sock ? "socket" : "pipe");
 		return VHU_OK;
 	}
@@ -459,7 +427,7 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 	SHA256Final(r->sha256, &sha);
 	for (size_t i = 0; i < sizeof(r->sha256); i++)
 		snprintf(r->sha256_hex + 2 * i, 3, "%02x", r->sha256[i]);
-	ds_note(s, REQ ": %llu bytes %s", (unsigned long long)r->bytes,
+	vhu_note(s, VHU_DIR_SEND, REQ ": %llu bytes %s", (unsigned long long)r->bytes,
 		dir == VHU_DS_SAVE ? "received" : "sent");
 	rc = vhu_ds_check(s, &status);
 out:

@@ -13,6 +13,7 @@
 #include "proto/session.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,8 +64,7 @@ int vhu_fail(struct vhu_session *s, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static void note(struct vhu_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct vhu_session *s, const char *fmt, ...)
+void vhu_note(struct vhu_session *s, enum vhu_dir dir, const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -74,10 +74,10 @@ static void note(struct vhu_session *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	s->trace(s->trace_arg, VHU_DIR_SEND, NULL, NULL, 0, 0, buf);
+	s->trace(s->trace_arg, dir, NULL, NULL, 0, 0, buf);
 }
 
-static int64_t now_ms(void)
+int64_t vhu_now_ms(void)
 {
 	struct timespec ts;
 
@@ -85,17 +85,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 0 when @fd is ready for @events, VHU_E_TIMEOUT at @deadline. */
-static int wait_ready(int fd, short events, int64_t deadline)
+int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *stop)
 {
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = events };
-		int64_t left = deadline - now_ms();
-		int r;
+		int left = -1, r;
 
-		if (left < 0)
-			left = 0;
-		r = poll(&p, 1, (int)left);
+		if (stop && *stop)
+			return VHU_E_TIMEOUT;
+		if (deadline >= 0) {
+			int64_t l = deadline - vhu_now_ms();
+			left = l < 0 ? 0 : l > INT_MAX ? INT_MAX : (int)l;
+		}
+		r = poll(&p, 1, left);
 		if (r > 0)
 			return 0;
 		if (r == 0)
@@ -103,6 +105,11 @@ static int wait_ready(int fd, short events, int64_t deadline)
 		if (errno != EINTR)
 			return VHU_E_IO;
 	}
+}
+
+static int wait_ready(int fd, short events, int64_t deadline)
+{
+	return vhu_wait_fd(fd, events, deadline, NULL);
 }
 
 void vhu_session_adopt(struct vhu_session *s, int fd)
@@ -114,7 +121,7 @@ void vhu_session_adopt(struct vhu_session *s, int fd)
 int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + (wait_ms > 0 ? wait_ms : 0);
+	int64_t deadline = vhu_now_ms() + (wait_ms > 0 ? wait_ms : 0);
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return vhu_fail(s, VHU_E_USAGE, "socket path too long (%zu bytes, at most %zu)", strlen(path),
@@ -132,13 +139,13 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 		} while (err == EINTR);
 		if (!err) {
 			vhu_session_adopt(s, fd);
-			note(s, "connected to %s", path);
+			vhu_note(s, VHU_DIR_SEND, "connected to %s", path);
 			return VHU_OK;
 		}
 		close(fd);
 		/* A back-end still starting: the path may not exist yet, or
 		 * exist before listen() (ECONNREFUSED). */
-		if ((err == ENOENT || err == ECONNREFUSED) && now_ms() < deadline) {
+		if ((err == ENOENT || err == ECONNREFUSED) && vhu_now_ms() < deadline) {
 			struct timespec ts = { 0, 20 * 1000000 };
 			nanosleep(&ts, NULL);
 			continue;
@@ -178,7 +185,7 @@ static int send_whole(struct vhu_session *s, const char *req, const struct vhost
 		{ .iov_base = (void *)payload, .iov_len = len },
 	};
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	int64_t deadline = now_ms() + s->timeout_ms;
+	int64_t deadline = vhu_now_ms() + s->timeout_ms;
 	size_t total = sizeof(*hdr) + len, done = 0;
 
 	if (s->fd < 0)
@@ -229,13 +236,8 @@ static int send_whole(struct vhu_session *s, const char *req, const struct vhost
 	return VHU_OK;
 }
 
-/*
- * Read exactly @len bytes.  fds found on the read are stored in @fds (up to
- * @room) when @fds is given; any other fd is closed at once and counted
- * in *@stray.
- */
-static int recv_exact(struct vhu_session *s, void *buf, size_t len, int64_t deadline, int *fds,
-		      unsigned *nfds, unsigned room, unsigned *stray, size_t *got)
+int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, unsigned *nfds,
+		   unsigned room, unsigned *stray, bool *trunc, size_t *got)
 {
 	*got = 0;
 	while (*got < len) {
@@ -247,11 +249,11 @@ static int recv_exact(struct vhu_session *s, void *buf, size_t len, int64_t dead
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 				     .msg_controllen = sizeof(ctl.buf) };
 		ssize_t n;
-		int rc = wait_ready(s->fd, POLLIN, deadline);
+		int rc = wait_ready(fd, POLLIN, deadline);
 
 		if (rc)
 			return rc;
-		n = recvmsg(s->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -264,20 +266,20 @@ static int recv_exact(struct vhu_session *s, void *buf, size_t len, int64_t dead
 				continue;
 			k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			for (size_t i = 0; i < k; i++) {
-				int fd;
+				int rfd;
 
-				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				memcpy(&rfd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
 				/* fds are only legal with the first bytes of a message. */
 				if (fds && *got == 0 && *nfds < room)
-					fds[(*nfds)++] = fd;
+					fds[(*nfds)++] = rfd;
 				else {
-					close(fd);
+					close(rfd);
 					(*stray)++;
 				}
 			}
 		}
 		if (mh.msg_flags & MSG_CTRUNC)
-			(*stray)++; /* the kernel dropped fds that did not fit */
+			*trunc = true; /* the kernel dropped fds that did not fit */
 		if (n == 0) {
 			errno = 0;
 			return VHU_E_IO;
@@ -287,18 +289,31 @@ static int recv_exact(struct vhu_session *s, void *buf, size_t len, int64_t dead
 	return VHU_OK;
 }
 
-static void close_fds(int *fds, unsigned n)
+/* Session reads: a truncated control message counts as a stray fd. */
+static int recv_exact(struct vhu_session *s, void *buf, size_t len, int64_t deadline, int *fds,
+		      unsigned *nfds, unsigned room, unsigned *stray, size_t *got)
+{
+	bool trunc = false;
+	int rc = vhu_recv_exact(s->fd, buf, len, deadline, fds, nfds, room, stray, &trunc, got);
+
+	if (trunc)
+		(*stray)++;
+	return rc;
+}
+
+void vhu_close_fds(const int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
 		close(fds[i]);
 }
+
 
 /* Receive the reply to @sent, validated against @d. */
 static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const char *req,
 		      uint32_t code, uint16_t min, uint16_t max, unsigned rfds_min, unsigned rfds_max,
 		      struct vhu_msg *r)
 {
-	int64_t deadline = now_ms() + s->timeout_ms;
+	int64_t deadline = vhu_now_ms() + s->timeout_ms;
 	int fds[RECV_FD_ROOM];
 	unsigned nfds = 0, stray = 0;
 	size_t got;
@@ -309,7 +324,7 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 	r->nfds = 0;
 	rc = recv_exact(s, &r->hdr, sizeof(r->hdr), deadline, fds, &nfds, RECV_FD_ROOM, &stray, &got);
 	if (rc) {
-		close_fds(fds, nfds);
+		vhu_close_fds(fds, nfds);
 		if (rc == VHU_E_IO && errno == 0 && got)
 			return io_fail(s, req, rc, 0, got ? "the reply header" : "");
 		return io_fail(s, req, rc, errno, rc == VHU_E_TIMEOUT ? "reply" : "");
@@ -335,7 +350,7 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 
 	rc = recv_exact(s, r->payload, r->hdr.size, deadline, NULL, NULL, 0, &stray, &got);
 	if (rc) {
-		close_fds(fds, nfds);
+		vhu_close_fds(fds, nfds);
 		return io_fail(s, req, rc, errno, rc == VHU_E_TIMEOUT ? "reply body" : "the reply body");
 	}
 	s->stats.bytes_received += r->hdr.size;
@@ -343,7 +358,7 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 		s->trace(s->trace_arg, VHU_DIR_RECV, &r->hdr, r->payload, r->hdr.size, nfds + stray, NULL);
 
 	if (r->hdr.flags & VHOST_USER_NEED_REPLY_MASK)
-		note(s, "%s: reply echoes NEED_REPLY (flags 0x%x); accepted", req, r->hdr.flags);
+		vhu_note(s, VHU_DIR_SEND, "%s: reply echoes NEED_REPLY (flags 0x%x); accepted", req, r->hdr.flags);
 	if (r->hdr.size < min)
 		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply size %u below the %u bytes expected", req, r->hdr.size,
 			      min);
@@ -358,7 +373,7 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 	r->nfds = nfds;
 	return VHU_OK;
 bad:
-	close_fds(fds, nfds);
+	vhu_close_fds(fds, nfds);
 	vhu_session_close(s);
 	return rc;
 }
@@ -392,7 +407,7 @@ int vhu_gate(struct vhu_session *s, const struct vhu_req_desc *d)
 			      vhu_pf_offered(s, (unsigned)d->pf) ? "not negotiated:" : "back-end does not offer",
 			      d->pf_name);
 	if (rc && s->force) {
-		note(s, "--force: sending anyway (%s)", s->err);
+		vhu_note(s, VHU_DIR_SEND, "--force: sending anyway (%s)", s->err);
 		s->err[0] = '\0';
 		return VHU_OK;
 	}
@@ -411,7 +426,7 @@ static int sync_barrier(struct vhu_session *s, const char *after)
 	int rc;
 
 	snprintf(req, sizeof(req), "%s (GET_FEATURES barrier)", after);
-	note(s, "barrier: GET_FEATURES confirms %s was read", after);
+	vhu_note(s, VHU_DIR_SEND, "barrier: GET_FEATURES confirms %s was read", after);
 	if (s->trace)
 		s->trace(s->trace_arg, VHU_DIR_SEND, &h, NULL, 0, 0, NULL);
 	rc = send_whole(s, req, &h, NULL, 0, NULL, 0);
@@ -656,7 +671,7 @@ int vhu_get_status(struct vhu_session *s, uint8_t *status)
 	if (rc)
 		return rc;
 	if (v > 0xff)
-		note(s, "GET_STATUS: bits above the status byte set (0x%llx)", (unsigned long long)v);
+		vhu_note(s, VHU_DIR_SEND, "GET_STATUS: bits above the status byte set (0x%llx)", (unsigned long long)v);
 	*status = (uint8_t)v;
 	return VHU_OK;
 }

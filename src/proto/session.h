@@ -12,6 +12,7 @@
 #ifndef VHU_PROTO_SESSION_H
 #define VHU_PROTO_SESSION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -75,6 +76,25 @@ struct vhu_session {
 	struct vhu_stats stats;
 	char err[512];
 };
+
+/* Transport helpers shared by the main socket, the back-end channel and
+ * the device-state stream. */
+int64_t vhu_now_ms(void);
+/* 0 when @fd is ready for @events (HUP/ERR count as ready: the next I/O
+ * tells), VHU_E_TIMEOUT at @deadline (vhu_now_ms() based; < 0: none) or
+ * when *@stop becomes non-zero during the wait, VHU_E_IO on poll errors. */
+int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *stop);
+/*
+ * Read exactly @len bytes from @fd with recvmsg.  fds that arrive with the
+ * first bytes (*@got == 0) are stored in @fds (up to @room, when @fds is
+ * given); every other fd is closed at once and counted in *@stray, and a
+ * truncated control message sets *@trunc.  VHU_E_IO with errno 0 is EOF.
+ */
+int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, unsigned *nfds,
+		   unsigned room, unsigned *stray, bool *trunc, size_t *got);
+void vhu_close_fds(const int *fds, unsigned n);
+/* A note for --trace (no message), tagged with @dir. */
+void vhu_note(struct vhu_session *s, enum vhu_dir dir, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void vhu_session_init(struct vhu_session *s);
 /* Close the socket; safe to call twice. */
