@@ -101,6 +101,21 @@ static int operand_u64(struct vhu_ctx *ctx, const struct vr_args *a, unsigned i,
 	return VHU_OK;
 }
 
+/* Parse, take the RING operand, connect, negotiate and check the ring
+ * index against the queue count. */
+static int ring_begin(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct vr_args *a,
+		      const char *req, uint64_t *ring)
+{
+	int rc = vhu_cmd_parse(ctx, argp, argc, argv, a);
+
+	if (rc || (rc = operand_u64(ctx, a, 0, "RING", UINT32_MAX, ring)))
+		return rc;
+	if (a->nop > 1)
+		return vhu_usage(ctx, "unexpected argument '%s'", a->op[1]);
+	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, a);
+	return rc ? rc : vhu_ring_check(&ctx->s, &ctx->res, req, *ring);
+}
+
 /* ---- memory ---- */
 
 static const struct argp_option mem_opts[] = {
@@ -316,13 +331,8 @@ int cmd_get_vring_base(struct vhu_ctx *ctx, int argc, char **argv)
 	struct vr_args a = { 0 };
 	uint64_t ring;
 	uint32_t base;
-	int rc = vhu_cmd_parse(ctx, &ring_only_argp, argc, argv, &a);
+	int rc = ring_begin(ctx, &ring_only_argp, argc, argv, &a, "GET_VRING_BASE", &ring);
 
-	if (rc || (rc = operand_u64(ctx, &a, 0, "RING", UINT32_MAX, &ring)))
-		return rc;
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
-	if (!rc)
-		rc = vhu_ring_check(&ctx->s, &ctx->res, "GET_VRING_BASE", ring);
 	if (!rc)
 		rc = vhu_get_vring_base(&ctx->s, (uint32_t)ring, &base);
 	if (rc)
@@ -432,13 +442,8 @@ static int ring_fd(struct vhu_ctx *ctx, int argc, char **argv, uint32_t code)
 	const struct vhu_req_desc *d = vhu_req_by_code(code);
 	uint64_t ring;
 	int fd = -1;
-	int rc = vhu_cmd_parse(ctx, &fd_argp, argc, argv, &a);
+	int rc = ring_begin(ctx, &fd_argp, argc, argv, &a, d->name, &ring);
 
-	if (rc || (rc = operand_u64(ctx, &a, 0, "RING", UINT32_MAX, &ring)))
-		return rc;
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
-	if (!rc)
-		rc = vhu_ring_check(&ctx->s, &ctx->res, d->name, ring);
 	if (!rc && !a.nofd)
 		rc = vhu_ring_eventfd(&ctx->s, &ctx->res, code, (uint32_t)ring, &fd);
 	if (!rc)
@@ -758,13 +763,8 @@ int cmd_vring_kick(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vr_args a = { 0 };
 	uint64_t ring;
-	int rc = vhu_cmd_parse(ctx, &vring_kick_argp, argc, argv, &a);
+	int rc = ring_begin(ctx, &vring_kick_argp, argc, argv, &a, "VRING_KICK", &ring);
 
-	if (rc || (rc = operand_u64(ctx, &a, 0, "RING", UINT32_MAX, &ring)))
-		return rc;
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
-	if (!rc)
-		rc = vhu_ring_check(&ctx->s, &ctx->res, "VRING_KICK", ring);
 	if (!rc)
 		rc = vhu_set_vring_state(&ctx->s, VHOST_USER_VRING_KICK, (uint32_t)ring, 0);
 	if (rc)
