@@ -503,6 +503,8 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 		h.flags |= VHOST_USER_NEED_REPLY_MASK;
 	if (!reply)
 		reply = &tmp;
+	/* A request without a reply leaves an empty, not a stale, message. */
+	memset(&reply->hdr, 0, sizeof(reply->hdr));
 	reply->nfds = 0;
 
 	if (s->trace)

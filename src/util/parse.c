@@ -38,7 +38,8 @@ int vhu_parse_seconds(const char *s, int *ms)
 		return -1;
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || *end || end == s || v < 0 || v > 86400)
+	/* !(in range) also rejects NaN, whose cast to int is undefined. */
+	if (errno || *end || end == s || !(v >= 0 && v <= 86400))
 		return -1;
 	*ms = (int)(v * 1000.0 + 0.5);
 	return 0;

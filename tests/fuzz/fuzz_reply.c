@@ -8,12 +8,16 @@
  * no timeout is ever reached, so runs are deterministic and fast).  The
  * selector picks the client call and the session state:
  *
- *   bits 0-4  operation (table ops[] below)
+ *   bits 0-4  operation (the switch in fz_op(); make_seeds.py names them)
  *   bit  5    VHOST_USER_PROTOCOL_F_REPLY_ACK negotiated (ack path)
  *   bits 6-7  0: every other gate open, no fds
- *             1: same, one fd (/dev/null) rides on the first reply byte
+ *             1: same, one fd rides on the first reply byte (/dev/null; a
+ *                memfd for GET_INFLIGHT_FD, a pipe end for device state)
  *             2: same, 33 fds (more than the client's receive room)
  *             3: bare session (nothing negotiated), --force semantics
+ *
+ * Operation 6 reads the bytes as back-end requests on the back-end
+ * channel (vhu_chan_next) instead of as replies.
  *
  * The same rest bytes are then fed to the pure decoders: vhu_cfg_decode()
  * for every device type at several offsets, vhu_trace_decode() for every
@@ -37,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,6 +49,8 @@
 #include "decode/bits.h"
 #include "decode/config.h"
 #include "proto/catalog.h"
+#include "proto/chan.h"
+#include "proto/devstate.h"
 #include "proto/mem.h"
 #include "proto/session.h"
 #include "proto/wire.h"
@@ -68,9 +75,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Keeps the optimizer from dropping results nobody reads. */
 static volatile size_t fz_sink;
+/* fuzz_replay -v: one line per input with the client's verdict. */
+static bool fz_verbose;
 
 static int fz_devnull = -1;
-static struct vhu_res fz_res; /* one 4 KiB memfd region for SET_MEM_TABLE */
+static int fz_memfd = -1;             /* 8 KiB: the inflight buffer a back-end hands out */
+static int fz_pipe[2] = { -1, -1 };   /* write end: a back-end's device-state fd */
+static struct vhu_res fz_res;         /* one 4 KiB memfd region for SET_MEM_TABLE */
+static struct vhu_res fz_run_res;     /* per run: what the typed calls keep */
+static struct vhu_chan_msg fz_chan_msg;
 
 static uint64_t rd64(const uint8_t *p)
 {
@@ -116,6 +129,10 @@ static void fz_init(void)
 	signal(SIGPIPE, SIG_IGN);
 	fz_devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	FZ_CHECK(fz_devnull >= 0, "/dev/null: %s", strerror(errno));
+	fz_memfd = memfd_create("fuzz-inflight", MFD_CLOEXEC);
+	FZ_CHECK(fz_memfd >= 0 && ftruncate(fz_memfd, 8192) == 0, "memfd: %s", strerror(errno));
+	/* Nothing is ever written into it: LOAD streams /dev/null (0 bytes). */
+	FZ_CHECK(pipe2(fz_pipe, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
 	vhu_session_init(&tmp);
 	vhu_res_init(&fz_res);
 	FZ_CHECK(vhu_region_create(&tmp, &fz_res, 4096, 0, NULL) == 0, "region: %s",
@@ -156,7 +173,7 @@ static void fz_trace(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *h
 
 /* Write the back-end's answer (with @nfds fds on its first byte), then
  * shut the write side: the client sees the bytes, then EOF. */
-static void fz_backend_write(int fd, const uint8_t *p, size_t n, unsigned nfds)
+static void fz_backend_write(int fd, const uint8_t *p, size_t n, unsigned nfds, int give)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * FZ_MANY_FDS)];
@@ -174,7 +191,7 @@ static void fz_backend_write(int fd, const uint8_t *p, size_t n, unsigned nfds)
 			struct cmsghdr *c;
 
 			for (unsigned i = 0; i < nfds; i++)
-				fds[i] = fz_devnull;
+				fds[i] = give;
 			memset(&ctl, 0, sizeof(ctl));
 			mh.msg_control = ctl.buf;
 			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
@@ -259,6 +276,34 @@ static int fz_request(struct vhu_session *s, uint32_t code, const void *p, uint3
 	return rc;
 }
 
+/* The back-end channel: the fuzz bytes are the back-end's requests.  Our
+ * end is a dup of the session socket, so they arrive there; answers go
+ * back to the (never read) far end. */
+static int fz_channel(struct vhu_session *s)
+{
+	struct vhu_chan c = { .open = true, .fd = dup(s->fd) };
+	enum vhu_chan_event ev = VHU_CHAN_IDLE;
+	int rc = VHU_OK;
+
+	FZ_CHECK(c.fd >= 0, "dup: %s", strerror(errno));
+	for (int i = 0; i < 64; i++) {
+		struct vhu_chan_msg *m = &fz_chan_msg;
+
+		rc = vhu_chan_next(s, &c, 0, m, &ev);
+		if (rc || ev != VHU_CHAN_MSG)
+			break;
+		FZ_CHECK(m->hdr.size <= VHU_MAX_PAYLOAD, "channel message of %u bytes", m->hdr.size);
+		FZ_CHECK(m->nfds <= VHOST_USER_MAX_FDS, "channel message with %u fds", m->nfds);
+		FZ_CHECK(memchr(m->problem, '\0', sizeof(m->problem)), "problem not terminated");
+		if (m->answered)
+			FZ_CHECK(m->answer == vhu_chan_answer_value(m), "answer differs");
+	}
+	if (rc != VHU_OK)
+		FZ_CHECK(!c.open, "channel left open after rc %d", rc);
+	vhu_chan_close(&c);
+	return rc;
+}
+
 static int fz_op(struct vhu_session *s, unsigned op)
 {
 	uint8_t cfg[VHOST_USER_MAX_CONFIG_SIZE];
@@ -267,7 +312,7 @@ static int fz_op(struct vhu_session *s, unsigned op)
 	uint64_t v = 0;
 	uint32_t num = 0;
 	uint8_t st = 0;
-	int rc = VHU_OK, efd, pfd[2];
+	int rc = VHU_OK, efd;
 
 	switch (op) {
 	case 0:
@@ -293,8 +338,10 @@ static int fz_op(struct vhu_session *s, unsigned op)
 		rc = vhu_get_status(s, &st);
 		break;
 	case 5:
+		rc = vhu_get_vring_base(s, 0, &num);
+		break;
 	case 6:
-		rc = vhu_get_vring_base(s, op == 5 ? 0 : 255, &num);
+		rc = fz_channel(s);
 		break;
 	case 7:
 	case 8:
@@ -335,43 +382,54 @@ static int fz_op(struct vhu_session *s, unsigned op)
 	case 16:
 		rc = vhu_set_vring_fd(s, VHOST_USER_SET_VRING_CALL, 1, -1);
 		break;
-	case 17: {
-		struct vhost_user_inflight in = { .num_queues = 2, .queue_size = 256 };
-
-		rc = fz_request(s, VHOST_USER_GET_INFLIGHT_FD, &in, sizeof(in), NULL, 0);
+	case 17:
+		rc = vhu_get_inflight_fd(s, &fz_run_res, 2, 256);
+		if (!rc && fz_run_res.inflight.mmap_size)
+			FZ_CHECK(fcntl(fz_run_res.inflight_fd, F_GETFD) >= 0, "inflight fd kept is not open");
 		break;
-	}
 	case 18: {
-		struct vhost_user_shared sh = { { 1, 2, 3 } };
+		static const uint8_t uuid[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+		struct vhu_fd_info fi;
+		bool found;
 
-		rc = fz_request(s, VHOST_USER_GET_SHARED_OBJECT, &sh, sizeof(sh), NULL, 0);
+		rc = vhu_get_shared_object(s, uuid, &found, &fi);
+		if (!rc)
+			fz_sink += found + (size_t)fi.kind;
 		break;
 	}
 	case 19: {
-		struct vhost_user_transfer_state ts = { VHOST_USER_DEVICE_STATE_SAVE, 0 };
+		struct vhu_ds_result res;
 
-		FZ_CHECK(pipe2(pfd, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
-		rc = fz_request(s, VHOST_USER_SET_DEVICE_STATE_FD, &ts, sizeof(ts), &pfd[1], 1);
-		close(pfd[0]);
-		close(pfd[1]);
+		/* LOAD of an empty stream (/dev/null): SET_DEVICE_STATE_FD's
+		 * reply decides the fd, then CHECK_DEVICE_STATE.  (SAVE would
+		 * wait for the pipe's EOF until the timeout.) */
+		rc = vhu_ds_transfer(s, VHU_DS_LOAD, fz_devnull, NULL, &res);
+		if (!rc)
+			FZ_CHECK(res.bytes == 0, "LOAD of /dev/null sent %llu bytes", (unsigned long long)res.bytes);
 		break;
 	}
 	case 20:
-		rc = fz_request(s, VHOST_USER_CHECK_DEVICE_STATE, NULL, 0, NULL, 0);
+		rc = vhu_ds_check(s, &v);
+		if (!rc)
+			FZ_CHECK(v == 0, "CHECK_DEVICE_STATE %llu accepted", (unsigned long long)v);
 		break;
 	case 21:
 		rc = fz_request(s, VHOST_USER_GET_SHMEM_CONFIG, NULL, 0, NULL, 0);
 		break;
-	case 22:
-		rc = fz_request(s, VHOST_USER_GET_SHARED_MEMORY_REGIONS, NULL, 0, NULL, 0);
-		break;
-	case 23: {
-		struct vhost_user_log lg = { 4096, 0 };
+	case 22: {
+		struct vhost_shared_memory_region regs[4];
+		char problem[64];
+		unsigned count = 99;
 
-		/* LOG_SHMFD negotiated: the reply is awaited, content ignored. */
-		rc = fz_request(s, VHOST_USER_SET_LOG_BASE, &lg, sizeof(lg), &fz_devnull, 1);
+		rc = vhu_get_shared_memory_regions(s, regs, 4, &count, problem, sizeof(problem));
+		if (!rc)
+			FZ_CHECK(count <= 4 && memchr(problem, '\0', sizeof(problem)), "%u regions", count);
 		break;
 	}
+	case 23:
+		/* LOG_SHMFD negotiated: memfd attached, the reply awaited. */
+		rc = vhu_set_log_base(s, &fz_run_res, 4096, vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_LOG_SHMFD));
+		break;
 	case 24: {
 		struct vhost_iotlb_msg_wire io = { .iova = 0x1000, .size = 0x1000, .perm = 3, .type = 2 };
 
@@ -429,7 +487,9 @@ static void fz_session(uint8_t sel, const uint8_t *p, size_t n)
 	vhu_session_init(&s);
 	vhu_session_adopt(&s, sv[0]);
 	fz_state(&s, sel);
-	fz_backend_write(sv[1], p, n, nfds);
+	vhu_res_init(&fz_run_res);
+	fz_backend_write(sv[1], p, n, nfds,
+			 (sel & 0x1f) == 17 ? fz_memfd : (sel & 0x1f) == 19 ? fz_pipe[1] : fz_devnull);
 
 	rc = fz_op(&s, sel & 0x1f);
 
@@ -442,10 +502,14 @@ static void fz_session(uint8_t sel, const uint8_t *p, size_t n)
 	FZ_CHECK(memchr(s.err, '\0', sizeof(s.err)) != NULL, "error text not terminated");
 	/* A transport failure leaves the stream out of step: the session
 	 * must have dropped the connection. */
-	if (rc == VHU_E_IO || rc == VHU_E_TIMEOUT)
+	if ((rc == VHU_E_IO || rc == VHU_E_TIMEOUT) && (sel & 0x1f) != 6 /* channel: checked there */)
 		FZ_CHECK(s.fd < 0, "rc %d left the connection open", rc);
 	fz_sink += s.stats.received;
+	if (fz_verbose)
+		fprintf(stderr, "  sel 0x%02x op %u: rc %d%s%s\n", sel, sel & 0x1fu, rc, rc ? ": " : "",
+			rc ? vhu_session_error(&s) : "");
 
+	vhu_res_free(&fz_run_res);
 	vhu_session_close(&s);
 	close(sv[1]);
 }
@@ -512,6 +576,17 @@ static void fz_decoders(uint8_t sel, const uint8_t *p, size_t n)
 		FZ_CHECK(vhu_cfg_decode(dev, p, n, 0, feats, true, NULL, 64, NULL) == 0, "values without out");
 	}
 
+	/* Inflight buffer: a few queue sizes and queues. */
+	for (unsigned q = 0; q < 3; q++) {
+		static const uint16_t qss[3] = { 1, 4, 256 };
+		struct vhu_inflight_queue iq;
+
+		vhu_inflight_decode(p, n, n >= 2 ? (uint16_t)(p[0] | p[1] << 8) : qss[q], q, &iq);
+		vhu_inflight_decode(p, n, qss[q], sel % 5, &iq);
+		FZ_CHECK(!iq.present || vhu_inflight_stride(qss[q]) * (sel % 5) + 16 <= n, "queue header past the end");
+		fz_sink += iq.inflight;
+	}
+
 	/* Trace lines: every shape, a full buffer and a short one. */
 	for (int shape = VHU_SHAPE_NONE; shape <= VHU_SHAPE_OPAQUE + 1; shape++) {
 		size_t small = 1 + sel % 48;
@@ -519,11 +594,12 @@ static void fz_decoders(uint8_t sel, const uint8_t *p, size_t n)
 
 		vhu_trace_decode((enum vhu_shape)shape, dev, p, n, line, sizeof(line));
 		FZ_CHECK(strlen(line) < sizeof(line), "trace line overflow");
-		memset(line, 0x7f, sizeof(line));
+		/* A canary of 16 bytes past the short buffer's end. */
+		memset(line, 0x7f, small + 16);
 		vhu_trace_decode((enum vhu_shape)shape, dev, p, n, line, small);
 		FZ_CHECK(memchr(line, '\0', small) != NULL, "shape %d: line of size %zu not terminated", shape,
 			 small);
-		for (size_t j = small; j < sizeof(line); j++)
+		for (size_t j = small; j < small + 16; j++)
 			FZ_CHECK(line[j] == 0x7f, "shape %d: wrote byte %zu of a %zu-byte buffer", shape, j, small);
 	}
 }
@@ -539,7 +615,7 @@ static void fz_parsers(uint8_t sel, const uint8_t *p, size_t n)
 	size_t len;
 	unsigned bit;
 	int ms;
-	uint8_t select;
+	uint8_t select, uuid[16];
 
 	FZ_CHECK(t != NULL, "malloc");
 	memcpy(t, p, n);
@@ -570,6 +646,12 @@ static void fz_parsers(uint8_t sel, const uint8_t *p, size_t n)
 		FZ_CHECK(ms >= 0 && ms <= 86400000, "seconds %d", ms);
 	if (vhu_input_select_parse(t, &select) == 0)
 		fz_sink += select;
+	if (vhu_uuid_parse(t, uuid) == 0) {
+		char back[37];
+
+		vhu_uuid_format(uuid, back);
+		FZ_CHECK(strlen(back) == 36, "uuid text '%s'", back);
+	}
 	fz_sink += (size_t)(uintptr_t)vhu_req_by_name(t) + (size_t)(uintptr_t)vhu_dev_by_name(t);
 
 	/* Field values: every field of every layout. */
@@ -580,10 +662,11 @@ static void fz_parsers(uint8_t sel, const uint8_t *p, size_t n)
 		for (size_t f = 0; l && f < l->nfields; f++) {
 			const struct vhu_cfg_field *fd = &l->fields[f];
 
-			memset(hex, 0xcc, sizeof(hex));
+			/* A canary of 8 bytes past the field. */
+			memset(hex, 0xcc, fd->size + 8u);
 			if (vhu_cfg_encode(fd, t, hex) == 0)
 				fz_sink += hex[0];
-			for (size_t j = fd->size; j < sizeof(hex); j++)
+			for (size_t j = fd->size; j < fd->size + 8u; j++)
 				FZ_CHECK(hex[j] == 0xcc, "encode %s wrote byte %zu", fd->name, j);
 		}
 	}
@@ -612,8 +695,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifdef VHU_FUZZ_REPLAY_MAIN
 /*
- * fuzz_replay DIR|FILE...: run every input once (directories in name
- * order), for ctest.  Exit 0 when all ran; a finding aborts.
+ * fuzz_replay [-v] DIR|FILE...: run every input once (directories in
+ * name order), for ctest.  Exit 0 when all ran; a finding aborts.  -v
+ * prints each input's name and the client call's result.
  */
 static size_t replay_file(const char *path)
 {
@@ -652,12 +736,18 @@ int main(int argc, char **argv)
 {
 	size_t total = 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: fuzz_replay DIR|FILE...\n");
+	int first = 1;
+
+	if (argc > 1 && !strcmp(argv[1], "-v")) {
+		fz_verbose = true;
+		first = 2;
+	}
+	if (argc <= first) {
+		fprintf(stderr, "usage: fuzz_replay [-v] DIR|FILE...\n");
 		return 64;
 	}
 	fz_init();
-	for (int i = 1; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		struct stat st;
 		struct dirent **list;
 		int n;
@@ -679,6 +769,8 @@ int main(int argc, char **argv)
 			char path[4096];
 
 			snprintf(path, sizeof(path), "%s/%s", argv[i], list[k]->d_name);
+			if (fz_verbose)
+				fprintf(stderr, "%s\n", list[k]->d_name);
 			total += replay_file(path);
 			free(list[k]);
 		}
