@@ -737,6 +737,9 @@ int vhu_config_check(struct vhu_session *s, const char *req, uint32_t offset, ui
 {
 	if (flags & ~VHOST_USER_CONFIG_FLAGS_KNOWN)
 		return vhu_fail(s, VHU_E_USAGE, "%s: unknown config flags 0x%x", req, flags);
+	if (offset >= VHOST_USER_MAX_CONFIG_SIZE)
+		return vhu_fail(s, VHU_E_USAGE, "%s: offset %u is beyond the %u-byte config space", req, offset,
+				VHOST_USER_MAX_CONFIG_SIZE);
 	if (size == 0)
 		return vhu_fail(s, VHU_E_USAGE, "%s: size must be at least 1 byte", req);
 	if (size > VHOST_USER_MAX_CONFIG_SIZE || offset > VHOST_USER_MAX_CONFIG_SIZE ||
