@@ -297,3 +297,18 @@ BLK_FEATURES=0x0000000140001840
 	assert_json '.config.fields.blk_size == 4096 and .config.fields.num_queues == 4'
 	assert_json '.config.fields | has("capacity") | not'
 }
+
+@test "get-config -T input --select ID_NAME writes select/subsel with SET_CONFIG, then decodes the name" {
+	# select 0, subsel 0, size 4, reserved, then "test" in the union
+	mock_start --config "000004$(zeros 5)74657374$(zeros 124)"
+	run --separate-stderr vhu -T input -j get-config --select ID_NAME
+	assert_success
+	assert_json '.config.fields.select == 1'
+	assert_json '.config.fields.size == 4'
+	assert_json '.config.fields.string == "test"'
+	run grep -c '^SET_CONFIG' "$MOCK_LOG"
+	assert_output 1
+	run --separate-stderr vhu get-config --select ID_NAME
+	assert_failure 64
+	[[ "$stderr" == *"--select needs --type input"* ]]
+}
