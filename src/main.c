@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 	} else if (rc) {
 		fprintf(stderr, "vhuctl: %s\n", ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
 	}
-	vhu_chan_close(&ctx.chan);
+	vhu_chan_release(&ctx.chan);
 	vhu_session_close(&ctx.s);
 	vhu_res_free(&ctx.res);
 	if (ctx.stats)

@@ -23,14 +23,6 @@
  * is still seen promptly. */
 #define WATCH_SLICE_MS 250
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *msg_name(const struct vhu_chan_msg *m, char *buf, size_t len)
 {
 	if (m->desc)
@@ -108,9 +100,28 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 	static struct vhu_chan_msg m; /* 4 KiB payload: not on the stack */
 	enum vhu_chan_event ev;
 	bool listed = false;
+	const struct vhu_chan_msg *q;
+	unsigned nq;
 	int rc;
 
-	for (;;) {
+	/* First what arrived while a main-socket request was waiting. */
+	nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
+	for (unsigned i = 0; i < nq; i++) {
+		if (!listed && vhu_out_is_json()) {
+			vhu_out_open_list(key, key);
+			listed = true;
+		}
+		show_msg(ctx, &q[i]);
+	}
+	vhu_chan_clear_queued(&ctx->chan);
+	if (ctx->chan.dropped) {
+		vhu_out_warn("back-end channel: %llu messages answered but not shown (queue full)",
+			     (unsigned long long)ctx->chan.dropped);
+		ctx->chan.dropped = 0;
+	}
+	/* A channel the back-end closed while being served reads as closed. */
+	ev = ctx->chan.eof ? VHU_CHAN_CLOSED : VHU_CHAN_IDLE;
+	while (!rc && ctx->chan.open) {
 		rc = vhu_chan_next(&ctx->s, &ctx->chan, 0, &m, &ev);
 		if (ev == VHU_CHAN_MSG) {
 			if (!listed && vhu_out_is_json()) {
@@ -141,7 +152,8 @@ int vhu_chan_after_step(struct vhu_ctx *ctx, int rc)
 	char saved[sizeof(ctx->s.err)];
 	int drc;
 
-	if (!ctx->chan.open)
+	/* A channel closed while being served may still hold messages. */
+	if (!ctx->chan.open && !ctx->chan.nqueue && !ctx->chan.deferred_rc)
 		return rc;
 	if (rc)
 		memcpy(saved, ctx->s.err, sizeof(saved));
@@ -245,6 +257,8 @@ static void on_sigint(int sig)
 int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	static struct vhu_chan_msg m;
+	const struct vhu_chan_msg *q;
+	unsigned nq;
 	struct watch_args a = { 0 };
 	struct sigaction sa, old;
 	enum vhu_chan_event ev;
@@ -268,10 +282,16 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	ctx->chan.stop = &g_stop;
 
 	if (a.have_duration)
-		deadline = now_ms() + a.duration_ms;
+		deadline = vhu_now_ms() + a.duration_ms;
 	if (vhu_out_is_json())
 		vhu_out_open_list("messages", "Messages");
-	for (;;) {
+	/* Messages served while the set-up requests waited for their acks
+	 * come first, and count. */
+	nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
+	for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
+		show_msg(ctx, &q[i]);
+	vhu_chan_clear_queued(&ctx->chan);
+	for (; !rc;) {
 		int wait = WATCH_SLICE_MS;
 
 		if (g_stop) {
@@ -283,7 +303,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 			break;
 		}
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - vhu_now_ms();
 
 			if (left <= 0) {
 				why = "duration";

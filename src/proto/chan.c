@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -34,10 +35,86 @@
 
 void vhu_chan_close(struct vhu_chan *c)
 {
+	/* Detach first: the session must never poll a closed (and maybe
+	 * reused) fd number. */
+	if (c->attached) {
+		c->attached->side_fd = -1;
+		c->attached->side_fn = NULL;
+		c->attached->side_arg = NULL;
+		c->attached = NULL;
+	}
 	if (c->open && c->fd >= 0)
 		close(c->fd);
 	c->open = false;
 	c->fd = -1;
+}
+
+void vhu_chan_release(struct vhu_chan *c)
+{
+	vhu_chan_close(c);
+	free(c->queue);
+	c->queue = NULL;
+	c->nqueue = c->qcap = 0;
+}
+
+#define QUEUE_MAX 64u
+
+/* side_fn of the session: read and answer one message, keep it for the
+ * caller's next drain. */
+static void serve(struct vhu_session *s, void *arg, int64_t deadline)
+{
+	struct vhu_chan *c = arg;
+	static struct vhu_chan_msg spill;
+	struct vhu_chan_msg *m = &spill;
+	enum vhu_chan_event ev;
+	char saved[sizeof(s->err)];
+	int rc;
+
+	if (c->nqueue == c->qcap && c->qcap < QUEUE_MAX) {
+		unsigned cap = c->qcap ? 2 * c->qcap : 4;
+		struct vhu_chan_msg *q = realloc(c->queue, cap * sizeof(*q));
+
+		if (q) {
+			c->queue = q;
+			c->qcap = cap;
+		}
+	}
+	if (c->nqueue < c->qcap)
+		m = &c->queue[c->nqueue];
+	/* The main request in flight owns the session's error text. */
+	memcpy(saved, s->err, sizeof(saved));
+	c->limit = deadline;
+	rc = vhu_chan_next(s, c, 0, m, &ev);
+	c->limit = 0;
+	if (rc && !c->deferred_rc) {
+		c->deferred_rc = rc;
+		snprintf(c->deferred_err, sizeof(c->deferred_err), "%s", s->err);
+	}
+	memcpy(s->err, saved, sizeof(saved));
+	if (ev == VHU_CHAN_MSG) {
+		if (m == &spill)
+			c->dropped++;
+		else
+			c->nqueue++;
+	}
+	/* Closed by the back-end or by a violation: stop serving it. */
+	if (rc || ev == VHU_CHAN_CLOSED)
+		vhu_chan_close(c);
+}
+
+unsigned vhu_chan_queued(struct vhu_session *s, struct vhu_chan *c, const struct vhu_chan_msg **msgs, int *rc)
+{
+	*msgs = c->queue;
+	*rc = c->deferred_rc;
+	if (c->deferred_rc)
+		snprintf(s->err, sizeof(s->err), "%s", c->deferred_err);
+	c->deferred_rc = 0;
+	return c->nqueue;
+}
+
+void vhu_chan_clear_queued(struct vhu_chan *c)
+{
+	c->nqueue = 0;
 }
 
 /* The back-end is gone from the channel: later reads say "closed". */
@@ -51,25 +128,32 @@ int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
 {
 	int sv[2], rc;
 
+	rc = vhu_gate(s, vhu_req_by_code(VHOST_USER_SET_BACKEND_REQ_FD));
+	if (rc)
+		return rc;
 	/* SOCK_STREAM like QEMU (6.12); CLOEXEC so a child never holds it. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return vhu_fail(s, VHU_E_IO, "SET_BACKEND_REQ_FD: socketpair: %s", strerror(errno));
 	/* vhu_request gates on BACKEND_REQ before sending anything and waits
 	 * for the REPLY_ACK ack when negotiated. */
-	rc = vhu_request(s, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1, NULL);
-	/* The back-end has its own copy now (or never will): ours must go,
-	 * or EOF would never be seen on our end. */
-	close(sv[1]);
-	if (rc) {
-		close(sv[0]);
-		return rc;
-	}
 	vhu_chan_close(c);
 	c->open = true;
 	c->fd = sv[0];
 	c->eof = false;
 	c->received = c->answered = 0;
-	return VHU_OK;
+	/* Served from now on, even while waiting for this request's own ack:
+	 * a back-end may send (and wait on) a request first. */
+	c->attached = s;
+	s->side_fd = c->fd;
+	s->side_fn = serve;
+	s->side_arg = c;
+	rc = vhu_request(s, VHOST_USER_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1, NULL);
+	/* The back-end has its own copy now (or never will): ours must go,
+	 * or EOF would never be seen on our end. */
+	close(sv[1]);
+	if (rc)
+		vhu_chan_close(c);
+	return rc;
 }
 
 const char *vhu_fd_kind_name(enum vhu_fd_kind k)
@@ -100,6 +184,15 @@ void vhu_fd_describe_close(int fd, struct vhu_fd_info *info)
 		info->size = (int64_t)st.st_size;
 	}
 	close(fd);
+}
+
+/* The session timeout from now, but never past the caller's limit while
+ * serving the channel during a main-socket wait. */
+static int64_t chan_deadline(const struct vhu_session *s, const struct vhu_chan *c)
+{
+	int64_t d = vhu_now_ms() + s->timeout_ms;
+
+	return c->limit && c->limit < d ? c->limit : d;
 }
 
 /* Wait on the channel; with @interruptible, a signal that arrives while
@@ -226,14 +319,15 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		return io_error(s, c, "back-end channel", errno, "");
 
 	/* Once a message has started, the rest is due within --timeout. */
-	deadline = vhu_now_ms() + s->timeout_ms;
+	deadline = chan_deadline(s, c);
 	rc = chan_read(c, &m->hdr, sizeof(m->hdr), deadline, fds, &nfds, &stray, &trunc, &got);
 	if (rc) {
 		int err = errno;
 
 		vhu_close_fds(fds, nfds);
-		if (rc == VHU_E_IO && err == 0 && got == 0) {
-			/* EOF between messages: the back-end is done with it. */
+		if (rc == VHU_E_IO && (err == 0 || err == ECONNRESET) && got == 0) {
+			/* EOF between messages: the back-end is done with it
+			 * (a reset: it closed with our last answer unread). */
 			vhu_note(s, VHU_DIR_BACKEND_RECV, "back-end closed the channel");
 			hang_up(c);
 			*ev = VHU_CHAN_CLOSED;
@@ -353,7 +447,7 @@ int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_m
 	struct vhost_user_hdr h = { m->hdr.request, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8 };
 	uint64_t v = vhu_chan_answer_value(m);
 	uint8_t buf[sizeof(h) + 8];
-	int64_t deadline = vhu_now_ms() + s->timeout_ms;
+	int64_t deadline = chan_deadline(s, c);
 	size_t done = 0;
 	char nb[24];
 	const char *name = msg_name(m->hdr.request, nb, sizeof(nb));

@@ -39,17 +39,32 @@ struct vhu_chan {
 	/* Optional: while waiting for a message, a signal that interrupts
 	 * the wait ends it early (as "idle") when *@stop is non-zero. */
 	volatile sig_atomic_t *stop;
+
+	/* Messages read and answered while the session waited for a reply
+	 * on the main socket (struct vhu_session side_fn), kept in order
+	 * until vhu_chan_take_queued(); malloc'd, owned by the channel. */
+	struct vhu_session *attached;
+	struct vhu_chan_msg *queue;
+	unsigned nqueue, qcap;
+	uint64_t dropped;     /* answered but not kept: the queue was full */
+	int deferred_rc;      /* a channel failure seen while serving */
+	int64_t limit;        /* while serving: no wait goes past it (0 = none) */
+	char deferred_err[512];
 };
 
-/* Close our end; safe on a closed channel.  Reads then fail (usage). */
+/* Close our end and detach it from the session; safe on a closed
+ * channel.  Reads then fail (usage).  Queued messages stay queued. */
 void vhu_chan_close(struct vhu_chan *c);
+/* vhu_chan_close() and free the queue (at exit). */
+void vhu_chan_release(struct vhu_chan *c);
 
 /*
  * SET_BACKEND_REQ_FD: create a socketpair (SOCK_STREAM, as QEMU does, spec
  * 6.12), send one end (gated on VHOST_USER_PROTOCOL_F_BACKEND_REQ; the
  * REPLY_ACK ack is handled by vhu_request), close that end here and keep
- * the other in @c.  An already open channel is replaced only once the
- * new one was accepted.  Nothing is sent when the gate is closed.
+ * the other in @c.  Nothing is sent, and an open channel stays, when the
+ * gate is closed; otherwise an open channel is closed first (a back-end
+ * drops its old channel on a new SET_BACKEND_REQ_FD as well).
  */
 int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c);
 
@@ -158,5 +173,14 @@ int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *f
  */
 int vhu_get_shared_memory_regions(struct vhu_session *s, struct vhost_shared_memory_region *r,
 				  unsigned max, unsigned *count, char *problem, size_t plen);
+
+/*
+ * Messages served while waiting on the main socket, oldest first: *@msgs
+ * points into the channel's queue and stays valid until the next call of
+ * vhu_chan_clear_queued().  Also hands back (and clears) a deferred
+ * failure in *@rc, with its message copied into the session.
+ */
+unsigned vhu_chan_queued(struct vhu_session *s, struct vhu_chan *c, const struct vhu_chan_msg **msgs, int *rc);
+void vhu_chan_clear_queued(struct vhu_chan *c);
 
 #endif

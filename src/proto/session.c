@@ -39,6 +39,7 @@ void vhu_session_init(struct vhu_session *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
+	s->side_fd = -1;
 	s->timeout_ms = 5000;
 }
 
@@ -308,6 +309,33 @@ void vhu_close_fds(const int *fds, unsigned n)
 }
 
 
+/* Wait for the first byte of a reply, serving the back-end channel in
+ * the meantime. */
+static int wait_reply(struct vhu_session *s, int64_t deadline)
+{
+	while (s->side_fd >= 0 && s->side_fn) {
+		struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = s->side_fd, .events = POLLIN } };
+		int64_t left = deadline - vhu_now_ms();
+		int r;
+
+		/* A back-end flooding the channel must not stretch the wait. */
+		if (left <= 0)
+			return VHU_E_TIMEOUT;
+		r = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return VHU_E_IO;
+		if (r == 0)
+			return VHU_E_TIMEOUT;
+		if (p[0].revents)
+			return VHU_OK;
+		s->side_fn(s, s->side_arg, deadline);
+	}
+	return VHU_OK;
+}
+
 /* Receive the reply to @sent, validated against @d. */
 static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const char *req,
 		      uint32_t code, uint16_t min, uint16_t max, unsigned rfds_min, unsigned rfds_max,
@@ -322,7 +350,10 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 
 	(void)d;
 	r->nfds = 0;
-	rc = recv_exact(s, &r->hdr, sizeof(r->hdr), deadline, fds, &nfds, RECV_FD_ROOM, &stray, &got);
+	got = 0;
+	rc = wait_reply(s, deadline);
+	if (!rc)
+		rc = recv_exact(s, &r->hdr, sizeof(r->hdr), deadline, fds, &nfds, RECV_FD_ROOM, &stray, &got);
 	if (rc) {
 		vhu_close_fds(fds, nfds);
 		if (rc == VHU_E_IO && errno == 0 && got)

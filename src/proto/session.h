@@ -71,6 +71,15 @@ struct vhu_session {
 	uint64_t acked_protocol;
 	bool owner_set;
 
+	/* Serviced while the session waits for a reply on the main socket:
+	 * the back-end channel, since a back-end may wait for the answer to
+	 * its own request before it replies (spec "Back-end communication").
+	 * side_fd is not owned; side_fn reads and answers one message,
+	 * finishing by @deadline (the wait's own). */
+	int side_fd;
+	void (*side_fn)(struct vhu_session *s, void *arg, int64_t deadline);
+	void *side_arg;
+
 	vhu_trace_fn trace;
 	void *trace_arg;
 	struct vhu_stats stats;

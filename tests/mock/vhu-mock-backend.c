@@ -216,6 +216,8 @@ struct bmsg {
 	bool need_reply;
 	unsigned nfds;      /* memfds attached */
 	bool late_fd;       /* attach them to the payload, not the first byte */
+	bool block;         /* hold everything else until its answer came (as a
+			     * back-end that waits for the ack, spec 6.12) */
 	bool have_flags, have_size;
 	uint32_t flags, size;
 	bool eof;           /* not a message: shut down our sending side */
@@ -853,6 +855,8 @@ static void fail_pending(struct conn *c, const char *why)
 	}
 }
 
+static void read_backend_ack(struct conn *c);
+
 /* Send, in order, every --backend-msg released by front-end request
  * @trigger (SET_BACKEND_REQ_FD unless on=REQ was given). */
 static void send_backend_msgs(struct conn *c, uint32_t trigger)
@@ -919,6 +923,10 @@ static void send_backend_msgs(struct conn *c, uint32_t trigger)
 			c->pending[c->npending].idx = i;
 			c->pending[c->npending].deadline = mono_ms() + BACKEND_ACK_MS;
 			c->npending++;
+			/* A blocking back-end answers nothing on the main socket
+			 * until the front-end has acked on the channel. */
+			while (b->block && c->npending && c->chan_fd >= 0)
+				read_backend_ack(c);
 		}
 	}
 }
@@ -1687,6 +1695,8 @@ static bool parse_bmsg(const char *spec)
 			b.late_fd = true;
 			if (!b.nfds)
 				b.nfds = 1;
+		} else if (strcmp(tok, "block") == 0) {
+			b.block = true;
 		} else if (strncmp(tok, "flags=", 6) == 0 && parse_u64(tok + 6, 16, &v) && v <= UINT32_MAX) {
 			b.have_flags = true;
 			b.flags = (uint32_t)v;
