@@ -123,6 +123,9 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int64_t deadline = vhu_now_ms() + (wait_ms > 0 ? wait_ms : 0);
+	/* A busy (backlog full) back-end gets --wait or --timeout, the longer. */
+	int64_t limit = vhu_now_ms() + (wait_ms > s->timeout_ms ? wait_ms : s->timeout_ms);
+	bool busy = false;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return vhu_fail(s, VHU_E_USAGE, "socket path too long (%zu bytes, at most %zu)", strlen(path),
@@ -130,7 +133,9 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 
 	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* Non-blocking: on a Unix socket a full listen backlog makes a
+		 * blocking connect() wait forever (EAGAIN here instead). */
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		int err;
 
 		if (fd < 0)
@@ -144,6 +149,18 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 			return VHU_OK;
 		}
 		close(fd);
+		/* Linux may answer ECONNREFUSED to a retry against a full
+		 * backlog: once EAGAIN was seen, treat both alike. */
+		if (err == EAGAIN || (err == ECONNREFUSED && busy)) {
+			busy = true;
+			if (vhu_now_ms() >= limit)
+				return vhu_fail(s, VHU_E_TIMEOUT,
+						"cannot connect to %s: the back-end accepts no connection (backlog full) within %d ms",
+						path, wait_ms > s->timeout_ms ? wait_ms : s->timeout_ms);
+			struct timespec ts = { 0, 20 * 1000000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
 		/* A back-end still starting: the path may not exist yet, or
 		 * exist before listen() (ECONNREFUSED). */
 		if ((err == ENOENT || err == ECONNREFUSED) && vhu_now_ms() < deadline) {

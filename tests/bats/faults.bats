@@ -301,3 +301,28 @@ assert_timed_out_after_1s() {
 	assert_success
 	assert_json '.vhuctl.exit_status_name == "success"'
 }
+
+@test "connect: a back-end whose listen backlog is full ends with 75 within --timeout" {
+	[ -x /usr/bin/python3 ] || skip "needs /usr/bin/python3 for the listener"
+	local S="$BATS_TEST_TMPDIR/backlog.sock"
+	# listen(0) and never accept: after the first queued connection,
+	# connect() on a Unix socket would block forever.
+	/usr/bin/python3 -c 'import socket,sys,time
+s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0)
+held=[]
+for _ in range(4):
+    c=socket.socket(socket.AF_UNIX); c.setblocking(False)
+    try: c.connect(sys.argv[1])
+    except OSError: pass
+    held.append(c)
+open(sys.argv[2],"w").close()
+time.sleep(30)' "$S" "$BATS_TEST_TMPDIR/ready" &
+	local PY=$!
+	for _ in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.05; done
+	run_timed --separate-stderr "$VHUCTL" -s "$S" -t 1 get-features
+	kill "$PY" 2>/dev/null || true
+	wait "$PY" 2>/dev/null || true
+	assert_failure 75
+	[[ "$stderr" == *"cannot connect to $S"* ]]
+	[ "$ELAPSED_MS" -lt 2500 ] || fail "took $ELAPSED_MS ms"
+}
