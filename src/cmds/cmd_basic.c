@@ -250,7 +250,7 @@ int cmd_get_max_mem_slots(struct vhu_ctx *ctx, int argc, char **argv)
 
 static int get_status_u64(struct vhu_session *s, uint64_t *v)
 {
-	uint8_t st;
+	uint8_t st = 0;
 	int rc = vhu_get_status(s, &st);
 
 	*v = st;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* send-rarp, net-set-mtu: the net helpers of the protocol. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,8 +26,13 @@ int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv)
 
 	if (rc)
 		return rc;
-	if (sscanf(a.v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) != 6 ||
-	    strlen(a.v) != 17)
+	/* Exactly xx:xx:xx:xx:xx:xx in hex digits: sscanf alone would take
+	 * signs and 0x prefixes. */
+	for (size_t i = 0; i < 17 && a.v[i]; i++)
+		if (i % 3 == 2 ? a.v[i] != ':' : !isxdigit((unsigned char)a.v[i]))
+			return vhu_usage(ctx, "invalid MAC '%s' (aa:bb:cc:dd:ee:ff)", a.v);
+	if (strlen(a.v) != 17 ||
+	    sscanf(a.v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) != 6)
 		return vhu_usage(ctx, "invalid MAC '%s' (aa:bb:cc:dd:ee:ff)", a.v);
 	/* Spec "SEND_RARP": the first 6 bytes of the u64 are the MAC. */
 	for (int i = 0; i < 6; i++)

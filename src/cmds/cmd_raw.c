@@ -115,11 +115,13 @@ int cmd_raw(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	vhu_out_string("request", "Request", d ? d->name : a.req);
 	vhu_out_uint("code", "Code", code, NULL);
+	/* "reply" is always an object; "expected" says whether one came. */
+	vhu_out_open("reply", "Reply");
+	vhu_out_bool("expected", "expected", want);
 	if (!want) {
-		vhu_out_bool("reply", "Reply", false);
+		vhu_out_close();
 		return VHU_OK;
 	}
-	vhu_out_open("reply", "Reply");
 	vhu_out_hex("flags", "flags", r.hdr.flags, 1);
 	vhu_out_uint("size", "size", r.hdr.size, "bytes");
 	vhu_out_uint("fds", "fds", r.nfds, NULL);

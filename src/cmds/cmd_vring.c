@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cmds/cmd_common.h"
 #include "render/out.h"
@@ -133,7 +133,8 @@ static const struct argp set_mem_table_argp = {
 };
 
 /* Parse "64M@0x0,16M" into regions; returns the first new index. */
-static int make_regions(struct vhu_ctx *ctx, const char *spec, const char *backing, unsigned *first, unsigned *n)
+static int make_regions(struct vhu_ctx *ctx, const char *req, const char *spec, const char *backing, unsigned *first,
+			unsigned *n)
 {
 	char *copy = strdup(spec), *save = NULL, *tok;
 	uint64_t next = 0;
@@ -159,21 +160,27 @@ static int make_regions(struct vhu_ctx *ctx, const char *spec, const char *backi
 			break;
 		}
 		if (size == 0) {
-			rc = vhu_usage(ctx, "SET_MEM_TABLE: region %u has size 0", count);
+			rc = vhu_usage(ctx, "%s: region %u has size 0", req, count);
 			break;
 		}
 		if (++count > VHOST_MEMORY_BASELINE_NREGIONS) {
-			rc = vhu_usage(ctx, "SET_MEM_TABLE: more than %u regions", VHOST_MEMORY_BASELINE_NREGIONS);
+			rc = vhu_usage(ctx, "%s: more than %u regions", req, VHOST_MEMORY_BASELINE_NREGIONS);
 			break;
 		}
 		idx = vhu_region_create(&ctx->s, &ctx->res, size, gpa, backing);
 		if (idx < 0) {
-			rc = -idx;
+			char why[sizeof(ctx->s.err)];
+
+			snprintf(why, sizeof(why), "%s", ctx->s.err);
+			rc = vhu_fail(&ctx->s, -idx, "%s: %.400s", req, why);
 			break;
 		}
 		next = gpa + size;
 	}
 	free(copy);
+	/* Nothing half-built stays in the session. */
+	if (rc)
+		vhu_region_drop_from(&ctx->res, *first);
 	*n = count;
 	return rc;
 }
@@ -206,13 +213,15 @@ int cmd_set_mem_table(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.nop != 1)
 		return vhu_usage(ctx, "set-mem-table needs one SIZE[@GPA][,...] operand");
-	rc = make_regions(ctx, a.op[0], a.backing, &first, &n);
+	rc = make_regions(ctx, "SET_MEM_TABLE", a.op[0], a.backing, &first, &n);
 	if (!rc)
 		rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
 	if (!rc)
 		rc = vhu_set_mem_table(&ctx->s, &ctx->res, first, n);
-	if (rc)
+	if (rc) {
+		vhu_region_drop_from(&ctx->res, first);
 		return rc;
+	}
 	show_regions(ctx, first, n);
 	return VHU_OK;
 }
@@ -243,9 +252,9 @@ int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 	if (!ctx->res.max_mem_slots && vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) &&
 	    (rc = vhu_get_max_mem_slots(&ctx->s, &ctx->res.max_mem_slots)))
 		return rc;
-	rc = make_regions(ctx, a.op[0], a.backing, &first, &n);
-	if (!rc)
-		rc = vhu_add_mem_reg(&ctx->s, &ctx->res, first);
+	rc = make_regions(ctx, "ADD_MEM_REG", a.op[0], a.backing, &first, &n);
+	if (!rc && (rc = vhu_add_mem_reg(&ctx->s, &ctx->res, first)))
+		vhu_region_drop_from(&ctx->res, first);
 	if (rc)
 		return rc;
 	show_regions(ctx, first, 1);
@@ -364,7 +373,9 @@ static const struct argp addr_argp = {
 static bool inside_table(const struct vhu_res *r, uint64_t uva, uint64_t len)
 {
 	for (unsigned i = 0; i < r->nregions; i++)
-		if (r->regions[i].sent && uva >= r->regions[i].uva && uva + len <= r->regions[i].uva + r->regions[i].size)
+		/* Differences, not sums: an address near 2^64 must not wrap. */
+		if (r->regions[i].sent && uva >= r->regions[i].uva && len <= r->regions[i].size &&
+		    uva - r->regions[i].uva <= r->regions[i].size - len)
 			return true;
 	return false;
 }
@@ -408,6 +419,8 @@ int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (a.autolay) {
+		if (a.have_size && a.ring_size > 32768)
+			return vhu_usage(ctx, "--size %llu is beyond 32768 descriptors", (unsigned long long)a.ring_size);
 		rc = do_ring_addr(ctx, (uint32_t)ring, a.have_size ? (uint32_t)a.ring_size : 128, a.log, &addr);
 	} else {
 		addr = (struct vhost_vring_addr){ .index = (uint32_t)ring, .flags = a.log ? VHOST_VRING_F_LOG : 0,
@@ -570,7 +583,7 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	if (vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_STATUS))
 		STEP("SET_STATUS", vhu_set_status(s, 0x1 | 0x2 | 0x8));
 	snprintf(memspec, sizeof(memspec), "%llu", (unsigned long long)(a.mem ? a.mem : 64ull << 20));
-	STEP("SET_MEM_TABLE", make_regions(ctx, memspec, a.backing, &first, &n) ?: vhu_set_mem_table(s, &ctx->res, first, n));
+	STEP("SET_MEM_TABLE", make_regions(ctx, "SET_MEM_TABLE", memspec, a.backing, &first, &n) ?: vhu_set_mem_table(s, &ctx->res, first, n));
 	for (uint32_t r = 0; r < rings; r++) {
 		uint32_t num = a.have_size ? (uint32_t)a.ring_size : 128;
 		struct vhost_vring_addr addr;
@@ -600,6 +613,10 @@ out:
 
 /* ---- inflight tracking, dirty log, in-band kick ---- */
 
+/* Bytes of an inflight buffer read for decoding: 1024 queues of 32768
+ * descriptors stay under it. */
+#define INFLIGHT_READ_MAX (UINT64_C(1) << 30)
+
 static const struct argp_option inflight_opts[] = {
 	{ "queues", OPT_RINGS, "N", 0, "queues the buffer covers (default: GET_QUEUE_NUM when offered, else 1)", 0 },
 	{ "queue-size", OPT_RSIZE, "N", 0, "descriptors per queue (default 128)", 0 },
@@ -609,7 +626,7 @@ static const struct argp_option inflight_opts[] = {
 static const struct argp get_inflight_argp = {
 	inflight_opts, vr_parser, "",
 	"Ask the back-end for its inflight I/O tracking buffer (GET_INFLIGHT_FD, needs "
-	"VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD), check the returned fd with fstat, map it read-only and "
+	"VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD), check the returned fd with fstat, read it (never mapped) and "
 	"decode the split-ring region of every queue.  The buffer is kept for set-inflight-fd.",
 	NULL, NULL, NULL
 };
@@ -650,20 +667,32 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 			     (unsigned long long)r->inflight.mmap_size,
 			     (unsigned long long)(nq * vhu_inflight_stride((uint16_t)qs)));
 	if (r->inflight_fd >= 0) {
-		/* Sizes were checked against fstat in the core. */
-		maplen = r->inflight.mmap_offset + r->inflight.mmap_size;
-		map = mmap(NULL, maplen, PROT_READ, MAP_SHARED, r->inflight_fd, 0);
-		if (map == MAP_FAILED) {
-			map = NULL;
-			vhu_out_warn("GET_INFLIGHT_FD: cannot map the buffer: %s", strerror(errno));
+		/* Read, not map: the back-end owns the file and may shrink it
+		 * after our fstat, which would SIGBUS a mapping. */
+		size_t want = r->inflight.mmap_size < INFLIGHT_READ_MAX ? r->inflight.mmap_size : INFLIGHT_READ_MAX;
+		ssize_t n = 0;
+
+		map = malloc(want ? want : 1);
+		while (map && maplen < want) {
+			n = pread(r->inflight_fd, map + maplen, want - maplen, (off_t)(r->inflight.mmap_offset + maplen));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			maplen += (size_t)n;
 		}
+		if (!map || n < 0)
+			vhu_out_warn("GET_INFLIGHT_FD: cannot read the buffer: %s", strerror(errno));
+		else if (maplen < r->inflight.mmap_size)
+			vhu_out_warn("GET_INFLIGHT_FD: decoded the first %zu of %llu bytes", maplen,
+				     (unsigned long long)r->inflight.mmap_size);
 	}
 	vhu_out_open_list("queues", "queues");
 	for (unsigned q = 0; map && q < r->inflight.num_queues; q++) {
 		struct vhu_inflight_queue iq;
 		char label[24];
 
-		vhu_inflight_decode(map + r->inflight.mmap_offset, r->inflight.mmap_size, r->inflight.queue_size, q, &iq);
+		vhu_inflight_decode(map, maplen, r->inflight.queue_size, q, &iq);
 		if (!iq.present)
 			break;
 		snprintf(label, sizeof(label), "queue %u", q);
@@ -679,8 +708,7 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	vhu_out_close_list();
 	vhu_out_close();
-	if (map)
-		munmap(map, maplen);
+	free(map);
 	return VHU_OK;
 }
 
@@ -712,8 +740,8 @@ int cmd_set_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 static const struct argp log_base_argp = {
 	NULL, vr_parser, "SIZE|ADDRESS",
 	"Set the dirty-page log (SET_LOG_BASE).  With VHOST_USER_PROTOCOL_F_LOG_SHMFD negotiated, vhuctl "
-	"creates a shared log of SIZE bytes (units allowed) and passes its fd; without it, the operand is "
-	"the legacy u64 log base ADDRESS and no fd is sent.",
+	"creates a shared log of SIZE bytes (units allowed) and passes its fd.  Without it the request is "
+	"refused (exit 3); with --force the operand is sent as the legacy u64 log base ADDRESS, no fd.",
 	NULL, NULL, NULL
 };
 

@@ -38,8 +38,9 @@ static const struct vhu_req_desc frontend[] = {
 	{ 5, "SET_MEM_TABLE", VHU_SHAPE_MEMORY, SZ_MEM_MIN, SZ_MEM_MAX, 1, VHOST_MEMORY_BASELINE_NREGIONS,
 	  VHU_REPLY_ACK, VHU_SHAPE_ACK, U64, 0, 0, NOPF, 0, "guest memory regions, one fd each" },
 	/* Reply content is ignored: libvhost-user sends 8 bytes, rust-vmm 16,
-	 * DPDK none at all. */
-	{ 6, "SET_LOG_BASE", VHU_SHAPE_LOG, 8, 16, 0, 1, VHU_REPLY_LOG, VHU_SHAPE_OPAQUE, 0, 16, 0, 0, NOPF, 0,
+	 * DPDK none at all.  Gated on LOG_SHMFD: libvhost-user and rust-vmm
+	 * drop the connection on the fd-less legacy form (--force sends it). */
+	{ 6, "SET_LOG_BASE", VHU_SHAPE_LOG, 8, 16, 0, 1, VHU_REPLY_LOG, VHU_SHAPE_OPAQUE, 0, 16, 0, 0, PF(LOG_SHMFD), 0,
 	  "dirty-page log buffer" },
 	{ 7, "SET_LOG_FD", VHU_SHAPE_NONE, NONE0, 1, 1, VHU_REPLY_ACK, VHU_SHAPE_ACK, U64, 0, 0, NOPF, 0,
 	  "eventfd signalled after log updates" },

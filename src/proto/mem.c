@@ -63,6 +63,10 @@ int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, u
 	if (size % 4096)
 		return -vhu_fail(s, VHU_E_USAGE, "memory region size %llu is not a multiple of 4096",
 				 (unsigned long long)size);
+	/* Far beyond any guest, and keeps off + size inside off_t. */
+	if (size > VHU_MEM_MAX_REGION)
+		return -vhu_fail(s, VHU_E_USAGE, "memory region of %llu bytes is larger than %llu",
+				 (unsigned long long)size, (unsigned long long)VHU_MEM_MAX_REGION);
 	if (gpa + size < gpa)
 		return -vhu_fail(s, VHU_E_USAGE, "memory region at 0x%llx overflows", (unsigned long long)gpa);
 	if (r->nregions >= VHU_MEM_MAX_REGIONS)
@@ -109,6 +113,19 @@ int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, u
 	return (int)r->nregions++;
 }
 
+void vhu_region_drop_from(struct vhu_res *r, unsigned first)
+{
+	while (r->nregions > first) {
+		struct vhu_region *g = &r->regions[--r->nregions];
+
+		if (g->map)
+			munmap(g->map, g->size);
+		if (g->fd >= 0)
+			close(g->fd);
+		memset(g, 0, sizeof(*g));
+	}
+}
+
 static void region_wire(const struct vhu_region *g, struct vhost_user_memory_region *w)
 {
 	w->guest_phys_addr = g->gpa;
@@ -139,9 +156,10 @@ int vhu_set_mem_table(struct vhu_session *s, struct vhu_res *r, unsigned first, 
 		fds[i] = g->fd;
 	}
 	rc = vhu_request(s, VHOST_USER_SET_MEM_TABLE, &m, 8 + 32 * n, fds, n, NULL);
+	/* The new table replaces the whole old one (spec SET_MEM_TABLE). */
 	if (!rc)
-		for (unsigned i = 0; i < n; i++)
-			r->regions[first + i].sent = true;
+		for (unsigned i = 0; i < r->nregions; i++)
+			r->regions[i].sent = i >= first && i < first + n;
 	return rc;
 }
 

@@ -14,6 +14,8 @@
 #include "proto/session.h"
 
 #define VHU_MEM_MAX_REGIONS 32u
+/* Largest region vhuctl creates: 64 TiB. */
+#define VHU_MEM_MAX_REGION (UINT64_C(1) << 46)
 
 struct vhu_region {
 	uint64_t gpa, size, uva, mmap_offset;
@@ -47,6 +49,9 @@ void vhu_res_free(struct vhu_res *r);
  */
 int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, uint64_t gpa,
 		      const char *path);
+
+/* Unmap and close regions [first, nregions) again (a failed command). */
+void vhu_region_drop_from(struct vhu_res *r, unsigned first);
 
 /* SET_MEM_TABLE with regions [first, first + n): 1..8 regions, none of size
  * 0, every fd valid (the seed client's checks), fds passed with

@@ -137,9 +137,13 @@ teardown() {
 	! grep -q NET_SET_MTU "$LOG"
 }
 
-@test "set-log-base without LOG_SHMFD sends the legacy u64 base and no fd" {
+@test "set-log-base needs LOG_SHMFD; --force sends the legacy u64 base and no fd" {
 	start_mock --protocol-features 0x8
-	run "$VHUCTL" -s "$SOCK" set-log-base 0x1000 -j
+	run "$VHUCTL" -s "$SOCK" set-log-base 0x1000
+	assert_failure 3
+	assert_output --partial "SET_LOG_BASE: back-end does not offer VHOST_USER_PROTOCOL_F_LOG_SHMFD"
+	! grep -q '^SET_LOG_BASE' "$LOG"
+	run "$VHUCTL" -s "$SOCK" --force set-log-base 0x1000 -j
 	assert_success
 	echo "$output" | jq -e '.fd == false and .address == 4096'
 	grep -q '^SET_LOG_BASE flags=0x9 size=8 fds=0$' "$LOG"
