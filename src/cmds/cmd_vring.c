@@ -605,7 +605,8 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 out:
 	vhu_out_close_list();
 	vhu_out_uint("rings", "Rings", rings, NULL);
-	vhu_show_mask(ctx, "acked_features", "Acked features", feats, VHU_BITS_FEATURES);
+	if (s->features_set)
+		vhu_show_mask(ctx, "acked_features", "Acked features", feats, VHU_BITS_FEATURES);
 	if (rc)
 		vhu_out_string("failed_step", "Failed step", step);
 	return rc;
