@@ -8,7 +8,6 @@
  * and maps the result to the documented exit status.
  */
 #include <argp.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -119,26 +118,10 @@ static const struct argp root_argp = {
 };
 
 
-/* Open fds of this process (the directory handle itself excluded). */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
 /* --stats: proof for scripts that a long session leaks nothing. */
 static void report_stats(int fds_at_start)
 {
-	int fds_at_exit = count_fds();
+	int fds_at_exit = vhu_count_fds();
 	const struct vhu_stats *st = &ctx.s.stats;
 
 	fprintf(stderr, "vhuctl: stats: sent %llu messages (%llu bytes), received %llu (%llu bytes), open fds at start %d, at exit %d\n",
@@ -158,7 +141,7 @@ static void report_stats(int fds_at_start)
 
 int main(int argc, char **argv)
 {
-	int fds_at_start = count_fds();
+	int fds_at_start = vhu_count_fds();
 	const char *env = getenv("VHUCTL_SOCKET");
 	int rc;
 

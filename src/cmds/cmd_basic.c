@@ -115,20 +115,27 @@ static int resolve_mask(struct vhu_ctx *ctx, struct mask_args *a, uint64_t offer
 	return VHU_OK;
 }
 
+/* Parse a MASK command; names are resolved before connecting, so a typo
+ * sends nothing; then connect and read the offered features. */
+static int mask_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct mask_args *a,
+		      uint64_t *mask)
+{
+	int rc = vhu_cmd_parse(ctx, argp, argc, argv, a);
+
+	if (rc)
+		return rc;
+	if (strcasecmp(a->op.v, "offered") && strcasecmp(a->op.v, "all") && (rc = resolve_mask(ctx, a, 0, mask)))
+		return rc;
+	rc = vhu_ctx_connect(ctx);
+	return rc ? rc : vhu_negotiate(&ctx->s, VHU_NEG_FEATURES);
+}
+
 int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct mask_args a = { { NULL, true }, VHU_BITS_FEATURES };
 	uint64_t mask;
-	int rc = vhu_cmd_parse(ctx, &set_features_argp, argc, argv, &a);
+	int rc = mask_start(ctx, &set_features_argp, argc, argv, &a, &mask);
 
-	if (rc)
-		return rc;
-	/* Names are resolved before connecting: a typo sends nothing. */
-	if (strcasecmp(a.op.v, "offered") && strcasecmp(a.op.v, "all") && (rc = resolve_mask(ctx, &a, 0, &mask)))
-		return rc;
-	rc = vhu_ctx_connect(ctx);
-	if (!rc)
-		rc = vhu_negotiate(&ctx->s, VHU_NEG_FEATURES);
 	if (rc)
 		return rc;
 	rc = resolve_mask(ctx, &a, ctx->s.features, &mask);
@@ -166,15 +173,8 @@ int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct mask_args a = { { NULL, true }, VHU_BITS_PROTOCOL };
 	uint64_t mask, pf;
-	int rc = vhu_cmd_parse(ctx, &set_pf_argp, argc, argv, &a);
+	int rc = mask_start(ctx, &set_pf_argp, argc, argv, &a, &mask);
 
-	if (rc)
-		return rc;
-	if (strcasecmp(a.op.v, "offered") && strcasecmp(a.op.v, "all") && (rc = resolve_mask(ctx, &a, 0, &mask)))
-		return rc;
-	rc = vhu_ctx_connect(ctx);
-	if (!rc)
-		rc = vhu_negotiate(&ctx->s, VHU_NEG_FEATURES);
 	if (!rc && !ctx->s.have_protocol && !(rc = vhu_gate(&ctx->s, vhu_req_by_code(VHOST_USER_GET_PROTOCOL_FEATURES))))
 		rc = vhu_get_protocol_features(&ctx->s, &pf);
 	if (rc)

@@ -102,6 +102,8 @@ int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *s
 int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, unsigned *nfds,
 		   unsigned room, unsigned *stray, bool *trunc, size_t *got);
 void vhu_close_fds(const int *fds, unsigned n);
+/* Open fds of this process (from /proc/self/fd), -1 without /proc. */
+int vhu_count_fds(void);
 /* A note for --trace (no message), tagged with @dir. */
 void vhu_note(struct vhu_session *s, enum vhu_dir dir, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -103,21 +103,6 @@ static uint32_t rd32(const uint8_t *p)
 
 /* Open descriptors of this process, from /proc/self/fd (its own dir fd
  * not counted); -1 when /proc is not there. */
-static int fz_count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
 static void fz_init(void)
 {
 	static bool done;
@@ -682,13 +667,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	/* Counted around each run: libFuzzer opens files between runs. */
-	before = fz_count_fds();
+	before = vhu_count_fds();
 	sel = data[0];
 	fz_session(sel, data + 1, size - 1);
 	fz_decoders(sel, data + 1, size - 1);
 	fz_parsers(sel, data + 1, size - 1);
 
-	after = fz_count_fds();
+	after = vhu_count_fds();
 	FZ_CHECK(after <= before, "%d fds open after the run, %d before: a path leaks", after, before);
 	return 0;
 }
