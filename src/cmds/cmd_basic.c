@@ -23,6 +23,12 @@ static error_t noargs_parser(int key, char *arg, struct argp_state *state)
 
 const struct argp vhu_noargs_argp = { NULL, noargs_parser, "", NULL, NULL, NULL, NULL };
 
+error_t vhu_reject_operand(struct argp_state *state, const char *arg)
+{
+	argp_error(state, "unexpected argument '%s'", arg);
+	return EINVAL;
+}
+
 error_t vhu_operand_parser(int key, char *arg, struct argp_state *state)
 {
 	struct vhu_operand *a = state->input;

@@ -223,8 +223,7 @@ static error_t watch_parser(int key, char *arg, struct argp_state *state)
 		a->have_duration = true;
 		return 0;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
+		return vhu_reject_operand(state, arg);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

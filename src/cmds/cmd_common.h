@@ -15,6 +15,8 @@ struct vhu_operand {
 	bool required;
 };
 error_t vhu_operand_parser(int key, char *arg, struct argp_state *state);
+/* For parsers whose command takes no operand: report @arg, EINVAL. */
+error_t vhu_reject_operand(struct argp_state *state, const char *arg);
 
 /* Parse with @argp, connect, negotiate up to @level.  VHU_OK or an rc
  * (-1: help shown). */

@@ -146,8 +146,7 @@ static error_t cfg_parser(int key, char *arg, struct argp_state *state)
 		a->field = arg;
 		return 0;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
+		return vhu_reject_operand(state, arg);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

@@ -31,8 +31,7 @@ static error_t probe_parser(int key, char *arg, struct argp_state *state)
 		a->have_size = true;
 		return 0;
 	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
+		return vhu_reject_operand(state, arg);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
