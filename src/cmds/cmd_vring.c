@@ -540,6 +540,22 @@ static const struct argp setup_argp = {
 #define SETUP_FEATURE_EXCLUDE                                                                      \
 	(VHU_BIT(VHOST_F_LOG_ALL) | VHU_BIT(33) | VHU_BIT(VIRTIO_F_RING_PACKED))
 
+static void setup_step_done(const char *req, int64_t ring)
+{
+	if (!vhu_out_is_json()) {
+		if (ring >= 0)
+			vhu_out_text("%s ring %lld: ok", req, (long long)ring);
+		else
+			vhu_out_text("%s: ok", req);
+		return;
+	}
+	vhu_out_open(NULL, req);
+	vhu_out_string("request", "request", req);
+	if (ring >= 0)
+		vhu_out_uint("ring", "ring", (uint64_t)ring, NULL);
+	vhu_out_close();
+}
+
 int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vr_args a = { 0 };
@@ -547,6 +563,7 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	const char *step = "GET_FEATURES";
 	uint64_t feats = 0, rings;
 	unsigned first, n;
+	int64_t cur_ring = -1; /* -1: a device-wide step */
 	char memspec[32];
 	int rc = vhu_cmd_parse(ctx, &setup_argp, argc, argv, &a);
 
@@ -566,14 +583,14 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	if (!rings || (rc = vhu_ring_check(s, &ctx->res, "setup", rings - 1)))
 		return rc ? rc : vhu_usage(ctx, "--rings must be at least 1");
 	vhu_out_open_list("steps", "Steps");
+	/* Each step done: {"request": NAME[, "ring": N]}, as batch steps are
+	 * objects too. */
 #define STEP(name, call)                                                                           \
 	do {                                                                                       \
 		step = (name);                                                                     \
 		if ((rc = (call)))                                                                 \
 			goto out;                                                                  \
-		vhu_out_text("%s: ok", step);                                                      \
-		if (vhu_out_is_json())                                                             \
-			vhu_out_string(NULL, NULL, step);                                          \
+		setup_step_done(step, cur_ring);                                                   \
 	} while (0)
 	STEP("SET_OWNER", s->owner_set ? VHU_OK : vhu_set_owner(s));
 	feats = s->features & ~SETUP_FEATURE_EXCLUDE;
@@ -589,6 +606,7 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 		struct vhost_vring_addr addr;
 		int fd;
 
+		cur_ring = r;
 		STEP("SET_VRING_NUM", vhu_set_vring_state(s, VHOST_USER_SET_VRING_NUM, r, num));
 		STEP("SET_VRING_BASE", vhu_set_vring_state(s, VHOST_USER_SET_VRING_BASE, r, 0));
 		STEP("SET_VRING_ADDR", do_ring_addr(ctx, r, num, false, &addr));
@@ -599,6 +617,7 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 		if (feats & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))
 			STEP("SET_VRING_ENABLE", vhu_set_vring_enable(s, r, true));
 	}
+	cur_ring = -1;
 	if (vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_STATUS))
 		STEP("SET_STATUS", vhu_set_status(s, 0x1 | 0x2 | 0x4 | 0x8));
 #undef STEP
@@ -607,8 +626,11 @@ out:
 	vhu_out_uint("rings", "Rings", rings, NULL);
 	if (s->features_set)
 		vhu_show_mask(ctx, "acked_features", "Acked features", feats, VHU_BITS_FEATURES);
-	if (rc)
+	if (rc) {
 		vhu_out_string("failed_step", "Failed step", step);
+		if (cur_ring >= 0)
+			vhu_out_uint("failed_ring", "Failed ring", (uint64_t)cur_ring, NULL);
+	}
 	return rc;
 }
 

@@ -188,8 +188,8 @@ STEPS
 	run "$VHUCTL" -s "$SOCK" setup -j
 	assert_success
 	echo "$output" | jq -e '.rings == 2'
-	echo "$output" | jq -e '[.steps[] | select(. == "SET_VRING_ENABLE")] | length == 2'
-	echo "$output" | jq -e '.steps[0] == "SET_OWNER"'
+	echo "$output" | jq -e '[.steps[] | select(.request == "SET_VRING_ENABLE") | .ring] == [0, 1]'
+	echo "$output" | jq -e '.steps[0] == {"request": "SET_OWNER"}'
 }
 
 @test "a ring beyond the export's queue count is refused locally" {

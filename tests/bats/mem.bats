@@ -177,3 +177,25 @@ teardown() {
 	assert_output --regexp "Memory slots: +32"
 	[ "$(grep -c '^GET_MAX_MEM_SLOTS' "$LOG")" -eq 1 ]
 }
+
+@test "setup against the mock: every step as an object, both rings, status driven" {
+	start_mock --queues 2
+	run "$VHUCTL" -s "$SOCK" setup -j
+	assert_success
+	echo "$output" | jq -e '.rings == 2'
+	echo "$output" | jq -e '[.steps[] | select(.request == "SET_VRING_KICK") | .ring] == [0, 1]'
+	echo "$output" | jq -e '.steps[0] == {"request": "SET_OWNER"}'
+	echo "$output" | jq -e '[.steps[] | select(.request == "SET_STATUS")] | length == 2'
+	[ "$(grep -c '^SET_VRING_ADDR' "$LOG")" -eq 2 ]
+	grep -q '^SET_MEM_TABLE .* fds=1$' "$LOG"
+}
+
+@test "setup stops at the step the back-end refuses and names it" {
+	start_mock --queues 2 --fault SET_VRING_KICK:nak
+	run --separate-stderr "$VHUCTL" -s "$SOCK" setup -j
+	assert_failure 1
+	echo "$output" | jq -e '.failed_step == "SET_VRING_KICK" and .failed_ring == 0'
+	echo "$output" | jq -e '.steps[-1] == {"request": "SET_VRING_ADDR", "ring": 0}'
+	[[ "$stderr" == *"SET_VRING_KICK: back-end refused"* ]]
+	! grep -q '^SET_VRING_CALL' "$LOG"
+}
