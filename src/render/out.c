@@ -319,13 +319,24 @@ void vhu_out_warn(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "vhuctl: warning: %s\n", buf);
-	if (o.json) {
-		if (!o.warnings) {
-			o.warnings = json_object_new_array();
-			json_object_object_add(o.root, "warnings", o.warnings);
+	if (!o.json)
+		return;
+	/* Inside a batch step the warning belongs to that step. */
+	if (o.steps && o.depth >= 1) {
+		json_object *list;
+
+		if (!json_object_object_get_ex(o.stack[1], "warnings", &list)) {
+			list = json_object_new_array();
+			json_object_object_add(o.stack[1], "warnings", list);
 		}
-		json_object_array_add(o.warnings, json_object_new_string(buf));
+		json_object_array_add(list, json_object_new_string(buf));
+		return;
 	}
+	if (!o.warnings) {
+		o.warnings = json_object_new_array();
+		json_object_object_add(o.root, "warnings", o.warnings);
+	}
+	json_object_array_add(o.warnings, json_object_new_string(buf));
 }
 
 const char *vhu_exit_name(int status)

@@ -199,3 +199,12 @@ teardown() {
 	[[ "$stderr" == *"SET_VRING_KICK: back-end refused"* ]]
 	! grep -q '^SET_VRING_CALL' "$LOG"
 }
+
+@test "batch: a step's warnings stay with that step" {
+	start_mock
+	printf '%s\n' get-queue-num 'set-features 0x1' >"$BATS_TEST_TMPDIR/b"
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -j batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	echo "$output" | jq -e '.steps[1].warnings | any(test("not offered"))'
+	echo "$output" | jq -e '(.steps[0] | has("warnings") | not) and (has("warnings") | not)'
+}
