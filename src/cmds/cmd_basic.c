@@ -56,12 +56,14 @@ int vhu_cmd_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 {
 	int rc = vhu_cmd_parse(ctx, argp, argc, argv, input);
 
-	if (rc)
-		return rc;
-	rc = vhu_ctx_connect(ctx);
-	if (rc)
-		return rc;
-	return vhu_negotiate(&ctx->s, level);
+	return rc ? rc : vhu_cmd_connect(ctx, level);
+}
+
+int vhu_cmd_connect(struct vhu_ctx *ctx, enum vhu_neg level)
+{
+	int rc = vhu_ctx_connect(ctx);
+
+	return rc ? rc : vhu_negotiate(&ctx->s, level);
 }
 
 void vhu_show_mask(struct vhu_ctx *ctx, const char *key, const char *label, uint64_t mask,
@@ -132,8 +134,7 @@ static int mask_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, ch
 		return rc;
 	if (strcasecmp(a->op.v, "offered") && strcasecmp(a->op.v, "all") && (rc = resolve_mask(ctx, a, 0, mask)))
 		return rc;
-	rc = vhu_ctx_connect(ctx);
-	return rc ? rc : vhu_negotiate(&ctx->s, VHU_NEG_FEATURES);
+	return vhu_cmd_connect(ctx, VHU_NEG_FEATURES);
 }
 
 int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
@@ -288,9 +289,7 @@ int cmd_set_status(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (mask > 0xff)
 		return vhu_usage(ctx, "status 0x%llx does not fit the 8-bit status byte", (unsigned long long)mask);
-	rc = vhu_ctx_connect(ctx);
-	if (!rc)
-		rc = vhu_negotiate(&ctx->s, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
 	if (!rc)
 		rc = vhu_set_status(&ctx->s, (uint8_t)mask);
 	if (rc)

@@ -380,9 +380,7 @@ int cmd_get_shared_object(struct vhu_ctx *ctx, int argc, char **argv)
 	/* A bad UUID is refused before connecting: nothing is sent. */
 	if (vhu_uuid_parse(text, uuid))
 		return vhu_usage(ctx, "invalid UUID '%s' (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", text);
-	rc = vhu_ctx_connect(ctx);
-	if (!rc)
-		rc = vhu_negotiate(&ctx->s, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
 	if (rc)
 		return rc;
 	rc = vhu_get_shared_object(&ctx->s, uuid, &found, &fi);

@@ -70,10 +70,8 @@ static int stop_rings(struct vhu_ctx *ctx)
  * then claim the back-end. */
 static int ds_start(struct vhu_ctx *ctx, uint32_t code)
 {
-	int rc = vhu_ctx_connect(ctx);
+	int rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
 
-	if (!rc)
-		rc = vhu_negotiate(&ctx->s, VHU_NEG_PROTOCOL);
 	if (!rc)
 		rc = vhu_gate(&ctx->s, vhu_req_by_code(code));
 	if (!rc)

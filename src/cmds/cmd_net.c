@@ -38,7 +38,7 @@ int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv)
 	for (int i = 0; i < 6; i++)
 		payload[i] = (uint8_t)m[i];
 	memcpy(&v, payload, 8);
-	rc = vhu_cmd_start(ctx, &vhu_noargs_argp, 1, argv, NULL, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
 	if (!rc)
 		rc = vhu_set_u64(&ctx->s, VHOST_USER_SEND_RARP, v);
 	if (rc)
@@ -64,7 +64,7 @@ int cmd_net_set_mtu(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (vhu_parse_u64(a.v, 65535, &mtu) || mtu < 68)
 		return vhu_usage(ctx, "invalid MTU '%s' (68..65535)", a.v);
-	rc = vhu_cmd_start(ctx, &vhu_noargs_argp, 1, argv, NULL, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
 	if (!rc && ctx->s.have_features && !(ctx->s.features & VHU_BIT(3)) && vhu_ctx_dev(ctx) == VHU_DEV_NET)
 		vhu_out_warn("the back-end does not offer VIRTIO_NET_F_MTU: a guest would not see the MTU");
 	if (!rc)

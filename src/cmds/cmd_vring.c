@@ -79,9 +79,9 @@ static error_t vr_parser(int key, char *arg, struct argp_state *state)
 
 /* Connect and negotiate; learn the queue count and slot limit when the
  * back-end offers them, so ring indexes and slots are checked locally. */
-static int vr_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct vr_args *a)
+static int vr_start(struct vhu_ctx *ctx)
 {
-	int rc = vhu_cmd_start(ctx, argp, argc, argv, a, VHU_NEG_PROTOCOL);
+	int rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
 
 	if (rc)
 		return rc;
@@ -112,7 +112,7 @@ static int ring_begin(struct vhu_ctx *ctx, const struct argp *argp, int argc, ch
 		return rc;
 	if (a->nop > 1)
 		return vhu_usage(ctx, "unexpected argument '%s'", a->op[1]);
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, a);
+	rc = vr_start(ctx);
 	return rc ? rc : vhu_ring_check(&ctx->s, &ctx->res, req, *ring);
 }
 
@@ -215,7 +215,7 @@ int cmd_set_mem_table(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "set-mem-table needs one SIZE[@GPA][,...] operand");
 	rc = make_regions(ctx, "SET_MEM_TABLE", a.op[0], a.backing, &first, &n);
 	if (!rc)
-		rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+		rc = vr_start(ctx);
 	if (!rc)
 		rc = vhu_set_mem_table(&ctx->s, &ctx->res, first, n);
 	if (rc) {
@@ -244,7 +244,7 @@ int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.nop != 1 || strchr(a.op[0], ','))
 		return vhu_usage(ctx, "add-mem-reg needs one SIZE[@GPA] operand");
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+	rc = vr_start(ctx);
 	if (rc)
 		return rc;
 	if ((rc = vhu_gate(&ctx->s, vhu_req_by_code(VHOST_USER_ADD_MEM_REG))))
@@ -278,7 +278,7 @@ int cmd_rem_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (idx >= ctx->res.nregions)
 		return vhu_usage(ctx, "REM_MEM_REG: no region %llu in this session", (unsigned long long)idx);
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+	rc = vr_start(ctx);
 	if (!rc)
 		rc = vhu_rem_mem_reg(&ctx->s, &ctx->res, (unsigned)idx);
 	if (rc)
@@ -313,7 +313,7 @@ static int ring_state(struct vhu_ctx *ctx, int argc, char **argv, const struct a
 		return rc;
 	if (a.nop > 2)
 		return vhu_usage(ctx, "unexpected argument '%s'", a.op[2]);
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+	rc = vr_start(ctx);
 	if (!rc)
 		rc = vhu_ring_check(&ctx->s, &ctx->res, d->name, ring);
 	if (!rc)
@@ -413,7 +413,7 @@ int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "give either --auto or all of --desc, --used and --avail");
 	if (!a.autolay && !(a.have_desc && a.have_used && a.have_avail))
 		return vhu_usage(ctx, "--desc, --used and --avail are all needed");
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+	rc = vr_start(ctx);
 	if (!rc)
 		rc = vhu_ring_check(&ctx->s, &ctx->res, "SET_VRING_ADDR", ring);
 	if (rc)
@@ -503,7 +503,7 @@ int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv)
 			   strcmp(a.op[1], "0")))
 		return vhu_usage(ctx, "set-vring-enable needs RING and on or off");
 	on = !strcmp(a.op[1], "on") || !strcmp(a.op[1], "1");
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+	rc = vr_start(ctx);
 	if (!rc)
 		rc = vhu_ring_check(&ctx->s, &ctx->res, "SET_VRING_ENABLE", ring);
 	if (!rc)
@@ -571,7 +571,7 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.have_size && (a.ring_size == 0 || a.ring_size > 32768 || (a.ring_size & (a.ring_size - 1))))
 		return vhu_usage(ctx, "--size must be a power of 2 in 1..32768");
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+	rc = vr_start(ctx);
 	if (rc)
 		return rc;
 	/* Default: every queue; for net, one queue pair (rx + tx), since net
@@ -668,7 +668,7 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	if ((a.have_rings && (a.rings == 0 || a.rings > UINT16_MAX)) ||
 	    (a.have_size && (a.ring_size == 0 || a.ring_size > 32768)))
 		return vhu_usage(ctx, "--queues must be 1..65535 and --queue-size 1..32768");
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+	rc = vr_start(ctx);
 	if (rc)
 		return rc;
 	nq = a.have_rings ? a.rings : r->queue_num ? r->queue_num : 1;
@@ -751,7 +751,7 @@ int cmd_set_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (ctx->res.inflight_fd < 0)
 		return vhu_usage(ctx, "SET_INFLIGHT_FD: no inflight buffer in this session (run get-inflight-fd first)");
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+	rc = vr_start(ctx);
 	if (!rc)
 		rc = vhu_set_inflight_fd(&ctx->s, &ctx->res);
 	if (rc)
@@ -779,7 +779,7 @@ int cmd_set_log_base(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.nop != 1 || vhu_parse_size(a.op[0], &v))
 		return vhu_usage(ctx, "set-log-base needs one SIZE or ADDRESS operand");
-	rc = vr_start(ctx, &vhu_noargs_argp, 1, argv, &a);
+	rc = vr_start(ctx);
 	if (rc)
 		return rc;
 	shmfd = vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_LOG_SHMFD);
