@@ -18,6 +18,7 @@
 #include "proto/chan.h"
 #include "render/out.h"
 #include "util/parse.h"
+#include "util/text.h"
 
 /* Longest wait in one call, so a SIGINT that lands just before poll()
  * is still seen promptly. */
@@ -115,8 +116,9 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 	}
 	vhu_chan_clear_queued(&ctx->chan);
 	if (ctx->chan.dropped) {
-		vhu_out_warn("back-end channel: %llu messages answered but not shown (queue full)",
-			     (unsigned long long)ctx->chan.dropped);
+		vhu_out_warn("back-end channel: %llu %s answered but not shown (queue full)",
+			     (unsigned long long)ctx->chan.dropped,
+			     VHU_PLURAL(ctx->chan.dropped, "message", "messages"));
 		ctx->chan.dropped = 0;
 	}
 	/* A channel the back-end closed while being served reads as closed. */

@@ -10,6 +10,7 @@
 #include "decode/config.h"
 #include "render/out.h"
 #include "util/parse.h"
+#include "util/text.h"
 
 #define MAX_VALUES 96
 
@@ -84,8 +85,8 @@ void vhu_show_config(struct vhu_ctx *ctx, const uint8_t *buf, size_t len, uint32
 	}
 	vhu_out_bool("truncated", "truncated", truncated);
 	if (truncated)
-		vhu_out_warn("config reply of %zu bytes cuts a %s field short; decoded what is present", len,
-			     ctx->dev->name);
+		vhu_out_warn("config reply of %zu %s cuts a %s field short; decoded what is present", len,
+			     VHU_PLURAL(len, "byte", "bytes"), ctx->dev->name);
 	vhu_out_close();
 	free(v);
 }

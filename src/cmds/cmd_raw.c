@@ -8,6 +8,7 @@
 #include "cmds/cmd_common.h"
 #include "render/out.h"
 #include "util/parse.h"
+#include "util/text.h"
 
 struct raw_args {
 	const char *req, *hex;
@@ -103,7 +104,7 @@ int cmd_raw(struct vhu_ctx *ctx, int argc, char **argv)
 		if (fds[i] < 0) {
 			while (i--)
 				close(fds[i]);
-			return vhu_fail(&ctx->s, VHU_E_IO, "eventfd: %s", strerror(errno));
+			return vhu_fail(&ctx->s, VHU_E_IO, "eventfd: %s", vhu_strerror(errno));
 		}
 	}
 	rc = vhu_request_raw(&ctx->s, (uint32_t)code,

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/text.h"
+
 /* Receive room for more fds than a message may carry, so an excess is
  * seen (and closed) rather than silently truncated by the kernel. */
 #define RECV_FD_ROOM 32u
@@ -133,7 +135,7 @@ int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
 		return rc;
 	/* SOCK_STREAM like QEMU (6.12); CLOEXEC so a child never holds it. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return vhu_fail(s, VHU_E_IO, "SET_BACKEND_REQ_FD: socketpair: %s", strerror(errno));
+		return vhu_fail(s, VHU_E_IO, "SET_BACKEND_REQ_FD: socketpair: %s", vhu_strerror(errno));
 	/* vhu_request gates on BACKEND_REQ before sending anything and waits
 	 * for the REPLY_ACK ack when negotiated. */
 	vhu_chan_close(c);
@@ -250,6 +252,9 @@ static int io_error(struct vhu_session *s, struct vhu_chan *c, const char *name,
 	vhu_chan_close(c);
 	if (err == 0)
 		return vhu_fail(s, VHU_E_IO, "%s: back-end closed the channel %s", name, what);
+	if (err == EMFILE || err == ENFILE)
+		return vhu_fail(s, VHU_E_IO, "%s: cannot take the fds the back-end sent: %s", name,
+				vhu_strerror(err));
 	return vhu_fail(s, VHU_E_IO, "%s: back-end channel: %s", name, strerror(err));
 }
 
@@ -265,9 +270,11 @@ static void check_semantics(struct vhu_session *s, struct vhu_chan_msg *m)
 	if (d->pf >= 0 && !vhu_pf_acked(s, (unsigned)d->pf))
 		add_problem(m, "sent although %s was not negotiated", d->pf_name);
 	if (m->nfds > d->fds_max)
-		add_problem(m, "%u fds attached, the request carries at most %u", m->nfds, d->fds_max);
+		add_problem(m, "%u %s attached, the request carries at most %u", m->nfds,
+			    VHU_PLURAL(m->nfds, "fd", "fds"), d->fds_max);
 	else if (m->nfds < d->fds_min)
-		add_problem(m, "%u fds attached, the request needs %u", m->nfds, d->fds_min);
+		add_problem(m, "%u %s attached, the request needs %u", m->nfds,
+			    VHU_PLURAL(m->nfds, "fd", "fds"), d->fds_min);
 	/* VhostUserMMap (5.14, item 19): flags only bit 0, a length, and no
 	 * range that wraps around. */
 	if (d->req_shape == VHU_SHAPE_MMAP && m->hdr.size >= sizeof(struct vhost_user_mmap)) {
@@ -366,11 +373,11 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	max = d ? d->req_max : VHU_MAX_PAYLOAD;
 	if (m->hdr.size > max || m->hdr.size < min) {
 		if (d && min == max)
-			vhu_fail(s, VHU_E_PROTO, "%s: payload of %u bytes, the request has exactly %u", name,
-				 m->hdr.size, min);
+			vhu_fail(s, VHU_E_PROTO, "%s: payload of %u %s, the request has exactly %u", name,
+				 m->hdr.size, VHU_PLURAL(m->hdr.size, "byte", "bytes"), min);
 		else if (d)
-			vhu_fail(s, VHU_E_PROTO, "%s: payload of %u bytes outside %u..%u", name, m->hdr.size, min,
-				 max);
+			vhu_fail(s, VHU_E_PROTO, "%s: payload of %u %s outside %u..%u", name, m->hdr.size,
+				 VHU_PLURAL(m->hdr.size, "byte", "bytes"), min, max);
 		else
 			vhu_fail(s, VHU_E_PROTO, "%s: payload of %u bytes exceeds the %u-byte bound", name,
 				 m->hdr.size, VHU_MAX_PAYLOAD);
@@ -395,7 +402,8 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 
 	/* fds (1.5, item 19): with the first byte only, at most 8. */
 	if (stray) {
-		vhu_fail(s, VHU_E_PROTO, "%s: %u fds arrived after the first byte of the message", name, stray);
+		vhu_fail(s, VHU_E_PROTO, "%s: %u %s arrived after the first byte of the message", name, stray,
+			 VHU_PLURAL(stray, "fd", "fds"));
 		return violation(c, fds, nfds);
 	}
 	if (trunc || nfds > VHOST_USER_MAX_FDS) {
@@ -411,9 +419,11 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 			m->fd[i].kind = VHU_FD_REFUSED;
 			m->fd[i].size = -1;
 		}
-		add_problem(m, "%u fds closed unexamined: VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD not negotiated",
-			    nfds);
-		vhu_note(s, VHU_DIR_BACKEND_RECV, "%s: %u fds closed unexamined (no BACKEND_SEND_FD)", name, nfds);
+		add_problem(m,
+			    "%u %s closed unexamined: VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD not negotiated",
+			    nfds, VHU_PLURAL(nfds, "fd", "fds"));
+		vhu_note(s, VHU_DIR_BACKEND_RECV, "%s: %u %s closed unexamined (no BACKEND_SEND_FD)", name,
+			 nfds, VHU_PLURAL(nfds, "fd", "fds"));
 	} else {
 		/* vhuctl maps nothing: describe each fd, then let it go. */
 		for (unsigned i = 0; i < nfds; i++)
@@ -568,8 +578,8 @@ int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *f
 	/* The catalog row already bounds the size (<= 16) and fds (<= 1). */
 	if (r.hdr.size != 0 && r.hdr.size != sizeof(struct vhost_user_shared)) {
 		vhu_msg_close_fds(&r);
-		return vhu_fail(s, VHU_E_PROTO, "GET_SHARED_OBJECT: reply of %u bytes (0, or the 16-byte UUID)",
-				r.hdr.size);
+		return vhu_fail(s, VHU_E_PROTO, "GET_SHARED_OBJECT: reply of %u %s (0, or the 16-byte UUID)",
+				r.hdr.size, VHU_PLURAL(r.hdr.size, "byte", "bytes"));
 	}
 	if (r.hdr.size && memcmp(r.payload, uuid, 16)) {
 		char got[37], want[37];
@@ -606,9 +616,9 @@ int vhu_get_shared_memory_regions(struct vhu_session *s, struct vhost_shared_mem
 	memcpy(&n, r.payload, 8);
 	if ((r.hdr.size - 8) % esz || (r.hdr.size - 8) / esz != n)
 		return vhu_fail(s, VHU_E_PROTO,
-				"GET_SHARED_MEMORY_REGIONS: reply announces %llu regions in %u bytes (8 + 16 x count "
-				"expected)",
-				(unsigned long long)n, r.hdr.size);
+				"GET_SHARED_MEMORY_REGIONS: reply announces %llu %s in %u bytes (8 + 16 x "
+				"count expected)",
+				(unsigned long long)n, VHU_PLURAL(n, "region", "regions"), r.hdr.size);
 	for (uint64_t i = 0; i < n && i < max; i++) {
 		struct vhost_shared_memory_region *g = &regions[i];
 

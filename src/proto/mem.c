@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/text.h"
+
 void vhu_res_init(struct vhu_res *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -82,7 +84,7 @@ int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, u
 	else
 		fd = memfd_create("vhuctl-guest", MFD_CLOEXEC);
 	if (fd < 0)
-		return -vhu_fail(s, VHU_E_IO, "%s: %s", path ? path : "memfd_create", strerror(errno));
+		return -vhu_fail(s, VHU_E_IO, "%s: %s", path ? path : "memfd_create", vhu_strerror(errno));
 	/* Several regions in one file sit one after another in it. */
 	if (path) {
 		struct stat st;
@@ -174,8 +176,9 @@ int vhu_add_mem_reg(struct vhu_session *s, struct vhu_res *r, unsigned idx)
 	for (unsigned i = 0; i < r->nregions; i++)
 		used += r->regions[i].sent;
 	if (r->max_mem_slots && used >= r->max_mem_slots)
-		return vhu_fail(s, VHU_E_USAGE, "ADD_MEM_REG: all %llu memory slots of the back-end are in use",
-				(unsigned long long)r->max_mem_slots);
+		return vhu_fail(s, VHU_E_USAGE, "ADD_MEM_REG: all %llu memory %s of the back-end are in use",
+				(unsigned long long)r->max_mem_slots,
+				VHU_PLURAL(r->max_mem_slots, "slot", "slots"));
 	region_wire(&r->regions[idx], &m.region);
 	rc = vhu_request(s, VHOST_USER_ADD_MEM_REG, &m, sizeof(m), &r->regions[idx].fd, 1, NULL);
 	if (!rc)
@@ -231,8 +234,9 @@ int vhu_ring_layout(struct vhu_session *s, struct vhu_res *r, uint32_t index, ui
 int vhu_ring_check(struct vhu_session *s, const struct vhu_res *r, const char *req, uint64_t index)
 {
 	if (r->queue_num && index >= r->queue_num)
-		return vhu_fail(s, VHU_E_USAGE, "%s: ring %llu is beyond the back-end's %llu queues", req,
-				(unsigned long long)index, (unsigned long long)r->queue_num);
+		return vhu_fail(s, VHU_E_USAGE, "%s: ring %llu is beyond the back-end's %llu %s", req,
+				(unsigned long long)index, (unsigned long long)r->queue_num,
+				VHU_PLURAL(r->queue_num, "queue", "queues"));
 	if (index >= VHU_MAX_FD_VRINGS)
 		return vhu_fail(s, VHU_E_USAGE, "%s: ring %llu cannot be addressed (8-bit ring index)", req,
 				(unsigned long long)index);
@@ -246,9 +250,12 @@ int vhu_ring_eventfd(struct vhu_session *s, struct vhu_res *r, uint32_t code, ui
 							  : &r->err[index];
 
 	if (*slot < 0) {
+		const struct vhu_req_desc *d = vhu_req_by_code(code);
+
 		*slot = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (*slot < 0)
-			return vhu_fail(s, VHU_E_IO, "eventfd: %s", strerror(errno));
+			return vhu_fail(s, VHU_E_IO, "%s: eventfd: %s", d ? d->name : "eventfd",
+					vhu_strerror(errno));
 	}
 	*fd = *slot;
 	return VHU_OK;
@@ -361,8 +368,8 @@ int vhu_set_log_base(struct vhu_session *s, struct vhu_res *r, uint64_t size, bo
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
-		return vhu_fail(s, VHU_E_IO, "SET_LOG_BASE: cannot create a %llu-byte log: %s", (unsigned long long)size,
-				strerror(e));
+		return vhu_fail(s, VHU_E_IO, "SET_LOG_BASE: cannot create a %llu-byte log: %s",
+				(unsigned long long)size, vhu_strerror(e));
 	}
 	if (r->log_fd >= 0)
 		close(r->log_fd);
@@ -375,7 +382,7 @@ int vhu_set_log_fd(struct vhu_session *s, struct vhu_res *r)
 	if (r->log_event_fd < 0) {
 		r->log_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (r->log_event_fd < 0)
-			return vhu_fail(s, VHU_E_IO, "eventfd: %s", strerror(errno));
+			return vhu_fail(s, VHU_E_IO, "SET_LOG_FD: eventfd: %s", vhu_strerror(errno));
 	}
 	return vhu_request(s, VHOST_USER_SET_LOG_FD, NULL, 0, &r->log_event_fd, 1, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -23,6 +24,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/text.h"
 
 /* Receive room for more fds than any message may carry, so that an excess
  * is seen (and closed) rather than silently truncated. */
@@ -140,7 +143,7 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 		int err;
 
 		if (fd < 0)
-			return vhu_fail(s, VHU_E_IO, "socket: %s", strerror(errno));
+			return vhu_fail(s, VHU_E_IO, "socket: %s", vhu_strerror(errno));
 		do {
 			err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
 		} while (err == EINTR);
@@ -179,8 +182,10 @@ static int io_fail(struct vhu_session *s, const char *req, int rc, int err, cons
 	int r;
 
 	if (rc == VHU_E_TIMEOUT)
-		r = vhu_fail(s, VHU_E_TIMEOUT, "%s: no %s from the back-end within %d ms", req, what,
-			     s->timeout_ms);
+		r = vhu_fail(s, VHU_E_TIMEOUT, "%s: no %s within %d ms", req, what, s->timeout_ms);
+	else if (err == EMFILE || err == ENFILE)
+		r = vhu_fail(s, VHU_E_IO, "%s: cannot take the fds the back-end sent: %s", req,
+			     vhu_strerror(err));
 	else if (err == EPIPE || err == ECONNRESET || err == 0)
 		r = vhu_fail(s, VHU_E_IO, "%s: back-end closed the connection%s%s", req, *what ? " during " : "",
 			     what);
@@ -210,7 +215,8 @@ static int send_whole(struct vhu_session *s, const char *req, const struct vhost
 	if (s->fd < 0)
 		return vhu_fail(s, VHU_E_IO, "%s: not connected (the connection was closed earlier)", req);
 	if (nfds > VHOST_USER_MAX_FDS)
-		return vhu_fail(s, VHU_E_USAGE, "%s: %u fds, at most %u", req, nfds, VHOST_USER_MAX_FDS);
+		return vhu_fail(s, VHU_E_USAGE, "%s: %u %s, at most %u", req, nfds,
+				VHU_PLURAL(nfds, "fd", "fds"), VHOST_USER_MAX_FDS);
 	if (nfds) {
 		struct cmsghdr *c;
 
@@ -255,6 +261,27 @@ static int send_whole(struct vhu_session *s, const char *req, const struct vhost
 	return VHU_OK;
 }
 
+/*
+ * After a recvmsg that reported MSG_CTRUNC: did the fds fail to arrive
+ * because this process has no free fd left (the kernel stops installing
+ * them at the first one over RLIMIT_NOFILE)?  @installed fds of the
+ * message are still open.  A full control buffer (RECV_FD_ROOM fds) means
+ * the sender sent more than any message may carry: its fault, not ours.
+ */
+static bool own_fd_limit(int fd, size_t installed)
+{
+	int probe;
+
+	if (installed >= RECV_FD_ROOM)
+		return false;
+	probe = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (probe >= 0) {
+		close(probe);
+		return false;
+	}
+	return errno == EMFILE;
+}
+
 int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, unsigned *nfds,
 		   unsigned room, unsigned *stray, bool *trunc, size_t *got)
 {
@@ -268,6 +295,8 @@ int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, un
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 				     .msg_controllen = sizeof(ctl.buf) };
 		ssize_t n;
+		size_t installed = 0;
+		bool out_of_fds = false;
 		int rc = wait_ready(fd, POLLIN, deadline);
 
 		if (rc)
@@ -277,6 +306,12 @@ int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, un
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return VHU_E_IO;
+		}
+		if (mh.msg_flags & MSG_CTRUNC) {
+			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+					installed += (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			out_of_fds = own_fd_limit(fd, installed);
 		}
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 			size_t k;
@@ -296,6 +331,12 @@ int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, un
 					(*stray)++;
 				}
 			}
+		}
+		if (out_of_fds) {
+			/* Our limit, not the back-end's excess: a local I/O
+			 * error (the message is lost, so is the stream). */
+			errno = EMFILE;
+			return VHU_E_IO;
 		}
 		if (mh.msg_flags & MSG_CTRUNC)
 			*trunc = true; /* the kernel dropped fds that did not fit */
@@ -391,7 +432,7 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 		vhu_close_fds(fds, nfds);
 		if (rc == VHU_E_IO && errno == 0 && got)
 			return io_fail(s, req, rc, 0, got ? "the reply header" : "");
-		return io_fail(s, req, rc, errno, rc == VHU_E_TIMEOUT ? "reply" : "");
+		return io_fail(s, req, rc, errno, rc == VHU_E_TIMEOUT ? "reply from the back-end" : "");
 	}
 	s->stats.received++;
 	s->stats.bytes_received += sizeof(r->hdr);
@@ -415,7 +456,8 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 	rc = recv_exact(s, r->payload, r->hdr.size, deadline, NULL, NULL, 0, &stray, &got);
 	if (rc) {
 		vhu_close_fds(fds, nfds);
-		return io_fail(s, req, rc, errno, rc == VHU_E_TIMEOUT ? "reply body" : "the reply body");
+		return io_fail(s, req, rc, errno,
+			       rc == VHU_E_TIMEOUT ? "reply body from the back-end" : "the reply body");
 	}
 	s->stats.bytes_received += r->hdr.size;
 	if (s->trace)
@@ -427,10 +469,11 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply size %u below the %u bytes expected", req, r->hdr.size,
 			      min);
 	else if (stray || nfds > rfds_max)
-		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u fds, at most %u expected", req, nfds + stray,
-			      rfds_max);
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u %s, at most %u expected", req,
+			      nfds + stray, VHU_PLURAL(nfds + stray, "fd", "fds"), rfds_max);
 	else if (nfds < rfds_min)
-		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u fds, %u expected", req, nfds, rfds_min);
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u %s, %u expected", req, nfds,
+			      VHU_PLURAL(nfds, "fd", "fds"), rfds_min);
 	if (rc)
 		goto bad;
 	memcpy(r->fds, fds, nfds * sizeof(int));
@@ -540,8 +583,8 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 		return vhu_fail(s, VHU_E_USAGE, "%s: payload of %u bytes outside %u..%u", d->name, len, d->req_min,
 				d->req_max);
 	if (nfds < d->fds_min || nfds > d->fds_max)
-		return vhu_fail(s, VHU_E_USAGE, "%s: %u fds, expected %u..%u", d->name, nfds, d->fds_min,
-				d->fds_max);
+		return vhu_fail(s, VHU_E_USAGE, "%s: %u %s, expected %u..%u", d->name, nfds,
+				VHU_PLURAL(nfds, "fd", "fds"), d->fds_min, d->fds_max);
 	rc = vhu_gate(s, d);
 	if (rc)
 		return rc;
@@ -663,22 +706,66 @@ int vhu_get_protocol_features(struct vhu_session *s, uint64_t *pf)
 	return rc;
 }
 
+/* "A and B": the protocol features that depend on one another. */
+static void dep_names(uint64_t mask, char *buf, size_t len)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ VHOST_USER_PROTOCOL_F_REPLY_ACK, "REPLY_ACK" },
+		{ VHOST_USER_PROTOCOL_F_BACKEND_REQ, "BACKEND_REQ" },
+		{ VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS, "INBAND_NOTIFICATIONS" },
+		{ VHOST_USER_PROTOCOL_F_SHMEM, "SHMEM" },
+		{ VHOST_USER_PROTOCOL_F_SHARED_MEMORY_REGIONS, "SHARED_MEMORY_REGIONS" },
+	};
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((mask & VHU_BIT(names[i].bit)) && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " and " : "", names[i].name);
+}
+
+/*
+ * SET_PROTOCOL_FEATURES would ack @feature without the @missing features
+ * it depends on.  When the back-end offered @feature but not all of
+ * @missing, its offer is inconsistent (a back-end fault, as the spec ties
+ * them together); otherwise the mask asked for is a usage error.
+ */
+static int dependency_fail(struct vhu_session *s, uint64_t feature, uint64_t missing, const char *rule)
+{
+	char have[64], lack[64];
+
+	if (s->have_protocol && (s->protocol & feature) && (~s->protocol & missing)) {
+		dep_names(s->protocol & feature, have, sizeof(have));
+		dep_names(~s->protocol & missing, lack, sizeof(lack));
+		return vhu_fail(s, VHU_E_PROTO,
+				"SET_PROTOCOL_FEATURES: inconsistent offer: the back-end offers %s but not "
+				"%s, which it depends on; nothing sent",
+				have, lack);
+	}
+	return vhu_fail(s, VHU_E_USAGE, "SET_PROTOCOL_FEATURES: %s", rule);
+}
+
 int vhu_set_protocol_features(struct vhu_session *s, uint64_t pf)
 {
 	const uint64_t needs_chan = VHU_BIT(VHOST_USER_PROTOCOL_F_SHMEM) |
 				    VHU_BIT(VHOST_USER_PROTOCOL_F_SHARED_MEMORY_REGIONS);
+	const uint64_t breq = VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ);
+	const uint64_t inband_needs = breq | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	int rc;
 
 	/* Shared memory mappings are requested over the back-end channel,
 	 * so they are meaningless without BACKEND_REQ (seed client rule). */
-	if ((pf & needs_chan) && !(pf & VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ)))
-		return vhu_fail(s, VHU_E_USAGE,
-				"SET_PROTOCOL_FEATURES: shared memory regions need VHOST_USER_PROTOCOL_F_BACKEND_REQ too");
+	if ((pf & needs_chan) && !(pf & breq))
+		return dependency_fail(s, pf & needs_chan, breq,
+				       "shared memory regions need BACKEND_REQ too");
 	/* Spec "Protocol features": in-band notifications need both. */
-	if ((pf & VHU_BIT(VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS)) &&
-	    (~pf & (VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK))))
-		return vhu_fail(s, VHU_E_USAGE,
-				"SET_PROTOCOL_FEATURES: INBAND_NOTIFICATIONS needs BACKEND_REQ and REPLY_ACK too");
+	if ((pf & VHU_BIT(VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS)) && (~pf & inband_needs))
+		return dependency_fail(s, VHU_BIT(VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS),
+				       ~pf & inband_needs,
+				       "INBAND_NOTIFICATIONS needs BACKEND_REQ and REPLY_ACK too");
 	rc = vhu_set_u64(s, VHOST_USER_SET_PROTOCOL_FEATURES, pf);
 	/* A feature the back-end did not offer is not negotiated, even if
 	 * sent: waiting for acks it never promised would only time out. */
@@ -715,8 +802,9 @@ int vhu_get_queue_num(struct vhu_session *s, uint64_t *n)
 	if (rc)
 		return rc;
 	if (*n == 0 || *n > VHOST_USER_MAX_VRINGS)
-		return vhu_fail(s, VHU_E_PROTO, "GET_QUEUE_NUM: back-end reports %llu queues (valid: 1..%u)",
-				(unsigned long long)*n, VHOST_USER_MAX_VRINGS);
+		return vhu_fail(s, VHU_E_PROTO, "GET_QUEUE_NUM: back-end reports %llu %s (valid: 1..%u)",
+				(unsigned long long)*n, VHU_PLURAL(*n, "queue", "queues"),
+				VHOST_USER_MAX_VRINGS);
 	return VHU_OK;
 }
 
@@ -830,8 +918,9 @@ int vhu_get_config(struct vhu_session *s, uint32_t offset, uint32_t size, uint32
 	if (r.hdr.size == 0)
 		return vhu_fail(s, VHU_E_REFUSED, "GET_CONFIG: back-end failed (empty reply, no config)");
 	if (r.hdr.size < VHOST_USER_CONFIG_HDR_SIZE)
-		return vhu_fail(s, VHU_E_PROTO, "GET_CONFIG: reply of %u bytes is shorter than its 12-byte header",
-				r.hdr.size);
+		return vhu_fail(s, VHU_E_PROTO,
+				"GET_CONFIG: reply of %u %s is shorter than its 12-byte header", r.hdr.size,
+				VHU_PLURAL(r.hdr.size, "byte", "bytes"));
 	memcpy(&roff, r.payload, 4);
 	memcpy(&rsize, r.payload + 4, 4);
 	if (rsize == 0)
@@ -841,8 +930,9 @@ int vhu_get_config(struct vhu_session *s, uint32_t offset, uint32_t size, uint32
 	if (rsize != size)
 		return vhu_fail(s, VHU_E_PROTO, "GET_CONFIG: reply size field %u, asked for %u", rsize, size);
 	if (r.hdr.size != VHOST_USER_CONFIG_HDR_SIZE + size)
-		return vhu_fail(s, VHU_E_PROTO, "GET_CONFIG: reply carries %u config bytes, size field says %u",
-				r.hdr.size - VHOST_USER_CONFIG_HDR_SIZE, size);
+		return vhu_fail(s, VHU_E_PROTO, "GET_CONFIG: reply carries %u config %s, size field says %u",
+				r.hdr.size - VHOST_USER_CONFIG_HDR_SIZE,
+				VHU_PLURAL(r.hdr.size - VHOST_USER_CONFIG_HDR_SIZE, "byte", "bytes"), size);
 	memcpy(buf, r.payload + VHOST_USER_CONFIG_HDR_SIZE, size);
 	return VHU_OK;
 }

@@ -97,7 +97,10 @@ int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *s
  * Read exactly @len bytes from @fd with recvmsg.  fds that arrive with the
  * first bytes (*@got == 0) are stored in @fds (up to @room, when @fds is
  * given); every other fd is closed at once and counted in *@stray, and a
- * truncated control message sets *@trunc.  VHU_E_IO with errno 0 is EOF.
+ * truncated control message sets *@trunc.  VHU_E_IO with errno 0 is EOF;
+ * with errno EMFILE, fds sent along were dropped because this process has
+ * no free fd left (our limit, not the sender's fault; the rest of the
+ * message is not read).
  */
 int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, unsigned *nfds,
 		   unsigned room, unsigned *stray, bool *trunc, size_t *got);

@@ -100,7 +100,7 @@ mock_wait_log() {
 	assert_success
 	assert_json '.messages[0].fd_info == [{"type": "refused"}] and .messages[0].answered == 0'
 	assert_json '.warnings | any(test("BACKEND_SEND_FD not negotiated"))'
-	[[ $stderr == *"fds closed unexamined"* ]]
+	[[ $stderr == *"1 fd closed unexamined"* ]] || fail "stderr: $stderr"
 }
 
 @test "set-backend-req-fd: without BACKEND_REQ exits 3 naming the feature, nothing sent" {
