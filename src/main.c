@@ -8,6 +8,8 @@
  * and maps the result to the documented exit status.
  */
 #include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 
 #include "cmds/cmd.h"
 #include "render/out.h"
+#include "util/text.h"
 
 const char *argp_program_version = "vhuctl " VHUCTL_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -118,6 +121,30 @@ static const struct argp root_argp = {
 };
 
 
+/*
+ * A standard stream that was closed when we started must stay closed in
+ * effect, but its number must not be free: the back-end socket would get
+ * fd 1 and every line of output would go to the back-end.  Hold the slot
+ * with /dev/null opened the wrong way round, so that reading stdin or
+ * writing stdout/stderr still fails (EBADF) as it would on a closed fd.
+ */
+static void hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", (fd == 0 ? O_WRONLY : O_RDONLY) | O_CLOEXEC) < 0)
+			break; /* then nothing more can be done */
+}
+
+/* One line on stderr, whatever the message quotes from the command line. */
+static void print_error(const char *msg)
+{
+	char *esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
+
+	fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
+	free(esc);
+}
+
 /* --stats: proof for scripts that a long session leaks nothing. */
 static void report_stats(int fds_at_start)
 {
@@ -141,9 +168,12 @@ static void report_stats(int fds_at_start)
 
 int main(int argc, char **argv)
 {
-	int fds_at_start = vhu_count_fds();
+	int fds_at_start;
 	const char *env = getenv("VHUCTL_SOCKET");
 	int rc;
+
+	hold_std_fds();
+	fds_at_start = vhu_count_fds();
 
 	/* A back-end that hangs up must give an error, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
@@ -154,29 +184,23 @@ int main(int argc, char **argv)
 	vhu_out_init(false, false);
 
 	rc = vhu_cmd_parse(&ctx, &root_argp, argc, argv, NULL);
-	if (rc < 0) { /* --help, --usage or --version */
-		vhu_out_discard();
-		return 0;
-	}
-	if (rc == VHU_OK && !cmd_index) {
-		fprintf(stderr, "vhuctl: missing COMMAND (see `vhuctl --help`)\n");
-		vhu_usage(&ctx, "missing COMMAND (see `vhuctl --help`)");
-		rc = VHU_E_USAGE | VHU_RC_REPORTED;
-	}
+	if (rc < 0) /* --help, --usage or --version */
+		return vhu_out_discard();
+	if (rc == VHU_OK && !cmd_index)
+		rc = vhu_usage(&ctx, "missing COMMAND (see `vhuctl --help`)");
 	if (rc == VHU_OK) {
 		vhu_out_begin(argv[cmd_index]);
 		rc = vhu_dispatch(&ctx, argc - cmd_index, argv + cmd_index);
 		if (rc < 0) { /* --help of the command */
 			vhu_session_close(&ctx.s);
 			vhu_res_free(&ctx.res);
-			vhu_out_discard();
-			return 0;
+			return vhu_out_discard();
 		}
 	}
 	if (rc & VHU_RC_REPORTED) {
-		rc &= ~VHU_RC_REPORTED; /* argp printed the message already */
+		rc &= ~VHU_RC_REPORTED; /* a batch step printed its message */
 	} else if (rc) {
-		fprintf(stderr, "vhuctl: %s\n", ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
+		print_error(ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
 	}
 	vhu_chan_release(&ctx.chan);
 	vhu_session_close(&ctx.s);

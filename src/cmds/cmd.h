@@ -36,7 +36,7 @@ struct vhu_ctx {
 };
 
 /* Or-ed into a command's result when its message is already on stderr
- * (argp's own, or a batch step's), so main does not print it twice. */
+ * (a batch step's), so main does not print it twice. */
 #define VHU_RC_REPORTED 0x1000
 
 #define VHU_CMD_NO_SOCKET (1u << 0) /* runs without a back-end (list) */
@@ -60,14 +60,23 @@ extern const struct argp vhu_global_argp;
 /*
  * Parse a command's arguments with @argp (its options and positional
  * arguments), the global options and --help.  @input is handed to the
- * command's parser as state->input.  Returns VHU_OK, VHU_E_USAGE (message in
- * ctx->usage_err, also printed on stderr), or -1 when help was shown.
+ * command's parser as state->input.  Returns VHU_OK, VHU_E_USAGE (the
+ * one-line message "CMD: problem (see `vhuctl CMD --help`)" in ctx->s.err,
+ * not printed), or -1 when help was shown.
  */
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input);
 
 /* Connect the session (once) and apply session options.  Commands call it
  * after parsing, so --help works without a socket. */
 int vhu_ctx_connect(struct vhu_ctx *ctx);
+/* Apply the options (timeout, --force, --no-sync, --trace, --type) to the
+ * session without connecting. */
+void vhu_ctx_apply(struct vhu_ctx *ctx);
+
+/* Global options in front of a batch line's command (`-T blk get-config`):
+ * parsed into @ctx, *@cmd set to the index of the command in @argv (0 when
+ * the line starts with it).  VHU_OK, VHU_E_USAGE or -1 (help shown). */
+int vhu_parse_leading(struct vhu_ctx *ctx, int argc, char **argv, int *cmd);
 
 /* Usage error with a message. */
 int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

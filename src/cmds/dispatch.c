@@ -91,6 +91,15 @@ const struct vhu_cmd *vhu_cmd_at(size_t i)
 /* The parse in progress: argp children have no other way to reach it. */
 static struct vhu_ctx *g_ctx;
 static const struct vhu_cmd *g_cmd;
+/* The real stderr while argp's messages are captured. */
+static FILE *g_stderr;
+
+/* Help text goes to stdout, except inside a JSON batch: there stdout
+ * carries exactly one document. */
+static FILE *help_stream(const struct vhu_ctx *ctx)
+{
+	return ctx->in_batch && vhu_out_is_json() ? g_stderr : stdout;
+}
 
 enum {
 	OPT_TRACE = 0x100,
@@ -167,11 +176,13 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		ctx->stats = true;
 		break;
 	case '?':
-		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		argp_state_help(state, help_stream(ctx), ARGP_HELP_STD_HELP);
+		vhu_out_error();
 		ctx->help_shown = true;
 		break;
 	case OPT_USAGE:
-		argp_state_help(state, stdout, ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		argp_state_help(state, help_stream(ctx), ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		vhu_out_error();
 		ctx->help_shown = true;
 		break;
 	default:
@@ -188,6 +199,33 @@ static const struct argp_child global_child[] = {
 	{ 0 }
 };
 
+/*
+ * argp's complaint, "NAME: message\nTry `NAME --help' or ...", as the
+ * one-line usage error "[CMD: ]message (see `NAME --help`)": main and
+ * batch put their own "vhuctl: " or "vhuctl: line N: " in front.
+ */
+static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *errbuf,
+			    const char *unexpected)
+{
+	size_t len = strlen(name), n;
+	char msg[sizeof(ctx->s.err)];
+	bool hint;
+
+	/* getopt and argp_error both start with the program name. */
+	if (errbuf && !strncmp(errbuf, name, len) && !strncmp(errbuf + len, ": ", 2))
+		errbuf += len + 2;
+	n = errbuf ? strcspn(errbuf, "\n") : 0;
+	if (n)
+		snprintf(msg, sizeof(msg), "%.*s", (int)n, errbuf);
+	else if (unexpected)
+		snprintf(msg, sizeof(msg), "unexpected argument '%s'", unexpected);
+	else
+		snprintf(msg, sizeof(msg), "invalid arguments");
+	hint = !strstr(msg, "(see ");
+	vhu_fail(&ctx->s, VHU_E_USAGE, "%s%s%s%s%s%s", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "", msg,
+		 hint ? " (see `" : "", hint ? name : "", hint ? " --help`)" : "");
+}
+
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
 {
 	struct argp a = *argp;
@@ -196,7 +234,7 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	size_t errlen = 0;
 	FILE *err = open_memstream(&errbuf, &errlen);
 	error_t e;
-	int idx;
+	int idx = argc; /* argp leaves it unset when it fails */
 
 	a.children = global_child;
 	if (!a.doc && g_cmd)
@@ -207,42 +245,29 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	else
 		snprintf(name, sizeof(name), "vhuctl");
 	argv[0] = name;
-	/* argp prints its errors on the state's err_stream; capture them so
-	 * the JSON document can carry the same message. */
-	{
-		FILE *orig = stderr;
-		if (err)
-			stderr = err;
-		e = argp_parse(&a, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER, &idx, input);
-		stderr = orig;
-	}
+	/* argp prints its errors on the state's err_stream; capture them, to
+	 * report them as one line like every other error. */
+	g_stderr = stderr;
+	if (err)
+		stderr = err;
+	e = argp_parse(&a, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER, &idx, input);
+	stderr = g_stderr;
 	argv[0] = saved;
-	if (err) {
+	if (err)
 		fclose(err);
-		/* After --help, "missing operand" complaints are noise. */
-		if (errlen && !ctx->help_shown)
-			fputs(errbuf, stderr);
-	}
+	else
+		errbuf = NULL;
+	/* After --help, "missing operand" complaints are noise. */
 	if (ctx->help_shown) {
 		free(errbuf);
 		return -1;
 	}
 	if (e || idx < argc) {
-		if (errbuf && *errbuf) {
-			size_t n = strcspn(errbuf, "\n");
-			snprintf(ctx->s.err, sizeof(ctx->s.err), "%.*s", (int)n, errbuf);
-		} else if (idx < argc) {
-			vhu_fail(&ctx->s, VHU_E_USAGE, "vhuctl %s: unexpected argument '%s'", saved, argv[idx]);
-			fprintf(stderr, "%s\n", ctx->s.err);
-		} else {
-			vhu_fail(&ctx->s, VHU_E_USAGE, "vhuctl %s: invalid arguments", saved);
-		}
-		ctx->s.err[sizeof(ctx->s.err) - 1] = '\0';
+		usage_from_argp(ctx, name, errbuf, !e && idx < argc ? argv[idx] : NULL);
 		free(errbuf);
-		ctx->s.err[0] = ctx->s.err[0] ? ctx->s.err[0] : '?';
 		if (!ctx->in_batch)
 			vhu_out_set_mode(ctx->json, ctx->pretty);
-		return VHU_E_USAGE | VHU_RC_REPORTED;
+		return VHU_E_USAGE;
 	}
 	free(errbuf);
 	if (!ctx->in_batch)
@@ -250,10 +275,49 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	return VHU_OK;
 }
 
-int vhu_ctx_connect(struct vhu_ctx *ctx)
+/* Global options of a batch line that come before its command: the
+ * first operand is the command, the rest is its own. */
+static int lead_cmd;
+
+static error_t lead_parser(int key, char *arg, struct argp_state *state)
 {
+	(void)arg;
+	if (key != ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	lead_cmd = state->next - 1;
+	state->next = state->argc;
+	return 0;
+}
+
+static const struct argp lead_argp = { NULL, lead_parser, "COMMAND [ARG...]", NULL, NULL, NULL, NULL };
+
+int vhu_parse_leading(struct vhu_ctx *ctx, int argc, char **argv, int *cmd)
+{
+	char *av[argc + 2];
 	int rc;
 
+	*cmd = 0;
+	if (argc < 1 || argv[0][0] != '-')
+		return VHU_OK;
+	/* argp wants a program name in front. */
+	av[0] = (char *)"vhuctl";
+	memcpy(av + 1, argv, sizeof(*argv) * (size_t)argc);
+	av[argc + 1] = NULL;
+	lead_cmd = 0;
+	g_cmd = NULL;
+	rc = vhu_cmd_parse(ctx, &lead_argp, argc + 1, av, NULL);
+	if (rc)
+		return rc;
+	if (!lead_cmd) {
+		*cmd = argc;
+		return vhu_usage(ctx, "missing COMMAND after the options");
+	}
+	*cmd = lead_cmd - 1;
+	return VHU_OK;
+}
+
+void vhu_ctx_apply(struct vhu_ctx *ctx)
+{
 	ctx->s.timeout_ms = ctx->timeout_ms;
 	ctx->s.force = ctx->force;
 	ctx->s.no_sync = ctx->no_sync;
@@ -264,6 +328,13 @@ int vhu_ctx_connect(struct vhu_ctx *ctx)
 	} else {
 		ctx->s.trace = NULL;
 	}
+}
+
+int vhu_ctx_connect(struct vhu_ctx *ctx)
+{
+	int rc;
+
+	vhu_ctx_apply(ctx);
 	if (ctx->s.fd >= 0)
 		return VHU_OK;
 	if (ctx->in_batch && ctx->s.stats.sent)

@@ -6,6 +6,7 @@
  */
 #include "render/out.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "proto/session.h"
+#include "util/text.h"
 
 #ifndef VHUCTL_VERSION
 #define VHUCTL_VERSION "0.0.0"
@@ -29,7 +31,34 @@ static struct {
 	json_object *stack[DEPTH_MAX];
 	int depth;               /* stack[depth] is the current container */
 	int text_depth;
+	int out_errno;           /* first failure writing stdout, 0 while none */
+	bool out_reported;
 } o;
+
+/* After writing stdout: keep the errno of its first failure, while it is
+ * fresh (the write that failed may have been an automatic flush). */
+static void note_write(void)
+{
+	if (!o.out_errno && ferror(stdout))
+		o.out_errno = errno ? errno : EIO;
+}
+
+/* A JSON string from text that may come from outside (command lines,
+ * file names): json-c copies bytes as they are, and a strict parser
+ * rejects a document with invalid UTF-8 in it. */
+static json_object *jstr(const char *s)
+{
+	json_object *j;
+	char *clean;
+
+	if (!s)
+		s = "";
+	if (vhu_utf8_valid(s) || !(clean = vhu_utf8_clean(s)))
+		return json_object_new_string(s);
+	j = json_object_new_string(clean);
+	free(clean);
+	return j;
+}
 
 void vhu_out_init(bool json, bool pretty)
 {
@@ -70,6 +99,7 @@ static void text_line(const char *label, const char *value)
 
 	snprintf(lab, sizeof(lab), "%s:", label);
 	printf("%*s%-*s %s\n", ind, "", w < 1 ? 1 : w, lab, value);
+	note_write();
 }
 
 void vhu_out_begin(const char *command)
@@ -81,7 +111,7 @@ void vhu_out_begin(const char *command)
 	json_object_array_add(ver, json_object_new_int(VHU_JSON_FORMAT_MINOR));
 	json_object_object_add(o.root, "json_format_version", ver);
 	json_object_object_add(v, "version", json_object_new_string(VHUCTL_VERSION));
-	json_object_object_add(v, "command", json_object_new_string(command ? command : ""));
+	json_object_object_add(v, "command", jstr(command));
 	json_object_object_add(o.root, "vhuctl", v);
 }
 
@@ -98,7 +128,7 @@ void vhu_out_step_begin(const char *command, unsigned line)
 	json_object *step = json_object_new_object();
 
 	vhu_out_steps();
-	json_object_object_add(step, "command", json_object_new_string(command));
+	json_object_object_add(step, "command", jstr(command));
 	json_object_object_add(step, "line", json_object_new_int((int)line));
 	json_object_array_add(o.steps, step);
 	o.depth = 0;
@@ -114,7 +144,7 @@ void vhu_out_step_end(int exit_status, const char *error)
 		return;
 	json_object_object_add(step, "exit_status", json_object_new_int(exit_status));
 	if (error && *error)
-		json_object_object_add(step, "error", json_object_new_string(error));
+		json_object_object_add(step, "error", jstr(error));
 	o.depth = 0;
 	o.text_depth = 0;
 	fflush(stdout);
@@ -125,6 +155,7 @@ static void push(const char *key, const char *label, json_object *c)
 	if (!o.json) {
 		int ind = 2 * o.text_depth;
 		printf("%*s%s:\n", ind, "", label);
+		note_write();
 		o.text_depth++;
 		json_object_put(c);
 		return;
@@ -202,10 +233,20 @@ void vhu_out_hex(const char *key, const char *label, uint64_t v, int digits)
 
 void vhu_out_string(const char *key, const char *label, const char *v)
 {
-	if (o.json)
-		add(key, json_object_new_string(v ? v : ""));
-	else
-		text_line(label, v ? v : "");
+	char *esc;
+
+	if (!v)
+		v = "";
+	if (o.json) {
+		add(key, jstr(v));
+		return;
+	}
+	if (vhu_text_plain(v) || !(esc = vhu_escape_controls(v))) {
+		text_line(label, v);
+		return;
+	}
+	text_line(label, esc);
+	free(esc);
 }
 
 void vhu_out_bool(const char *key, const char *label, bool v)
@@ -257,6 +298,7 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 		else
 			printf("%*sbit_%-36u (%u)\n", 2 * o.text_depth + 2, "", b, b);
 	}
+	note_write();
 }
 
 /* Lowercase hex of @len bytes; caller frees. */
@@ -280,7 +322,7 @@ void vhu_out_bytes(const char *key, const char *label, const uint8_t *buf, size_
 		free(hex);
 		return;
 	}
-	printf("%*s%s: (%zu bytes)\n", 2 * o.text_depth, "", label, len);
+	printf("%*s%s: (%zu %s)\n", 2 * o.text_depth, "", label, len, VHU_PLURAL(len, "byte", "bytes"));
 	for (size_t i = 0; i < len; i += 16) {
 		char ascii[17] = { 0 };
 
@@ -295,6 +337,7 @@ void vhu_out_bytes(const char *key, const char *label, const uint8_t *buf, size_
 		}
 		printf(" %s\n", ascii);
 	}
+	note_write();
 }
 
 void vhu_out_text(const char *fmt, ...)
@@ -308,6 +351,7 @@ void vhu_out_text(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	note_write();
 }
 
 void vhu_out_warn(const char *fmt, ...)
@@ -315,10 +359,14 @@ void vhu_out_warn(const char *fmt, ...)
 	char buf[512];
 	va_list ap;
 
+	char *esc;
+
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vhuctl: warning: %s\n", buf);
+	esc = vhu_text_plain(buf) ? NULL : vhu_escape_controls(buf);
+	fprintf(stderr, "vhuctl: warning: %s\n", esc ? esc : buf);
+	free(esc);
 	if (!o.json)
 		return;
 	/* Inside a batch step the warning belongs to that step. */
@@ -329,14 +377,14 @@ void vhu_out_warn(const char *fmt, ...)
 			list = json_object_new_array();
 			json_object_object_add(o.stack[1], "warnings", list);
 		}
-		json_object_array_add(list, json_object_new_string(buf));
+		json_object_array_add(list, jstr(buf));
 		return;
 	}
 	if (!o.warnings) {
 		o.warnings = json_object_new_array();
 		json_object_object_add(o.root, "warnings", o.warnings);
 	}
-	json_object_array_add(o.warnings, json_object_new_string(buf));
+	json_object_array_add(o.warnings, jstr(buf));
 }
 
 const char *vhu_exit_name(int status)
@@ -354,6 +402,33 @@ const char *vhu_exit_name(int status)
 	}
 }
 
+int vhu_out_error(void)
+{
+	note_write();
+	if (o.out_errno)
+		return o.out_errno;
+	/* After a failed write stdio keeps the data and the next flush
+	 * tries again, so errno here is that of a fresh failure. */
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout))
+		o.out_errno = errno ? errno : EIO;
+	return o.out_errno;
+}
+
+/* A failure writing stdout: one message, and exit status 74 unless the
+ * run has failed already. */
+static int out_status(int exit_status)
+{
+	int err = vhu_out_error();
+
+	if (!err)
+		return exit_status;
+	if (!o.out_reported)
+		fprintf(stderr, "vhuctl: cannot write standard output: %s\n", strerror(err));
+	o.out_reported = true;
+	return exit_status ? exit_status : VHU_E_IO;
+}
+
 int vhu_out_finish(int exit_status, const char *error)
 {
 	json_object *v;
@@ -362,9 +437,8 @@ int vhu_out_finish(int exit_status, const char *error)
 		return exit_status;
 	o.finished = true;
 	if (!o.json) {
-		fflush(stdout);
 		json_object_put(o.root);
-		return exit_status;
+		return out_status(exit_status);
 	}
 	if (!json_object_object_get_ex(o.root, "vhuctl", &v)) {
 		vhu_out_begin(NULL);
@@ -373,20 +447,20 @@ int vhu_out_finish(int exit_status, const char *error)
 	json_object_object_add(v, "exit_status", json_object_new_int(exit_status));
 	json_object_object_add(v, "exit_status_name", json_object_new_string(vhu_exit_name(exit_status)));
 	if (error && *error)
-		json_object_object_add(o.root, "error", json_object_new_string(error));
+		json_object_object_add(o.root, "error", jstr(error));
 	puts(json_object_to_json_string_ext(o.root, (o.pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
 							    JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(stdout);
+	note_write();
 	json_object_put(o.root);
 	o.root = NULL;
-	return exit_status;
+	return out_status(exit_status);
 }
 
-void vhu_out_discard(void)
+int vhu_out_discard(void)
 {
-	fflush(stdout);
 	if (o.root)
 		json_object_put(o.root);
 	o.root = NULL;
 	o.finished = true;
+	return out_status(VHU_OK);
 }

@@ -10,7 +10,9 @@
  *     "error": "message"            (only on failure) }
  *
  * Keys are snake_case; 64-bit masks are { "mask": "0x%016x", "names": [...] }
- * with unknown bits named "bit_N".  Strings passed in are copied.
+ * with unknown bits named "bit_N".  Strings passed in are copied; in JSON
+ * bytes that are not well-formed UTF-8 become U+FFFD, in text (and in
+ * warnings on stderr) control characters and such bytes become \xNN.
  */
 #ifndef VHU_RENDER_OUT_H
 #define VHU_RENDER_OUT_H
@@ -63,10 +65,17 @@ void vhu_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Name of an exit status ("protocol_violation"). */
 const char *vhu_exit_name(int status);
 
+/* 0 while everything written to stdout went out (flushing it first),
+ * else the errno of the failure (EIO when unknown); it stays set. */
+int vhu_out_error(void);
+
 /* Finish the document: JSON mode prints it (with @error when non-NULL);
- * text mode flushes.  Returns @exit_status. */
+ * text mode flushes.  Returns @exit_status, or VHU_E_IO when stdout could
+ * not be written and @exit_status was 0 (the failure is reported once on
+ * stderr either way). */
 int vhu_out_finish(int exit_status, const char *error);
-/* Drop the document without printing it (after --help). */
-void vhu_out_discard(void);
+/* Drop the document without printing it (after --help); returns 0, or
+ * VHU_E_IO as vhu_out_finish() when the help text could not be written. */
+int vhu_out_discard(void);
 
 #endif

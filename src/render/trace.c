@@ -3,7 +3,10 @@
 #include "render/trace.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "util/text.h"
 
 static uint64_t rd64(const uint8_t *p)
 {
@@ -179,7 +182,11 @@ void vhu_trace_print(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *h
 	const char *arrow;
 
 	if (note) {
-		fprintf(stderr, "trace: -- %s\n", note);
+		/* Notes may quote a path from the command line. */
+		char *esc = vhu_text_plain(note) ? NULL : vhu_escape_controls(note);
+
+		fprintf(stderr, "trace: -- %s\n", esc ? esc : note);
+		free(esc);
 		return;
 	}
 	d = backend ? vhu_backend_req_by_code(hdr->request) : vhu_req_by_code(hdr->request);
