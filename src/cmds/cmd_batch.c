@@ -7,10 +7,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmds/cmd_common.h"
 #include "render/out.h"
+#include "util/text.h"
 
 #define MAX_ARGS 64
 
@@ -55,6 +57,43 @@ static const struct argp batch_argp = {
 	NULL, NULL, NULL
 };
 
+/* The global options, as a step may change them for itself only. */
+struct step_opts {
+	const char *socket;
+	int timeout_ms, wait_ms;
+	bool json, pretty, trace, force, no_sync, stats;
+	const struct vhu_dev_info *dev;
+};
+
+static void opts_save(const struct vhu_ctx *ctx, struct step_opts *o)
+{
+	o->socket = ctx->socket;
+	o->timeout_ms = ctx->timeout_ms;
+	o->wait_ms = ctx->wait_ms;
+	o->json = ctx->json;
+	o->pretty = ctx->pretty;
+	o->trace = ctx->trace;
+	o->force = ctx->force;
+	o->no_sync = ctx->no_sync;
+	o->stats = ctx->stats;
+	o->dev = ctx->dev;
+}
+
+static void opts_restore(struct vhu_ctx *ctx, const struct step_opts *o)
+{
+	ctx->socket = o->socket;
+	ctx->timeout_ms = o->timeout_ms;
+	ctx->wait_ms = o->wait_ms;
+	ctx->json = o->json;
+	ctx->pretty = o->pretty;
+	ctx->trace = o->trace;
+	ctx->force = o->force;
+	ctx->no_sync = o->no_sync;
+	ctx->stats = o->stats;
+	ctx->dev = o->dev;
+	vhu_ctx_apply(ctx);
+}
+
 /* Split @line into words in place; quotes group, no other expansion. */
 static int split(char *line, char **argv, int max)
 {
@@ -96,20 +135,34 @@ static int split(char *line, char **argv, int max)
 int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct batch_args a = { 0 };
+	struct step_opts opts;
+	struct stat st;
 	FILE *in;
+	const char *src_name;
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
 	bool interactive;
-	int first_rc = VHU_OK;
+	int first_rc = VHU_OK, read_err = 0;
+	bool reported = false;
 	int rc = vhu_cmd_parse(ctx, &batch_argp, argc, argv, &a);
 
 	if (rc)
 		return rc;
-	if (!a.file || !strcmp(a.file, "-"))
+	if (!a.file || !strcmp(a.file, "-")) {
 		in = stdin;
-	else if (!(in = fopen(a.file, "re")))
+		src_name = "standard input";
+	} else if (!(in = fopen(a.file, "re"))) {
 		return vhu_usage(ctx, "cannot open batch file %s: %s", a.file, strerror(errno));
+	} else {
+		src_name = a.file;
+	}
+	/* A directory opens, and then every read fails: not an empty batch. */
+	if (fstat(fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+		rc = vhu_usage(ctx, "batch: %s is a directory", src_name);
+		goto out;
+	}
+	opts_save(ctx, &opts);
 	rc = vhu_ctx_connect(ctx);
 	if (rc)
 		goto out;
@@ -118,18 +171,26 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 	/* At a terminal, batch is an interactive walkthrough: a prompt on
 	 * stderr (stdout stays the command output), `help`, `quit`. */
 	interactive = in == stdin && isatty(STDIN_FILENO);
-	if (interactive)
+	if (interactive) {
+		char *esc = vhu_escape_controls(ctx->socket);
+
 		fprintf(stderr, "vhuctl: connected to %s; one command per line, `help` lists them, `quit` ends\n",
-			ctx->socket);
+			esc ? esc : ctx->socket);
+		free(esc);
+	}
 	for (;;) {
 		if (interactive) {
 			fputs("vhuctl> ", stderr);
 			fflush(stderr);
 		}
-		if (getline(&line, &cap, in) <= 0)
+		errno = 0;
+		if (getline(&line, &cap, in) <= 0) {
+			if (ferror(in))
+				read_err = errno ? errno : EIO;
 			break;
+		}
 		char *av[MAX_ARGS];
-		int ac, src;
+		int ac, src, cmd = 0;
 
 		lineno++;
 		line[strcspn(line, "\r\n")] = '\0';
@@ -148,12 +209,19 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		ctx->s.err[0] = '\0';
 		if (ac < 0) {
 			vhu_out_step_begin("?", lineno);
-			src = vhu_usage(ctx, "line %u: unbalanced quote or too many words", lineno);
+			src = vhu_usage(ctx, "unbalanced quote or too many words");
 		} else {
-			vhu_out_step_begin(av[0], lineno);
-			if (!vhu_out_is_json())
-				vhu_out_text("[%u] %s", lineno, av[0]);
-			src = vhu_dispatch(ctx, ac, av);
+			/* Options before the command hold for this step only. */
+			src = vhu_parse_leading(ctx, ac, av, &cmd);
+			vhu_out_step_begin(av[cmd < ac ? cmd : 0], lineno);
+			if (!vhu_out_is_json()) {
+				char *esc = vhu_escape_controls(av[cmd < ac ? cmd : 0]);
+
+				vhu_out_text("[%u] %s", lineno, esc ? esc : "?");
+				free(esc);
+			}
+			if (src == VHU_OK)
+				src = vhu_dispatch(ctx, ac - cmd, av + cmd);
 		}
 		if (src < 0) {
 			src = VHU_OK; /* --help inside a batch */
@@ -161,13 +229,25 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		}
 		/* Back-end channel messages that came in meanwhile, in order. */
 		src = vhu_chan_after_step(ctx, src);
-		if (src & VHU_RC_REPORTED)
+		if (src & VHU_RC_REPORTED) {
 			src &= ~VHU_RC_REPORTED;
-		else if (src)
-			fprintf(stderr, "vhuctl: line %u: %s\n", lineno, ctx->s.err);
+		} else if (src) {
+			char *esc = vhu_text_plain(ctx->s.err) ? NULL : vhu_escape_controls(ctx->s.err);
+
+			fprintf(stderr, "vhuctl: line %u: %s\n", lineno, esc ? esc : ctx->s.err);
+			free(esc);
+		}
 		vhu_out_step_end(src, src ? ctx->s.err : NULL);
+		opts_restore(ctx, &opts);
 		if (src && !first_rc)
 			first_rc = src;
+		/* Nobody reads the output any more: stop (vhu_out_finish
+		 * reports it). */
+		if (vhu_out_error()) {
+			if (!first_rc)
+				first_rc = VHU_E_IO;
+			break;
+		}
 		/* Interactively, a failed step is reported and the session
 		 * goes on while the connection lives. */
 		if (src && !a.keep_going && !(interactive && ctx->s.fd >= 0))
@@ -175,11 +255,31 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	rc = first_rc;
 	/* The last step's message is already reported; keep it for JSON. */
-	if (rc)
-		vhu_fail(&ctx->s, rc | VHU_RC_REPORTED, "a batch step failed (first failing status %d)", rc);
+	if (rc) {
+		vhu_fail(&ctx->s, rc, "a batch step failed (first failing status %d)", rc);
+		reported = true;
+	}
+	/* Steps may be missing after a read error: no success, and not a
+	 * step's own failure either. */
+	if (read_err) {
+		char msg[sizeof(ctx->s.err)], *esc;
+
+		if (lineno)
+			snprintf(msg, sizeof(msg), "batch: cannot read %s after line %u: %s", src_name,
+				 lineno, strerror(read_err));
+		else
+			snprintf(msg, sizeof(msg), "batch: cannot read %s: %s", src_name, strerror(read_err));
+		if (!rc) {
+			rc = vhu_fail(&ctx->s, VHU_E_IO, "%s", msg);
+		} else {
+			esc = vhu_escape_controls(msg);
+			fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
+			free(esc);
+		}
+	}
 out:
 	free(line);
 	if (in != stdin)
 		fclose(in);
-	return rc ? (rc | VHU_RC_REPORTED) : rc;
+	return rc && reported ? (rc | VHU_RC_REPORTED) : rc;
 }

@@ -209,3 +209,76 @@ load helpers
 	assert_success
 	assert_json '.steps == []'
 }
+
+@test "batch: global options before a step's command hold for that step only" {
+	# blk feature bit 9 (FLUSH); protocol features without INFLIGHT_SHMFD (bit 12)
+	mock_start --once --features 0x0000000140000200 --protocol-features 0xda22b
+	run --separate-stderr vhu -j batch -k - <<-'EOF'
+		-T blk get-features
+		get-features
+		-f get-inflight-fd
+		get-inflight-fd
+		--trace get-queue-num
+		get-queue-num
+	EOF
+	assert_failure 3
+	assert_json '[.steps[].command] == ["get-features", "get-features", "get-inflight-fd", "get-inflight-fd", "get-queue-num", "get-queue-num"]'
+	assert_json '[.steps[].exit_status] == [0, 0, 0, 3, 0, 0]'
+	assert_json '.steps[0].features.names | index("VIRTIO_BLK_F_FLUSH") != null'
+	assert_json '.steps[1].features.names | index("bit_9") != null'
+	# the next step is gated again: nothing sent for it
+	assert_json '.steps[3].error | test("INFLIGHT_SHMFD")'
+	[ "$(mock_count GET_INFLIGHT_FD)" -eq 1 ] || fail "log: $(mock_log)"
+	# one traced round trip: the --trace step's, not the next one's
+	[ "$(grep -c 'GET_QUEUE_NUM' <<<"$stderr")" -eq 2 ] || fail "stderr: $stderr"
+}
+
+@test "batch: options after a step's command hold for that step only" {
+	mock_start --once --features 0x0000000140000200
+	run --separate-stderr vhu -j batch - <<-'EOF'
+		get-features -T blk
+		get-features
+	EOF
+	assert_success
+	assert_json '.steps[0].features.names | index("VIRTIO_BLK_F_FLUSH") != null'
+	assert_json '.steps[1].features.names | index("bit_9") != null'
+}
+
+@test "batch: options alone or with a bad value on a line are that step's usage error" {
+	mock_start --once
+	run --separate-stderr vhu -j batch -k - <<-'EOF'
+		-T nope get-features
+		-T blk
+		get-queue-num
+	EOF
+	assert_failure 64
+	assert_json '[.steps[].exit_status] == [64, 64, 0]'
+	assert_json '.steps[0].error | test("unknown device type")'
+	assert_json '.steps[1].error | test("missing COMMAND")'
+	[ "$(mock_count GET_FEATURES)" -eq 1 ] || fail "log: $(mock_log)"
+}
+
+@test "batch DIR: a usage error (64), not an empty batch; nothing sent" {
+	mock_start
+	run --separate-stderr vhu batch "$BATS_TEST_TMPDIR"
+	assert_failure 64
+	assert_one_line_error "is a directory"
+	[ ! -s "$MOCK_LOG" ]
+	run --separate-stderr vhu batch - <"$BATS_TEST_TMPDIR"
+	assert_failure 64
+	assert_one_line_error "standard input is a directory"
+}
+
+@test "batch: a read error on the input is 74, not an empty batch" {
+	mock_start
+	run --separate-stderr bash -c 'exec "$@" <&-' _ "$VHUCTL" -s "$SOCK" -j batch
+	assert_failure 74
+	assert_one_line_error "batch: cannot read standard input: Bad file descriptor"
+	assert_json '.vhuctl.exit_status == 74 and (.error | test("cannot read standard input"))'
+}
+
+@test "batch: a failure to connect is reported on stderr (69)" {
+	run --separate-stderr "$VHUCTL" -s "$BATS_TEST_TMPDIR/no-such.sock" batch - <<<"get-queue-num"
+	assert_failure 69
+	assert_one_line_error "cannot connect to"
+}
