@@ -260,6 +260,20 @@ mock_wait_log() {
 	mock_wait_log '^BACKEND_ACK CONFIG_CHANGE_MSG value=0$'
 }
 
+@test "batch: a hang-up read while a step waits for its reply is reported after that step" {
+	# The reply is held back, so vhuctl reads the channel's EOF while it
+	# waits for the reply: the hang-up must still be reported, once.
+	mock_start --backend-msg EOF:on=GET_STATUS --fault GET_STATUS:delay:300
+	printf '%s\n' set-backend-req-fd get-status get-features get-queue-num >"$BATS_TEST_TMPDIR/b"
+	run --separate-stderr vhu -j batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	assert_json '.steps[1].channel_closed == true'
+	assert_json '[.steps[] | select(.channel_closed)] | length == 1'
+	run --separate-stderr vhu batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	[ "$(grep -c '^channel: closed by the back-end$' <<<"$output")" -eq 1 ] || fail "$output"
+}
+
 @test "batch text: channel lines between the steps" {
 	mock_start --backend-msg SHARED_OBJECT_REMOVE:on=GET_QUEUE_NUM
 	run --separate-stderr vhu batch - <<<$'set-backend-req-fd\nget-queue-num\nget-features'

@@ -157,6 +157,7 @@ enum fault_kind {
 	F_DS_TRUNCATE,
 	F_CHECK_FAIL,
 	F_SHM_BAD_COUNT,
+	F_DELAY,
 	F_COUNT
 };
 
@@ -187,6 +188,7 @@ static const char *const fault_names[F_COUNT] = {
 	[F_DS_TRUNCATE] = "ds-truncate",
 	[F_CHECK_FAIL] = "check-fail",
 	[F_SHM_BAD_COUNT] = "shm-bad-count",
+	[F_DELAY] = "delay",
 };
 
 /* Kinds that replace the normal delivery of a reply; the first matching
@@ -1317,6 +1319,12 @@ static bool deliver(struct conn *c, uint32_t code, struct reply *r)
 	size_t n, half;
 	bool keep = true;
 
+	/* delay[:MS]: hold the whole reply back (default 200 ms), e.g. so the
+	 * front-end sees back-end channel traffic first. */
+	if ((f = find_fault((int)code, F_DELAY)) != NULL) {
+		sleep_ms(f->has_arg ? f->arg : 200);
+		f = find_delivery_fault((int)code);
+	}
 	r->hdr.size = r->len;
 	memcpy(out, &r->hdr, VHOST_USER_HDR_SIZE);
 	memcpy(out + VHOST_USER_HDR_SIZE, r->body, r->len);
