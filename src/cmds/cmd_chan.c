@@ -17,10 +17,10 @@
 #include "cmds/cmd_common.h"
 #include "proto/chan.h"
 #include "render/out.h"
+#include "util/intr.h"
 #include "util/parse.h"
 
-/* Longest wait in one call, so a SIGINT that lands just before poll()
- * is still seen promptly. */
+/* Longest wait in one call, so --duration is checked often enough. */
 #define WATCH_SLICE_MS 250
 
 static const char *msg_name(const struct vhu_chan_msg *m, char *buf, size_t len)
@@ -247,21 +247,13 @@ static const struct argp watch_argp = {
 	NULL, NULL, NULL
 };
 
-static volatile sig_atomic_t g_stop;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	g_stop = 1;
-}
-
 int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	static struct vhu_chan_msg m;
 	const struct vhu_chan_msg *q;
 	unsigned nq;
 	struct watch_args a = { 0 };
-	struct sigaction sa, old;
+	struct sigaction old;
 	enum vhu_chan_event ev;
 	const char *why = "error";
 	uint64_t n = 0;
@@ -273,14 +265,10 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	if (!ctx->chan.open && (rc = vhu_chan_open(&ctx->s, &ctx->chan)))
 		return rc;
 
-	/* No SA_RESTART: SIGINT must interrupt the wait and end the run
-	 * with a complete document. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	g_stop = 0;
-	sigaction(SIGINT, &sa, &old);
-	ctx->chan.stop = &g_stop;
+	/* SIGINT is the documented end of a watch: caught even when the
+	 * shell started us with it ignored, it ends every wait (util/intr)
+	 * and the run then completes its output. */
+	vhu_intr_catch(SIGINT, &old);
 
 	if (a.have_duration)
 		deadline = vhu_now_ms() + a.duration_ms;
@@ -295,7 +283,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	for (; !rc;) {
 		int wait = WATCH_SLICE_MS;
 
-		if (g_stop) {
+		if (vhu_intr_signo()) {
 			why = "interrupt";
 			break;
 		}
@@ -329,9 +317,22 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 			break;
 		}
 	}
+	if (vhu_intr_is_status(rc)) {
+		why = "interrupt";
+		/* Inside a message: what was read of it is lost (and the
+		 * channel closed, being out of step). */
+		if (!ctx->chan.open && !ctx->chan.eof)
+			vhu_out_warn("%s; the message was dropped", ctx->s.err);
+	}
+	/* SIGINT ends a watch normally; the other signals keep their exit
+	 * status (the output is completed all the same). */
+	if (vhu_intr_signo() == SIGINT) {
+		vhu_intr_clear();
+		if (vhu_intr_is_status(rc))
+			rc = VHU_OK;
+	}
 	if (vhu_out_is_json())
 		vhu_out_close_list();
-	ctx->chan.stop = NULL;
 	sigaction(SIGINT, &old, NULL);
 	vhu_out_uint("received", "Received", n, NULL);
 	vhu_out_string("stopped_by", "Stopped by", why);

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/intr.h"
+
 /* Receive room for more fds than a message may carry, so an excess is
  * seen (and closed) rather than silently truncated by the kernel. */
 #define RECV_FD_ROOM 32u
@@ -325,6 +327,9 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	rc = chan_wait(c, POLLIN, wait_ms < 0 ? -1 : vhu_now_ms() + wait_ms, true);
 	if (rc == VHU_E_TIMEOUT)
 		return VHU_OK;
+	if (vhu_intr_is_status(rc)) /* nothing read: the channel stays usable */
+		return vhu_fail(s, rc, "back-end channel: interrupted by %s while waiting for a message",
+				vhu_intr_name(vhu_intr_signo()));
 	if (rc)
 		return io_error(s, c, "back-end channel", errno, "");
 
@@ -347,6 +352,12 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 			vhu_chan_close(c);
 			return vhu_fail(s, VHU_E_TIMEOUT, "back-end channel: message header incomplete after %d ms",
 					s->timeout_ms);
+		}
+		if (vhu_intr_is_status(rc)) {
+			/* Part of a message is gone: the stream is out of step. */
+			vhu_chan_close(c);
+			return vhu_fail(s, rc, "back-end channel: interrupted by %s inside a message header (%zu of %zu bytes)",
+					vhu_intr_name(vhu_intr_signo()), got, sizeof(m->hdr));
 		}
 		return io_error(s, c, "back-end channel", err, "inside a message header");
 	}
@@ -395,6 +406,11 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 			vhu_chan_close(c);
 			return vhu_fail(s, VHU_E_TIMEOUT, "%s: payload incomplete after %d ms (%zu of %u bytes)", name,
 					s->timeout_ms, got, m->hdr.size);
+		}
+		if (vhu_intr_is_status(rc)) {
+			vhu_chan_close(c);
+			return vhu_fail(s, rc, "%s: interrupted by %s inside the payload (%zu of %u bytes)", name,
+					vhu_intr_name(vhu_intr_signo()), got, m->hdr.size);
 		}
 		return io_error(s, c, name, err, "inside the payload");
 	}
@@ -479,6 +495,12 @@ int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_m
 			vhu_chan_close(c);
 			return vhu_fail(s, VHU_E_TIMEOUT, "%s: no room to answer on the back-end channel within %d ms",
 					name, s->timeout_ms);
+		}
+		if (vhu_intr_is_status(rc)) {
+			if (done)
+				vhu_chan_close(c); /* half an answer went out */
+			return vhu_fail(s, rc, "%s: interrupted by %s before the answer was sent", name,
+					vhu_intr_name(vhu_intr_signo()));
 		}
 		if (rc)
 			return io_error(s, c, name, errno, "");

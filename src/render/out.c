@@ -7,6 +7,7 @@
 #include "render/out.h"
 
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,6 +351,10 @@ const char *vhu_exit_name(int status)
 	case VHU_E_CONNECT: return "cannot_connect";
 	case VHU_E_IO: return "io_error";
 	case VHU_E_TIMEOUT: return "timeout";
+	case 128 + SIGHUP:
+	case 128 + SIGINT:
+	case 128 + SIGQUIT:
+	case 128 + SIGTERM: return "interrupted";
 	default: return "unknown";
 	}
 }
