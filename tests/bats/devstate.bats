@@ -396,7 +396,8 @@ EOF
 }
 
 @test "stall: LOAD the back-end never reads: 75, FILE unchanged" {
-	head -c 1048576 /dev/zero >"$F"
+	# More than the pipe holds (vhuctl grows it to 1 MiB).
+	head -c 4194304 /dev/zero >"$F"
 	cp "$F" "$BATS_TEST_TMPDIR/orig"
 	stall_backend stall
 	run_timed --separate-stderr vhu -t 1 device-state load "$F"
@@ -406,7 +407,7 @@ EOF
 }
 
 @test "LOAD: the back-end closes its end early: short stream, 74" {
-	head -c 1048576 /dev/zero >"$F"
+	head -c 4194304 /dev/zero >"$F"
 	cp "$F" "$BATS_TEST_TMPDIR/orig"
 	stall_backend close
 	run --separate-stderr vhu -t 2 device-state load "$F"
