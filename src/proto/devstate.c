@@ -460,6 +460,10 @@ static int load_stream(struct ds_stream *st)
 
 			if (vhu_intr_status())
 				return stream_interrupted(st);
+			/* A FIFO is read only once poll() says so: before its
+			 * first writer came, read() would report EOF. */
+			if (st->local_poll && (rc = stream_wait(st, st->local, POLLIN, true)))
+				return rc;
 			n = read(st->local, buf, VHU_DS_BUF);
 			if (n >= 0)
 				break;
@@ -467,9 +471,6 @@ static int load_stream(struct ds_stream *st)
 				continue;
 			if ((errno != EAGAIN && errno != EWOULDBLOCK) || !st->local_poll)
 				return vhu_fail(s, VHU_E_IO, "%s: read: %s", st->name, strerror(errno));
-			rc = stream_wait(st, st->local, POLLIN, true);
-			if (rc)
-				return rc;
 		}
 		if (n == 0)
 			return VHU_OK;

@@ -93,7 +93,7 @@ int vhu_intr_install(void)
 {
 	int rc = 0;
 
-	if (installed)
+	if (installed && pipefd[0] >= 0)
 		return 0;
 	installed = true;
 	if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {

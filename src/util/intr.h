@@ -32,7 +32,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Catch the four signals (see above).  Idempotent.  0, or -1 with errno
+/* Catch the four signals (see above).  Idempotent (after
+ * vhu_intr_finish() it opens the self-pipe again).  0, or -1 with errno
  * when the self-pipe cannot be created (then signals are recorded but
  * do not wake a poll()). */
 int vhu_intr_install(void);
