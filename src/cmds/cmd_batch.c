@@ -11,6 +11,7 @@
 
 #include "cmds/cmd_common.h"
 #include "render/out.h"
+#include "util/intr.h"
 
 #define MAX_ARGS 64
 
@@ -166,6 +167,9 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		else if (src)
 			fprintf(stderr, "vhuctl: line %u: %s\n", lineno, ctx->s.err);
 		vhu_out_step_end(src, src ? ctx->s.err : NULL);
+		/* SIGINT & co end the whole batch, not just the step (util/intr). */
+		if (vhu_intr_signo())
+			break;
 		if (src && !first_rc)
 			first_rc = src;
 		/* Interactively, a failed step is reported and the session

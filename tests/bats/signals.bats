@@ -183,3 +183,18 @@ signo() {
 	assert_failure 143
 	assert_json '.stopped_by == "interrupt" and .vhuctl.exit_status == 143 and .vhuctl.exit_status_name == "interrupted"'
 }
+
+# ---- batch -----------------------------------------------------------------
+
+@test "batch -k: a signal ends the whole batch, not just the step: 130, later steps not run" {
+	mock_start --fault SET_DEVICE_STATE_FD:ds-drip:20
+	printf '%s\n' "device-state save $F" get-queue-num >"$BATS_TEST_TMPDIR/steps"
+	bg_vhu -t 30 -j batch -k "$BATS_TEST_TMPDIR/steps"
+	wait_log '^SET_DEVICE_STATE_FD '
+	kill -INT "$BG_PID"
+	bg_wait
+	assert_failure 130
+	assert_json '(.steps | length) == 1 and .steps[0].exit_status == 130 and .vhuctl.exit_status_name == "interrupted"'
+	[ "$(mock_count GET_QUEUE_NUM)" -eq 0 ] || fail "log: $(mock_log)"
+	assert_file_untouched
+}
