@@ -30,16 +30,6 @@ assert_file_untouched() {
 	[ "$(ls -A "$D")" = "state.bin" ] || fail "left next to FILE: $(ls -A "$D")"
 }
 
-# Wait (at most 30 s) for a line matching ERE $1 in the mock's log.
-wait_log() {
-	local i
-	for ((i = 0; i < 1500; i++)); do
-		grep -qE -- "$1" "$MOCK_LOG" && return 0
-		sleep 0.02
-	done
-	fail "mock log never showed /$1/: $(mock_log)"
-}
-
 # vhuctl in the background with every signal at its default disposition:
 # a non-interactive shell starts background jobs with SIGINT and SIGQUIT
 # ignored, and vhuctl keeps what it inherits as ignored.
@@ -48,19 +38,14 @@ bg_vhu() {
 	BG_PID=$!
 }
 
-# Wait (at most 30 s) for the background vhuctl to end; sets status,
+# Wait (wait_gone's bound) for the background vhuctl to end; sets status,
 # output, stderr and stderr_lines as `run --separate-stderr` does.
 bg_wait() {
-	local i
-	for ((i = 0; i < 1500; i++)); do
-		kill -0 "$BG_PID" 2>/dev/null || break
-		sleep 0.02
-	done
-	if kill -0 "$BG_PID" 2>/dev/null; then
+	if ! wait_gone "$BG_PID"; then
 		kill -KILL "$BG_PID"
 		wait "$BG_PID" 2>/dev/null || true
 		BG_PID=
-		fail "vhuctl was still running 30 s after the signal: $(cat "$BATS_TEST_TMPDIR/bg.err")"
+		fail "vhuctl was still running long after the signal: $(cat "$BATS_TEST_TMPDIR/bg.err")"
 	fi
 	status=0
 	wait "$BG_PID" || status=$?
@@ -86,7 +71,7 @@ signo() {
 	for sig in INT TERM HUP QUIT; do
 		mock_start --fault SET_DEVICE_STATE_FD:ds-drip:20
 		bg_vhu -t 30 device-state save "$F"
-		wait_log '^SET_DEVICE_STATE_FD '
+		mock_wait_log '^SET_DEVICE_STATE_FD '
 		kill "-$sig" "$BG_PID"
 		bg_wait
 		[ "$status" -eq $((128 + $(signo "$sig"))) ] || fail "SIG$sig: exit $status: $stderr"
@@ -99,7 +84,7 @@ signo() {
 @test "device-state save -j: SIGINT gives the envelope with exit_status 130, \"interrupted\"" {
 	mock_start --fault SET_DEVICE_STATE_FD:ds-drip:20
 	bg_vhu -t 30 -j device-state save "$F"
-	wait_log '^SET_DEVICE_STATE_FD '
+	mock_wait_log '^SET_DEVICE_STATE_FD '
 	kill -INT "$BG_PID"
 	bg_wait
 	assert_failure 130
@@ -113,7 +98,7 @@ signo() {
 	cp "$F" "$BATS_TEST_TMPDIR/orig"
 	mock_start --fault SET_DEVICE_STATE_FD:ds-drip:20
 	bg_vhu -t 30 device-state load "$F"
-	wait_log '^SET_DEVICE_STATE_FD '
+	mock_wait_log '^SET_DEVICE_STATE_FD '
 	kill -TERM "$BG_PID"
 	bg_wait
 	assert_failure 143
@@ -126,7 +111,7 @@ signo() {
 @test "a wait for a reply ends at once on SIGTERM: 143 naming the request" {
 	mock_start --fault GET_FEATURES:silent
 	bg_vhu -t 30 get-features
-	wait_log '^GET_FEATURES '
+	mock_wait_log '^GET_FEATURES '
 	kill -TERM "$BG_PID"
 	bg_wait
 	assert_failure 143
@@ -138,7 +123,7 @@ signo() {
 	( trap '' HUP && exec "$VHUCTL" -s "$SOCK" -t 30 get-features ) \
 		>"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- &
 	BG_PID=$!
-	wait_log '^GET_FEATURES '
+	mock_wait_log '^GET_FEATURES '
 	kill -HUP "$BG_PID"
 	# Caught, SIGHUP would have ended it with 129 (and this SIGTERM
 	# would be a second signal, an immediate exit without the message).
@@ -156,7 +141,7 @@ signo() {
 	# all of that: vhuctl then waits for the rest of the payload.
 	mock_start --backend-msg VRING_CALL:stall:after
 	bg_vhu -t 30 -j watch
-	wait_log '^BACKEND_CONSUMED VRING_CALL$'
+	mock_wait_log '^BACKEND_CONSUMED VRING_CALL$'
 	kill -INT "$BG_PID"
 	bg_wait
 	assert_success
@@ -167,7 +152,7 @@ signo() {
 @test "watch: SIGINT while the set-up waits for its ack: 130 naming the request" {
 	mock_start --fault SET_BACKEND_REQ_FD:silent
 	bg_vhu -t 30 -j watch
-	wait_log '^SET_BACKEND_REQ_FD '
+	mock_wait_log '^SET_BACKEND_REQ_FD '
 	kill -INT "$BG_PID"
 	bg_wait
 	assert_failure 130
@@ -177,7 +162,7 @@ signo() {
 @test "watch: SIGTERM completes the document and exits 143" {
 	mock_start --backend-msg VRING_CALL:after
 	bg_vhu -t 30 -j watch
-	wait_log '^BACKEND_SENT VRING_CALL '
+	mock_wait_log '^BACKEND_SENT VRING_CALL '
 	kill -TERM "$BG_PID"
 	bg_wait
 	assert_failure 143
@@ -190,7 +175,7 @@ signo() {
 	mock_start --fault SET_DEVICE_STATE_FD:ds-drip:20
 	printf '%s\n' "device-state save $F" get-queue-num >"$BATS_TEST_TMPDIR/steps"
 	bg_vhu -t 30 -j batch -k "$BATS_TEST_TMPDIR/steps"
-	wait_log '^SET_DEVICE_STATE_FD '
+	mock_wait_log '^SET_DEVICE_STATE_FD '
 	kill -INT "$BG_PID"
 	bg_wait
 	assert_failure 130
