@@ -399,8 +399,8 @@ static int save_stream(struct ds_stream *st)
 			if (vhu_intr_status())
 				return stream_interrupted(st);
 			/* One byte past the limit is enough to know. */
-			if (st->max_size && want > st->max_size - st->r->bytes + 1)
-				want = (size_t)(st->max_size - st->r->bytes + 1);
+			if (st->max_size && st->max_size - st->r->bytes < want)
+				want = (size_t)(st->max_size - st->r->bytes) + 1;
 			n = st->io.sock ? recv(st->io.fd, buf + len, want, MSG_DONTWAIT) : read(st->io.fd, buf + len, want);
 			if (n > 0) {
 				len += (size_t)n;
