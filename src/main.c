@@ -19,6 +19,7 @@
 #include "cmds/cmd.h"
 #include "render/out.h"
 #include "util/text.h"
+#include "util/intr.h"
 
 const char *argp_program_version = "vhuctl " VHUCTL_VERSION;
 const char *argp_program_bug_address = NULL;
@@ -32,7 +33,12 @@ static const char exit_table[] =
 	"  64  usage error (bad command line)\n"
 	"  69  cannot connect to the socket\n"
 	"  74  I/O error (connection closed, send or receive failed)\n"
-	"  75  timeout (no answer within --timeout)\n";
+	"  75  timeout (no answer within --timeout)\n"
+	"  129 interrupted by SIGHUP\n"
+	"  130 interrupted by SIGINT\n"
+	"  131 interrupted by SIGQUIT\n"
+	"  143 interrupted by SIGTERM\n"
+	"      (128 + the signal number; a file being written is left as it was)\n";
 
 static struct vhu_ctx ctx;
 static int cmd_index;
@@ -177,6 +183,8 @@ int main(int argc, char **argv)
 
 	/* A back-end that hangs up must give an error, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
+	/* SIGINT, SIGTERM, SIGHUP, SIGQUIT: unwind, then exit 128 + N. */
+	vhu_intr_install();
 	vhu_session_init(&ctx.s);
 	vhu_res_init(&ctx.res);
 	ctx.timeout_ms = 5000;
@@ -197,6 +205,7 @@ int main(int argc, char **argv)
 			return vhu_out_discard();
 		}
 	}
+	rc = vhu_intr_finish(rc & ~VHU_RC_REPORTED, ctx.s.err, sizeof(ctx.s.err)) | (rc & VHU_RC_REPORTED);
 	if (rc & VHU_RC_REPORTED) {
 		rc &= ~VHU_RC_REPORTED; /* a batch step printed its message */
 	} else if (rc) {

@@ -13,6 +13,7 @@
 #include "cmds/cmd_common.h"
 #include "render/out.h"
 #include "util/text.h"
+#include "util/intr.h"
 
 #define MAX_ARGS 64
 
@@ -239,6 +240,9 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		}
 		vhu_out_step_end(src, src ? ctx->s.err : NULL);
 		opts_restore(ctx, &opts);
+		/* SIGINT & co end the whole batch, not just the step (util/intr). */
+		if (vhu_intr_signo())
+			break;
 		if (src && !first_rc)
 			first_rc = src;
 		/* Nobody reads the output any more: stop (vhu_out_finish

@@ -17,11 +17,11 @@
 #include "cmds/cmd_common.h"
 #include "proto/chan.h"
 #include "render/out.h"
+#include "util/intr.h"
 #include "util/parse.h"
 #include "util/text.h"
 
-/* Longest wait in one call, so a SIGINT that lands just before poll()
- * is still seen promptly. */
+/* Longest wait in one call, so --duration is checked often enough. */
 #define WATCH_SLICE_MS 250
 
 static const char *msg_name(const struct vhu_chan_msg *m, char *buf, size_t len)
@@ -121,8 +121,7 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 			     VHU_PLURAL(ctx->chan.dropped, "message", "messages"));
 		ctx->chan.dropped = 0;
 	}
-	/* A channel the back-end closed while being served reads as closed. */
-	ev = ctx->chan.eof ? VHU_CHAN_CLOSED : VHU_CHAN_IDLE;
+	ev = VHU_CHAN_IDLE;
 	while (!rc && ctx->chan.open) {
 		rc = vhu_chan_next(&ctx->s, &ctx->chan, 0, &m, &ev);
 		if (ev == VHU_CHAN_MSG) {
@@ -141,7 +140,9 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 	}
 	if (listed)
 		vhu_out_close_list();
-	if (!rc && ev == VHU_CHAN_CLOSED) {
+	/* The hang-up is reported once, after the messages that preceded
+	 * it, whether this drain read it or a main-socket wait did. */
+	if (vhu_chan_take_eof(&ctx->chan) && !rc) {
 		vhu_out_text("channel: closed by the back-end");
 		if (vhu_out_is_json())
 			vhu_out_bool("channel_closed", "channel_closed", true);
@@ -154,8 +155,9 @@ int vhu_chan_after_step(struct vhu_ctx *ctx, int rc)
 	char saved[sizeof(ctx->s.err)];
 	int drc;
 
-	/* A channel closed while being served may still hold messages. */
-	if (!ctx->chan.open && !ctx->chan.nqueue && !ctx->chan.deferred_rc)
+	/* A channel closed while being served may still hold messages, and
+	 * its hang-up is still to be reported. */
+	if (!ctx->chan.open && !ctx->chan.nqueue && !ctx->chan.deferred_rc && !ctx->chan.eof_unseen)
 		return rc;
 	if (rc)
 		memcpy(saved, ctx->s.err, sizeof(saved));
@@ -247,21 +249,13 @@ static const struct argp watch_argp = {
 	NULL, NULL, NULL
 };
 
-static volatile sig_atomic_t g_stop;
-
-static void on_sigint(int sig)
-{
-	(void)sig;
-	g_stop = 1;
-}
-
 int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	static struct vhu_chan_msg m;
 	const struct vhu_chan_msg *q;
 	unsigned nq;
 	struct watch_args a = { 0 };
-	struct sigaction sa, old;
+	struct sigaction old;
 	enum vhu_chan_event ev;
 	const char *why = "error";
 	uint64_t n = 0;
@@ -273,14 +267,10 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	if (!ctx->chan.open && (rc = vhu_chan_open(&ctx->s, &ctx->chan)))
 		return rc;
 
-	/* No SA_RESTART: SIGINT must interrupt the wait and end the run
-	 * with a complete document. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigint;
-	sigemptyset(&sa.sa_mask);
-	g_stop = 0;
-	sigaction(SIGINT, &sa, &old);
-	ctx->chan.stop = &g_stop;
+	/* SIGINT is the documented end of a watch: caught even when the
+	 * shell started us with it ignored, it ends every wait (util/intr)
+	 * and the run then completes its output. */
+	vhu_intr_catch(SIGINT, &old);
 
 	if (a.have_duration)
 		deadline = vhu_now_ms() + a.duration_ms;
@@ -295,7 +285,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	for (; !rc;) {
 		int wait = WATCH_SLICE_MS;
 
-		if (g_stop) {
+		if (vhu_intr_signo()) {
 			why = "interrupt";
 			break;
 		}
@@ -324,13 +314,27 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (rc)
 			break;
 		if (ev == VHU_CHAN_CLOSED) {
+			vhu_chan_take_eof(&ctx->chan);
 			why = "closed";
 			break;
 		}
 	}
+	if (vhu_intr_is_status(rc)) {
+		why = "interrupt";
+		/* Inside a message: what was read of it is lost (and the
+		 * channel closed, being out of step). */
+		if (!ctx->chan.open && !ctx->chan.eof)
+			vhu_out_warn("%s; the message was dropped", ctx->s.err);
+	}
+	/* SIGINT ends a watch normally; the other signals keep their exit
+	 * status (the output is completed all the same). */
+	if (vhu_intr_signo() == SIGINT) {
+		vhu_intr_clear();
+		if (vhu_intr_is_status(rc))
+			rc = VHU_OK;
+	}
 	if (vhu_out_is_json())
 		vhu_out_close_list();
-	ctx->chan.stop = NULL;
 	sigaction(SIGINT, &old, NULL);
 	vhu_out_uint("received", "Received", n, NULL);
 	vhu_out_string("stopped_by", "Stopped by", why);

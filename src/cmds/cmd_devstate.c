@@ -11,38 +11,71 @@
  * no SET_OWNER either), SET_OWNER, the ring stop, the transfer, and only
  * after CHECK_DEVICE_STATE said 0 the rename over FILE.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "cmds/cmd_common.h"
 #include "proto/devstate.h"
 #include "render/out.h"
+#include "util/parse.h"
+
+enum { OPT_MAX_SIZE = 0x300, OPT_TRANSFER_TIMEOUT };
 
 struct ds_args {
 	const char *op[2];
 	unsigned nop;
+	struct vhu_ds_limits lim;
 };
 
 static error_t ds_parser(int key, char *arg, struct argp_state *state)
 {
 	struct ds_args *a = state->input;
 
-	if (key != ARGP_KEY_ARG)
+	switch (key) {
+	case OPT_MAX_SIZE:
+		if (vhu_parse_size(arg, &a->lim.max_size)) {
+			argp_error(state, "invalid --max-size '%s': expected bytes with an optional K, M, G or T, "
+					  "or 0 for no limit", arg);
+			return EINVAL;
+		}
+		return 0;
+	case OPT_TRANSFER_TIMEOUT:
+		if (vhu_parse_seconds(arg, &a->lim.transfer_ms)) {
+			argp_error(state, "invalid --transfer-timeout '%s': expected seconds, or 0 for no limit", arg);
+			return EINVAL;
+		}
+		return 0;
+	case ARGP_KEY_ARG:
+		if (a->nop >= 2) {
+			argp_error(state, "unexpected argument '%s'", arg);
+			return EINVAL;
+		}
+		a->op[a->nop++] = arg;
+		return 0;
+	default:
 		return ARGP_ERR_UNKNOWN;
-	if (a->nop >= 2) {
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
 	}
-	a->op[a->nop++] = arg;
-	return 0;
 }
 
+static const struct argp_option ds_opts[] = {
+	{ "max-size", OPT_MAX_SIZE, "SIZE", 0,
+	  "largest state accepted (K, M, G, T suffixes; default 1G, 0 = no limit): save of a bigger one "
+	  "exits 2, load of a bigger FILE 64",
+	  0 },
+	{ "transfer-timeout", OPT_TRANSFER_TIMEOUT, "SECONDS", 0,
+	  "limit for the whole stream (default 0: none; --timeout still bounds every wait, which must move "
+	  "64 KiB)",
+	  0 },
+	{ 0 }
+};
+
 static const struct argp ds_argp = {
-	NULL, ds_parser, "save FILE\nload FILE\ncheck",
+	ds_opts, ds_parser, "save FILE\nload FILE\ncheck",
 	"Transfer the back-end's device state (needs VHOST_USER_PROTOCOL_F_DEVICE_STATE).  save streams "
-	"it into FILE (a temporary next to FILE, renamed over it only after CHECK_DEVICE_STATE succeeded); "
-	"load streams FILE, which is never modified, to the back-end; check sends CHECK_DEVICE_STATE alone.  "
-	"FILE is the raw state stream, no header.  Rings started earlier in the same batch are stopped "
-	"with GET_VRING_BASE first.",
+	"it into FILE (a temporary next to FILE, renamed over it only after CHECK_DEVICE_STATE succeeded; "
+	"FILE must be a regular file, a link to one, or missing); load streams FILE, which is never "
+	"modified, to the back-end; check sends CHECK_DEVICE_STATE alone.  FILE is the raw state stream, "
+	"no header.  Rings started earlier in the same batch are stopped with GET_VRING_BASE first.",
 	NULL, NULL, NULL
 };
 
@@ -96,11 +129,12 @@ static int ds_check(struct vhu_ctx *ctx)
 	return rc;
 }
 
-static int ds_transfer(struct vhu_ctx *ctx, enum vhu_ds_dir dir, const char *path)
+static int ds_transfer(struct vhu_ctx *ctx, enum vhu_ds_dir dir, const char *path,
+		       const struct vhu_ds_limits *lim)
 {
 	struct vhu_ds_file f;
 	struct vhu_ds_result r;
-	int rc = vhu_ds_file_open(&ctx->s, dir, path, &f);
+	int rc = vhu_ds_file_open(&ctx->s, dir, path, lim, &f);
 
 	if (rc)
 		return rc;
@@ -108,7 +142,7 @@ static int ds_transfer(struct vhu_ctx *ctx, enum vhu_ds_dir dir, const char *pat
 	if (!rc)
 		rc = stop_rings(ctx);
 	if (!rc) {
-		rc = vhu_ds_transfer(&ctx->s, dir, f.fd, path, &r);
+		rc = vhu_ds_transfer(&ctx->s, dir, f.fd, path, lim, &r);
 		if (r.undefined_bits)
 			vhu_out_warn("SET_DEVICE_STATE_FD: reply 0x%llx sets undefined bits 9-63; ignored",
 				     (unsigned long long)r.reply);
@@ -131,7 +165,7 @@ static int ds_transfer(struct vhu_ctx *ctx, enum vhu_ds_dir dir, const char *pat
 
 int cmd_device_state(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct ds_args a = { { NULL, NULL }, 0 };
+	struct ds_args a = { { NULL, NULL }, 0, { VHU_DS_DEFAULT_MAX_SIZE, 0 } };
 	int rc = vhu_cmd_parse(ctx, &ds_argp, argc, argv, &a);
 	const char *sub;
 
@@ -150,5 +184,5 @@ int cmd_device_state(struct vhu_ctx *ctx, int argc, char **argv)
 				 sub);
 	if (a.nop != 2)
 		return vhu_usage(ctx, "device-state %s needs a FILE", sub);
-	return ds_transfer(ctx, !strcmp(sub, "save") ? VHU_DS_SAVE : VHU_DS_LOAD, a.op[1]);
+	return ds_transfer(ctx, !strcmp(sub, "save") ? VHU_DS_SAVE : VHU_DS_LOAD, a.op[1], &a.lim);
 }

@@ -636,10 +636,6 @@ out:
 
 /* ---- inflight tracking, dirty log, in-band kick ---- */
 
-/* Bytes of an inflight buffer read for decoding: 1024 queues of 32768
- * descriptors stay under it. */
-#define INFLIGHT_READ_MAX (UINT64_C(1) << 30)
-
 static const struct argp_option inflight_opts[] = {
 	{ "queues", OPT_RINGS, "N", 0, "queues the buffer covers (default: GET_QUEUE_NUM when offered, else 1)", 0 },
 	{ "queue-size", OPT_RSIZE, "N", 0, "descriptors per queue (default 128)", 0 },
@@ -659,8 +655,7 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	struct vr_args a = { 0 };
 	struct vhu_res *r = &ctx->res;
 	uint64_t nq, qs;
-	uint8_t *map = NULL;
-	size_t maplen = 0;
+	int64_t deadline;
 	int rc = vhu_cmd_parse(ctx, &get_inflight_argp, argc, argv, &a);
 
 	if (rc)
@@ -689,34 +684,17 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_out_warn("GET_INFLIGHT_FD: %llu bytes are fewer than the %llu a split layout needs",
 			     (unsigned long long)r->inflight.mmap_size,
 			     (unsigned long long)(nq * vhu_inflight_stride((uint16_t)qs)));
-	if (r->inflight_fd >= 0) {
-		/* Read, not map: the back-end owns the file and may shrink it
-		 * after our fstat, which would SIGBUS a mapping. */
-		size_t want = r->inflight.mmap_size < INFLIGHT_READ_MAX ? r->inflight.mmap_size : INFLIGHT_READ_MAX;
-		ssize_t n = 0;
-
-		map = malloc(want ? want : 1);
-		while (map && maplen < want) {
-			n = pread(r->inflight_fd, map + maplen, want - maplen, (off_t)(r->inflight.mmap_offset + maplen));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			maplen += (size_t)n;
-		}
-		if (!map || n < 0)
-			vhu_out_warn("GET_INFLIGHT_FD: cannot read the buffer: %s", strerror(errno));
-		else if (maplen < r->inflight.mmap_size)
-			vhu_out_warn("GET_INFLIGHT_FD: decoded the first %zu of %llu bytes", maplen,
-				     (unsigned long long)r->inflight.mmap_size);
-	}
+	/* Read, not map: the back-end owns the file and may shrink it after
+	 * our fstat, which would SIGBUS a mapping.  Only what is decoded is
+	 * read, within --timeout like any wait. */
+	deadline = vhu_now_ms() + ctx->s.timeout_ms;
 	vhu_out_open_list("queues", "queues");
-	for (unsigned q = 0; map && q < r->inflight.num_queues; q++) {
+	for (unsigned q = 0; r->inflight_fd >= 0 && q < r->inflight.num_queues; q++) {
 		struct vhu_inflight_queue iq;
 		char label[24];
 
-		vhu_inflight_decode(map, maplen, r->inflight.queue_size, q, &iq);
-		if (!iq.present)
+		rc = vhu_inflight_read(&ctx->s, r->inflight_fd, &r->inflight, q, deadline, &iq);
+		if (rc || !iq.present)
 			break;
 		snprintf(label, sizeof(label), "queue %u", q);
 		vhu_out_open(NULL, label);
@@ -731,8 +709,7 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	vhu_out_close_list();
 	vhu_out_close();
-	free(map);
-	return VHU_OK;
+	return rc;
 }
 
 static const struct argp set_inflight_argp = {

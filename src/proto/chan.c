@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "util/text.h"
+#include "util/intr.h"
 
 /* Receive room for more fds than a message may carry, so an excess is
  * seen (and closed) rather than silently truncated by the kernel. */
@@ -124,6 +125,15 @@ static void hang_up(struct vhu_chan *c)
 {
 	vhu_chan_close(c);
 	c->eof = true;
+	c->eof_unseen = true;
+}
+
+bool vhu_chan_take_eof(struct vhu_chan *c)
+{
+	bool e = c->eof_unseen;
+
+	c->eof_unseen = false;
+	return e;
 }
 
 int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
@@ -142,6 +152,7 @@ int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
 	c->open = true;
 	c->fd = sv[0];
 	c->eof = false;
+	c->eof_unseen = false;
 	c->received = c->answered = 0;
 	/* Served from now on, even while waiting for this request's own ack:
 	 * a back-end may send (and wait on) a request first. */
@@ -322,6 +333,9 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	rc = chan_wait(c, POLLIN, wait_ms < 0 ? -1 : vhu_now_ms() + wait_ms, true);
 	if (rc == VHU_E_TIMEOUT)
 		return VHU_OK;
+	if (vhu_intr_is_status(rc)) /* nothing read: the channel stays usable */
+		return vhu_fail(s, rc, "back-end channel: interrupted by %s while waiting for a message",
+				vhu_intr_name(vhu_intr_signo()));
 	if (rc)
 		return io_error(s, c, "back-end channel", errno, "");
 
@@ -344,6 +358,12 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 			vhu_chan_close(c);
 			return vhu_fail(s, VHU_E_TIMEOUT, "back-end channel: message header incomplete after %d ms",
 					s->timeout_ms);
+		}
+		if (vhu_intr_is_status(rc)) {
+			/* Part of a message is gone: the stream is out of step. */
+			vhu_chan_close(c);
+			return vhu_fail(s, rc, "back-end channel: interrupted by %s inside a message header (%zu of %zu bytes)",
+					vhu_intr_name(vhu_intr_signo()), got, sizeof(m->hdr));
 		}
 		return io_error(s, c, "back-end channel", err, "inside a message header");
 	}
@@ -392,6 +412,11 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 			vhu_chan_close(c);
 			return vhu_fail(s, VHU_E_TIMEOUT, "%s: payload incomplete after %d ms (%zu of %u bytes)", name,
 					s->timeout_ms, got, m->hdr.size);
+		}
+		if (vhu_intr_is_status(rc)) {
+			vhu_chan_close(c);
+			return vhu_fail(s, rc, "%s: interrupted by %s inside the payload (%zu of %u bytes)", name,
+					vhu_intr_name(vhu_intr_signo()), got, m->hdr.size);
 		}
 		return io_error(s, c, name, err, "inside the payload");
 	}
@@ -479,6 +504,12 @@ int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_m
 			vhu_chan_close(c);
 			return vhu_fail(s, VHU_E_TIMEOUT, "%s: no room to answer on the back-end channel within %d ms",
 					name, s->timeout_ms);
+		}
+		if (vhu_intr_is_status(rc)) {
+			if (done)
+				vhu_chan_close(c); /* half an answer went out */
+			return vhu_fail(s, rc, "%s: interrupted by %s before the answer was sent", name,
+					vhu_intr_name(vhu_intr_signo()));
 		}
 		if (rc)
 			return io_error(s, c, name, errno, "");

@@ -14,15 +14,16 @@
  *    writes everything and closes;
  *  - only CHECK_DEVICE_STATE says whether the back-end got it all.
  */
-#define _GNU_SOURCE /* pipe2, mkostemp, asprintf */
+#define _GNU_SOURCE /* pipe2, F_SETPIPE_SZ, sync_file_range */
 #include "proto/devstate.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <poll.h>
-#include <sha2.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,158 +33,334 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/intr.h"
+
 #define REQ "SET_DEVICE_STATE_FD"
+
+/* Our pipe is grown to this (the default maximum of an unprivileged
+ * F_SETPIPE_SZ): fewer wake-ups per MiB in both processes. */
+#define DS_PIPE_SIZE (1 << 20)
+/* SAVE: writeback of the new file is started every so many bytes, so that
+ * the final fsync finds little left to write. */
+#define DS_WRITEBACK (8u << 20)
 
 /* ---- the local file ---- */
 
-/* Directory part of @path, malloc'd ("." for a bare name). */
-static char *dir_of(const char *path)
-{
-	char *copy = strdup(path), *d;
-
-	if (!copy)
-		return NULL;
-	d = strdup(dirname(copy));
-	free(copy);
-	return d;
-}
-
-int vhu_ds_file_open(struct vhu_session *s, enum vhu_ds_dir dir, const char *path, struct vhu_ds_file *f)
+int vhu_ds_file_open(struct vhu_session *s, enum vhu_ds_dir dir, const char *path,
+		     const struct vhu_ds_limits *lim, struct vhu_ds_file *f)
 {
 	struct stat st;
-	char *copy, *dname, *base;
-	int fd;
+	int fd, rc;
 
 	f->dir = dir;
 	f->path = path;
-	f->tmp = NULL;
 	f->fd = -1;
+	vhu_outfile_init(&f->out);
 	if (!path || !*path)
 		return vhu_fail(s, VHU_E_USAGE, "device-state: FILE is empty");
 
 	if (dir == VHU_DS_LOAD) {
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/* Non-blocking: open() of a FIFO without a writer would wait
+		 * for one, before we even connected. */
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			return vhu_fail(s, VHU_E_USAGE, "%s: cannot open for reading: %s", path,
 					strerror(errno));
-		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (fstat(fd, &st) < 0) {
+			rc = vhu_fail(s, VHU_E_USAGE, "%s: %s", path, strerror(errno));
 			close(fd);
-			return vhu_fail(s, VHU_E_USAGE, "%s: is a directory", path);
+			return rc;
+		}
+		if (S_ISDIR(st.st_mode) || S_ISSOCK(st.st_mode)) {
+			close(fd);
+			return vhu_fail(s, VHU_E_USAGE, "%s: is a %s", path,
+					S_ISDIR(st.st_mode) ? "directory" : "socket");
+		}
+		if (S_ISREG(st.st_mode) && lim && lim->max_size && (uint64_t)st.st_size > lim->max_size) {
+			close(fd);
+			return vhu_fail(s, VHU_E_USAGE, "%s: %llu bytes, more than --max-size %llu", path,
+					(unsigned long long)st.st_size, (unsigned long long)lim->max_size);
 		}
 		f->fd = fd;
 		return VHU_OK;
 	}
 
-	/* SAVE: FILE is replaced by rename(2), so it must not be a directory
-	 * and must name a file (not end in '/'). */
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return vhu_fail(s, VHU_E_USAGE, "%s: is a directory", path);
-	if (path[strlen(path) - 1] == '/')
-		return vhu_fail(s, VHU_E_USAGE, "%s: names a directory, not a file", path);
-	copy = strdup(path);
-	dname = dir_of(path);
-	if (!copy || !dname) {
-		free(copy);
-		free(dname);
-		return vhu_fail(s, VHU_E_IO, "out of memory");
+	switch (vhu_outfile_create(&f->out, path, 0)) {
+	case VHU_OUTFILE_OK:
+		f->fd = f->out.fd;
+		return VHU_OK;
+	case VHU_OUTFILE_BAD_TARGET:
+		return vhu_fail(s, VHU_E_USAGE, "%s", f->out.err);
+	default:
+		return vhu_fail(s, VHU_E_IO, "%s", f->out.err);
 	}
-	base = basename(copy);
-	/* The temporary lives next to FILE so that the final rename stays
-	 * on one file system (atomic replacement). */
-	if (asprintf(&f->tmp, "%s/.%s.XXXXXX", dname, base) < 0) {
-		f->tmp = NULL;
-		free(copy);
-		free(dname);
-		return vhu_fail(s, VHU_E_IO, "out of memory");
-	}
-	free(copy);
-	fd = mkostemp(f->tmp, O_CLOEXEC);
-	if (fd < 0) {
-		int err = errno;
-
-		free(f->tmp);
-		f->tmp = NULL;
-		vhu_fail(s, VHU_E_USAGE, "%s: cannot create a temporary file in %s: %s", path, dname,
-			 strerror(err));
-		free(dname);
-		return VHU_E_USAGE;
-	}
-	free(dname);
-	f->fd = fd;
-	return VHU_OK;
 }
 
 void vhu_ds_file_abort(struct vhu_ds_file *f)
 {
-	if (f->fd >= 0)
+	if (f->dir == VHU_DS_LOAD && f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
-	if (f->tmp) {
-		unlink(f->tmp);
-		free(f->tmp);
-		f->tmp = NULL;
-	}
+	vhu_outfile_abort(&f->out);
 }
 
 int vhu_ds_file_commit(struct vhu_session *s, struct vhu_ds_file *f)
 {
-	char *dname;
-	int err, dfd;
+	int rc;
 
 	if (f->dir == VHU_DS_LOAD) {
 		vhu_ds_file_abort(f);
 		return VHU_OK;
 	}
-	if (f->fd < 0 || !f->tmp)
-		return vhu_fail(s, VHU_E_IO, "%s: no temporary file to commit", f->path);
-	/* Data on disk before the name points at it: a crash leaves either
-	 * the old FILE or the complete new one. */
-	if (fsync(f->fd) < 0) {
-		err = errno;
-		vhu_ds_file_abort(f);
-		return vhu_fail(s, VHU_E_IO, "%s: fsync: %s", f->path, strerror(err));
-	}
-	err = close(f->fd) < 0 ? errno : 0;
+	rc = vhu_outfile_commit(&f->out);
 	f->fd = -1;
-	if (err) {
-		vhu_ds_file_abort(f);
-		return vhu_fail(s, VHU_E_IO, "%s: close: %s", f->path, strerror(err));
+	switch (rc) {
+	case VHU_OUTFILE_OK:
+		return VHU_OK;
+	case VHU_OUTFILE_INTERRUPTED:
+		return vhu_fail(s, vhu_intr_status() ? vhu_intr_status() : VHU_E_IO, "%s", f->out.err);
+	case VHU_OUTFILE_BAD_TARGET:
+		return vhu_fail(s, VHU_E_USAGE, "%s", f->out.err);
+	default:
+		return vhu_fail(s, VHU_E_IO, "%s", f->out.err);
 	}
-	if (rename(f->tmp, f->path) < 0) {
-		err = errno;
-		vhu_ds_file_abort(f);
-		return vhu_fail(s, VHU_E_IO, "%s: cannot replace it: %s", f->path, strerror(err));
+}
+
+/* ---- SHA-256 beside the I/O ---- */
+
+/*
+ * The buffers the stream moves through.  The main thread fills buf[head]
+ * (SAVE: from the pipe, LOAD: from FILE), pushes it, and takes the next;
+ * a helper thread hashes pushed buffers in order, so the digest overlaps
+ * the I/O.  A pushed buffer is only read until it is hashed (LOAD still
+ * writes it to the pipe meanwhile), then reused.  Without the thread
+ * (pthread_create failed) push hashes at once.
+ */
+struct ds_hash {
+	EVP_MD_CTX *md;
+	uint8_t *buf[VHU_DS_NBUF];
+	size_t len[VHU_DS_NBUF];
+	unsigned head, tail, queued;
+	bool threaded, quit, failed, sync;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t work, room;
+};
+
+static void *hash_main(void *arg)
+{
+	struct ds_hash *h = arg;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		unsigned i;
+
+		while (!h->queued && !h->quit)
+			pthread_cond_wait(&h->work, &h->mu);
+		if (!h->queued)
+			break;
+		i = h->tail;
+		pthread_mutex_unlock(&h->mu);
+		if (EVP_DigestUpdate(h->md, h->buf[i], h->len[i]) != 1)
+			h->failed = true;
+		pthread_mutex_lock(&h->mu);
+		h->tail = (i + 1) % VHU_DS_NBUF;
+		h->queued--;
+		pthread_cond_signal(&h->room);
 	}
-	free(f->tmp);
-	f->tmp = NULL;
-	/* Make the rename itself durable; FILE is already in place, so a
-	 * failure here is not reported. */
-	dname = dir_of(f->path);
-	if (dname) {
-		dfd = open(dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-		free(dname);
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+static int hash_init(struct ds_hash *h)
+{
+	sigset_t old;
+
+	memset(h, 0, sizeof(*h));
+	/* Only a digest is needed: no openssl.cnf (providers, engines) to
+	 * read, which also keeps the memory use down. */
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	h->md = EVP_MD_CTX_new();
+	if (!h->md || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1)
+		return -1;
+	for (unsigned i = 0; i < VHU_DS_NBUF; i++)
+		if (!(h->buf[i] = malloc(VHU_DS_BUF)))
+			return -1;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->work, NULL);
+	pthread_cond_init(&h->room, NULL);
+	h->sync = true;
+	/* The helper never sees SIGINT & co: they belong to the main
+	 * thread's waits (util/intr). */
+	vhu_intr_block(&old);
+	h->threaded = pthread_create(&h->th, NULL, hash_main, h) == 0;
+	vhu_intr_restore(&old);
+	return 0;
+}
+
+/* The buffer to fill next; waits for the helper when all are queued. */
+static uint8_t *hash_buf(struct ds_hash *h)
+{
+	if (h->threaded) {
+		pthread_mutex_lock(&h->mu);
+		while (h->queued == VHU_DS_NBUF)
+			pthread_cond_wait(&h->room, &h->mu);
+		pthread_mutex_unlock(&h->mu);
 	}
-	return VHU_OK;
+	return h->buf[h->head];
+}
+
+/* The first @len bytes of the buffer hash_buf() gave belong to the stream. */
+static void hash_push(struct ds_hash *h, size_t len)
+{
+	if (!h->threaded) {
+		if (EVP_DigestUpdate(h->md, h->buf[h->head], len) != 1)
+			h->failed = true;
+		return;
+	}
+	pthread_mutex_lock(&h->mu);
+	h->len[h->head] = len;
+	h->head = (h->head + 1) % VHU_DS_NBUF;
+	h->queued++;
+	pthread_cond_signal(&h->work);
+	pthread_mutex_unlock(&h->mu);
+}
+
+/* Wait for the helper to drain the queue and stop it. */
+static void hash_stop(struct ds_hash *h)
+{
+	if (!h->threaded)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->quit = true;
+	pthread_cond_signal(&h->work);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->th, NULL);
+	h->threaded = false;
+}
+
+static int hash_final(struct ds_hash *h, uint8_t out[32])
+{
+	unsigned n = 0;
+
+	hash_stop(h);
+	return !h->failed && EVP_DigestFinal_ex(h->md, out, &n) == 1 && n == 32 ? 0 : -1;
+}
+
+static void hash_free(struct ds_hash *h)
+{
+	hash_stop(h);
+	if (h->sync) {
+		pthread_cond_destroy(&h->room);
+		pthread_cond_destroy(&h->work);
+		pthread_mutex_destroy(&h->mu);
+	}
+	for (unsigned i = 0; i < VHU_DS_NBUF; i++)
+		free(h->buf[i]);
+	EVP_MD_CTX_free(h->md);
+	memset(h, 0, sizeof(*h));
 }
 
 /* ---- the stream ---- */
 
-/* How the data fd is driven without ever blocking past the timeout. */
+/* How the data fd is driven: never a blocking call (it is O_NONBLOCK). */
 struct ds_io {
 	int fd;
-	bool sock;     /* use recv/send with MSG_DONTWAIT */
-	bool nonblock; /* O_NONBLOCK is set on it (our own pipe end only) */
+	bool sock; /* recv/send (MSG_NOSIGNAL) instead of read/write */
 };
 
-/* 0 when @fd is ready, VHU_E_TIMEOUT after @timeout_ms, VHU_E_IO on a
- * poll error.  Ready includes HUP/ERR: the next read/write tells. */
-static int ds_wait(int fd, short events, int timeout_ms)
+/* One transfer in progress. */
+struct ds_stream {
+	struct vhu_session *s;
+	enum vhu_ds_dir dir;
+	struct ds_io io;
+	int local;          /* FILE side (borrowed) */
+	bool local_poll;    /* LOAD: FILE is a FIFO/socket/char device: wait with poll */
+	const char *name;
+	uint64_t max_size;  /* 0 = none */
+	int transfer_ms;    /* 0 = none */
+	int64_t end;        /* whole-transfer deadline, -1 = none */
+	int64_t win_end;    /* the current --timeout window ends here ... */
+	uint64_t win_start; /* ... and must move VHU_DS_CHUNK bytes past this */
+	struct ds_hash h;
+	struct vhu_ds_result *r;
+};
+
+static void stream_begin(struct ds_stream *st)
 {
-	return vhu_wait_fd(fd, events, vhu_now_ms() + timeout_ms, NULL);
+	int64_t now = vhu_now_ms();
+
+	st->end = st->transfer_ms > 0 ? now + st->transfer_ms : -1;
+	st->win_end = now + st->s->timeout_ms;
+	st->win_start = 0;
+}
+
+/* Bytes moved: a full VHU_DS_CHUNK since the window began opens the next. */
+static void stream_progress(struct ds_stream *st)
+{
+	if (st->r->bytes - st->win_start >= VHU_DS_CHUNK) {
+		st->win_start = st->r->bytes;
+		st->win_end = vhu_now_ms() + st->s->timeout_ms;
+	}
+}
+
+static int stream_timeout(struct ds_stream *st, bool whole, bool local)
+{
+	struct vhu_session *s = st->s;
+	unsigned long long total = (unsigned long long)st->r->bytes;
+	unsigned long long got = (unsigned long long)(st->r->bytes - st->win_start);
+	const char *done = st->dir == VHU_DS_SAVE ? "received" : "sent";
+
+	if (whole)
+		return vhu_fail(s, VHU_E_TIMEOUT, REQ ": transfer not finished within --transfer-timeout of %d ms (%llu bytes %s)",
+				st->transfer_ms, total, done);
+	if (local)
+		return got ? vhu_fail(s, VHU_E_TIMEOUT, "%s: too slow: %llu bytes within %d ms, less than %u KiB (%llu bytes sent)",
+				      st->name, got, s->timeout_ms, VHU_DS_CHUNK / 1024, total)
+			   : vhu_fail(s, VHU_E_TIMEOUT, "%s: no data within %d ms (%llu bytes sent)", st->name,
+				      s->timeout_ms, total);
+	if (st->dir == VHU_DS_SAVE)
+		return got ? vhu_fail(s, VHU_E_TIMEOUT,
+				      REQ ": state data too slow: %llu bytes within %d ms, less than %u KiB (%llu bytes received)",
+				      got, s->timeout_ms, VHU_DS_CHUNK / 1024, total)
+			   : vhu_fail(s, VHU_E_TIMEOUT, REQ ": no state data within %d ms (%llu bytes received)",
+				      s->timeout_ms, total);
+	return got ? vhu_fail(s, VHU_E_TIMEOUT,
+			      REQ ": back-end takes the state too slowly: %llu bytes within %d ms, less than %u KiB (%llu bytes sent)",
+			      got, s->timeout_ms, VHU_DS_CHUNK / 1024, total)
+		   : vhu_fail(s, VHU_E_TIMEOUT, REQ ": back-end took no state data within %d ms (%llu bytes sent)",
+			      s->timeout_ms, total);
+}
+
+static int stream_interrupted(struct ds_stream *st)
+{
+	return vhu_fail(st->s, vhu_intr_status(), REQ ": interrupted by %s after %llu bytes",
+			vhu_intr_name(vhu_intr_signo()), (unsigned long long)st->r->bytes);
+}
+
+/* Wait for @fd within the window and the whole-transfer bound.  A fd
+ * that is always ready cannot stretch them: a passed deadline is a
+ * timeout even then. */
+static int stream_wait(struct ds_stream *st, int fd, short events, bool local)
+{
+	int64_t d = st->win_end;
+	bool whole = false;
+	int rc;
+
+	if (st->end >= 0 && st->end <= d) {
+		d = st->end;
+		whole = true;
+	}
+	if (vhu_intr_status())
+		return stream_interrupted(st);
+	rc = vhu_now_ms() >= d ? VHU_E_TIMEOUT : vhu_wait_fd(fd, events, d, NULL);
+	if (!rc)
+		return VHU_OK;
+	if (rc == VHU_E_TIMEOUT)
+		return stream_timeout(st, whole, local);
+	if (vhu_intr_is_status(rc))
+		return stream_interrupted(st);
+	return vhu_fail(st->s, rc, REQ ": poll: %s", strerror(errno));
 }
 
 static int write_all(int fd, const uint8_t *buf, size_t len)
@@ -202,80 +379,134 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-static int save_stream(struct vhu_session *s, const struct ds_io *io, int out, const char *name, uint8_t *buf,
-		       SHA2_CTX *sha, struct vhu_ds_result *r)
+static int save_stream(struct ds_stream *st)
 {
-	for (;;) {
-		ssize_t n;
-		int rc = ds_wait(io->fd, POLLIN, s->timeout_ms);
+	struct vhu_session *s = st->s;
+	off_t pos = lseek(st->local, 0, SEEK_CUR), synced = pos;
+	struct stat lst;
+	bool eof = false, writeback = pos >= 0 && fstat(st->local, &lst) == 0 && S_ISREG(lst.st_mode);
 
-		if (rc == VHU_E_TIMEOUT)
-			return vhu_fail(s, rc, REQ ": no state data within %d ms (%llu bytes received)",
-					s->timeout_ms, (unsigned long long)r->bytes);
-		if (rc)
-			return vhu_fail(s, rc, REQ ": poll: %s", strerror(errno));
-		n = io->sock ? recv(io->fd, buf, VHU_DS_CHUNK, MSG_DONTWAIT)
-			     : read(io->fd, buf, VHU_DS_CHUNK);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+	while (!eof) {
+		uint8_t *buf = hash_buf(&st->h);
+		size_t len = 0;
+
+		/* Take what the pipe holds; wait only while we have nothing. */
+		while (len < VHU_DS_BUF) {
+			size_t want = VHU_DS_BUF - len;
+			ssize_t n;
+			int rc;
+
+			if (vhu_intr_status())
+				return stream_interrupted(st);
+			/* One byte past the limit is enough to know. */
+			if (st->max_size && st->max_size - st->r->bytes < want)
+				want = (size_t)(st->max_size - st->r->bytes) + 1;
+			n = st->io.sock ? recv(st->io.fd, buf + len, want, MSG_DONTWAIT) : read(st->io.fd, buf + len, want);
+			if (n > 0) {
+				len += (size_t)n;
+				st->r->bytes += (uint64_t)n;
+				if (st->max_size && st->r->bytes > st->max_size)
+					return vhu_fail(s, VHU_E_PROTO,
+							REQ ": the back-end's state exceeds --max-size %llu bytes; "
+							    "stopped reading",
+							(unsigned long long)st->max_size);
+				stream_progress(st);
 				continue;
-			return vhu_fail(s, VHU_E_IO, REQ ": reading the state: %s", strerror(errno));
-		}
-		if (n == 0)
-			return VHU_OK; /* EOF: the back-end closed its end, all sent */
-		SHA256Update(sha, buf, (size_t)n);
-		if (write_all(out, buf, (size_t)n) < 0)
-			return vhu_fail(s, VHU_E_IO, "%s: write: %s", name, strerror(errno));
-		r->bytes += (uint64_t)n;
-	}
-}
-
-static int load_stream(struct vhu_session *s, const struct ds_io *io, int in, const char *name, uint8_t *buf,
-		       SHA2_CTX *sha, struct vhu_ds_result *r)
-{
-	for (;;) {
-		ssize_t n = read(in, buf, VHU_DS_CHUNK);
-		size_t off = 0;
-
-		if (n < 0) {
+			}
+			if (n == 0) {
+				eof = true; /* the back-end closed its end: all sent */
+				break;
+			}
 			if (errno == EINTR)
 				continue;
-			return vhu_fail(s, VHU_E_IO, "%s: read: %s", name, strerror(errno));
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return vhu_fail(s, VHU_E_IO, REQ ": reading the state: %s", strerror(errno));
+			if (len)
+				break; /* store what we have while the back-end works */
+			rc = stream_wait(st, st->io.fd, POLLIN, false);
+			if (rc)
+				return rc;
+		}
+		if (!len)
+			continue;
+		if (write_all(st->local, buf, len) < 0)
+			return vhu_fail(s, VHU_E_IO, "%s: write: %s", st->name, strerror(errno));
+		hash_push(&st->h, len);
+		if (writeback) {
+			pos += (off_t)len;
+			/* Start writing back what is complete, so the final fsync
+			 * has little left (and the page cache stays small). */
+			if (pos - synced >= (off_t)DS_WRITEBACK) {
+				(void)sync_file_range(st->local, synced, pos - synced, SYNC_FILE_RANGE_WRITE);
+				synced = pos;
+			}
+		}
+	}
+	return VHU_OK;
+}
+
+static int load_stream(struct ds_stream *st)
+{
+	struct vhu_session *s = st->s;
+	uint64_t taken = 0;
+
+	for (;;) {
+		uint8_t *buf = hash_buf(&st->h);
+		ssize_t n;
+		size_t off = 0;
+
+		for (;;) {
+			int rc;
+
+			if (vhu_intr_status())
+				return stream_interrupted(st);
+			/* A FIFO is read only once poll() says so: before its
+			 * first writer came, read() would report EOF. */
+			if (st->local_poll && (rc = stream_wait(st, st->local, POLLIN, true)))
+				return rc;
+			n = read(st->local, buf, VHU_DS_BUF);
+			if (n >= 0)
+				break;
+			if (errno == EINTR)
+				continue;
+			if ((errno != EAGAIN && errno != EWOULDBLOCK) || !st->local_poll)
+				return vhu_fail(s, VHU_E_IO, "%s: read: %s", st->name, strerror(errno));
 		}
 		if (n == 0)
 			return VHU_OK;
-		SHA256Update(sha, buf, (size_t)n);
+		taken += (uint64_t)n;
+		if (st->max_size && taken > st->max_size)
+			return vhu_fail(s, VHU_E_USAGE, "%s: more than --max-size %llu bytes; stopped sending",
+					st->name, (unsigned long long)st->max_size);
+		/* Hashed by the helper while we write it out. */
+		hash_push(&st->h, (size_t)n);
 		while (off < (size_t)n) {
-			size_t len = (size_t)n - off;
 			ssize_t w;
-			int rc = ds_wait(io->fd, POLLOUT, s->timeout_ms);
+			int rc;
 
-			if (rc == VHU_E_TIMEOUT)
-				return vhu_fail(
-					s, rc,
-					REQ ": back-end took no state data within %d ms (%llu bytes sent)",
-					s->timeout_ms, (unsigned long long)r->bytes);
-			if (rc)
-				return vhu_fail(s, rc, REQ ": poll: %s", strerror(errno));
-			/* A blocking pipe we may not switch to O_NONBLOCK (the
-			 * back-end's own fd) takes PIPE_BUF bytes without
-			 * blocking once poll reported room. */
-			if (!io->sock && !io->nonblock && len > PIPE_BUF)
-				len = PIPE_BUF;
-			w = io->sock ? send(io->fd, buf + off, len, MSG_DONTWAIT | MSG_NOSIGNAL)
-				     : write(io->fd, buf + off, len);
-			if (w < 0) {
-				if (errno == EINTR || errno == EAGAIN)
-					continue;
+			if (vhu_intr_status())
+				return stream_interrupted(st);
+			w = st->io.sock ? send(st->io.fd, buf + off, (size_t)n - off, MSG_DONTWAIT | MSG_NOSIGNAL)
+					: write(st->io.fd, buf + off, (size_t)n - off);
+			if (w > 0) {
+				off += (size_t)w;
+				st->r->bytes += (uint64_t)w;
+				stream_progress(st);
+				continue;
+			}
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
 				if (errno == EPIPE || errno == ECONNRESET)
 					return vhu_fail(s, VHU_E_IO,
 							REQ ": back-end closed its end of the state pipe "
 							    "after %llu bytes (short transfer)",
-							(unsigned long long)r->bytes);
+							(unsigned long long)st->r->bytes);
 				return vhu_fail(s, VHU_E_IO, REQ ": writing the state: %s", strerror(errno));
 			}
-			off += (size_t)w;
-			r->bytes += (uint64_t)w;
+			rc = stream_wait(st, st->io.fd, POLLOUT, false);
+			if (rc)
+				return rc;
 		}
 	}
 }
@@ -309,7 +540,6 @@ static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg
 	if ((v & VHU_DS_REPLY_NOFD) && nfds == 0) {
 		io->fd = *data;
 		io->sock = false;
-		io->nonblock = true;
 		return VHU_OK;
 	}
 	if (!(v & VHU_DS_REPLY_NOFD) && nfds == 1) {
@@ -334,13 +564,21 @@ static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg
 				acc == O_RDONLY ? "read" : "write", dir == VHU_DS_SAVE ? "SAVE" : "LOAD",
 				dir == VHU_DS_SAVE ? "read" : "write");
 		}
+		/* Non-blocking, although the flag is shared with any copy the
+		 * back-end kept: a back-end that drains or refills its own
+		 * pipe between our poll() and our read()/write() would
+		 * otherwise block us past every timeout. */
+		if (fl < 0 || (!(fl & O_NONBLOCK) && fcntl(bfd, F_SETFL, fl | O_NONBLOCK) < 0)) {
+			int err = errno;
+
+			close(bfd);
+			return vhu_fail(s, VHU_E_IO, REQ ": cannot make the back-end's fd non-blocking: %s",
+					strerror(err));
+		}
 		close(*data);
 		*data = bfd;
 		io->fd = bfd;
 		io->sock = S_ISSOCK(st.st_mode);
-		/* Its flags are shared with whatever copy the back-end kept:
-		 * leave them alone and never block instead (see load_stream). */
-		io->nonblock = fl >= 0 && (fl & O_NONBLOCK);
 		r->backend_fd = true;
 		vhu_note(s, VHU_DIR_SEND, REQ ": using the back-end's fd (%s) instead of our pipe",
 			io->sock ? "socket" : "pipe");
@@ -370,25 +608,39 @@ int vhu_ds_check(struct vhu_session *s, uint64_t *status)
 }
 
 int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, const char *name,
-		    struct vhu_ds_result *r)
+		    const struct vhu_ds_limits *lim, struct vhu_ds_result *r)
 {
 	struct vhost_user_transfer_state ts = { (uint32_t)dir, VHOST_USER_DEVICE_STATE_PHASE_STOPPED };
 	struct vhu_msg *m = NULL;
-	struct ds_io io = { -1, false, false };
-	uint8_t *buf = NULL;
-	SHA2_CTX sha;
+	struct ds_stream st;
+	struct stat lst;
 	int p[2], give, data = -1, rc, fl;
 	uint64_t status;
 
 	memset(r, 0, sizeof(*r));
-	if (!name)
-		name = "the state file";
+	memset(&st, 0, sizeof(st));
+	st.s = s;
+	st.dir = dir;
+	st.io.fd = -1;
+	st.local = local_fd;
+	st.name = name ? name : "the state file";
+	st.r = r;
+	if (lim) {
+		st.max_size = lim->max_size;
+		st.transfer_ms = lim->transfer_ms;
+	}
 	if (dir != VHU_DS_SAVE && dir != VHU_DS_LOAD)
 		return vhu_fail(s, VHU_E_USAGE, REQ ": direction %d is neither SAVE (0) nor LOAD (1)",
 				(int)dir);
+	/* A FIFO, socket or terminal as the LOAD source is read
+	 * non-blocking, waiting with poll like the pipe. */
+	if (dir == VHU_DS_LOAD && fstat(local_fd, &lst) == 0 &&
+	    (S_ISFIFO(lst.st_mode) || S_ISSOCK(lst.st_mode) || S_ISCHR(lst.st_mode))) {
+		fl = fcntl(local_fd, F_GETFL);
+		st.local_poll = fl >= 0 && ((fl & O_NONBLOCK) || fcntl(local_fd, F_SETFL, fl | O_NONBLOCK) == 0);
+	}
 	m = malloc(sizeof(*m));
-	buf = malloc(VHU_DS_CHUNK);
-	if (!m || !buf) {
+	if (!m || hash_init(&st.h) < 0) {
 		rc = vhu_fail(s, VHU_E_IO, "out of memory");
 		goto out;
 	}
@@ -403,6 +655,7 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 	fl = fcntl(data, F_GETFL);
 	if (fl >= 0)
 		fcntl(data, F_SETFL, fl | O_NONBLOCK);
+	(void)fcntl(data, F_SETPIPE_SZ, DS_PIPE_SIZE);
 
 	rc = vhu_request(s, VHOST_USER_SET_DEVICE_STATE_FD, &ts, sizeof(ts), &give, 1, m);
 	/* The back-end has its copy now; ours would keep the pipe from ever
@@ -410,21 +663,22 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 	close(give);
 	if (rc)
 		goto out;
-	rc = take_reply(s, dir, m, &data, &io, r);
+	rc = take_reply(s, dir, m, &data, &st.io, r);
 	if (rc)
 		goto out;
 
-	SHA256Init(&sha);
-	if (dir == VHU_DS_SAVE)
-		rc = save_stream(s, &io, local_fd, name, buf, &sha, r);
-	else
-		rc = load_stream(s, &io, local_fd, name, buf, &sha, r);
-	/* LOAD: closing our end is the end-of-state mark the back-end reads. */
+	stream_begin(&st);
+	rc = dir == VHU_DS_SAVE ? save_stream(&st) : load_stream(&st);
+	/* LOAD: closing our end is the end-of-state mark the back-end reads;
+	 * SAVE: a back-end still writing (over --max-size, say) gets EPIPE. */
 	close(data);
 	data = -1;
 	if (rc)
 		goto out;
-	SHA256Final(r->sha256, &sha);
+	if (hash_final(&st.h, r->sha256) < 0) {
+		rc = vhu_fail(s, VHU_E_IO, REQ ": SHA-256 of the state failed (libcrypto)");
+		goto out;
+	}
 	for (size_t i = 0; i < sizeof(r->sha256); i++)
 		snprintf(r->sha256_hex + 2 * i, 3, "%02x", r->sha256[i]);
 	vhu_note(s, VHU_DIR_SEND, REQ ": %llu bytes %s", (unsigned long long)r->bytes,
@@ -433,7 +687,7 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 out:
 	if (data >= 0)
 		close(data);
-	free(buf);
+	hash_free(&st.h);
 	free(m);
 	return rc;
 }

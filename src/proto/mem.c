@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "util/text.h"
+#include "util/intr.h"
 
 void vhu_res_init(struct vhu_res *r)
 {
@@ -85,17 +86,26 @@ int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, u
 		fd = memfd_create("vhuctl-guest", MFD_CLOEXEC);
 	if (fd < 0)
 		return -vhu_fail(s, VHU_E_IO, "%s: %s", path ? path : "memfd_create", vhu_strerror(errno));
-	/* Several regions in one file sit one after another in it. */
+	/* Several regions of this session in one file sit one after another
+	 * in it (huge-page aligned), and the file is sized to exactly what
+	 * they need: what an earlier run left in it is not an offset, or the
+	 * file would grow with every run. */
 	if (path) {
-		struct stat st;
+		struct stat st, o;
 
 		if (fstat(fd, &st) < 0) {
 			int e = errno;
 			close(fd);
 			return -vhu_fail(s, VHU_E_IO, "%s: %s", path, strerror(e));
 		}
-		off = (uint64_t)st.st_size;
-		off = (off + 0x1fffff) & ~(uint64_t)0x1fffff; /* huge-page aligned */
+		for (unsigned i = 0; i < r->nregions; i++) {
+			const struct vhu_region *e = &r->regions[i];
+			uint64_t end = (e->mmap_offset + e->size + 0x1fffff) & ~(uint64_t)0x1fffff;
+
+			if (e->fd >= 0 && fstat(e->fd, &o) == 0 && o.st_dev == st.st_dev && o.st_ino == st.st_ino &&
+			    end > off)
+				off = end;
+		}
 	}
 	if (ftruncate(fd, (off_t)(off + size)) < 0) {
 		int e = errno;
@@ -348,6 +358,89 @@ void vhu_inflight_decode(const uint8_t *buf, size_t len, uint16_t qs, unsigned q
 			out->inflight++;
 		}
 	}
+}
+
+/* pread exactly @len bytes at @off unless the file ends first; the bytes
+ * read, or -1 (errno). */
+static ssize_t pread_upto(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int vhu_inflight_read(struct vhu_session *s, int fd, const struct vhost_user_inflight *in, unsigned q,
+		      int64_t deadline, struct vhu_inflight_queue *out)
+{
+	uint8_t hdr[16], ent[4096];
+	uint64_t len = in->mmap_size, base = vhu_inflight_stride(in->queue_size) * q, want;
+	uint16_t qs = in->queue_size;
+	ssize_t n;
+	unsigned d;
+
+	memset(out, 0, sizeof(*out));
+	if (base + 16 > len)
+		return VHU_OK;
+	n = pread_upto(fd, hdr, sizeof(hdr), in->mmap_offset + base);
+	if (n < 0)
+		return vhu_fail(s, VHU_E_IO, "GET_INFLIGHT_FD: reading the buffer: %s", strerror(errno));
+	if (n < (ssize_t)sizeof(hdr))
+		return VHU_OK; /* the back-end shrank the file since GET_INFLIGHT_FD */
+	out->present = true;
+	memcpy(&out->features, hdr, 8);
+	out->version = rd16(hdr + 8);
+	out->desc_num = rd16(hdr + 10);
+	out->last_batch_head = rd16(hdr + 12);
+	out->used_idx = rd16(hdr + 14);
+	/* Entries as vhu_inflight_decode(): neither desc_num nor qs is
+	 * trusted beyond mmap_size; read in small pieces, each within
+	 * --timeout, however large the buffer claims to be. */
+	want = out->desc_num < qs ? out->desc_num : qs;
+	for (d = 0; d < want;) {
+		uint64_t e = base + 16 + 16ull * d, k = want - d;
+
+		if (e + 16 > len) {
+			out->truncated = true;
+			break;
+		}
+		if (k > sizeof(ent) / 16)
+			k = sizeof(ent) / 16;
+		if (k > (len - e) / 16)
+			k = (len - e) / 16;
+		if (vhu_intr_status())
+			return vhu_fail(s, vhu_intr_status(), "GET_INFLIGHT_FD: interrupted by %s while decoding queue %u",
+					vhu_intr_name(vhu_intr_signo()), q);
+		if (deadline >= 0 && vhu_now_ms() >= deadline)
+			return vhu_fail(s, VHU_E_TIMEOUT,
+					"GET_INFLIGHT_FD: decoding the buffer took longer than --timeout (at queue %u of %u)",
+					q, in->num_queues);
+		n = pread_upto(fd, ent, (size_t)k * 16, in->mmap_offset + e);
+		if (n < 0)
+			return vhu_fail(s, VHU_E_IO, "GET_INFLIGHT_FD: reading the buffer: %s", strerror(errno));
+		for (uint64_t i = 0; i < (uint64_t)n / 16; i++, d++) {
+			if (!ent[16 * i])
+				continue;
+			if (out->inflight < sizeof(out->heads) / sizeof(out->heads[0]))
+				out->heads[out->inflight] = (uint16_t)d;
+			out->inflight++;
+		}
+		if ((uint64_t)n < k * 16) {
+			out->truncated = true; /* the file ends early */
+			break;
+		}
+	}
+	return VHU_OK;
 }
 
 int vhu_set_log_base(struct vhu_session *s, struct vhu_res *r, uint64_t size, bool with_fd)

@@ -103,6 +103,18 @@ uint64_t vhu_inflight_stride(uint16_t qs);
 void vhu_inflight_decode(const uint8_t *buf, size_t len, uint16_t qs, unsigned q, struct vhu_inflight_queue *out);
 
 /*
+ * Decode queue @q of the inflight buffer behind @fd (described by @in, as
+ * GET_INFLIGHT_FD returned it) like vhu_inflight_decode(), reading only
+ * what that decoding looks at (the queue's header, then at most
+ * min(desc_num, queue_size) entries, in small pieces), never the whole
+ * mmap_size the back-end claims.  @deadline (vhu_now_ms based, < 0:
+ * none) bounds the work: VHU_E_TIMEOUT.  A file shorter than claimed
+ * gives present = false or truncated, not an error.
+ */
+int vhu_inflight_read(struct vhu_session *s, int fd, const struct vhost_user_inflight *in, unsigned q,
+		      int64_t deadline, struct vhu_inflight_queue *out);
+
+/*
  * SET_LOG_BASE.  The seed's rule: an fd is passed exactly when LOG_SHMFD
  * is negotiated.  With it, a memfd of @size bitmap bytes is created, kept
  * in @r and described by a VhostUserLog; without it, @size is sent as the

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "util/text.h"
+#include "util/intr.h"
 
 /* Receive room for more fds than any message may carry, so that an excess
  * is seen (and closed) rather than silently truncated. */
@@ -93,21 +94,24 @@ int64_t vhu_now_ms(void)
 int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *stop)
 {
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = events };
+		/* The self-pipe of util/intr wakes the wait on SIGINT & co. */
+		struct pollfd p[2] = { { .fd = fd, .events = events }, { .fd = vhu_intr_fd(), .events = POLLIN } };
 		int left = -1, r;
 
 		if (stop && *stop)
 			return VHU_E_TIMEOUT;
+		if (vhu_intr_status())
+			return vhu_intr_status();
 		if (deadline >= 0) {
 			int64_t l = deadline - vhu_now_ms();
 			left = l < 0 ? 0 : l > INT_MAX ? INT_MAX : (int)l;
 		}
-		r = poll(&p, 1, left);
-		if (r > 0)
+		r = poll(p, 2, left);
+		if (r > 0 && p[0].revents)
 			return 0;
 		if (r == 0)
 			return VHU_E_TIMEOUT;
-		if (errno != EINTR)
+		if (r < 0 && errno != EINTR)
 			return VHU_E_IO;
 	}
 }
@@ -153,6 +157,9 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 			return VHU_OK;
 		}
 		close(fd);
+		if (vhu_intr_status())
+			return vhu_fail(s, vhu_intr_status(), "cannot connect to %s: interrupted by %s", path,
+					vhu_intr_name(vhu_intr_signo()));
 		/* Linux may answer ECONNREFUSED to a retry against a full
 		 * backlog: once EAGAIN was seen, treat both alike. */
 		if (err == EAGAIN || (err == ECONNREFUSED && busy)) {
@@ -183,6 +190,8 @@ static int io_fail(struct vhu_session *s, const char *req, int rc, int err, cons
 
 	if (rc == VHU_E_TIMEOUT)
 		r = vhu_fail(s, VHU_E_TIMEOUT, "%s: no %s within %d ms", req, what, s->timeout_ms);
+	else if (vhu_intr_is_status(rc))
+		r = vhu_fail(s, rc, "%s: interrupted by %s", req, vhu_intr_name(vhu_intr_signo()));
 	else if (err == EMFILE || err == ENFILE)
 		r = vhu_fail(s, VHU_E_IO, "%s: cannot take the fds the back-end sent: %s", req,
 			     vhu_strerror(err));
@@ -388,14 +397,17 @@ void vhu_close_fds(const int *fds, unsigned n)
 static int wait_reply(struct vhu_session *s, int64_t deadline)
 {
 	while (s->side_fd >= 0 && s->side_fn) {
-		struct pollfd p[2] = { { .fd = s->fd, .events = POLLIN }, { .fd = s->side_fd, .events = POLLIN } };
+		struct pollfd p[3] = { { .fd = s->fd, .events = POLLIN }, { .fd = s->side_fd, .events = POLLIN },
+				       { .fd = vhu_intr_fd(), .events = POLLIN } };
 		int64_t left = deadline - vhu_now_ms();
 		int r;
 
+		if (vhu_intr_status())
+			return vhu_intr_status();
 		/* A back-end flooding the channel must not stretch the wait. */
 		if (left <= 0)
 			return VHU_E_TIMEOUT;
-		r = poll(p, 2, left > INT_MAX ? INT_MAX : (int)left);
+		r = poll(p, 3, left > INT_MAX ? INT_MAX : (int)left);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -405,6 +417,8 @@ static int wait_reply(struct vhu_session *s, int64_t deadline)
 			return VHU_E_TIMEOUT;
 		if (p[0].revents)
 			return VHU_OK;
+		if (!p[1].revents)
+			continue; /* the self-pipe: checked at the top */
 		s->side_fn(s, s->side_arg, deadline);
 	}
 	return VHU_OK;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,6 +399,10 @@ const char *vhu_exit_name(int status)
 	case VHU_E_CONNECT: return "cannot_connect";
 	case VHU_E_IO: return "io_error";
 	case VHU_E_TIMEOUT: return "timeout";
+	case 128 + SIGHUP:
+	case 128 + SIGINT:
+	case 128 + SIGQUIT:
+	case 128 + SIGTERM: return "interrupted";
 	default: return "unknown";
 	}
 }

@@ -244,7 +244,7 @@ assert_file_untouched() {
 	assert_failure 75
 	assert_one_line_error SET_DEVICE_STATE_FD
 	assert_file_untouched
-	[ "$ELAPSED_MS" -lt 3000 ]
+	[ "$ELAPSED_MS" -lt 15000 ]
 }
 
 @test "gating: no DEVICE_STATE offered: 3, nothing transferred, no SET_OWNER" {
@@ -379,7 +379,7 @@ EOF
 	python3 "$BATS_TEST_TMPDIR/stall.py" "$SOCK" "$BATS_TEST_TMPDIR/stall.pid" "$1" \
 		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/stall.err" 3>&- &
 	MOCK_PID=$!
-	for _ in $(seq 250); do
+	for _ in $(seq 3000); do
 		[ -s "$BATS_TEST_TMPDIR/stall.pid" ] && return 0
 		sleep 0.02
 	done
@@ -392,11 +392,12 @@ EOF
 	assert_failure 75
 	assert_one_line_error "SET_DEVICE_STATE_FD: no state data within 1000 ms"
 	assert_file_untouched
-	[ "$ELAPSED_MS" -ge 950 ] && [ "$ELAPSED_MS" -lt 3000 ] || fail "took $ELAPSED_MS ms"
+	[ "$ELAPSED_MS" -ge 950 ] && [ "$ELAPSED_MS" -lt 15000 ] || fail "took $ELAPSED_MS ms"
 }
 
 @test "stall: LOAD the back-end never reads: 75, FILE unchanged" {
-	head -c 1048576 /dev/zero >"$F"
+	# More than the pipe holds (vhuctl grows it to 1 MiB).
+	head -c 4194304 /dev/zero >"$F"
 	cp "$F" "$BATS_TEST_TMPDIR/orig"
 	stall_backend stall
 	run_timed --separate-stderr vhu -t 1 device-state load "$F"
@@ -406,11 +407,214 @@ EOF
 }
 
 @test "LOAD: the back-end closes its end early: short stream, 74" {
-	head -c 1048576 /dev/zero >"$F"
+	head -c 4194304 /dev/zero >"$F"
 	cp "$F" "$BATS_TEST_TMPDIR/orig"
 	stall_backend close
 	run --separate-stderr vhu -t 2 device-state load "$F"
 	assert_failure 74
 	assert_one_line_error "SET_DEVICE_STATE_FD: back-end closed its end of the state pipe"
 	assert_file_untouched
+}
+
+# ---- FILE targets -----------------------------------------------------------
+
+# Everything but a regular file (or a link to one) is refused before
+# connecting and left as it was.
+@test "save refuses a FIFO, devices, a socket, a directory and links to them: 64, untouched, nothing sent" {
+	command -v python3 >/dev/null || skip "python3 not installed: no socket file to test with"
+	local short t kind
+	mock_start
+	mkfifo "$D/fifo"
+	mkdir "$D/dir"
+	ln -s dir "$D/link-to-dir"
+	ln -s fifo "$D/link-to-fifo"
+	ln -s nowhere "$D/dangling"
+	# sun_path holds 107 bytes: the socket lives in a short directory.
+	short=$(mktemp -d /tmp/vhu-ds.XXXXXX)
+	python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$short/sock"
+	local targets=("$D/fifo:is a FIFO" "$D/dir:is a directory" "$D/link-to-dir:is a symbolic link to a directory"
+		"$D/link-to-fifo:is a symbolic link to a FIFO" "$D/dangling:leads nowhere" "$short/sock:is a socket")
+	if mknod "$D/chr" c 1 3 2>/dev/null && mknod "$D/blk" b 7 0 2>/dev/null; then
+		targets+=("$D/chr:is a character device" "$D/blk:is a block device")
+	fi
+	for t in "${targets[@]}"; do
+		kind=${t#*:}
+		t=${t%%:*}
+		run --separate-stderr vhu device-state save "$t"
+		[ "$status" -eq 64 ] || { rm -rf "$short"; fail "$t: exit $status, expected 64 ($stderr)"; }
+		assert_one_line_error "$t"
+		[[ $stderr == *"$kind"* ]] || { rm -rf "$short"; fail "$t: stderr: $stderr"; }
+	done
+	[ -p "$D/fifo" ] && [ -d "$D/dir" ] && [ -L "$D/link-to-dir" ] && [ -L "$D/dangling" ] && [ -S "$short/sock" ] ||
+		{ rm -rf "$short"; fail "a target was replaced: $(ls -la "$D" "$short")"; }
+	if [ -e "$D/chr" ]; then
+		[ -c "$D/chr" ] && [ -b "$D/blk" ] || fail "a device node was replaced: $(ls -la "$D")"
+	fi
+	[ "$(ls -A "$short")" = sock ] || fail "left next to the socket: $(ls -A "$short")"
+	rm -rf "$short"
+	! ls -A "$D" | grep -q '^\.' || fail "temporary left in $D: $(ls -A "$D")"
+	[ ! -s "$MOCK_LOG" ] || fail "something was sent: $(mock_log)"
+}
+
+@test "save to a FILE name of 250 and of 255 bytes" {
+	local name
+	mock_start --state-size 3000
+	for n in 250 255; do
+		name=$(printf "%${n}s" '' | tr ' ' n)
+		run --separate-stderr vhu -j device-state save "$D/$name"
+		assert_success
+		[ "$(stat -c %s "$D/$name")" = 3000 ] || fail "$n-byte name: $(ls -la "$D")"
+	done
+	[ "$(ls -A "$D" | wc -l)" -eq 3 ] || fail "left in $D: $(ls -A "$D")"
+}
+
+@test "save through a symbolic link replaces the file it points to; the link stays" {
+	mock_start --state-size 3000
+	mkdir "$D/real"
+	mv "$F" "$D/real/state.bin"
+	ln -s real/state.bin "$F"
+	run --separate-stderr vhu device-state save "$F"
+	assert_success
+	[ -L "$F" ] || fail "the link was replaced: $(ls -la "$D")"
+	[ "$(readlink "$F")" = real/state.bin ]
+	[ "$(stat -c %s "$D/real/state.bin")" = 3000 ]
+	[ "$(sha256sum <"$D/real/state.bin" | cut -d' ' -f1)" = "$(pattern_sha 3000)" ]
+	[ "$(ls -A "$D/real")" = state.bin ] || fail "left next to the target: $(ls -A "$D/real")"
+}
+
+@test "load of a FIFO without a writer does not block in open(): it connects, then 75 within -t" {
+	mkfifo "$D/fifo"
+	mock_start
+	run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 1 device-state load "$D/fifo"
+	assert_failure 75
+	assert_one_line_error "$D/fifo: no data within 1000 ms"
+	[ "$(mock_count SET_DEVICE_STATE_FD)" -eq 1 ] || fail "log: $(mock_log)"
+}
+
+@test "load of a FIFO fed by a writer: the stream arrives whole" {
+	mkfifo "$D/fifo"
+	mock_start --state-size 300000
+	run --separate-stderr vhu device-state save "$F"
+	assert_success
+	timeout -k 5 30 sh -c 'cat "$1" >"$2"' sh "$F" "$D/fifo" 3>&- &
+	local writer=$!
+	run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -j device-state load "$D/fifo"
+	wait "$writer"
+	assert_success
+	assert_json '.device_state.bytes == 300000'
+	grep -qx 'LOADED bytes=300000 match=1' "$MOCK_LOG" || fail "log: $(mock_log)"
+}
+
+@test "load of an endless device stops at --max-size: 64" {
+	mock_start
+	run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 5 device-state load --max-size 1M /dev/zero
+	assert_failure 64
+	assert_one_line_error "/dev/zero: more than --max-size 1048576 bytes"
+}
+
+@test "load of a regular FILE larger than --max-size is refused before connecting: 64" {
+	head -c 70000 /dev/zero >"$F"
+	mock_start
+	run --separate-stderr vhu device-state load --max-size 64K "$F"
+	assert_failure 64
+	assert_one_line_error "70000 bytes, more than --max-size 65536"
+	[ ! -s "$MOCK_LOG" ] || fail "log: $(mock_log)"
+}
+
+@test "bad --max-size and --transfer-timeout: 64" {
+	run --separate-stderr "$VHUCTL" -s /nonexistent device-state save --max-size lots "$F"
+	assert_failure 64
+	[[ $stderr == *"invalid --max-size 'lots'"* ]] || fail "stderr: $stderr"
+	run --separate-stderr "$VHUCTL" -s /nonexistent device-state save --transfer-timeout -1 "$F"
+	assert_failure 64
+	[[ $stderr == *"invalid --transfer-timeout '-1'"* ]] || fail "stderr: $stderr"
+	assert_file_untouched
+}
+
+# ---- stream abuse: every case ends within its bound, FILE untouched ---------
+#
+# `timeout 30` only keeps a hang from stalling the suite; the bound that
+# counts is the exit status and its message.
+
+@test "a SAVE stream that never ends stops at --max-size: 2 naming the size" {
+	mock_start --fault SET_DEVICE_STATE_FD:ds-endless
+	run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 5 device-state save --max-size 1M "$F"
+	assert_failure 2
+	assert_one_line_error "SET_DEVICE_STATE_FD: the back-end's state exceeds --max-size 1048576 bytes"
+	assert_file_untouched
+}
+
+@test "a SAVE stream that drips a byte every 500 ms: 75 after -t, too slow" {
+	mock_start --fault SET_DEVICE_STATE_FD:ds-drip
+	run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 1 device-state save "$F"
+	assert_failure 75
+	assert_one_line_error "SET_DEVICE_STATE_FD: state data too slow"
+	[[ $stderr == *"within 1000 ms, less than 64 KiB"* ]] || fail "stderr: $stderr"
+	assert_file_untouched
+}
+
+@test "--transfer-timeout bounds the whole stream: 75 naming it" {
+	mock_start --fault SET_DEVICE_STATE_FD:ds-drip:50
+	run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 10 device-state save --transfer-timeout 1 "$F"
+	assert_failure 75
+	assert_one_line_error "SET_DEVICE_STATE_FD: transfer not finished within --transfer-timeout of 1000 ms"
+	assert_file_untouched
+}
+
+@test "a back-end that takes a LOAD a byte every 500 ms: 75 after -t" {
+	head -c 4194304 /dev/zero >"$F"
+	cp "$F" "$BATS_TEST_TMPDIR/orig"
+	mock_start --fault SET_DEVICE_STATE_FD:ds-drip
+	run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 1 device-state load "$F"
+	assert_failure 75
+	assert_one_line_error "SET_DEVICE_STATE_FD: back-end t"
+	assert_file_untouched
+}
+
+@test "back-end killed in the middle of a SAVE: 74, FILE untouched" {
+	mock_start --state-size 4000000 --fault SET_DEVICE_STATE_FD:ds-kill
+	run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 5 device-state save "$F"
+	assert_failure 74
+	assert_one_line_error "CHECK_DEVICE_STATE"
+	grep -qx 'KILLED bytes=2000000' "$MOCK_LOG" || fail "log: $(mock_log)"
+	assert_file_untouched
+	MOCK_PID=
+}
+
+@test "back-end killed in the middle of a LOAD: 74 (short transfer), FILE unchanged" {
+	head -c 4194304 /dev/zero >"$F"
+	cp "$F" "$BATS_TEST_TMPDIR/orig"
+	mock_start --fault SET_DEVICE_STATE_FD:ds-kill
+	run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 5 device-state load "$F"
+	assert_failure 74
+	assert_one_line_error "SET_DEVICE_STATE_FD: back-end closed its end of the state pipe"
+	grep -qx 'KILLED bytes=65536' "$MOCK_LOG" || fail "log: $(mock_log)"
+	assert_file_untouched
+	MOCK_PID=
+}
+
+# The mock keeps a copy of the pipe end it handed over and reads our bytes
+# back (SAVE) or refills the pipe (LOAD) between our poll() and our
+# read()/write(); once it sees us asleep in that read or write it stalls
+# for good.  On a blocking fd that is a hang; vhuctl's is non-blocking.
+@test "own-fd steal race: a back-end reading back its own SAVE bytes cannot hang vhuctl" {
+	mock_start --fault SET_DEVICE_STATE_FD:ds-own-fd --fault SET_DEVICE_STATE_FD:ds-steal
+	for i in 1 2; do
+		run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 1 device-state save "$F"
+		assert_failure 75
+		assert_one_line_error "SET_DEVICE_STATE_FD: state data too slow"
+		assert_file_untouched
+	done
+}
+
+@test "own-fd refill race: a back-end refilling its own LOAD pipe cannot hang vhuctl" {
+	head -c 4194304 /dev/zero >"$F"
+	cp "$F" "$BATS_TEST_TMPDIR/orig"
+	mock_start --fault SET_DEVICE_STATE_FD:ds-own-fd --fault SET_DEVICE_STATE_FD:ds-refill
+	for i in 1 2; do
+		run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 1 device-state load "$F"
+		assert_failure 75
+		assert_one_line_error "SET_DEVICE_STATE_FD: back-end t"
+		assert_file_untouched
+	done
 }

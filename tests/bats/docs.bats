@@ -101,6 +101,10 @@ EXIT_ROWS=(
 	"69|cannot connect to the socket"
 	"74|I/O error"
 	"75|timeout"
+	"129|interrupted by SIGHUP"
+	"130|interrupted by SIGINT"
+	"131|interrupted by SIGQUIT"
+	"143|interrupted by SIGTERM"
 )
 
 @test "exit status table: --help lists every status" {

@@ -15,7 +15,8 @@ setup() {
 start_mock() {
 	"$VHU_MOCK" --socket "$SOCK" --pidfile "$BATS_TEST_TMPDIR/m.pid" --log "$LOG" "$@" &
 	MOCK_PID=$!
-	for _ in $(seq 100); do
+	# at most 60 s: only a failure waits that long
+	for _ in $(seq 1200); do
 		[ -s "$BATS_TEST_TMPDIR/m.pid" ] && return 0
 		sleep 0.05
 	done
@@ -207,4 +208,33 @@ teardown() {
 	assert_success
 	echo "$output" | jq -e '.steps[1].warnings | any(test("not offered"))'
 	echo "$output" | jq -e '(.steps[0] | has("warnings") | not) and (has("warnings") | not)'
+}
+
+@test "--backing file:PATH is sized to the region, not grown run after run" {
+	local f=$BATS_TEST_TMPDIR/guest.mem
+	printf '20 bytes of old junk' >"$f"
+	start_mock
+	for run in 1 2; do
+		run "$VHUCTL" -s "$SOCK" set-mem-table --backing "file:$f" 1M
+		assert_success
+		[ "$(stat -c %s "$f")" -eq 1048576 ] || fail "run $run: file is $(stat -c %s "$f") bytes"
+	done
+	# Two regions in one file: the second at the next 2 MiB boundary.
+	run "$VHUCTL" -s "$SOCK" -j set-mem-table --backing "file:$f" 1M,1M
+	assert_success
+	echo "$output" | jq -e '[.regions[].mmap_offset] == ["0x0", "0x200000"]'
+	[ "$(stat -c %s "$f")" -eq $((2097152 + 1048576)) ] || fail "file is $(stat -c %s "$f") bytes"
+}
+
+@test "get-inflight-fd of a buffer claimed to be 1 TiB reads only what it decodes" {
+	[ -x /usr/bin/time ] || skip "needs GNU time (scripts/deps test)"
+	start_mock --fault GET_INFLIGHT_FD:inflight-huge
+	run --separate-stderr /usr/bin/time -f 'maxrss=%M' "$VHUCTL" -s "$SOCK" -t 10 -j get-inflight-fd --queues 2
+	assert_success
+	echo "$output" | jq -e '.inflight.mmap_size == 1099511627776 and (.inflight.queues | length) == 2'
+	echo "$output" | jq -e '.inflight.queues[1] | .desc_num == 0 and .inflight == 0 and .truncated == false'
+	# Before, 1 GiB of it was read into memory; the sanitizer build's own
+	# overhead stays far below the bound.
+	local kb=${stderr##*maxrss=}
+	[ "$kb" -lt 262144 ] || fail "peak RSS $kb KiB"
 }

@@ -388,7 +388,7 @@ static int fz_op(struct vhu_session *s, unsigned op)
 		/* LOAD of an empty stream (/dev/null): SET_DEVICE_STATE_FD's
 		 * reply decides the fd, then CHECK_DEVICE_STATE.  (SAVE would
 		 * wait for the pipe's EOF until the timeout.) */
-		rc = vhu_ds_transfer(s, VHU_DS_LOAD, fz_devnull, NULL, &res);
+		rc = vhu_ds_transfer(s, VHU_DS_LOAD, fz_devnull, NULL, NULL, &res);
 		if (!rc)
 			FZ_CHECK(res.bytes == 0, "LOAD of /dev/null sent %llu bytes", (unsigned long long)res.bytes);
 		break;

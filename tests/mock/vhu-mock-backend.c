@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -157,6 +159,13 @@ enum fault_kind {
 	F_DS_TRUNCATE,
 	F_CHECK_FAIL,
 	F_SHM_BAD_COUNT,
+	F_DELAY,
+	F_DS_KILL,
+	F_DS_ENDLESS,
+	F_DS_DRIP,
+	F_DS_STEAL,
+	F_DS_REFILL,
+	F_INFLIGHT_HUGE,
 	F_COUNT
 };
 
@@ -187,6 +196,13 @@ static const char *const fault_names[F_COUNT] = {
 	[F_DS_TRUNCATE] = "ds-truncate",
 	[F_CHECK_FAIL] = "check-fail",
 	[F_SHM_BAD_COUNT] = "shm-bad-count",
+	[F_DELAY] = "delay",
+	[F_DS_KILL] = "ds-kill",
+	[F_DS_ENDLESS] = "ds-endless",
+	[F_DS_DRIP] = "ds-drip",
+	[F_DS_STEAL] = "ds-steal",
+	[F_DS_REFILL] = "ds-refill",
+	[F_INFLIGHT_HUGE] = "inflight-huge",
 };
 
 /* Kinds that replace the normal delivery of a reply; the first matching
@@ -222,6 +238,8 @@ struct bmsg {
 	uint32_t flags, size;
 	bool eof;           /* not a message: shut down our sending side */
 	bool close;         /* not a message: close the channel altogether */
+	bool stall;         /* send the header and half the payload, never the rest */
+	bool after;         /* send once the trigger's reply is out, not before */
 	uint32_t trigger;   /* front-end request that releases it */
 };
 
@@ -352,6 +370,24 @@ static uint8_t state_byte(uint64_t i)
 	return (uint8_t)((i * 31 + 7) & 0xff);
 }
 
+/* The stream repeats every 256 bytes: bytes pos.. of it are
+ * state_pattern() + pos % 256, for up to XFER_CHUNK bytes (so a 1 GiB
+ * transfer costs memcpy/memcmp, not a loop per byte). */
+static uint8_t g_pattern[XFER_CHUNK + 256];
+static pthread_once_t g_pattern_once = PTHREAD_ONCE_INIT;
+
+static void pattern_init(void)
+{
+	for (uint64_t i = 0; i < sizeof(g_pattern); i++)
+		g_pattern[i] = state_byte(i);
+}
+
+static const uint8_t *state_pattern(uint64_t pos)
+{
+	pthread_once(&g_pattern_once, pattern_init);
+	return g_pattern + pos % 256;
+}
+
 static void put_u64(uint8_t *p, uint64_t v)
 {
 	memcpy(p, &v, sizeof(v));
@@ -365,6 +401,17 @@ static int open_devnull(void)
 /* ------------------------------------------------------------------ */
 /* Device-state transfer thread                                        */
 
+/* How a transfer misbehaves (faults on SET_DEVICE_STATE_FD). */
+struct xfer_abuse {
+	uint64_t kill_at; /* ds-kill: SIGKILL the mock after this many bytes; 0 = never */
+	uint64_t drip_ms; /* ds-drip: one byte per drip_ms, forever; 0 = off */
+	uint64_t race_n;  /* ds-steal: bytes written / ds-refill: pages read, then stall */
+	bool race;        /* ds-steal or ds-refill */
+	int aux_fd;       /* our copy of the fd the front-end got: stolen from
+			   * (SAVE) or refilled (LOAD) behind its back; -1 = none */
+	pid_t peer;       /* the front-end (SO_PEERCRED), 0 = unknown */
+};
+
 struct xfer {
 	pthread_t th;
 	int fd;        /* data fd: pipe end we write (SAVE) or read (LOAD) */
@@ -372,12 +419,106 @@ struct xfer {
 	int stop_wr;
 	uint32_t dir;
 	uint64_t limit; /* SAVE: bytes to write */
+	struct xfer_abuse ab;
+	pthread_t aux;  /* the thief / refiller on ab.aux_fd */
+	bool aux_started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool done;
 	bool ok;
 	uint64_t bytes;
 };
+
+/* ds-kill: the back-end dies mid-stream, every fd with it. */
+static void xfer_die(uint64_t bytes)
+{
+	log_line("KILLED bytes=%" PRIu64, bytes);
+	kill(getpid(), SIGKILL);
+}
+
+/* Sleep @ms unless asked to stop: false when asked. */
+static bool xfer_nap(struct xfer *x, uint64_t ms)
+{
+	struct pollfd p = { .fd = x->stop_rd, .events = POLLIN };
+
+	while (poll(&p, 1, (int)ms) < 0)
+		if (errno != EINTR)
+			return false;
+	return !p.revents;
+}
+
+/* ds-steal/ds-refill: true once the front-end sleeps in a blocking read
+ * (SAVE) or write (LOAD) system call (/proc/PID/syscall starts with its
+ * number): the race was lost, and a stall now keeps it there for good.
+ * Without access to /proc the race just runs its course. */
+static bool peer_blocked(const struct xfer *x)
+{
+	char path[64], buf[32];
+	ssize_t n;
+	int fd;
+
+	if (!x->ab.peer)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)x->ab.peer);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return !strncmp(buf, x->dir == VHOST_USER_DEVICE_STATE_SAVE ? "0 " : "1 ", 2);
+}
+
+/* Hold every fd open and do nothing until asked to stop. */
+static bool xfer_stall(struct xfer *x)
+{
+	log_line("STALLED bytes=%" PRIu64 "%s", x->bytes, x->ab.race && peer_blocked(x) ? " peer-blocked" : "");
+	while (xfer_nap(x, 1000))
+		;
+	return false;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig; /* only to interrupt a blocking read/write (EINTR) */
+}
+
+/* ds-steal (SAVE): read back what we write, racing the front-end's reads
+ * on the same pipe end.  ds-refill (LOAD): fill the pipe with junk as
+ * soon as there is room, racing the front-end's writes.  Plain blocking
+ * calls on the shared open file: a front-end that reads or writes without
+ * O_NONBLOCK after its poll() then blocks. */
+static void *xfer_aux(void *arg)
+{
+	struct xfer *x = arg;
+	uint8_t junk[4096];
+
+	memset(junk, 0xee, sizeof(junk));
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = x->ab.aux_fd, .events = x->dir == VHOST_USER_DEVICE_STATE_SAVE ? POLLIN : POLLOUT },
+			{ .fd = x->stop_rd, .events = POLLIN },
+		};
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			break;
+		if (x->dir == VHOST_USER_DEVICE_STATE_SAVE)
+			n = read(x->ab.aux_fd, junk, 1);
+		else
+			n = write(x->ab.aux_fd, junk, sizeof(junk));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+	return NULL;
+}
 
 /* Wait for the data fd (or the stop pipe).  Returns 1 when the data fd
  * is ready, 0 when asked to stop, -1 on error.  Data wins over stop so
@@ -405,7 +546,6 @@ static int xfer_wait_io(struct xfer *x, short ev)
 
 static bool xfer_save(struct xfer *x)
 {
-	uint8_t buf[XFER_CHUNK];
 	uint64_t pos = 0;
 
 	while (pos < x->limit) {
@@ -413,11 +553,17 @@ static bool xfer_save(struct xfer *x)
 						       : (size_t)(x->limit - pos);
 		ssize_t w;
 
+		if (x->ab.race && (pos >= x->ab.race_n || peer_blocked(x)))
+			return xfer_stall(x);
+		if (x->ab.kill_at && pos >= x->ab.kill_at)
+			xfer_die(pos);
+		if (x->ab.drip_ms || x->ab.race)
+			n = 1;
+		if (x->ab.kill_at && n > x->ab.kill_at - pos)
+			n = (size_t)(x->ab.kill_at - pos);
 		if (xfer_wait_io(x, POLLOUT) <= 0)
 			return false;
-		for (size_t k = 0; k < n; k++)
-			buf[k] = state_byte(pos + k);
-		w = write(x->fd, buf, n);
+		w = write(x->fd, state_pattern(pos), n);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -425,6 +571,8 @@ static bool xfer_save(struct xfer *x)
 		}
 		pos += (uint64_t)w;
 		x->bytes = pos;
+		if ((x->ab.drip_ms || x->ab.race) && !xfer_nap(x, x->ab.drip_ms ? x->ab.drip_ms : 1))
+			return false;
 	}
 	return true;
 }
@@ -436,11 +584,22 @@ static bool xfer_load(struct xfer *x)
 	bool match = true;
 
 	for (;;) {
+		size_t want = sizeof(buf);
 		ssize_t r;
 
+		if (x->ab.race && (pos >= x->ab.race_n * 4096 || peer_blocked(x)))
+			return xfer_stall(x);
+		if (x->ab.kill_at && pos >= x->ab.kill_at)
+			xfer_die(pos);
+		if (x->ab.drip_ms)
+			want = 1;
+		else if (x->ab.race)
+			want = 4096;
+		if (x->ab.kill_at && want > x->ab.kill_at - pos)
+			want = (size_t)(x->ab.kill_at - pos);
 		if (xfer_wait_io(x, POLLIN) <= 0)
 			return false;
-		r = read(x->fd, buf, sizeof(buf));
+		r = read(x->fd, buf, want);
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -448,11 +607,12 @@ static bool xfer_load(struct xfer *x)
 		}
 		if (r == 0)
 			break;
-		for (ssize_t k = 0; k < r; k++)
-			if (buf[k] != state_byte(pos + (uint64_t)k))
-				match = false;
+		if (match && memcmp(buf, state_pattern(pos), (size_t)r))
+			match = false;
 		pos += (uint64_t)r;
 		x->bytes = pos;
+		if ((x->ab.drip_ms || x->ab.race) && !xfer_nap(x, x->ab.drip_ms ? x->ab.drip_ms : 1))
+			return false;
 	}
 	/* match=1: the bytes are exactly what a mock SAVE of that size
 	 * produces, so round trips can be checked end to end. */
@@ -476,7 +636,7 @@ static void *xfer_thread(void *arg)
 	return NULL;
 }
 
-static struct xfer *xfer_start(uint32_t dir, int fd, uint64_t limit)
+static struct xfer *xfer_start(uint32_t dir, int fd, uint64_t limit, const struct xfer_abuse *ab)
 {
 	struct xfer *x = calloc(1, sizeof(*x));
 	pthread_condattr_t ca;
@@ -492,6 +652,7 @@ static struct xfer *xfer_start(uint32_t dir, int fd, uint64_t limit)
 	x->stop_wr = sp[1];
 	x->dir = dir;
 	x->limit = limit;
+	x->ab = *ab;
 	pthread_mutex_init(&x->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -508,11 +669,15 @@ static struct xfer *xfer_start(uint32_t dir, int fd, uint64_t limit)
 		pthread_mutex_destroy(&x->mu);
 		goto fail_x;
 	}
+	if (x->ab.aux_fd >= 0)
+		x->aux_started = pthread_create(&x->aux, NULL, xfer_aux, x) == 0;
 	return x;
 fail_x:
 	free(x);
 fail_fd:
 	close(fd);
+	if (ab->aux_fd >= 0)
+		close(ab->aux_fd);
 	return NULL;
 }
 
@@ -545,10 +710,18 @@ static void xfer_finish(struct xfer **xp, long grace_ms)
 
 	if (!x)
 		return;
-	if (grace_ms > 0)
+	/* A stream that stalls, drips or never ends is not waited for. */
+	if (grace_ms > 0 && !x->ab.race && !x->ab.drip_ms && x->limit != UINT64_MAX)
 		xfer_wait(x, grace_ms);
 	close_fd(&x->stop_wr);
 	pthread_join(x->th, NULL);
+	/* The thief/refiller may sit in a blocking call: knock until it
+	 * sees the stop pipe. */
+	while (x->aux_started && pthread_tryjoin_np(x->aux, NULL) == EBUSY) {
+		pthread_kill(x->aux, SIGUSR1);
+		sleep_ms(1);
+	}
+	close_fd(&x->ab.aux_fd);
 	close_fd(&x->stop_rd);
 	close_fd(&x->fd);
 	pthread_cond_destroy(&x->cv);
@@ -604,6 +777,7 @@ struct pending_xfer {
 	uint32_t dir;
 	int fd;
 	uint64_t limit;
+	struct xfer_abuse ab;
 };
 
 static void reply_init(struct reply *r, uint32_t code)
@@ -760,7 +934,9 @@ static int send_bytes(int fd, const uint8_t *p, size_t n, const int *fds,
 /* Back-end channel (--backend-msg)                                    */
 
 /* How long an answer to a NEED_REPLY (or LOOKUP) request may take. */
-#define BACKEND_ACK_MS 2000
+/* Generous: on a loaded machine the front-end may be descheduled a while;
+ * tests look for the ACK line, never for this timeout. */
+#define BACKEND_ACK_MS 30000
 
 static int64_t mono_ms(void)
 {
@@ -857,9 +1033,26 @@ static void fail_pending(struct conn *c, const char *why)
 
 static void read_backend_ack(struct conn *c);
 
+/* :stall: wait (at most 30 s) until the front-end has read everything we
+ * sent on the channel (SIOCOUTQ: bytes not yet read by the peer), then
+ * log it: from then on it is inside the unfinished message. */
+static void wait_consumed(struct conn *c, const struct bmsg *b)
+{
+	for (int i = 0; i < 30000 && c->chan_fd >= 0; i++) {
+		int queued = -1;
+
+		if (ioctl(c->chan_fd, SIOCOUTQ, &queued) < 0 || queued == 0) {
+			log_line("BACKEND_CONSUMED %s", b->name);
+			return;
+		}
+		sleep_ms(1);
+	}
+}
+
 /* Send, in order, every --backend-msg released by front-end request
- * @trigger (SET_BACKEND_REQ_FD unless on=REQ was given). */
-static void send_backend_msgs(struct conn *c, uint32_t trigger)
+ * @trigger (SET_BACKEND_REQ_FD unless on=REQ was given): those without
+ * :after before its reply (@after false), the others after it. */
+static void send_backend_msgs(struct conn *c, uint32_t trigger, bool after)
 {
 	static uint8_t buf[VHOST_USER_HDR_SIZE + 2 * VHU_MAX_PAYLOAD];
 
@@ -870,7 +1063,7 @@ static void send_backend_msgs(struct conn *c, uint32_t trigger)
 		uint32_t len, body;
 		int rc;
 
-		if (b->trigger != trigger)
+		if (b->trigger != trigger || b->after != after)
 			continue;
 		if (b->eof) {
 			/* EOF for the front-end; its answers still reach us. */
@@ -906,7 +1099,8 @@ static void send_backend_msgs(struct conn *c, uint32_t trigger)
 			if (rc == 0)
 				rc = send_bytes(c->chan_fd, buf + VHOST_USER_HDR_SIZE, body, fds, b->nfds);
 		} else {
-			rc = send_bytes(c->chan_fd, buf, VHOST_USER_HDR_SIZE + body, fds, b->nfds);
+			rc = send_bytes(c->chan_fd, buf, VHOST_USER_HDR_SIZE + (b->stall ? body / 2 : body), fds,
+					b->nfds);
 		}
 		for (unsigned k = 0; k < b->nfds; k++)
 			close_fd(&fds[k]);
@@ -916,7 +1110,13 @@ static void send_backend_msgs(struct conn *c, uint32_t trigger)
 			close_fd(&c->chan_fd);
 			return;
 		}
-		log_line("BACKEND_SENT %s flags=0x%x size=%u fds=%u", b->name, h.flags, h.size, b->nfds);
+		log_line("BACKEND_SENT %s flags=0x%x size=%u fds=%u%s", b->name, h.flags, h.size, b->nfds,
+			 b->stall ? " stalled" : "");
+		if (b->stall) {
+			/* Never finished: no answer can be due. */
+			wait_consumed(c, b);
+			continue;
+		}
 		/* Spec: an answer is due for NEED_REPLY, and always for LOOKUP. */
 		if (((h.flags & VHOST_USER_NEED_REPLY_MASK) || b->code == VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP) &&
 		    c->npending < sizeof(c->pending) / sizeof(c->pending[0])) {
@@ -1066,6 +1266,14 @@ static void handle_get_inflight(const struct msg *m, struct reply *r)
 	in.mmap_size = in.num_queues && in.queue_size ? in.num_queues * stride : 0;
 	in.mmap_offset = 0;
 	in.padding = 0;
+	{
+		/* inflight-huge[:SIZE]: claim a SIZE-byte (default 1 TiB)
+		 * buffer, backed by a sparse memfd of that size. */
+		const struct fault *f = find_fault((int)m->hdr.request, F_INFLIGHT_HUGE);
+
+		if (f)
+			in.mmap_size = f->has_arg && f->arg ? f->arg : UINT64_C(1) << 40;
+	}
 	if (in.mmap_size) {
 		fd = memfd_create("vhu-mock-inflight", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 		if (fd >= 0 && ftruncate(fd, (off_t)in.mmap_size) < 0)
@@ -1105,16 +1313,26 @@ static void handle_set_device_state(struct conn *c, struct msg *m,
 	if (has_fault(code, F_DS_OWN_FD) && pipe2(own, O_CLOEXEC) == 0) {
 		/* Hand the front-end the other end of our own pipe and
 		 * drop the one it gave us. */
+		int given = ts.direction == VHOST_USER_DEVICE_STATE_SAVE ? own[0] : own[1];
+		const struct fault *f = find_fault(code, ts.direction == VHOST_USER_DEVICE_STATE_SAVE ? F_DS_STEAL
+												   : F_DS_REFILL);
+
 		close(data_fd);
-		if (ts.direction == VHOST_USER_DEVICE_STATE_SAVE) {
-			data_fd = own[1];
-			reply_u64(r, code, has_fault(code, F_DS_BAD_FDS) ? 0x100 : 0);
-			reply_add_fd(r, own[0]);
-		} else {
-			data_fd = own[0];
-			reply_u64(r, code, has_fault(code, F_DS_BAD_FDS) ? 0x100 : 0);
-			reply_add_fd(r, own[1]);
+		data_fd = ts.direction == VHOST_USER_DEVICE_STATE_SAVE ? own[1] : own[0];
+		reply_u64(r, code, has_fault(code, F_DS_BAD_FDS) ? 0x100 : 0);
+		/* ds-steal / ds-refill: keep a copy of the end we give away
+		 * (the same open file, flags shared) to race the front-end. */
+		if (f) {
+			struct ucred cred;
+			socklen_t clen = sizeof(cred);
+
+			px->ab.race = true;
+			px->ab.race_n = f->has_arg ? f->arg : 200;
+			px->ab.aux_fd = fcntl(given, F_DUPFD_CLOEXEC, 0);
+			if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+				px->ab.peer = cred.pid;
 		}
+		reply_add_fd(r, given);
 	} else {
 		reply_u64(r, code, value);
 		if (has_fault(code, F_DS_BAD_FDS))
@@ -1131,6 +1349,19 @@ static void handle_set_device_state(struct conn *c, struct msg *m,
 			px->limit = f->has_arg ? f->arg : opt.state_size / 2;
 		if (px->limit > opt.state_size)
 			px->limit = opt.state_size;
+		if (has_fault(code, F_DS_ENDLESS) || has_fault(code, F_DS_DRIP))
+			px->limit = UINT64_MAX;
+	}
+	{
+		const struct fault *k = find_fault(code, F_DS_KILL), *d = find_fault(code, F_DS_DRIP);
+
+		if (k)
+			px->ab.kill_at = k->has_arg && k->arg ? k->arg
+				       : ts.direction == VHOST_USER_DEVICE_STATE_SAVE && opt.state_size > 1
+					       ? opt.state_size / 2
+					       : 65536;
+		if (d)
+			px->ab.drip_ms = d->has_arg && d->arg ? d->arg : 500;
 	}
 	c->ds = DS_STARTED;
 }
@@ -1317,6 +1548,12 @@ static bool deliver(struct conn *c, uint32_t code, struct reply *r)
 	size_t n, half;
 	bool keep = true;
 
+	/* delay[:MS]: hold the whole reply back (default 200 ms), e.g. so the
+	 * front-end sees back-end channel traffic first. */
+	const struct fault *d = find_fault((int)code, F_DELAY);
+
+	if (d)
+		sleep_ms(d->has_arg ? d->arg : 200);
 	r->hdr.size = r->len;
 	memcpy(out, &r->hdr, VHOST_USER_HDR_SIZE);
 	memcpy(out + VHOST_USER_HDR_SIZE, r->body, r->len);
@@ -1390,7 +1627,7 @@ static bool deliver(struct conn *c, uint32_t code, struct reply *r)
 /* Returns false when the connection is over. */
 static bool serve_one(struct conn *c, struct msg *m, struct reply *r)
 {
-	struct pending_xfer px = { .set = false, .fd = -1 };
+	struct pending_xfer px = { .set = false, .fd = -1, .ab = { .aux_fd = -1 } };
 	uint32_t code;
 	const char *name;
 	char unk[24];
@@ -1430,7 +1667,7 @@ static bool serve_one(struct conn *c, struct msg *m, struct reply *r)
 	 * barrier reply), so they are already queued when the front-end
 	 * learns the channel is up: what it reads next is deterministic. */
 	if (c->chan_fd >= 0)
-		send_backend_msgs(c, code);
+		send_backend_msgs(c, code, false);
 	if (r->present) {
 		if (c->mute) {
 			reply_close_fds(r);
@@ -1439,10 +1676,12 @@ static bool serve_one(struct conn *c, struct msg *m, struct reply *r)
 			keep = deliver(c, code, r);
 		}
 	}
+	if (c->chan_fd >= 0 && keep)
+		send_backend_msgs(c, code, true);
 	/* SAVE data flows only after the reply told the front-end which
 	 * pipe to read. */
 	if (px.set) {
-		c->xfer = xfer_start(px.dir, px.fd, px.limit);
+		c->xfer = xfer_start(px.dir, px.fd, px.limit, &px.ab);
 		if (!c->xfer)
 			c->ds = DS_REFUSED;
 	}
@@ -1535,7 +1774,8 @@ static void usage(FILE *f)
 		"  --shared-object-fd        GET_SHARED_OBJECT returns a 4096-byte memfd\n"
 		"  --backend-msg SPEC        send on the back-end channel once it is set up:\n"
 		"                            NAME|CODE|EOF|CLOSE[:need-reply][:fd][:fds=N][:late-fd]\n"
-		"                            [:flags=HEX][:size=N][:on=REQ] (repeatable, in order)\n"
+		"                            [:block][:stall][:after][:flags=HEX][:size=N][:on=REQ]\n"
+		"                            (repeatable, in order)\n"
 		"fault kinds:");
 	for (int k = 0; k < F_COUNT; k++)
 		fprintf(f, " %s", fault_names[k]);
@@ -1697,6 +1937,10 @@ static bool parse_bmsg(const char *spec)
 				b.nfds = 1;
 		} else if (strcmp(tok, "block") == 0) {
 			b.block = true;
+		} else if (strcmp(tok, "stall") == 0) {
+			b.stall = true;
+		} else if (strcmp(tok, "after") == 0) {
+			b.after = true;
 		} else if (strncmp(tok, "flags=", 6) == 0 && parse_u64(tok + 6, 16, &v) && v <= UINT32_MAX) {
 			b.have_flags = true;
 			b.flags = (uint32_t)v;
@@ -1860,6 +2104,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_usr1; /* no SA_RESTART: it interrupts blocking calls */
+	sigaction(SIGUSR1, &sa, NULL);
 
 	if (opt.logfile) {
 		g_log_fd = open(opt.logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
