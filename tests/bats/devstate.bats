@@ -602,7 +602,11 @@ EOF
 	for i in 1 2; do
 		run --separate-stderr timeout -k 5 30 "$VHUCTL" -s "$SOCK" -t 1 device-state save "$F"
 		assert_failure 75
-		assert_one_line_error "SET_DEVICE_STATE_FD: state data too slow"
+		# the mock may steal everything (no data) or part (too slow):
+		# which one depends on scheduling, both end within --timeout
+		assert_one_line_error "SET_DEVICE_STATE_FD"
+		[[ $stderr == *"state data too slow"* || $stderr == *"no state data within 1000 ms"* ]] ||
+			fail "stderr: $stderr"
 		assert_file_untouched
 	done
 }
