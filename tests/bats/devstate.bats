@@ -15,17 +15,7 @@ h.update(b*(n//256)+b[:n%256]); print(h.hexdigest())' "$1"
 }
 
 setup() {
-	D=$BATS_TEST_TMPDIR/d
-	mkdir -p "$D"
-	F=$D/state.bin
-	printf 'previous state, must survive\n' >"$F"
-	cp "$F" "$BATS_TEST_TMPDIR/orig"
-}
-
-# FILE still holds what setup put there, and is alone in its directory.
-assert_file_untouched() {
-	cmp -s "$F" "$BATS_TEST_TMPDIR/orig" || fail "FILE was modified: $(od -c "$F" | head -3)"
-	[ "$(ls -A "$D")" = "state.bin" ] || fail "left next to FILE: $(ls -A "$D")"
+	state_file_setup
 }
 
 # ---- success paths --------------------------------------------------------

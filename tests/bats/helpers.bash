@@ -153,6 +153,22 @@ wait_file() {
 	fail "$1 never appeared"
 }
 
+# An output FILE ($F) with known contents, alone in its directory ($D),
+# and a copy to compare against: for commands that write a file.
+state_file_setup() {
+	D=$BATS_TEST_TMPDIR/d
+	mkdir -p "$D"
+	F=$D/state.bin
+	printf 'previous state, must survive\n' >"$F"
+	cp "$F" "$BATS_TEST_TMPDIR/orig"
+}
+
+# FILE still holds what state_file_setup put there, and is alone in $D.
+assert_file_untouched() {
+	cmp -s "$F" "$BATS_TEST_TMPDIR/orig" || fail "FILE was modified: $(od -c "$F" | head -3)"
+	[ "$(ls -A "$D")" = "state.bin" ] || fail "left next to FILE: $(ls -A "$D")"
+}
+
 mock_count() {
 	grep -c "^$1 " "$MOCK_LOG" || true
 }

@@ -9,11 +9,7 @@
 load helpers
 
 setup() {
-	D=$BATS_TEST_TMPDIR/d
-	mkdir -p "$D"
-	F=$D/state.bin
-	printf 'previous state, must survive\n' >"$F"
-	cp "$F" "$BATS_TEST_TMPDIR/orig"
+	state_file_setup
 	BG_PID=
 }
 
@@ -23,11 +19,6 @@ teardown() {
 		wait "$BG_PID" 2>/dev/null || true
 	fi
 	mock_stop
-}
-
-assert_file_untouched() {
-	cmp -s "$F" "$BATS_TEST_TMPDIR/orig" || fail "FILE was modified: $(od -c "$F" | head -3)"
-	[ "$(ls -A "$D")" = "state.bin" ] || fail "left next to FILE: $(ls -A "$D")"
 }
 
 # vhuctl in the background with every signal at its default disposition:
