@@ -6,6 +6,7 @@
  */
 #include "render/out.h"
 
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -308,6 +309,16 @@ void vhu_out_text(const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+}
+
+int vhu_out_raw(const void *buf, size_t len)
+{
+	if (o.json || !len)
+		return 0;
+	errno = 0;
+	if (fwrite(buf, 1, len, stdout) != len)
+		return errno ? errno : EIO;
+	return 0;
 }
 
 void vhu_out_warn(const char *fmt, ...)
