@@ -40,8 +40,8 @@ static const struct {
 	const char *name;
 	unsigned operands; /* OFFSET, LENGTH */
 } ops[] = {
-	[OP_GET_ID] = { "get-id", 0 },	   [OP_READ] = { "read", 2 },	       [OP_WRITE] = { "write", 1 },
-	[OP_FLUSH] = { "flush", 0 },	   [OP_DISCARD] = { "discard", 2 }, [OP_WRITE_ZEROES] = { "write-zeroes", 2 },
+	[OP_GET_ID] = {"get-id", 0}, [OP_READ] = {"read", 2},	    [OP_WRITE] = {"write", 1},
+	[OP_FLUSH] = {"flush", 0},   [OP_DISCARD] = {"discard", 2}, [OP_WRITE_ZEROES] = {"write-zeroes", 2},
 };
 
 struct blk_args {
@@ -55,15 +55,14 @@ struct blk_args {
 };
 
 static const struct argp_option blk_opts[] = {
-	{ "output", OPT_OUTPUT, "FILE", 0, "read: write the data to FILE (atomically) instead of stdout", 0 },
-	{ "input", OPT_INPUT, "FILE", 0, "write: the data, a regular file whose size is a multiple of 512", 0 },
-	{ "pattern", OPT_PATTERN, "BYTE", 0, "write: LENGTH bytes of BYTE (0..255) instead of -i", 0 },
-	{ "length", OPT_LENGTH, "LENGTH", 0, "write: bytes to write with --pattern", 0 },
-	{ "unmap", OPT_UNMAP, NULL, 0, "write-zeroes: let the device deallocate (the UNMAP flag)", 0 },
+	{"output", OPT_OUTPUT, "FILE", 0, "read: write the data to FILE (atomically) instead of stdout", 0},
+	{"input", OPT_INPUT, "FILE", 0, "write: the data, a regular file whose size is a multiple of 512", 0},
+	{"pattern", OPT_PATTERN, "BYTE", 0, "write: LENGTH bytes of BYTE (0..255) instead of -i", 0},
+	{"length", OPT_LENGTH, "LENGTH", 0, "write: bytes to write with --pattern", 0},
+	{"unmap", OPT_UNMAP, NULL, 0, "write-zeroes: let the device deallocate (the UNMAP flag)", 0},
 	VHU_DRV_RING_OPTIONS,
 	VHU_DRV_IO_OPTIONS,
-	{ 0 }
-};
+	{0}};
 
 static error_t blk_parser(int key, char *arg, struct argp_state *state)
 {
@@ -96,14 +95,15 @@ static error_t blk_parser(int key, char *arg, struct argp_state *state)
 		}
 		a->op[a->nop++] = arg;
 		return 0;
-	default:
-		return vhu_drv_parse_opt(key, arg, state, &a->d);
+	default: return vhu_drv_parse_opt(key, arg, state, &a->d);
 	}
 }
 
 static const struct argp blk_argp = {
-	blk_opts, blk_parser,
-	"get-id\nread OFFSET LENGTH [-o FILE]\nwrite OFFSET (-i FILE | --pattern BYTE --length LENGTH)\nflush\n"
+	blk_opts,
+	blk_parser,
+	"get-id\nread OFFSET LENGTH [-o FILE]\nwrite OFFSET (-i FILE | --pattern BYTE --length "
+	"LENGTH)\nflush\n"
 	"discard OFFSET LENGTH\nwrite-zeroes OFFSET LENGTH [--unmap]",
 	"Drive a virtio-blk back-end: bring the device up, run the requests, stop it (SET_VRING_ENABLE 0, "
 	"GET_VRING_BASE).  OFFSET and LENGTH are bytes (K/M/G units), multiples of 512 inside the capacity "
@@ -111,8 +111,9 @@ static const struct argp blk_argp = {
 	"data to stdout or -o FILE; write sends OUT requests; flush, discard and write-zeroes send one "
 	"FLUSH or as many DISCARD / WRITE_ZEROES requests as the device's limits ask.  A status other than "
 	"OK exits 1 naming the request and its sector.",
-	NULL, NULL, NULL
-};
+	NULL,
+	NULL,
+	NULL};
 
 /* ---- the local end: -o FILE through a temporary, -i FILE ---- */
 
@@ -249,7 +250,8 @@ static int source(void *arg, uint8_t *buf, uint32_t len)
 			if (n < 0)
 				return vhu_fail(io->s, VHU_E_IO, "%s: %s", io->in_path, strerror(errno));
 			if (n == 0)
-				return vhu_fail(io->s, VHU_E_IO, "%s: shorter than when it was opened", io->in_path);
+				return vhu_fail(io->s, VHU_E_IO, "%s: shorter than when it was opened",
+						io->in_path);
 			got += (size_t)n;
 		}
 	}
@@ -281,19 +283,21 @@ static int check_args(struct vhu_ctx *ctx, struct blk_args *a, enum blk_op *op, 
 	int rc;
 
 	if (!a->nop)
-		return vhu_usage(ctx, "blk needs an operation: get-id, read, write, flush, discard, write-zeroes");
+		return vhu_usage(ctx,
+				 "blk needs an operation: get-id, read, write, flush, discard, write-zeroes");
 	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		if (!strcmp(a->op[0], ops[i].name))
 			break;
 	if (i == sizeof(ops) / sizeof(ops[0]))
-		return vhu_usage(ctx, "unknown blk operation '%s' (get-id, read, write, flush, discard, write-zeroes)",
-				 a->op[0]);
+		return vhu_usage(
+			ctx, "unknown blk operation '%s' (get-id, read, write, flush, discard, write-zeroes)",
+			a->op[0]);
 	*op = (enum blk_op)i;
 	if (a->nop - 1 != ops[i].operands)
 		return vhu_usage(ctx, "blk %s takes %s", ops[i].name,
 				 ops[i].operands == 2 ? "OFFSET and LENGTH"
-				 : ops[i].operands	? "OFFSET"
-							: "no operands");
+				 : ops[i].operands    ? "OFFSET"
+						      : "no operands");
 	if (a->output && *op != OP_READ)
 		return vhu_usage(ctx, "-o is for blk read");
 	if ((a->input || a->have_pattern || a->have_length) && *op != OP_WRITE)
@@ -308,7 +312,8 @@ static int check_args(struct vhu_ctx *ctx, struct blk_args *a, enum blk_op *op, 
 		return rc;
 	if (*op == OP_WRITE) {
 		if (!a->input == !(a->have_pattern || a->have_length))
-			return vhu_usage(ctx, "blk write takes -i FILE, or --pattern BYTE with --length LENGTH");
+			return vhu_usage(ctx,
+					 "blk write takes -i FILE, or --pattern BYTE with --length LENGTH");
 		if (!a->input && !(a->have_pattern && a->have_length))
 			return vhu_usage(ctx, "--pattern and --length go together");
 		if (!a->input && (!a->length || a->length % VHU_BLK_SECTOR))
@@ -345,36 +350,43 @@ static int check_device(struct vhu_ctx *ctx, const struct vhu_blk_info *bi, enum
 
 	if ((op == OP_READ || op == OP_WRITE || op == OP_DISCARD || op == OP_WRITE_ZEROES) &&
 	    (off > cap || len > cap - off))
-		return vhu_usage(ctx, "blk %s: bytes %llu..%llu are beyond the capacity of %llu bytes", ops[op].name,
-				 (unsigned long long)off, (unsigned long long)(off + len - 1), (unsigned long long)cap);
+		return vhu_usage(ctx, "blk %s: bytes %llu..%llu are beyond the capacity of %llu bytes",
+				 ops[op].name, (unsigned long long)off, (unsigned long long)(off + len - 1),
+				 (unsigned long long)cap);
 	if (op == OP_FLUSH && !bi->flush)
-		return vhu_fail(&ctx->s, VHU_E_UNSUPPORTED, "FLUSH: the back-end does not offer VIRTIO_BLK_F_FLUSH");
+		return vhu_fail(&ctx->s, VHU_E_UNSUPPORTED,
+				"FLUSH: the back-end does not offer VIRTIO_BLK_F_FLUSH");
 	if (op == OP_DISCARD && !bi->discard)
-		return vhu_fail(&ctx->s, VHU_E_UNSUPPORTED, "DISCARD: the back-end does not offer VIRTIO_BLK_F_DISCARD");
+		return vhu_fail(&ctx->s, VHU_E_UNSUPPORTED,
+				"DISCARD: the back-end does not offer VIRTIO_BLK_F_DISCARD");
 	if (op == OP_WRITE_ZEROES && !bi->write_zeroes)
 		return vhu_fail(&ctx->s, VHU_E_UNSUPPORTED,
 				"WRITE_ZEROES: the back-end does not offer VIRTIO_BLK_F_WRITE_ZEROES");
 	/* Spec "Device Operation": the flag is always allowed; the field
 	 * only says whether it can ever deallocate anything. */
 	if (op == OP_WRITE_ZEROES && a->unmap && !bi->wz_may_unmap)
-		vhu_out_warn("WRITE_ZEROES: write_zeroes_may_unmap is 0: the device zeroes without deallocating");
+		vhu_out_warn(
+			"WRITE_ZEROES: write_zeroes_may_unmap is 0: the device zeroes without deallocating");
 	if (a->d.queue >= bi->num_queues)
 		return vhu_usage(ctx, "--queue %u: the device has %u queue%s%s", a->d.queue, bi->num_queues,
-				 bi->num_queues == 1 ? "" : "s", bi->mq ? "" : " (VIRTIO_BLK_F_MQ not offered)");
+				 bi->num_queues == 1 ? "" : "s",
+				 bi->mq ? "" : " (VIRTIO_BLK_F_MQ not offered)");
 	return VHU_OK;
 }
 
 static void show_result(enum blk_op op, uint64_t off, const struct vhu_blk *b, struct blk_io *io,
-			const char *serial, bool data_out)
+			const char *serial, bool ok)
 {
 	uint8_t digest[32];
 	char hexd[65];
 
-	if (op == OP_READ && io->to_stdout)
+	/* Text: the facts of a success (the failure is on stderr); JSON:
+	 * also how far a failed run got. */
+	if ((op == OP_READ && io->to_stdout) || (!ok && !vhu_out_is_json()))
 		return;
 	vhu_out_open("blk", "Block device");
 	vhu_out_string("operation", "Operation", ops[op].name);
-	if (op == OP_GET_ID) {
+	if (ok && op == OP_GET_ID) {
 		char vis[4 * VHU_BLK_ID_BYTES + 1];
 
 		strvis(vis, serial, VIS_CSTYLE | VIS_OCTAL);
@@ -384,12 +396,12 @@ static void show_result(enum blk_op op, uint64_t off, const struct vhu_blk *b, s
 		vhu_out_uint("offset", "Offset", off, NULL);
 		vhu_out_uint("bytes", "Bytes", b->bytes, NULL);
 	}
-	if (data_out) {
+	if (ok && (op == OP_READ || op == OP_WRITE)) {
 		SHA256Final(digest, &io->sha);
 		hex(digest, sizeof(digest), hexd);
 		vhu_out_string("sha256", "SHA-256", hexd);
 	}
-	if (op == OP_READ && io->out_path)
+	if (ok && op == OP_READ && io->out_path)
 		vhu_out_string("output", "Output", io->out_path);
 	vhu_out_uint("requests", "Requests", b->requests, NULL);
 	vhu_out_close();
@@ -397,9 +409,9 @@ static void show_result(enum blk_op op, uint64_t off, const struct vhu_blk *b, s
 
 int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct blk_args a = { 0 };
-	struct blk_io io = { .out_fd = -1, .in_fd = -1 };
-	struct vhu_blk b = { 0 };
+	struct blk_args a = {0};
+	struct blk_io io = {.out_fd = -1, .in_fd = -1};
+	struct vhu_blk b = {0};
 	struct vhu_blk_info bi;
 	struct vhu_drv *d = NULL;
 	struct vhu_drv_queue *q;
@@ -474,7 +486,7 @@ out:
 		snprintf(ctx->s.err, sizeof(ctx->s.err), "blk %s: %.400s", ops[op].name, why);
 	}
 	if (io_started) {
-		show_result(op, off, &b, &io, serial, !rc && (op == OP_READ || op == OP_WRITE));
+		show_result(op, off, &b, &io, serial, !rc);
 		if (vhu_out_is_json())
 			vhu_show_driver(d, true);
 	}

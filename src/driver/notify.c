@@ -57,14 +57,16 @@ static int socket_check(struct vhu_drv *d, struct vhu_drv_queue *q, short revent
 		return vhu_fail(d->s, VHU_E_PROTO,
 				"queue %u: the back-end sent an unrequested message during I/O", q->index);
 	return vhu_fail(d->s, VHU_E_IO,
-			"queue %u: the back-end closed the connection with %u requests in flight", q->index,
-			vhu_vq_inflight(&q->vq));
+			"queue %u: the back-end closed the connection with %u request%s in flight", q->index,
+			vhu_vq_inflight(&q->vq), vhu_vq_inflight(&q->vq) == 1 ? "" : "s");
 }
 
 static int timed_out(struct vhu_drv *d, struct vhu_drv_queue *q)
 {
-	return vhu_fail(d->s, VHU_E_TIMEOUT, "queue %u: no completion within %g s (%u requests in flight)",
-			q->index, d->s->timeout_ms / 1000.0, vhu_vq_inflight(&q->vq));
+	unsigned n = vhu_vq_inflight(&q->vq);
+
+	return vhu_fail(d->s, VHU_E_TIMEOUT, "queue %u: no completion within %g s (%u request%s in flight)",
+			q->index, d->s->timeout_ms / 1000.0, n, n == 1 ? "" : "s");
 }
 
 static int collect(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used *out, unsigned max,

@@ -127,9 +127,9 @@ int vhu_split_poll(struct vhu_vq *vq, struct vhu_vq_used *out, unsigned max, uns
 	if (count > vq->cfg.size)
 		return vhu_vq_violation(
 			vq,
-			"queue %u, used index %u: the used index moved from %u to %u, more than "
-			"the %u entries of the ring",
-			vq->cfg.index, uidx, vq->last_used, uidx, vq->cfg.size);
+			"queue %u, used index %u: the device's used index jumped to %u, more than the %u "
+			"entries of the ring ahead",
+			vq->cfg.index, vq->last_used, uidx, vq->cfg.size);
 	while (k < max && vq->last_used != uidx) {
 		const struct vring_used_elem *e = &USED(vq)->ring[vq->last_used & (vq->cfg.size - 1)];
 		uint32_t id = vhu_ld32(&e->id), len = vhu_ld32(&e->len);

@@ -809,7 +809,7 @@ static void test_used_idx_jump(void **state)
 	u = f->d.device;
 	round_trip(f, 0);
 	vhu_st16_release(&u->idx, 10); /* from 1 to 10: 9 > 8 */
-	expect_violation(f, "the used index moved from 1 to 10, more than the 8 entries");
+	expect_violation(f, "used index 1: the device's used index jumped to 10, more than the 8 entries");
 }
 
 static void test_packed_wrong_wrap(void **state)
