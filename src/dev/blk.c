@@ -127,8 +127,12 @@ int vhu_blk_init(struct vhu_blk *b, struct vhu_drv *d, struct vhu_drv_queue *q,
 	b->depth = d->indirect ? q->vq.cfg.size : q->vq.cfg.size / (b->max_segs + 2);
 	if (b->depth > VHU_BLK_DEPTH)
 		b->depth = VHU_BLK_DEPTH;
+	/* And as many as guest memory holds: a slot is its header page
+	 * and its data, page aligned. */
+	if (d->mem_size - d->mem_used < (uint64_t)b->depth * (b->max_bytes + 2 * 4096))
+		b->depth = (unsigned)((d->mem_size - d->mem_used) / (b->max_bytes + 2 * 4096));
 	if (!b->depth)
-		b->depth = 1;
+		b->depth = 1; /* vhu_drv_alloc() says how much is missing */
 	b->slot = calloc(b->depth, sizeof(*b->slot));
 	b->segs = calloc(b->max_segs + 2, sizeof(*b->segs));
 	if (!b->slot || !b->segs) {

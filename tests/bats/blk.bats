@@ -235,6 +235,41 @@ ring_fault() {
 	assert_failure 75
 }
 
+@test "descriptors carry guest-physical addresses: --gpa-base moves them, the device follows the table" {
+	mock_blk
+	run --separate-stderr vhu --trace blk read 0 64K --gpa-base 0x40000000 --memory 3M
+	assert_success
+	# the device resolves descriptors through the table's GPAs, never the user address
+	[[ $stderr =~ SET_MEM_TABLE\ .*gpa=0x40000000\ size=0x400000\ uva=0x([0-9a-f]+) ]] || fail "$stderr"
+	[ "${BASH_REMATCH[1]}" != 40000000 ]
+	vhu blk read 0 64K --gpa-base 0x40000000 | cmp - <(disk_bytes 0 65536)
+	# default: 4 GiB
+	run --separate-stderr vhu --trace blk get-id
+	[[ $stderr == *"gpa=0x100000000 size=0x4000000"* ]] || fail "$stderr"
+}
+
+@test "guest memory: fewer requests in flight when it is small; too small is a usage error naming --memory" {
+	mock_blk
+	# 2 MiB: the ring, its indirect tables and 3 request slots of 126 pages
+	run --separate-stderr vhu -j blk read 0 2M --memory 1M
+	assert_success
+	assert_json '.driver.memory == 2097152 and .blk.requests == 5'
+	vhu blk read 0 2M --memory 1M | cmp - <(disk_bytes 0 2097152)
+	# 1024 indirect tables of 1024 entries do not fit
+	run --separate-stderr vhu blk read 0 4K --memory 2M --queue-size 1024
+	assert_failure 64
+	assert_one_line_error "too small"
+	[[ $stderr == *"--memory"* ]]
+}
+
+@test "--hugetlb without huge pages reserved: exit 74 saying so" {
+	mock_blk
+	[ "$(cat /proc/sys/vm/nr_hugepages)" = 0 ] || skip "huge pages are reserved on this machine"
+	run --separate-stderr vhu blk read 0 4K --hugetlb
+	assert_failure 74
+	assert_one_line_error "huge pages"
+}
+
 @test "blk read leaves no fd open and no memory error (valgrind)" {
 	require_valgrind
 	mock_blk
