@@ -200,7 +200,7 @@ static int make_queue(struct vhu_drv *d, struct vhu_drv_queue *q, uint32_t ring)
 	int rc;
 
 	vhu_vq_area_sizes(d->o.layout, d->o.queue_size, sz, al);
-	/* Each ring on its own page, as a guest kernel lays them out. */
+	/* The descriptor table page aligned, the other parts packed after it. */
 	for (int i = 0; i < VHU_VQ_AREAS; i++)
 		if ((rc = vhu_drv_alloc(d, sz[i], i == VHU_VQ_AREA_DESC ? 4096 : al[i], &area[i], &gpa)))
 			return rc;

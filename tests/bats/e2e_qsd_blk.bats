@@ -17,7 +17,8 @@ IMG_SIZE=$((16 * 1048576))
 qsd_start() {
 	qemu-storage-daemon "$@" >"$BATS_TEST_TMPDIR/qsd.log" 2>&1 &
 	QSD_PID=$!
-	for _ in $(seq 600); do
+	# at most 60 s: only a failure waits that long
+	for _ in $(seq 1200); do
 		[ -S "$SOCK" ] && return 0
 		kill -0 "$QSD_PID" 2>/dev/null || break
 		sleep 0.05
@@ -47,7 +48,7 @@ teardown() {
 }
 
 vhu() {
-	"$VHUCTL" -s "$SOCK" -t 10 "$@"
+	"$VHUCTL" -s "$SOCK" -t 30 "$@"
 }
 
 img_bytes() {
