@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmds/cmd_common.h"
+#include "driver/driver.h"
 #include "render/out.h"
 #include "util/parse.h"
 
@@ -101,8 +102,9 @@ static const struct argp set_features_argp = {
 	NULL, vhu_operand_parser, "MASK",
 	"Acknowledge virtio feature bits (SET_FEATURES).  MASK is 0xHEX, or a comma-separated list of "
 	"bit names (VERSION_1, VIRTIO_BLK_F_FLUSH, ...; prefixes optional with --type), bit_N or bit "
-	"numbers; the word `offered` stands for every bit the back-end offers.  GET_FEATURES is sent "
-	"first.",
+	"numbers; the word `offered` stands for every bit the back-end offers except those vhuctl does "
+	"not drive (LOG_ALL, ACCESS_PLATFORM, RING_PACKED, IN_ORDER, NOTIFICATION_DATA: name them to ack "
+	"them).  GET_FEATURES is sent first.",
 	NULL, NULL, NULL
 };
 
@@ -145,9 +147,29 @@ int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 
 	if (rc)
 		return rc;
-	rc = resolve_mask(ctx, &a, ctx->s.features, &mask);
+	rc = resolve_mask(ctx, &a, ctx->s.features & ~VHU_FEATURES_NOT_DRIVEN, &mask);
 	if (rc)
 		return rc;
+	/* `offered` means what vhuctl can drive: the batch commands lay out
+	 * split rings and set up no dirty log or IOTLB. */
+	if (ctx->s.features & VHU_FEATURES_NOT_DRIVEN & ~mask) {
+		uint64_t all, left;
+
+		resolve_mask(ctx, &a, ctx->s.features, &all);
+		left = all & ~mask;
+		if (left) {
+			char names[256] = "";
+
+			for (unsigned b = 0; b < 64; b++)
+				if (left & VHU_BIT(b))
+					snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+						 *names ? ", " : "",
+						 vhu_bit_name(VHU_BITS_FEATURES, vhu_ctx_dev(ctx), b) ?: "?");
+			vhu_out_warn("SET_FEATURES: `offered` leaves out %s (not driven by vhuctl; name them to ack "
+				     "them)",
+				     names);
+		}
+	}
 	if (mask & ~ctx->s.features)
 		vhu_out_warn("SET_FEATURES: bits not offered by the back-end: 0x%llx",
 			     (unsigned long long)(mask & ~ctx->s.features));

@@ -56,6 +56,12 @@ void vhu_res_free(struct vhu_res *r)
 int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, uint64_t gpa,
 		      const char *path)
 {
+	return vhu_region_create_ex(s, r, size, gpa, path, 0);
+}
+
+int vhu_region_create_ex(struct vhu_session *s, struct vhu_res *r, uint64_t size, uint64_t gpa,
+			 const char *path, unsigned flags)
+{
 	struct vhu_region *g;
 	int fd;
 	void *map;
@@ -83,7 +89,7 @@ int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, u
 	if (path)
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	else
-		fd = memfd_create("vhuctl-guest", MFD_CLOEXEC);
+		fd = memfd_create("vhuctl-guest", MFD_CLOEXEC | (flags & VHU_REGION_HUGETLB ? MFD_HUGETLB : 0));
 	if (fd < 0)
 		return -vhu_fail(s, VHU_E_IO, "%s: %s", path ? path : "memfd_create", vhu_strerror(errno));
 	/* Several regions of this session in one file sit one after another
@@ -117,7 +123,8 @@ int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, u
 	if (map == MAP_FAILED) {
 		int e = errno;
 		close(fd);
-		return -vhu_fail(s, VHU_E_IO, "cannot map guest memory: %s", strerror(e));
+		return -vhu_fail(s, VHU_E_IO, "cannot map guest memory: %s%s", strerror(e),
+				 flags & VHU_REGION_HUGETLB ? " (huge pages: see /proc/sys/vm/nr_hugepages)" : "");
 	}
 	g = &r->regions[r->nregions];
 	*g = (struct vhu_region){ .gpa = gpa, .size = size, .uva = (uint64_t)(uintptr_t)map, .mmap_offset = off,

@@ -49,6 +49,11 @@ void vhu_res_free(struct vhu_res *r);
  */
 int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, uint64_t gpa,
 		      const char *path);
+/* The same with VHU_REGION_* @flags: HUGETLB backs a memfd with huge
+ * pages (MFD_HUGETLB; @size then a multiple of the huge page size). */
+#define VHU_REGION_HUGETLB 0x1u
+int vhu_region_create_ex(struct vhu_session *s, struct vhu_res *r, uint64_t size, uint64_t gpa,
+			 const char *path, unsigned flags);
 
 /* Unmap and close regions [first, nregions) again (a failed command). */
 void vhu_region_drop_from(struct vhu_res *r, unsigned first);

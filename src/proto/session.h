@@ -19,18 +19,7 @@
 
 #include "proto/catalog.h"
 #include "proto/wire.h"
-
-/* Result codes; the values are the documented exit statuses. */
-enum vhu_rc {
-	VHU_OK = 0,
-	VHU_E_REFUSED = 1,     /* the back-end answered with a failure */
-	VHU_E_PROTO = 2,       /* the back-end violated the protocol */
-	VHU_E_UNSUPPORTED = 3, /* a needed feature was not offered/negotiated */
-	VHU_E_USAGE = 64,      /* bad command line (EX_USAGE) */
-	VHU_E_CONNECT = 69,    /* cannot connect (EX_UNAVAILABLE) */
-	VHU_E_IO = 74,         /* I/O error, connection closed (EX_IOERR) */
-	VHU_E_TIMEOUT = 75,    /* no answer within --timeout (EX_TEMPFAIL) */
-};
+#include "util/rc.h" /* enum vhu_rc: VHU_OK, VHU_E_* */
 
 /* One message as sent or received.  Received fds belong to whoever holds
  * the message: release them with vhu_msg_close_fds(). */

@@ -355,6 +355,16 @@ void vhu_out_text(const char *fmt, ...)
 	note_write();
 }
 
+int vhu_out_raw(const void *buf, size_t len)
+{
+	if (o.json || !len)
+		return 0;
+	errno = 0;
+	if (fwrite(buf, 1, len, stdout) != len)
+		return errno ? errno : EIO;
+	return 0;
+}
+
 void vhu_out_warn(const char *fmt, ...)
 {
 	char buf[512];

@@ -58,6 +58,9 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 void vhu_out_bytes(const char *key, const char *label, const uint8_t *buf, size_t len, uint32_t base);
 /* A free text line (text mode only; JSON ignores it). */
 void vhu_out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Raw bytes on stdout (text mode only; JSON ignores them): data a
+ * command reads from a device.  0 or an errno. */
+int vhu_out_raw(const void *buf, size_t len);
 /* A warning: text mode prints "warning: ..." on stderr; JSON adds it to
  * the "warnings" list of the document as well. */
 void vhu_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

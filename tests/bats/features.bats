@@ -180,6 +180,26 @@ spf_sent() {
 	assert_json '.acked_features.mask == "0x0000000170000000"'
 }
 
+@test "set-features offered leaves out LOG_ALL, ACCESS_PLATFORM, RING_PACKED and says so" {
+	# offered: INDIRECT, EVENT_IDX, bit 30, VERSION_1, LOG_ALL (26), ACCESS_PLATFORM (33), RING_PACKED (34)
+	mock_start --features 0x0000000774000000
+	run --separate-stderr vhu -j set-features offered
+	assert_success
+	assert_json '.acked_features.mask == "0x0000000170000000"'
+	assert_json '.warnings | any(test("leaves out VHOST_F_LOG_ALL, VIRTIO_F_ACCESS_PLATFORM, VIRTIO_F_RING_PACKED"))'
+	[[ $stderr == *"not driven by vhuctl"* ]] || fail "stderr: $stderr"
+	grep -q '^SET_FEATURES flags=0x1 size=8' "$MOCK_LOG"
+	# named explicitly, they are acked
+	run --separate-stderr vhu -j set-features offered,VIRTIO_F_RING_PACKED
+	assert_success
+	assert_json '.acked_features.mask == "0x0000000570000000"'
+	assert_json '.warnings | any(test("leaves out VHOST_F_LOG_ALL, VIRTIO_F_ACCESS_PLATFORM \\("))'
+	run --separate-stderr vhu -j set-features 0x774000000
+	assert_success
+	assert_json '.acked_features.mask == "0x0000000774000000"'
+	assert_json 'has("warnings") | not'
+}
+
 @test "set-features: --type blk names device bits" {
 	mock_start --features 0x0000000140000200
 	run --separate-stderr vhu -T blk -j set-features VIRTIO_BLK_F_FLUSH,VERSION_1

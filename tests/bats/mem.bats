@@ -201,6 +201,32 @@ teardown() {
 	! grep -q '^SET_VRING_CALL' "$LOG"
 }
 
+@test "setup acks only the ring features it drives; packed and forced ring features are checked first" {
+	# offered: LOG_ALL, INDIRECT, EVENT_IDX, bit 30, VERSION_1, ACCESS_PLATFORM, IN_ORDER
+	start_mock --queues 1 --features 0x0000000b74000000
+	run --separate-stderr "$VHUCTL" -s "$SOCK" setup -j --event-idx off
+	assert_success
+	echo "$output" | jq -e '.acked_features.mask == "0x0000000150000000"'
+	echo "$output" | jq -e '.driver == {"ring": "split", "event_idx": false, "indirect": true, "queue_size": 128, "gpa_base": "0x100000000", "memory": 67108864}'
+	: >"$LOG"
+	run --separate-stderr "$VHUCTL" -s "$SOCK" setup --ring packed
+	assert_failure 3
+	[[ "$stderr" == *"VIRTIO_F_RING_PACKED: the back-end does not offer packed rings"* ]]
+	! grep -q '^SET_OWNER' "$LOG"
+	run --separate-stderr "$VHUCTL" -s "$SOCK" setup --queue-size 100
+	assert_failure 64
+	[[ "$stderr" == *"power of 2"* ]]
+}
+
+@test "setup --ring packed, 100 descriptors, memory at a chosen guest-physical base" {
+	start_mock --queues 1 --features 0x0000000570000000
+	run --separate-stderr "$VHUCTL" -s "$SOCK" setup -j --ring packed --queue-size 100 --gpa-base 0x40000000 --memory 3M
+	assert_success
+	echo "$output" | jq -e '.acked_features.mask == "0x0000000570000000"'
+	echo "$output" | jq -e '.driver.ring == "packed" and .driver.queue_size == 100 and .driver.gpa_base == "0x40000000" and .driver.memory == 4194304'
+	grep -q '^SET_VRING_NUM ' "$LOG"
+}
+
 @test "batch: a step's warnings stay with that step" {
 	start_mock
 	printf '%s\n' get-queue-num 'set-features 0x1' >"$BATS_TEST_TMPDIR/b"

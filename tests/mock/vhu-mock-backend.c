@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mock-dev.h"
 #include "proto/wire.h"
 
 #define REPLY_FLAGS (VHOST_USER_VERSION | VHOST_USER_REPLY_MASK)
@@ -748,6 +749,7 @@ struct conn {
 	 * --backend-msg requests still waiting for the front-end's answer
 	 * (FIFO: the front-end answers in order). */
 	int chan_fd;
+	struct mdev *dev; /* --blk: the device side */
 	struct {
 		unsigned idx;     /* into opt.bmsgs */
 		int64_t deadline; /* CLOCK_MONOTONIC ms */
@@ -1401,6 +1403,7 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 
 	memcpy(&u64, m->payload, sizeof(u64));
 	memcpy(&vs, m->payload, sizeof(vs));
+	mdev_request(c->dev, code, m->payload, m->hdr.size, m->fds, m->nfds);
 
 	switch (code) {
 	case VHOST_USER_GET_FEATURES:
@@ -1419,12 +1422,19 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		reply_u64(r, code, c->status);
 		return;
 	case VHOST_USER_GET_VRING_BASE:
-	case VHOST_USER_GET_VRING_BASE_SKIP_DRAIN:
-		vs.num = vs.index < VHOST_USER_MAX_VRINGS ? c->vring_base[vs.index] : 0;
+	case VHOST_USER_GET_VRING_BASE_SKIP_DRAIN: {
+		uint32_t num;
+
+		/* --blk: where the device really is. */
+		if (mdev_vring_base(c->dev, vs.index, &num))
+			vs.num = num;
+		else
+			vs.num = vs.index < VHOST_USER_MAX_VRINGS ? c->vring_base[vs.index] : 0;
 		reply_init(r, code);
 		memcpy(r->body, &vs, sizeof(vs));
 		r->len = sizeof(vs);
 		return;
+	}
 	case VHOST_USER_GET_CONFIG:
 		handle_get_config(m, r);
 		return;
@@ -1701,23 +1711,27 @@ static void serve_conn(int fd)
 	c.fd = fd;
 	c.ds = DS_NONE;
 	c.chan_fd = -1;
+	c.dev = mdev_new();
 	/* Main socket and, while answers are due, the back-end channel: the
 	 * front-end may answer them at any time (spec 6.12), and never
 	 * blocking on one side keeps both moving. */
 	for (;;) {
-		struct pollfd p[2] = {
-			{ .fd = c.fd, .events = POLLIN },
-			{ .fd = c.chan_fd, .events = POLLIN },
-		};
+		/* Main socket, the back-end channel while answers are due, and
+		 * the rings' kick eventfds (--blk). */
+		struct pollfd p[2 + 8];
 		bool waiting = c.npending && c.chan_fd >= 0;
+		unsigned nk;
 		int timeout = -1, rc;
 
+		p[0] = (struct pollfd){ .fd = c.fd, .events = POLLIN };
+		p[1] = (struct pollfd){ .fd = waiting ? c.chan_fd : -1, .events = POLLIN };
+		nk = mdev_pollfds(c.dev, p + 2, 8);
 		if (waiting) {
 			int64_t left = c.pending[0].deadline - mono_ms();
 
 			timeout = left < 0 ? 0 : (int)left;
 		}
-		rc = poll(p, waiting ? 2 : 1, timeout);
+		rc = poll(p, 2 + nk, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -1728,6 +1742,9 @@ static void serve_conn(int fd)
 			pending_pop(&c);
 			continue;
 		}
+		for (unsigned i = 0; i < nk; i++)
+			if (p[2 + i].revents)
+				mdev_kicked(c.dev, p[2 + i].fd);
 		if (waiting && p[1].revents) {
 			read_backend_ack(&c);
 			continue;
@@ -1743,6 +1760,7 @@ static void serve_conn(int fd)
 	close(fd);
 	/* Let a transfer finish (front-end gone => EOF/EPIPE quickly). */
 	xfer_finish(&c.xfer, XFER_WAIT_MS);
+	mdev_free(c.dev);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1776,7 +1794,8 @@ static void usage(FILE *f)
 		"                            NAME|CODE|EOF|CLOSE[:need-reply][:fd][:fds=N][:late-fd]\n"
 		"                            [:block][:stall][:after][:flags=HEX][:size=N][:on=REQ]\n"
 		"                            (repeatable, in order)\n"
-		"fault kinds:");
+		"%s"
+		"fault kinds:", mdev_usage());
 	for (int k = 0; k < F_COUNT; k++)
 		fprintf(f, " %s", fault_names[k]);
 	fprintf(f, "\n");
@@ -2022,7 +2041,7 @@ int main(int argc, char **argv)
 	enum {
 		O_SOCKET = 1, O_PIDFILE, O_LOG, O_ONCE, O_FEATURES, O_PFEATURES,
 		O_QUEUES, O_SLOTS, O_CONFIG, O_STATE, O_FAULT, O_SHM_REGIONS, O_SO_FD,
-		O_BACKEND_MSG, O_HELP,
+		O_BACKEND_MSG, O_HELP, O_DEV,
 	};
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -2040,10 +2059,16 @@ int main(int argc, char **argv)
 		{ "shared-object-fd", no_argument, NULL, O_SO_FD },
 		{ "backend-msg", required_argument, NULL, O_BACKEND_MSG },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "blk", required_argument, NULL, O_DEV },
+		{ "serial", required_argument, NULL, O_DEV },
+		{ "blk-ro", no_argument, NULL, O_DEV },
+		{ "seg-max", required_argument, NULL, O_DEV },
+		{ "ring-fault", required_argument, NULL, O_DEV },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa;
-	int lfd, o;
+	bool features_given = false, config_given = false;
+	int lfd, o, li = 0;
 
 	opt.features = VHU_BIT(28) | VHU_BIT(29) |
 		       VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
@@ -2063,7 +2088,7 @@ int main(int argc, char **argv)
 	opt.mem_slots = 32;
 	opt.state_size = 4096;
 
-	while ((o = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", lopts, &li)) != -1) {
 		bool ok = true;
 
 		switch (o) {
@@ -2071,11 +2096,12 @@ int main(int argc, char **argv)
 		case O_PIDFILE: opt.pidfile = optarg; break;
 		case O_LOG: opt.logfile = optarg; break;
 		case O_ONCE: opt.once = true; break;
-		case O_FEATURES: ok = parse_u64(optarg, 16, &opt.features); break;
+		case O_FEATURES: ok = parse_u64(optarg, 16, &opt.features); features_given = true; break;
 		case O_PFEATURES: ok = parse_u64(optarg, 16, &opt.protocol_features); break;
 		case O_QUEUES: ok = parse_u64(optarg, 0, &opt.queues); break;
 		case O_SLOTS: ok = parse_u64(optarg, 0, &opt.mem_slots); break;
-		case O_CONFIG: ok = parse_config(optarg); break;
+		case O_CONFIG: ok = parse_config(optarg); config_given = true; break;
+		case O_DEV: ok = mdev_option(lopts[li].name, optarg ? optarg : ""); break;
 		case O_STATE: ok = parse_u64(optarg, 0, &opt.state_size); break;
 		case O_FAULT: ok = parse_fault(optarg); break;
 		case O_SHM_REGIONS:
@@ -2088,7 +2114,7 @@ int main(int argc, char **argv)
 		}
 		if (!ok) {
 			fprintf(stderr, "vhu-mock-backend: bad value for --%s: '%s'\n",
-				lopts[o - 1].name, optarg);
+				o == O_DEV ? lopts[li].name : lopts[o - 1].name, optarg ? optarg : "");
 			return 2;
 		}
 	}
@@ -2096,6 +2122,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (!mdev_setup(log_line))
+		return 1;
+	/* A blk device: its features and config space unless given. */
+	if (mdev_enabled() && !features_given)
+		opt.features = mdev_features();
+	if (mdev_enabled() && !config_given)
+		g_config_len = mdev_config(g_config, sizeof(g_config), (uint16_t)opt.queues);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;

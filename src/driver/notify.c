@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Kicks and completions: the eventfd side of a queue.
+ *
+ * Event mode follows the spec's rule for sleeping ("Used Buffer
+ * Notification Suppression"): ask for a notification (avail flags or
+ * used_event), full fence, re-check the used ring, and only then sleep on
+ * the call eventfd; otherwise a completion that lands between the check
+ * and the sleep is never announced.  Poll mode keeps notifications off
+ * and spins on the used ring.
+ *
+ * Every wait is bounded by the session's timeout and also watches the
+ * main socket, so a back-end that dies or hangs up mid-I/O ends the wait
+ * at once instead of at the timeout.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "driver/driver.h"
+
+int vhu_drv_kick(struct vhu_drv *d, struct vhu_drv_queue *q)
+{
+	uint64_t one = 1;
+
+	if (!vhu_vq_publish(&q->vq))
+		return VHU_OK;
+	q->kicks++;
+	/* A non-blocking eventfd fails only when its counter would
+	 * overflow, i.e. never in practice. */
+	while (write(q->kick_fd, &one, sizeof(one)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			break;
+		return vhu_fail(d->s, VHU_E_IO, "queue %u: kick: %s", q->index, strerror(errno));
+	}
+	return VHU_OK;
+}
+
+/* The main socket while I/O runs: readable means the back-end hung up
+ * (or sent something nobody asked for). */
+static int socket_check(struct vhu_drv *d, struct vhu_drv_queue *q, short revents)
+{
+	char c;
+	ssize_t r;
+
+	if (!(revents & (POLLIN | POLLHUP | POLLERR)))
+		return VHU_OK;
+	r = recv(d->s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return VHU_OK;
+	if (r > 0)
+		return vhu_fail(d->s, VHU_E_PROTO,
+				"queue %u: the back-end sent an unrequested message during I/O", q->index);
+	return vhu_fail(d->s, VHU_E_IO,
+			"queue %u: the back-end closed the connection with %u request%s in flight", q->index,
+			vhu_vq_inflight(&q->vq), vhu_vq_inflight(&q->vq) == 1 ? "" : "s");
+}
+
+static int timed_out(struct vhu_drv *d, struct vhu_drv_queue *q)
+{
+	unsigned n = vhu_vq_inflight(&q->vq);
+
+	return vhu_fail(d->s, VHU_E_TIMEOUT, "queue %u: no completion within %g s (%u request%s in flight)",
+			q->index, d->s->timeout_ms / 1000.0, n, n == 1 ? "" : "s");
+}
+
+static int collect(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used *out, unsigned max,
+		   unsigned *n)
+{
+	int rc = vhu_vq_poll(&q->vq, out, max, n);
+
+	if (rc)
+		return vhu_fail(d->s, rc, "%s", vhu_vq_error(&q->vq));
+	return VHU_OK;
+}
+
+int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used *out, unsigned max,
+		 unsigned *n)
+{
+	int64_t deadline = vhu_now_ms() + d->s->timeout_ms;
+	unsigned spins = 0;
+	int rc;
+
+	*n = 0;
+	if (!vhu_vq_inflight(&q->vq))
+		return vhu_fail(d->s, VHU_E_USAGE, "queue %u: waiting with nothing in flight", q->index);
+	for (;;) {
+		if ((rc = collect(d, q, out, max, n)) || *n)
+			return rc;
+		if (d->o.notify == VHU_NOTIFY_POLL) {
+			/* Busy polling; now and then look at the clock (vDSO)
+			 * and the socket, and let the back-end run when it
+			 * shares our CPU. */
+			if (++spins % 1024)
+				continue;
+			if (vhu_now_ms() >= deadline)
+				return timed_out(d, q);
+			if (spins % 65536 == 0) {
+				struct pollfd p = {.fd = d->s->fd, .events = POLLIN};
+
+				if (poll(&p, 1, 0) > 0 && (rc = socket_check(d, q, p.revents)))
+					return rc;
+			}
+			sched_yield();
+			continue;
+		}
+		/* Event mode. */
+		if (vhu_vq_enable_notify(&q->vq)) {
+			vhu_vq_disable_notify(&q->vq);
+			continue;
+		}
+		q->call_waits++;
+		for (;;) {
+			struct pollfd p[2] = {{.fd = q->call_fd, .events = POLLIN},
+					      {.fd = d->s->fd, .events = POLLIN}};
+			int64_t left = deadline - vhu_now_ms();
+			int r;
+
+			if (left <= 0) {
+				vhu_vq_disable_notify(&q->vq);
+				/* One last look: the notification may be lost
+				 * but the completion is not. */
+				if ((rc = collect(d, q, out, max, n)) || *n)
+					return rc;
+				return timed_out(d, q);
+			}
+			r = poll(p, 2, left > 1000 ? 1000 : (int)left);
+			if (r < 0 && errno != EINTR)
+				return vhu_fail(d->s, VHU_E_IO, "queue %u: poll: %s", q->index,
+						strerror(errno));
+			if (r > 0 && (rc = socket_check(d, q, p[1].revents)))
+				return rc;
+			if (r > 0 && (p[0].revents & POLLIN)) {
+				uint64_t cnt;
+
+				q->call_wakeups++;
+				while (read(q->call_fd, &cnt, sizeof(cnt)) < 0 && errno == EINTR)
+					;
+				break;
+			}
+			/* Woken for nothing, or a second passed: completions
+			 * are what count, not notifications. */
+			if (vhu_vq_pending(&q->vq))
+				break;
+		}
+		vhu_vq_disable_notify(&q->vq);
+	}
+}

@@ -1,0 +1,784 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The mock's virtio-blk device: rings read the way a back-end reads them
+ * (through the memory table, with the same 16-bit atomic accessors as the
+ * driver), requests served from a file, completions announced on the
+ * call eventfd per the driver's suppression settings.
+ *
+ * Ring faults (--ring-fault KIND[:N], from the N-th request on, counted
+ * per connection from 0):
+ *   bad-id          a used id that was never made available
+ *   bad-len         a used length one byte beyond the writable part
+ *   idx-jump        (split) the used index moves by the ring size + 1
+ *   wrong-wrap      (packed) a used descriptor in the other lap's colours
+ *   never-complete  requests are taken but never completed
+ *
+ * Log lines (the mock's --log): "BLK q=Q type=T sector=S bytes=B segs=N
+ * indirect=0|1 status=S", "RING_FAULT KIND q=Q", "HELD q=Q".
+ */
+#define _GNU_SOURCE
+#include "mock-dev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+
+#include "proto/wire.h"
+#include "virtq/ring.h"
+
+#define MAX_REGIONS 8
+#define MAX_RINGS   8
+#define MAX_SEGS    1100
+
+enum fault { RF_NONE, RF_BAD_ID, RF_BAD_LEN, RF_IDX_JUMP, RF_WRONG_WRAP, RF_NEVER };
+
+static const char *const fault_names[] = {
+	[RF_NONE] = "none",	    [RF_BAD_ID] = "bad-id",	    [RF_BAD_LEN] = "bad-len",
+	[RF_IDX_JUMP] = "idx-jump", [RF_WRONG_WRAP] = "wrong-wrap", [RF_NEVER] = "never-complete",
+};
+
+static struct {
+	const char *path;
+	uint8_t *disk;
+	uint64_t size;
+	char serial[21];
+	bool ro;
+	uint32_t seg_max;
+	enum fault fault;
+	uint64_t fault_at;
+	void (*log)(const char *fmt, ...);
+} g = {.serial = "vhu-mock-blk", .seg_max = 126};
+
+struct region {
+	uint64_t gpa, size, uva;
+	uint8_t *map;  /* mmap base */
+	uint64_t mlen; /* mmap length (offset + size) */
+	uint64_t off;
+};
+
+struct ring {
+	uint32_t num;
+	uint64_t desc_uva, avail_uva, used_uva;
+	bool have_addr, enabled, stopped;
+	int kick, call;
+	void *desc, *avail, *used;
+	/* split */
+	uint16_t last_avail, used_idx, signalled;
+	/* packed */
+	uint16_t avail_pos, used_pos, sig_pos;
+	bool avail_wrap, used_wrap, sig_wrap;
+};
+
+struct mdev {
+	struct region reg[MAX_REGIONS];
+	unsigned nreg;
+	struct ring ring[MAX_RINGS];
+	uint64_t features;
+	uint64_t served;
+};
+
+struct seg {
+	uint8_t *p;
+	uint32_t len;
+	bool write;
+};
+
+/* ---- options ---- */
+
+bool mdev_option(const char *name, const char *arg)
+{
+	char *end;
+
+	if (!strcmp(name, "blk")) {
+		g.path = arg;
+	} else if (!strcmp(name, "serial")) {
+		if (strlen(arg) > 20)
+			return false;
+		snprintf(g.serial, sizeof(g.serial), "%s", arg);
+	} else if (!strcmp(name, "blk-ro")) {
+		g.ro = true;
+	} else if (!strcmp(name, "seg-max")) {
+		g.seg_max = (uint32_t)strtoul(arg, &end, 0);
+		return *arg && !*end && g.seg_max >= 1 && g.seg_max <= 1024;
+	} else if (!strcmp(name, "ring-fault")) {
+		const char *colon = strchr(arg, ':');
+		size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+
+		g.fault = RF_NONE;
+		for (unsigned i = 1; i < sizeof(fault_names) / sizeof(fault_names[0]); i++)
+			if (strlen(fault_names[i]) == n && !strncmp(arg, fault_names[i], n))
+				g.fault = (enum fault)i;
+		if (g.fault == RF_NONE)
+			return false;
+		if (colon) {
+			g.fault_at = strtoull(colon + 1, &end, 0);
+			return colon[1] && !*end;
+		}
+	} else {
+		return false;
+	}
+	return true;
+}
+
+const char *mdev_usage(void)
+{
+	return "  --blk FILE                serve virtio-blk requests, the disk being FILE\n"
+	       "  --serial STR              GET_ID answer (default vhu-mock-blk)\n"
+	       "  --blk-ro                  offer VIRTIO_BLK_F_RO; writes get IOERR\n"
+	       "  --seg-max N               seg_max in the config space (default 126)\n"
+	       "  --ring-fault KIND[:N]     from request N on (default 0): bad-id, bad-len,\n"
+	       "                            idx-jump, wrong-wrap, never-complete\n";
+}
+
+bool mdev_setup(void (*log)(const char *fmt, ...))
+{
+	struct stat st;
+	int fd;
+
+	g.log = log;
+	if (!g.path)
+		return true;
+	fd = open(g.path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % 512) {
+		fprintf(stderr, "vhu-mock-backend: --blk %s: not a file of 512-byte sectors\n", g.path);
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	g.size = (uint64_t)st.st_size;
+	g.disk = mmap(NULL, g.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (g.disk == MAP_FAILED) {
+		perror("vhu-mock-backend: mmap --blk");
+		return false;
+	}
+	return true;
+}
+
+bool mdev_enabled(void)
+{
+	return g.disk != NULL;
+}
+
+uint64_t mdev_features(void)
+{
+	uint64_t f = VHU_BIT(VIRTIO_BLK_F_SEG_MAX) | VHU_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+		     VHU_BIT(VIRTIO_BLK_F_FLUSH) | VHU_BIT(VIRTIO_BLK_F_MQ) | VHU_BIT(VIRTIO_BLK_F_DISCARD) |
+		     VHU_BIT(VIRTIO_BLK_F_WRITE_ZEROES) | VHU_BIT(28) | VHU_BIT(29) |
+		     VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) | VHU_BIT(VIRTIO_F_VERSION_1);
+
+	return g.ro ? f | VHU_BIT(VIRTIO_BLK_F_RO) : f;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+size_t mdev_config(uint8_t *buf, size_t max, uint16_t queues)
+{
+	uint64_t cap = g.size / 512;
+
+	if (max < 60)
+		return 0;
+	memset(buf, 0, 60);
+	memcpy(buf, &cap, 8);
+	put32(buf + 12, g.seg_max);
+	put32(buf + 20, 512);
+	memcpy(buf + 34, &queues, 2);
+	put32(buf + 36, 64); /* max_discard_sectors: 32 KiB per request */
+	put32(buf + 40, 1);
+	put32(buf + 44, 1);
+	put32(buf + 48, 64); /* max_write_zeroes_sectors */
+	put32(buf + 52, 1);
+	buf[56] = 1;
+	return 60;
+}
+
+/* ---- memory ---- */
+
+struct mdev *mdev_new(void)
+{
+	struct mdev *d = calloc(1, sizeof(*d));
+
+	for (unsigned i = 0; d && i < MAX_RINGS; i++)
+		d->ring[i].kick = d->ring[i].call = -1;
+	return d;
+}
+
+static void unmap_all(struct mdev *d)
+{
+	for (unsigned i = 0; i < d->nreg; i++)
+		munmap(d->reg[i].map, d->reg[i].mlen);
+	d->nreg = 0;
+}
+
+void mdev_free(struct mdev *d)
+{
+	if (!d)
+		return;
+	unmap_all(d);
+	for (unsigned i = 0; i < MAX_RINGS; i++) {
+		if (d->ring[i].kick >= 0)
+			close(d->ring[i].kick);
+		if (d->ring[i].call >= 0)
+			close(d->ring[i].call);
+	}
+	free(d);
+}
+
+static void *by_gpa(struct mdev *d, uint64_t gpa, uint64_t len)
+{
+	for (unsigned i = 0; i < d->nreg; i++) {
+		struct region *r = &d->reg[i];
+
+		if (gpa >= r->gpa && len <= r->size && gpa - r->gpa <= r->size - len)
+			return r->map + r->off + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+static void *by_uva(struct mdev *d, uint64_t uva, uint64_t len)
+{
+	for (unsigned i = 0; i < d->nreg; i++) {
+		struct region *r = &d->reg[i];
+
+		if (uva >= r->uva && len <= r->size && uva - r->uva <= r->size - len)
+			return r->map + r->off + (uva - r->uva);
+	}
+	return NULL;
+}
+
+static void set_mem_table(struct mdev *d, const uint8_t *payload, uint32_t size, int *fds, unsigned nfds)
+{
+	struct vhost_user_memory m;
+
+	unmap_all(d);
+	if (size < 8)
+		return;
+	memset(&m, 0, sizeof(m));
+	memcpy(&m, payload, size < sizeof(m) ? size : sizeof(m));
+	for (unsigned i = 0; i < m.nregions && i < nfds && i < MAX_REGIONS; i++) {
+		struct vhost_user_memory_region *w = &m.regions[i];
+		struct region *r = &d->reg[d->nreg];
+		void *p = mmap(NULL, w->mmap_offset + w->memory_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       fds[i], 0);
+
+		if (p == MAP_FAILED)
+			continue;
+		*r = (struct region){w->guest_phys_addr,
+				     w->memory_size,
+				     w->userspace_addr,
+				     p,
+				     w->mmap_offset + w->memory_size,
+				     w->mmap_offset};
+		d->nreg++;
+	}
+}
+
+static bool packed(const struct mdev *d)
+{
+	return d->features & VHU_BIT(VIRTIO_F_RING_PACKED);
+}
+
+static bool event_idx(const struct mdev *d)
+{
+	return d->features & VHU_BIT(29);
+}
+
+void mdev_request(struct mdev *d, uint32_t code, const uint8_t *payload, uint32_t size, int *fds,
+		  unsigned nfds)
+{
+	struct vhost_vring_state vs;
+	struct vhost_vring_addr a;
+	uint64_t u64 = 0;
+	struct ring *r;
+
+	if (!g.disk)
+		return;
+	memcpy(&u64, payload, size < 8 ? size : 8);
+	memcpy(&vs, payload, sizeof(vs));
+	switch (code) {
+	case VHOST_USER_SET_FEATURES: d->features = u64; return;
+	case VHOST_USER_SET_MEM_TABLE: set_mem_table(d, payload, size, fds, nfds); return;
+	case VHOST_USER_SET_VRING_NUM:
+		if (vs.index < MAX_RINGS)
+			d->ring[vs.index].num = vs.num;
+		return;
+	case VHOST_USER_SET_VRING_BASE:
+		if (vs.index >= MAX_RINGS)
+			return;
+		r = &d->ring[vs.index];
+		if (packed(d)) {
+			r->avail_pos = r->used_pos = r->sig_pos = vs.num & 0x7fff;
+			r->avail_wrap = r->used_wrap = r->sig_wrap = (vs.num >> 15) & 1;
+		} else {
+			r->last_avail = r->used_idx = r->signalled = (uint16_t)vs.num;
+		}
+		r->stopped = false;
+		return;
+	case VHOST_USER_SET_VRING_ADDR:
+		memcpy(&a, payload, sizeof(a));
+		if (a.index >= MAX_RINGS)
+			return;
+		r = &d->ring[a.index];
+		r->desc_uva = a.desc_user_addr;
+		r->avail_uva = a.avail_user_addr;
+		r->used_uva = a.used_user_addr;
+		r->have_addr = true;
+		r->desc = r->avail = r->used = NULL;
+		return;
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL: {
+		unsigned idx = u64 & VHOST_USER_VRING_IDX_MASK;
+		int *slot;
+
+		if (idx >= MAX_RINGS)
+			return;
+		slot = code == VHOST_USER_SET_VRING_KICK ? &d->ring[idx].kick : &d->ring[idx].call;
+		if (*slot >= 0)
+			close(*slot);
+		*slot = -1;
+		if (!(u64 & VHOST_USER_VRING_NOFD_MASK) && nfds) {
+			*slot = fds[0];
+			fds[0] = -1;
+		}
+		return;
+	}
+	case VHOST_USER_SET_VRING_ENABLE:
+		if (vs.index < MAX_RINGS)
+			d->ring[vs.index].enabled = vs.num != 0;
+		return;
+	default: return;
+	}
+}
+
+bool mdev_vring_base(struct mdev *d, uint32_t index, uint32_t *num)
+{
+	struct ring *r;
+
+	if (!g.disk || index >= MAX_RINGS)
+		return false;
+	r = &d->ring[index];
+	r->stopped = true;
+	*num = packed(d) ? (uint32_t)r->avail_pos | (uint32_t)r->avail_wrap << 15 : r->last_avail;
+	return true;
+}
+
+unsigned mdev_pollfds(struct mdev *d, struct pollfd *p, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; g.disk && i < MAX_RINGS && n < max; i++)
+		if (d->ring[i].kick >= 0)
+			p[n++] = (struct pollfd){.fd = d->ring[i].kick, .events = POLLIN};
+	return n;
+}
+
+/* ---- requests ---- */
+
+/* Collect the chain at @head (split) into @s; returns segments, 0 on a
+ * bad chain. */
+static unsigned chain_split(struct mdev *d, struct ring *r, uint16_t head, struct seg *s, bool *indirect)
+{
+	struct vring_desc *tab = r->desc;
+	uint32_t max = r->num;
+	unsigned n = 0;
+	uint16_t i = head;
+
+	*indirect = false;
+	if (le16toh(tab[head].flags) & VRING_DESC_F_INDIRECT) {
+		uint32_t len = le32toh(tab[head].len);
+
+		tab = by_gpa(d, le64toh(tab[head].addr), len);
+		if (!tab || len % 16)
+			return 0;
+		max = len / 16;
+		i = 0;
+		*indirect = true;
+	}
+	for (;;) {
+		struct vring_desc *x = &tab[i];
+		uint16_t f = le16toh(x->flags);
+
+		if (n >= MAX_SEGS || n >= max)
+			return 0;
+		s[n].len = le32toh(x->len);
+		s[n].write = f & VRING_DESC_F_WRITE;
+		s[n].p = by_gpa(d, le64toh(x->addr), s[n].len);
+		if (!s[n].p)
+			return 0;
+		n++;
+		if (!(f & VRING_DESC_F_NEXT))
+			return n;
+		i = le16toh(x->next);
+		if (i >= max)
+			return 0;
+	}
+}
+
+/* Serve one blk request; returns bytes written into the writable part. */
+static uint32_t serve_blk(unsigned q, struct seg *s, unsigned n, bool indirect)
+{
+	uint8_t status = VIRTIO_BLK_S_OK;
+	uint32_t type, written = 0, rbytes = 0, wbytes = 0;
+	uint64_t sector;
+	unsigned first_w = n;
+	struct seg *st = NULL;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (s[i].write) {
+			if (first_w == n)
+				first_w = i;
+			wbytes += s[i].len;
+		} else {
+			rbytes += s[i].len;
+		}
+	}
+	if (!n || s[0].write || s[0].len < 16 || first_w == n) {
+		g.log("BLK q=%u bad chain segs=%u", q, n);
+		return 0;
+	}
+	st = &s[n - 1];
+	memcpy(&type, s[0].p, 4);
+	memcpy(&sector, s[0].p + 8, 8);
+	type = le32toh(type);
+	sector = le64toh(sector);
+	switch (type) {
+	case VIRTIO_BLK_T_IN: {
+		uint64_t off = sector * 512, len = wbytes - 1, done = 0;
+
+		if (len % 512 || off > g.size || len > g.size - off) {
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		for (unsigned i = first_w; i < n && done < len; i++) {
+			uint32_t k = s[i].len;
+
+			if (i == n - 1)
+				k--;
+			memcpy(s[i].p, g.disk + off + done, k);
+			done += k;
+		}
+		written = (uint32_t)len;
+		break;
+	}
+	case VIRTIO_BLK_T_OUT: {
+		uint64_t off = sector * 512, len = rbytes - 16, done = 0;
+
+		if (g.ro || len % 512 || off > g.size || len > g.size - off) {
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		/* The first segment may carry data after the header. */
+		for (unsigned i = 0; i < first_w; i++) {
+			uint32_t skip = i == 0 ? 16 : 0;
+
+			memcpy(g.disk + off + done, s[i].p + skip, s[i].len - skip);
+			done += s[i].len - skip;
+		}
+		break;
+	}
+	case VIRTIO_BLK_T_FLUSH: break;
+	case VIRTIO_BLK_T_GET_ID: {
+		uint32_t len = wbytes - 1 < 20 ? wbytes - 1 : 20;
+
+		if (first_w == n - 1) {
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		memset(s[first_w].p, 0, len < s[first_w].len ? len : s[first_w].len);
+		memcpy(s[first_w].p, g.serial, strlen(g.serial) < len ? strlen(g.serial) : len);
+		written = len;
+		break;
+	}
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES: {
+		uint8_t seg[16];
+		uint64_t ssec;
+		uint32_t num, flags;
+
+		if (rbytes != 32 || s[0].len != 16 || first_w != 2 || s[1].len != 16) {
+			status = VIRTIO_BLK_S_UNSUPP;
+			break;
+		}
+		memcpy(seg, s[1].p, 16);
+		memcpy(&ssec, seg, 8);
+		memcpy(&num, seg + 8, 4);
+		memcpy(&flags, seg + 12, 4);
+		if (g.ro) {
+			status = VIRTIO_BLK_S_IOERR;
+		} else if ((flags & ~1u) || (type == VIRTIO_BLK_T_DISCARD && flags)) {
+			status = VIRTIO_BLK_S_UNSUPP;
+		} else if (ssec * 512 > g.size || (uint64_t)num * 512 > g.size - ssec * 512) {
+			status = VIRTIO_BLK_S_IOERR;
+		} else {
+			memset(g.disk + ssec * 512, 0, (size_t)num * 512);
+		}
+		sector = ssec;
+		break;
+	}
+	default: status = VIRTIO_BLK_S_UNSUPP;
+	}
+	st->p[st->len - 1] = status;
+	g.log("BLK q=%u type=%u sector=%llu bytes=%u segs=%u indirect=%d status=%u", q, type,
+	      (unsigned long long)sector, type == VIRTIO_BLK_T_IN ? wbytes - 1 : rbytes - 16, n, indirect,
+	      status);
+	return written + 1;
+}
+
+/* The fault for request number @n of this connection, if any. */
+static enum fault fault_for(struct mdev *d)
+{
+	return g.fault != RF_NONE && d->served >= g.fault_at ? g.fault : RF_NONE;
+}
+
+static void notify(struct ring *r)
+{
+	uint64_t one = 1;
+
+	if (r->call >= 0 && write(r->call, &one, sizeof(one)) < 0) {
+		/* the front-end went away; nothing to tell */
+	}
+}
+
+static bool process_split(struct mdev *d, unsigned q, struct ring *r)
+{
+	struct vring_avail *avail = r->avail;
+	struct vring_used *used = r->used;
+	static struct seg s[MAX_SEGS];
+	bool any = false;
+
+	for (;;) {
+		while (vhu_ld16_acquire(&avail->idx) != r->last_avail) {
+			uint16_t head = vhu_ld16(vhu_avail_ring(avail, r->last_avail % r->num));
+			enum fault f = fault_for(d);
+			bool ind = false;
+			unsigned n;
+			uint32_t len, id = head;
+
+			r->last_avail++;
+			n = head < r->num ? chain_split(d, r, head, s, &ind) : 0;
+			len = n ? serve_blk(q, s, n, ind) : 0;
+			d->served++;
+			if (f == RF_NEVER) {
+				g.log("HELD q=%u", q);
+				continue;
+			}
+			if (f == RF_BAD_ID) {
+				/* A descriptor inside the chain, or past the ring. */
+				id = !ind && n > 1 ? le16toh(((struct vring_desc *)r->desc)[head].next)
+						   : r->num + 5;
+				g.log("RING_FAULT bad-id q=%u", q);
+			} else if (f == RF_BAD_LEN) {
+				len = 0;
+				for (unsigned i = 0; i < n; i++)
+					len += s[i].write ? s[i].len : 0;
+				len++;
+				g.log("RING_FAULT bad-len q=%u", q);
+			}
+			vhu_st32(&used->ring[r->used_idx % r->num].id, id);
+			vhu_st32(&used->ring[r->used_idx % r->num].len, len);
+			r->used_idx++;
+			if (f == RF_IDX_JUMP) {
+				r->used_idx = (uint16_t)(r->used_idx + r->num + 1);
+				g.log("RING_FAULT idx-jump q=%u", q);
+			}
+			vhu_st16_release(&used->idx, r->used_idx);
+			any = true;
+		}
+		if (!event_idx(d))
+			break;
+		/* Spec: tell the driver where to kick next, then look again
+		 * (it may have added something before seeing it). */
+		vhu_st16(vhu_avail_event(used, r->num), r->last_avail);
+		vhu_fence();
+		if (vhu_ld16_acquire(&avail->idx) == r->last_avail)
+			break;
+	}
+	if (any) {
+		bool n;
+
+		vhu_fence();
+		if (event_idx(d))
+			n = vring_need_event(vhu_ld16(vhu_used_event(avail, r->num)), r->used_idx,
+					     r->signalled);
+		else
+			n = !(vhu_ld16(&avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+		r->signalled = r->used_idx;
+		if (n)
+			notify(r);
+	}
+	return any;
+}
+
+static bool process_packed(struct mdev *d, unsigned q, struct ring *r)
+{
+	struct vring_packed_desc *ring = r->desc;
+	static struct seg s[MAX_SEGS];
+	bool any = false;
+
+	for (;;) {
+		struct vring_packed_desc *h = &ring[r->avail_pos];
+		uint16_t f = vhu_ld16_acquire(&h->flags), id, ndesc = 0;
+		bool ind = false;
+		unsigned n = 0;
+		uint32_t len;
+		enum fault fl;
+
+		if (!(!!(f & VHU_PACKED_AVAIL) == r->avail_wrap && !!(f & VHU_PACKED_USED) != r->avail_wrap))
+			break;
+		id = le16toh(h->id);
+		if (f & VRING_DESC_F_INDIRECT) {
+			uint32_t tl = le32toh(h->len);
+			struct vring_packed_desc *t = by_gpa(d, le64toh(h->addr), tl);
+
+			ind = true;
+			for (unsigned i = 0; t && i < tl / 16 && i < MAX_SEGS; i++) {
+				s[n].len = le32toh(t[i].len);
+				s[n].write = le16toh(t[i].flags) & VRING_DESC_F_WRITE;
+				s[n].p = by_gpa(d, le64toh(t[i].addr), s[n].len);
+				n = s[n].p ? n + 1 : 0;
+				if (!n)
+					break;
+			}
+			ndesc = 1;
+			if (++r->avail_pos == r->num) {
+				r->avail_pos = 0;
+				r->avail_wrap = !r->avail_wrap;
+			}
+		} else {
+			for (;;) {
+				struct vring_packed_desc *x = &ring[r->avail_pos];
+				uint16_t xf = vhu_ld16_acquire(&x->flags);
+
+				if (n < MAX_SEGS) {
+					s[n].len = le32toh(x->len);
+					s[n].write = xf & VRING_DESC_F_WRITE;
+					s[n].p = by_gpa(d, le64toh(x->addr), s[n].len);
+					n++;
+				}
+				id = le16toh(x->id); /* the buffer id rides in the last one */
+				ndesc++;
+				if (++r->avail_pos == r->num) {
+					r->avail_pos = 0;
+					r->avail_wrap = !r->avail_wrap;
+				}
+				if (!(xf & VRING_DESC_F_NEXT) || ndesc >= r->num)
+					break;
+			}
+			for (unsigned i = 0; i < n; i++)
+				if (!s[i].p)
+					n = 0;
+		}
+		len = n ? serve_blk(q, s, n, ind) : 0;
+		fl = fault_for(d);
+		d->served++;
+		if (fl == RF_NEVER) {
+			g.log("HELD q=%u", q);
+			continue;
+		}
+		if (fl == RF_BAD_ID) {
+			id = (uint16_t)(r->num + 5);
+			g.log("RING_FAULT bad-id q=%u", q);
+		} else if (fl == RF_BAD_LEN) {
+			len = 1;
+			for (unsigned i = 0; i < n; i++)
+				len += s[i].write ? s[i].len : 0;
+			g.log("RING_FAULT bad-len q=%u", q);
+		}
+		{
+			struct vring_packed_desc *u = &ring[r->used_pos];
+			bool w = r->used_wrap;
+
+			if (fl == RF_WRONG_WRAP) {
+				w = !w;
+				g.log("RING_FAULT wrong-wrap q=%u", q);
+			}
+			u->id = htole16(id);
+			u->len = htole32(len);
+			vhu_st16_release(&u->flags, w ? VHU_PACKED_AVAIL | VHU_PACKED_USED : 0);
+			r->used_pos = (uint16_t)(r->used_pos + ndesc);
+			if (r->used_pos >= r->num) {
+				r->used_pos = (uint16_t)(r->used_pos - r->num);
+				r->used_wrap = !r->used_wrap;
+			}
+		}
+		any = true;
+	}
+	if (any) {
+		struct vring_packed_desc_event *e = r->avail;
+		uint16_t flags, ow;
+		bool n;
+
+		vhu_fence();
+		flags = vhu_ld16(&e->flags) & 3;
+		if (flags == VRING_PACKED_EVENT_FLAG_DESC && event_idx(d)) {
+			/* The driver's event position, as a free-running index
+			 * against the used positions just written. */
+			uint16_t ev, old = r->sig_pos, new = r->used_pos;
+
+			ow = vhu_ld16(&e->off_wrap);
+			ev = ow & 0x7fff;
+			if ((bool)(ow >> 15) != r->used_wrap)
+				ev = (uint16_t)(ev - r->num);
+			if (r->sig_wrap != r->used_wrap)
+				old = (uint16_t)(old - r->num);
+			n = vring_need_event(ev, new, old);
+		} else {
+			n = flags != VRING_PACKED_EVENT_FLAG_DISABLE;
+		}
+		r->sig_pos = r->used_pos;
+		r->sig_wrap = r->used_wrap;
+		if (n)
+			notify(r);
+	}
+	return any;
+}
+
+void mdev_kicked(struct mdev *d, int fd)
+{
+	for (unsigned q = 0; q < MAX_RINGS; q++) {
+		struct ring *r = &d->ring[q];
+		uint64_t cnt;
+		size_t sz[3];
+
+		if (r->kick != fd)
+			continue;
+		while (read(fd, &cnt, sizeof(cnt)) < 0 && errno == EINTR)
+			;
+		if (!r->enabled || r->stopped || !r->have_addr || !r->num)
+			return;
+		if (!r->desc) {
+			if (packed(d)) {
+				sz[0] = 16 * r->num;
+				sz[1] = sz[2] = 4;
+			} else {
+				sz[0] = 16 * r->num;
+				sz[1] = 6 + 2 * r->num;
+				sz[2] = 6 + 8 * r->num;
+			}
+			r->desc = by_uva(d, r->desc_uva, sz[0]);
+			r->avail = by_uva(d, r->avail_uva, sz[1]);
+			r->used = by_uva(d, r->used_uva, sz[2]);
+			if (!r->desc || !r->avail || !r->used) {
+				g.log("BAD_RING_ADDR q=%u", q);
+				r->desc = NULL;
+				return;
+			}
+		}
+		if (packed(d))
+			process_packed(d, q, r);
+		else
+			process_split(d, q, r);
+		return;
+	}
+}
