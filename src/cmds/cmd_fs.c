@@ -154,13 +154,19 @@ static void show_time(const char *key, const char *label, uint64_t sec, uint32_t
 
 static void show_attr(const struct fuse_attr *at)
 {
-	char perm[8];
+	char perm[8], mode[16];
 
 	snprintf(perm, sizeof(perm), "%04o", at->mode & 07777);
 	vhu_out_open("attributes", "Attributes");
 	vhu_out_uint("ino", "Inode", at->ino, NULL);
 	vhu_out_string("type", "Type", vhu_fuse_mode_type(at->mode));
-	vhu_out_uint("mode", "Mode", at->mode, NULL);
+	/* JSON: st_mode as a number; text: in octal, as people read it. */
+	if (vhu_out_is_json()) {
+		vhu_out_uint("mode", "Mode", at->mode, NULL);
+	} else {
+		snprintf(mode, sizeof(mode), "0%o", at->mode);
+		vhu_out_string("mode", "Mode", mode);
+	}
 	vhu_out_string("permissions", "Permissions", perm);
 	vhu_out_uint("size", "Size", at->size, "bytes");
 	vhu_out_uint("blocks", "Blocks", at->blocks, "512-byte units");

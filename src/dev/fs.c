@@ -198,16 +198,17 @@ int vhu_fs_handshake(struct vhu_fs *f)
 	struct vhu_fuse_reply r;
 	uint64_t pages;
 	int rc;
+	char ver[16];
 
 	/* virtio-fs came with FUSE 7.31; QEMU's virtiofsd refuses older
 	 * drivers with EPROTO. */
 	_Static_assert(FUSE_KERNEL_MINOR_VERSION >= 31, "<linux/fuse.h> older than 7.31");
-	if ((rc = call(f, FUSE_INIT, 0, &in, sizeof(in), NULL, 0, sizeof(out), FUSE_COMPAT_INIT_OUT_SIZE, "",
+	snprintf(ver, sizeof(ver), "%u.%u", in.major, in.minor);
+	if ((rc = call(f, FUSE_INIT, 0, &in, sizeof(in), NULL, 0, sizeof(out), FUSE_COMPAT_INIT_OUT_SIZE, ver,
 		       &r)))
 		return rc;
 	if (r.error)
-		return vhu_fail(f->d->s, VHU_E_REFUSED, "INIT 7.%u: %s (%s)", in.minor, strerror(-r.error),
-				vhu_errno_name(-r.error));
+		return refused(f, FUSE_INIT, ver, r.error);
 	memcpy(&out, r.arg, r.arg_len < sizeof(out) ? r.arg_len : sizeof(out));
 	f->major = out.major;
 	f->minor = out.minor;
