@@ -25,6 +25,7 @@
  *   oversize-len  out.len 4096 bytes more than written (used.len true)
  *   short-reply   a success with the header alone
  *   bad-error     out.error +5
+ *   old-minor     INIT answers FUSE 7.30
  * Log lines: "FUSE q=Q op=NAME node=N unique=U error=E bytes=B",
  * "FUSE_FAULT KIND q=Q op=NAME".
  */
@@ -53,7 +54,7 @@
 
 enum fault { RF_NONE, RF_BAD_ID, RF_BAD_LEN, RF_IDX_JUMP, RF_WRONG_WRAP, RF_NEVER };
 
-enum fs_fault { FF_NONE, FF_BAD_UNIQUE, FF_OVERSIZE_LEN, FF_SHORT_REPLY, FF_BAD_ERROR };
+enum fs_fault { FF_NONE, FF_BAD_UNIQUE, FF_OVERSIZE_LEN, FF_SHORT_REPLY, FF_BAD_ERROR, FF_OLD_MINOR };
 
 static const char *const fs_fault_names[] = {
 	[FF_NONE] = "none",
@@ -61,6 +62,7 @@ static const char *const fs_fault_names[] = {
 	[FF_OVERSIZE_LEN] = "oversize-len",
 	[FF_SHORT_REPLY] = "short-reply",
 	[FF_BAD_ERROR] = "bad-error",
+	[FF_OLD_MINOR] = "old-minor",
 };
 
 #define FS_HELLO "hello from the mock's virtio-fs device\n"
@@ -191,7 +193,8 @@ const char *mdev_usage(void)
 	       "  --ring-fault KIND[:N]     from request N on (default 0): bad-id, bad-len,\n"
 	       "                            idx-jump, wrong-wrap, never-complete\n"
 	       "  --fs                      serve virtio-fs (FUSE) requests on a fixed tree\n"
-	       "  --fs-fault KIND[:OPCODE]  bad-unique, oversize-len, short-reply, bad-error\n";
+	       "  --fs-fault KIND[:OPCODE]  bad-unique, oversize-len, short-reply, bad-error,\n"
+	       "                            old-minor\n";
 }
 
 bool mdev_setup(void (*log)(const char *fmt, ...))
@@ -808,6 +811,12 @@ static uint32_t serve_fs(unsigned q, struct seg *s, unsigned n, bool indirect)
 	}
 	if (g.fs_fault != FF_NONE && (!g.fs_fault_op || g.fs_fault_op == ih.opcode))
 		f = g.fs_fault;
+	if (f == FF_OLD_MINOR && ih.opcode == FUSE_INIT && !oh.error) {
+		/* fuse_init_out.minor, right after the major */
+		uint32_t minor = 30;
+
+		memcpy(out + sizeof(oh) + 4, &minor, 4);
+	}
 	if (oh.error)
 		len = sizeof(oh);
 	if (len > wbytes)
@@ -818,6 +827,7 @@ static uint32_t serve_fs(unsigned q, struct seg *s, unsigned n, bool indirect)
 	case FF_OVERSIZE_LEN: oh.len += 4096; break;
 	case FF_SHORT_REPLY: len = oh.len = sizeof(oh); break;
 	case FF_BAD_ERROR: oh.error = 5; break;
+	case FF_OLD_MINOR:
 	case FF_NONE: break;
 	}
 	if (f != FF_NONE)
