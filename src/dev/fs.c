@@ -101,6 +101,10 @@ int vhu_fs_init(struct vhu_fs *f, struct vhu_drv *d, struct vhu_drv_queue *hipri
 	/* The kernel's unique ids step by 2 (bit 0 marks interrupts). */
 	f->next_unique = 2;
 	f->max_read = VHU_FS_DEFAULT_READ;
+	/* A guest's requests carry the credentials of the process asking. */
+	f->uid = (uint32_t)geteuid();
+	f->gid = (uint32_t)getegid();
+	f->pid = (uint32_t)getpid();
 	f->forget_slots = hiprio->vq.cfg.size < VHU_FS_FORGET_SLOTS ? hiprio->vq.cfg.size : VHU_FS_FORGET_SLOTS;
 	if ((rc = vhu_drv_alloc(d, IN_BYTES, 4096, &p, &f->in_gpa)))
 		return rc;
@@ -135,9 +139,9 @@ static int call(struct vhu_fs *f, uint32_t opcode, uint64_t nodeid, const void *
 		.opcode = opcode,
 		.unique = f->next_unique,
 		.nodeid = nodeid,
-		.uid = (uint32_t)geteuid(),
-		.gid = (uint32_t)getegid(),
-		.pid = (uint32_t)getpid(),
+		.uid = f->uid,
+		.gid = f->gid,
+		.pid = f->pid,
 	};
 	struct vhu_vq_seg seg[3];
 	struct vhu_vq_used used;
@@ -418,9 +422,9 @@ int vhu_fs_forget(struct vhu_fs *f)
 				.opcode = FUSE_FORGET,
 				.unique = f->next_unique,
 				.nodeid = f->node[--next],
-				.uid = (uint32_t)geteuid(),
-				.gid = (uint32_t)getegid(),
-				.pid = (uint32_t)getpid(),
+				.uid = f->uid,
+				.gid = f->gid,
+				.pid = f->pid,
 			};
 			struct fuse_forget_in fi = {.nlookup = 1};
 			struct vhu_vq_seg seg = {f->forget_gpa + (uint64_t)batch * FORGET_BYTES, ih.len, false};

@@ -91,6 +91,7 @@ struct vhu_fs {
 	struct vhu_drv_queue *req;	 /* borrowed */
 	const struct vhu_fs_path *path;	 /* borrowed: for messages */
 	uint64_t next_unique;
+	uint32_t uid, gid, pid; /* in every request header */
 	/* FUSE_INIT reply */
 	uint32_t major, minor, init_flags, max_write;
 	uint16_t max_pages;
