@@ -326,7 +326,7 @@ int cmd_fs(struct vhu_ctx *ctx, int argc, char **argv)
 	f = calloc(1, sizeof(*f));
 	d = calloc(1, sizeof(*d));
 	if (!p || !f || !d) {
-		rc = vhu_fail(&ctx->s, VHU_E_IO, "fs: out of memory");
+		rc = vhu_fail(&ctx->s, VHU_E_IO, "out of memory");
 		goto out;
 	}
 	if ((rc = check_args(ctx, &a, &run.op, p))) {
