@@ -190,13 +190,23 @@ static const struct argp_child global_child[] = {
 
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
 {
+	/* argp prints its errors on stderr; while it parses, stderr is this
+	 * stream so the JSON document can carry the same message.  One
+	 * stream for the process, rewound for every parse: batch parses a
+	 * line per step, and a fresh open_memstream (an 8 KiB calloc) was
+	 * the largest cost of a step. */
+	static char errbuf[2048];
+	static FILE *err;
 	struct argp a = *argp;
 	char name[128], *saved = argv[0];
-	char *errbuf = NULL;
 	size_t errlen = 0;
-	FILE *err = open_memstream(&errbuf, &errlen);
 	error_t e;
 	int idx;
+
+	if (!err)
+		err = fmemopen(errbuf, sizeof(errbuf) - 1, "w");
+	else
+		rewind(err);
 
 	a.children = global_child;
 	if (!a.doc && g_cmd)
@@ -218,17 +228,22 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	}
 	argv[0] = saved;
 	if (err) {
-		fclose(err);
+		long n;
+
+		fflush(err);
+		n = ftell(err);
+		errlen = n > 0 ? (size_t)n : 0;
+		if (errlen > sizeof(errbuf) - 1)
+			errlen = sizeof(errbuf) - 1;
+		errbuf[errlen] = '\0';
 		/* After --help, "missing operand" complaints are noise. */
 		if (errlen && !ctx->help_shown)
 			fputs(errbuf, stderr);
 	}
-	if (ctx->help_shown) {
-		free(errbuf);
+	if (ctx->help_shown)
 		return -1;
-	}
 	if (e || idx < argc) {
-		if (errbuf && *errbuf) {
+		if (errlen) {
 			size_t n = strcspn(errbuf, "\n");
 			snprintf(ctx->s.err, sizeof(ctx->s.err), "%.*s", (int)n, errbuf);
 		} else if (idx < argc) {
@@ -238,13 +253,11 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 			vhu_fail(&ctx->s, VHU_E_USAGE, "vhuctl %s: invalid arguments", saved);
 		}
 		ctx->s.err[sizeof(ctx->s.err) - 1] = '\0';
-		free(errbuf);
 		ctx->s.err[0] = ctx->s.err[0] ? ctx->s.err[0] : '?';
 		if (!ctx->in_batch)
 			vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE | VHU_RC_REPORTED;
 	}
-	free(errbuf);
 	if (!ctx->in_batch)
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 	return VHU_OK;

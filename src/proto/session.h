@@ -57,6 +57,8 @@ struct vhu_stats {
 
 struct vhu_session {
 	int fd;                 /* owned; -1 when closed */
+	bool blocking;          /* fd is a blocking socket (vhu_connect) */
+	int rcvtimeo_ms;        /* SO_RCVTIMEO set on fd, 0 = none */
 	int timeout_ms;         /* every wait for the back-end */
 	bool force;             /* send requests whose gate is closed */
 	bool no_sync;           /* skip the GET_FEATURES barrier */
