@@ -62,14 +62,29 @@ static void add(const char *key, json_object *v)
 		json_object_object_add(cur, key ? key : "value", v);
 }
 
+static void spaces(int n)
+{
+	static const char sp[32] = "                                ";
+
+	for (; n > 0; n -= (int)sizeof(sp))
+		fwrite(sp, 1, n < (int)sizeof(sp) ? (size_t)n : sizeof(sp), stdout);
+}
+
+/* "LABEL:" padded to the label column, then the value.  By hand rather
+ * than printf("%*s%-*s %s"): every text value goes through here. */
 static void text_line(const char *label, const char *value)
 {
 	int ind = 2 * o.text_depth;
 	int w = LABEL_WIDTH - ind;
-	char lab[128];
+	size_t ll = strnlen(label, 126);
 
-	snprintf(lab, sizeof(lab), "%s:", label);
-	printf("%*s%-*s %s\n", ind, "", w < 1 ? 1 : w, lab, value);
+	spaces(ind);
+	fwrite(label, 1, ll, stdout);
+	putchar(':');
+	spaces((w < 1 ? 1 : w) - (int)ll - 1);
+	putchar(' ');
+	fputs(value, stdout);
+	putchar('\n');
 }
 
 void vhu_out_begin(const char *command)
@@ -271,7 +286,10 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 		if (!(mask & VHU_BIT(b)))
 			continue;
 		n = vhu_bit_name(space, dev, b);
-		snprintf(num, sizeof(num), "%u", b);
+		num[b >= 10] = (char)('0' + b % 10);
+		if (b >= 10)
+			num[0] = (char)('0' + b / 10);
+		num[1 + (b >= 10)] = '\0';
 		if (ind > 2 * DEPTH_MAX + 2)
 			ind = 2 * DEPTH_MAX + 2;
 		memset(p, ' ', (size_t)ind);
@@ -351,7 +369,7 @@ void vhu_out_text(const char *fmt, ...)
 
 	if (o.json)
 		return;
-	printf("%*s", 2 * o.text_depth, "");
+	spaces(2 * o.text_depth);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
