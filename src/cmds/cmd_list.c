@@ -82,6 +82,7 @@ static void reqs(const char *key, const char *label, bool backend)
 		vhu_out_uint("reply_max", "", d->reply_max, NULL);
 		vhu_out_uint("fds_min", "", d->fds_min, NULL);
 		vhu_out_uint("fds_max", "", d->fds_max, NULL);
+		vhu_out_uint("reply_fds_min", "", d->rfds_min, NULL);
 		vhu_out_uint("reply_fds_max", "", d->rfds_max, NULL);
 		vhu_out_string("protocol_feature", "", d->pf_name ? d->pf_name : "");
 		vhu_out_bool("extension", "", d->gate & VHU_GATE_EXTENSION);

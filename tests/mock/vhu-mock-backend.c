@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -42,6 +43,8 @@
 #define TOO_MANY_FDS 12u
 /* Largest reply body we build: config-size/oversize on a 4 KiB window. */
 #define REPLY_BUF (2 * VHU_MAX_PAYLOAD)
+/* QEMU's VhostUserCryptoSession on LP64 (the spec leaves it opaque). */
+#define CRYPTO_SESSION_SIZE 1072u
 /* How long CHECK_DEVICE_STATE / disconnect wait for a transfer thread. */
 #define XFER_WAIT_MS 5000
 #define XFER_CHUNK 65536u
@@ -1244,6 +1247,26 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		reply_init(r, code);
 		memset(r->body, 0, 2056);
 		r->len = 2056;
+		return;
+	case VHOST_USER_POSTCOPY_ADVISE:
+		/* Spec: the reply carries the back-end's userfaultfd.  An
+		 * eventfd stands in for it: the mock has no guest memory to
+		 * fault on, and userfaultfd may be forbidden here. */
+		reply_init(r, code);
+		reply_add_fd(r, eventfd(0, EFD_CLOEXEC));
+		return;
+	case VHOST_USER_POSTCOPY_END:
+		/* Spec: a u64 reply, 0 for success. */
+		reply_u64(r, code, ack_value(code));
+		return;
+	case VHOST_USER_CREATE_CRYPTO_SESSION:
+		/* The session struct comes back with session_id (its last
+		 * u64 in QEMU's layout) set; 1 stands for a created session. */
+		reply_init(r, code);
+		memset(r->body, 0, CRYPTO_SESSION_SIZE);
+		memcpy(r->body, m->payload, m->hdr.size < CRYPTO_SESSION_SIZE ? m->hdr.size : CRYPTO_SESSION_SIZE);
+		put_u64(r->body + CRYPTO_SESSION_SIZE - 8, 1);
+		r->len = CRYPTO_SESSION_SIZE;
 		return;
 	/* Requests that only change state, then fall through to the ack. */
 	case VHOST_USER_SET_FEATURES:
