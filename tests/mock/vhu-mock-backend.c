@@ -160,6 +160,7 @@ enum fault_kind {
 	F_DS_TRUNCATE,
 	F_CHECK_FAIL,
 	F_SHM_BAD_COUNT,
+	F_IGNORE,
 	F_COUNT
 };
 
@@ -190,6 +191,7 @@ static const char *const fault_names[F_COUNT] = {
 	[F_DS_TRUNCATE] = "ds-truncate",
 	[F_CHECK_FAIL] = "check-fail",
 	[F_SHM_BAD_COUNT] = "shm-bad-count",
+	[F_IGNORE] = "ignore",
 };
 
 /* Kinds that replace the normal delivery of a reply; the first matching
@@ -1174,7 +1176,9 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 	memcpy(&u64, m->payload, sizeof(u64));
 	memcpy(&vs, m->payload, sizeof(vs));
 
-	switch (code) {
+	/* A request acknowledged and then ignored: no state changes, no
+	 * own reply beyond the ack (a device that ignores SET_CONFIG). */
+	switch (has_fault((int)code, F_IGNORE) ? (uint32_t)VHOST_USER_NONE : code) {
 	case VHOST_USER_GET_FEATURES:
 		reply_u64(r, code, opt.features);
 		return;
@@ -1268,7 +1272,8 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		put_u64(r->body + CRYPTO_SESSION_SIZE - 8, 1);
 		r->len = CRYPTO_SESSION_SIZE;
 		return;
-	/* Requests that only change state, then fall through to the ack. */
+	/* Requests that only change state, then fall through to the ack;
+	 * with the ignore fault the state stays as it was. */
 	case VHOST_USER_SET_FEATURES:
 		c->features = u64;
 		break;
@@ -1302,7 +1307,7 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 	default:
 		break;
 	}
-	/* Ack only when asked and negotiated (rust-vmm behaviour, 6.5). */
+	/* Ack only when asked and negotiated (rust-vmm's behaviour). */
 	if ((m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) &&
 	    (c->protocol_features & VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK)))
 		reply_u64(r, code, ack_value(code));
