@@ -92,6 +92,27 @@ void vhu_show_config(struct vhu_ctx *ctx, const uint8_t *buf, size_t len, uint32
 	free(v);
 }
 
+void vhu_config_hint(struct vhu_ctx *ctx, uint32_t offset, uint32_t size, char *buf, size_t len)
+{
+	uint32_t end;
+
+	if (!ctx->dev) {
+		snprintf(buf, len, "the device config may be smaller than %u bytes: try -n N, or --type for its layout",
+			 offset + size);
+		return;
+	}
+	/* Devices size their config by the features they offer (blk's
+	 * grows with DISCARD, WRITE_ZEROES, SECURE_ERASE, ZONED): the type
+	 * is known, so the likely reason is a field of a feature not offered. */
+	end = vhu_cfg_extent(vhu_ctx_dev(ctx), ctx->s.have_features ? ctx->s.features : 0);
+	if (end > offset && end < offset + size)
+		snprintf(buf, len, "the %s fields valid with the features the back-end offers end at byte %u: try -n %u",
+			 ctx->dev->name, end, end - offset);
+	else
+		snprintf(buf, len, "the device may hold fewer %s fields than vhuctl knows: try a smaller -n",
+			 ctx->dev->name);
+}
+
 struct cfg_args {
 	uint64_t offset, size, flags;
 	bool have_size, have_offset;
@@ -217,11 +238,11 @@ int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	rc = vhu_get_config(&ctx->s, (uint32_t)a.offset, (uint32_t)a.size, (uint32_t)a.flags, buf);
 	if (rc == VHU_E_REFUSED && !a.have_size) {
-		char why[sizeof(ctx->s.err)];
+		char why[sizeof(ctx->s.err)], hint[200];
 
 		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		vhu_fail(&ctx->s, rc, "%.400s (the device config may be smaller than %llu bytes: try --size or --type)",
-			 why, (unsigned long long)a.size);
+		vhu_config_hint(ctx, (uint32_t)a.offset, (uint32_t)a.size, hint, sizeof(hint));
+		vhu_fail(&ctx->s, rc, "%.300s (%s)", why, hint);
 	}
 	if (rc)
 		return rc;

@@ -381,6 +381,24 @@ size_t vhu_cfg_fields(enum vhu_dev_type dev, const struct vhu_cfg_field **out, s
 	return n;
 }
 
+static bool cfg_feature_valid(const struct cfg_layout *l, const struct vhu_cfg_field *f,
+			      uint64_t features, bool have_features);
+
+uint32_t vhu_cfg_extent(enum vhu_dev_type dev, uint64_t features)
+{
+	const struct cfg_layout *l = cfg_layout_find(dev);
+	uint32_t end = 0;
+	size_t i;
+
+	for (i = 0; l && i < l->pub.nfields; i++) {
+		const struct vhu_cfg_field *f = &l->pub.fields[i];
+
+		if (cfg_feature_valid(l, f, features, true) && (uint32_t)f->offset + f->size > end)
+			end = (uint32_t)f->offset + f->size;
+	}
+	return end;
+}
+
 const struct vhu_cfg_field *vhu_cfg_field_by_name(enum vhu_dev_type dev, const char *name)
 {
 	const struct vhu_cfg_layout *l = vhu_cfg_layout(dev);

@@ -52,6 +52,14 @@ const struct vhu_cfg_layout *vhu_cfg_layout(enum vhu_dev_type dev);
  */
 size_t vhu_cfg_fields(enum vhu_dev_type dev, const struct vhu_cfg_field **out, size_t max);
 
+/*
+ * Where the fields of @dev that @features make valid end: the largest
+ * offset + size among them (fields valid without a feature included).
+ * Devices size their config struct by what they offer, so a read past
+ * this may be refused.  0 without a layout.
+ */
+uint32_t vhu_cfg_extent(enum vhu_dev_type dev, uint64_t features);
+
 /* Field named @name ("capacity" or "group.name") of @dev, or NULL. */
 const struct vhu_cfg_field *vhu_cfg_field_by_name(enum vhu_dev_type dev, const char *name);
 

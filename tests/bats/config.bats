@@ -348,3 +348,21 @@ BLK_FEATURES=0x0000000140001840
 	assert_success
 	assert_json '.select_echoed == false'
 }
+
+@test "a refused GET_CONFIG with --type: the hint points at the offered features' extent, not at --type" {
+	# blk offering SIZE_MAX, SEG_MAX, BLK_SIZE, MQ but no DISCARD, WRITE_ZEROES:
+	# its fields end with num_queues at byte 36.
+	mock_start --features $BLK_FEATURES --fault GET_CONFIG:empty-config
+	run --separate-stderr vhu -T blk get-config
+	assert_failure 1
+	assert_one_line_error GET_CONFIG
+	[[ "$stderr" == *"end at byte 36: try -n 36"* ]] || fail "stderr: $stderr"
+	[[ "$stderr" != *"--type"* ]] || fail "suggests --type although it was given: $stderr"
+	run --separate-stderr vhu -T blk -j probe
+	assert_success
+	assert_json '.skipped.config | test("try -n 36")'
+	# Without --type the layout is unknown: then --type is the hint.
+	run --separate-stderr vhu get-config
+	assert_failure 1
+	[[ "$stderr" == *"--type for its layout"* ]] || fail "stderr: $stderr"
+}
