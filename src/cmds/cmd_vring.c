@@ -85,6 +85,7 @@ static int vr_start(struct vhu_ctx *ctx)
 
 	if (rc)
 		return rc;
+	ctx->res.queue_pairs = vhu_ctx_dev(ctx) == VHU_DEV_NET;
 	if (!ctx->res.queue_num && vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_MQ) &&
 	    (rc = vhu_get_queue_num(&ctx->s, &ctx->res.queue_num)))
 		return rc;
@@ -264,7 +265,7 @@ int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 static const struct argp rem_mem_reg_argp = {
 	NULL, vr_parser, "REGION",
 	"Remove region number REGION (as listed by set-mem-table or add-mem-reg in this session) with "
-	"REM_MEM_REG.",
+	"REM_MEM_REG.  The region then leaves the session: removing it again is refused (--force sends it).",
 	NULL, NULL, NULL
 };
 
@@ -322,6 +323,10 @@ static int ring_state(struct vhu_ctx *ctx, int argc, char **argv, const struct a
 		return rc;
 	vhu_out_uint("ring", "Ring", ring, NULL);
 	vhu_out_uint(code == VHOST_USER_SET_VRING_NUM ? "num" : "base", code == VHOST_USER_SET_VRING_NUM ? "Size" : "Base", num, NULL);
+	if (code == VHOST_USER_SET_VRING_BASE && num > 0xffff && !vhu_ring_packed(&ctx->s))
+		vhu_out_warn("SET_VRING_BASE: base %llu does not fit the 16-bit index of a split ring (back-ends "
+			     "keep its low 16 bits, %llu); bits 16-31 mean something only for packed rings", (unsigned long long)num,
+			     (unsigned long long)(num & 0xffff));
 	return VHU_OK;
 }
 
@@ -738,7 +743,9 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 static const struct argp set_inflight_argp = {
 	NULL, vr_parser, "",
 	"Hand the inflight buffer obtained by get-inflight-fd earlier in this session back to the back-end "
-	"(SET_INFLIGHT_FD), as a hypervisor does after a back-end reconnects.",
+	"on the same connection (SET_INFLIGHT_FD).  A hypervisor does this after a back-end reconnects; "
+	"vhuctl's buffer lives only as long as its connection, so this tests how the back-end takes the "
+	"message, not a reconnection.",
 	NULL, NULL, NULL
 };
 
