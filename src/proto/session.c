@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -158,6 +159,20 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 			return VHU_OK;
 		}
 		close(fd);
+		/* connect() on a directory or a regular file says "Connection
+		 * refused" too: name what the path really is, and do not wait
+		 * for it to become a socket. */
+		if (err == ECONNREFUSED && !busy) {
+			struct stat st;
+
+			if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+				return vhu_fail(s, VHU_E_CONNECT, "cannot connect to %s: not a socket (%s)", path,
+						S_ISDIR(st.st_mode)    ? "a directory"
+						: S_ISREG(st.st_mode)  ? "a regular file"
+						: S_ISFIFO(st.st_mode) ? "a FIFO"
+						: S_ISCHR(st.st_mode)  ? "a character device"
+								       : "some other kind of file");
+		}
 		/* Linux may answer ECONNREFUSED to a retry against a full
 		 * backlog: once EAGAIN was seen, treat both alike. */
 		if (err == EAGAIN || (err == ECONNREFUSED && busy)) {
