@@ -4,7 +4,7 @@
  *
  * One static table per device type describes where each field lives in
  * the config space (virtio spec, "Device Types", the "Device configuration
- * layout" section of each device; restated in virtio-devices.md section 6).
+ * layout" section of each device).
  * The decoder walks a table against a window [offset, offset + len) of the
  * config space that a back-end returned.  Back-ends return shorter or
  * longer windows than we asked for, so every access is bounds-checked
@@ -272,7 +272,7 @@ static const struct vhu_cfg_field sound_fields[] = {
 };
 
 /* CAN (virtio spec "CAN Device").  Bit 0 of status is BUSOFF per spec and
- * Linux; vhost-device-can uses value 2 (virtio-devices.md section 11). */
+ * Linux; vhost-device-can uses value 2. */
 static const struct vhu_cfg_field can_fields[] = {
 	CFG_U(NULL, "status", 0, 2, NULL, -1, false, "bit 0 BUSOFF"),
 };
@@ -308,7 +308,7 @@ struct cfg_layout {
 	{ .pub = { .dev = (d), .size = 0, .fields = NULL, .nfields = 0 } }
 
 /*
- * Default GET_CONFIG sizes (virtio-devices.md section 10).  Two deliberate
+ * Default GET_CONFIG sizes.  Two deliberate
  * exceptions to "the whole current struct": blk asks for 60 bytes because
  * qemu-storage-daemon 7.2 answers an empty reply to anything longer (it was
  * built before SECURE_ERASE); gpu asks for 16 because vhost-user-gpu and

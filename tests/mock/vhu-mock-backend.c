@@ -222,7 +222,7 @@ struct bmsg {
 	unsigned nfds;      /* memfds attached */
 	bool late_fd;       /* attach them to the payload, not the first byte */
 	bool block;         /* hold everything else until its answer came (as a
-			     * back-end that waits for the ack, spec 6.12) */
+			     * back-end that waits for the ack, spec "Back-end communication") */
 	bool have_flags, have_size;
 	uint32_t flags, size;
 	bool eof;           /* not a message: shut down our sending side */
@@ -738,7 +738,7 @@ static int send_bytes(int fd, const uint8_t *p, size_t n, const int *fds,
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 		ssize_t w;
 
-		/* Fds ride on the first byte of the message (spec 1.5). */
+		/* Fds ride on the first byte of the message (spec "Communication"). */
 		if (off == 0 && nfds > 0) {
 			struct cmsghdr *c;
 
@@ -905,7 +905,7 @@ static void send_backend_msgs(struct conn *c, uint32_t trigger)
 		for (unsigned k = 0; k < b->nfds; k++)
 			fds[k] = make_memfd("vhu-mock-chan");
 		if (b->late_fd && body) {
-			/* fds with the payload, not the first byte (spec 1.5
+			/* fds with the payload, not the first byte (spec "Communication"
 			 * violation): header first, then body + fds. */
 			rc = send_bytes(c->chan_fd, buf, VHOST_USER_HDR_SIZE, NULL, 0);
 			if (rc == 0)
@@ -1491,7 +1491,7 @@ static void serve_conn(int fd)
 	c.ds = DS_NONE;
 	c.chan_fd = -1;
 	/* Main socket and, while answers are due, the back-end channel: the
-	 * front-end may answer them at any time (spec 6.12), and never
+	 * front-end may answer them at any time (spec "Back-end communication"), and never
 	 * blocking on one side keeps both moving. */
 	for (;;) {
 		struct pollfd p[2] = {

@@ -243,7 +243,7 @@ static void assert_err_contains(const struct vhu_session *s, const char *needle)
 #define BIT30 VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES)
 #define PF_ALL_KNOWN (VHU_BIT(VHOST_USER_PROTOCOL_F_COUNT) - 1)
 
-/* ---- seed: create_backend_client ---- */
+/* ---- owner messages ---- */
 
 static void test_owner_messages_header_only(void **state)
 {
@@ -262,7 +262,7 @@ static void test_owner_messages_header_only(void **state)
 	assert_int_equal(f->s.stats.bytes_sent, 24);
 }
 
-/* ---- seed: test_features ---- */
+/* ---- GET/SET_FEATURES ---- */
 
 static void test_features(void **state)
 {
@@ -313,7 +313,7 @@ static void test_features_truncated_body(void **state)
 	assert_int_equal(f->s.fd, -1);
 }
 
-/* ---- seed: test_protocol_features ---- */
+/* ---- GET/SET_PROTOCOL_FEATURES ---- */
 
 static void test_protocol_features_need_bit30(void **state)
 {
@@ -500,9 +500,9 @@ static void test_set_protocol_features_local_rules(void **state)
 	peer_assert_empty(f->peer);
 }
 
-/* ---- seed: test_backend_client_set_config_negative ---- */
+/* ---- SET_CONFIG: windows outside the config space ---- */
 
-static void test_set_config_negative(void **state)
+static void test_set_config_bad_windows_send_nothing(void **state)
 {
 	struct fx *f = *state;
 	static uint8_t buf[0x1001];
@@ -560,9 +560,9 @@ static void test_set_config_negative(void **state)
 	assert_true(f->s.fd >= 0);
 }
 
-/* ---- seed: test_backend_client_get_config_negative0..6 ---- */
+/* ---- GET_CONFIG: the reply must echo offset and size ---- */
 
-/* The valid echo every seed case starts with; also checks the request. */
+/* The valid echo every case starts with; also checks the request. */
 static void get_config_ok(struct fx *f)
 {
 	uint8_t out[4] = { 0 };
@@ -614,7 +614,7 @@ static void test_get_config_not_negotiated(void **state)
 	peer_assert_empty(f->peer);
 }
 
-static void test_get_config_negative0_wrong_code(void **state)
+static void test_get_config_reply_with_wrong_code_closes(void **state)
 {
 	struct fx *f = *state;
 
@@ -624,7 +624,7 @@ static void test_get_config_negative0_wrong_code(void **state)
 	assert_int_equal(f->s.fd, -1);
 }
 
-static void test_get_config_negative1_no_reply_flag(void **state)
+static void test_get_config_reply_without_reply_flag_closes(void **state)
 {
 	struct fx *f = *state;
 
@@ -635,7 +635,7 @@ static void test_get_config_negative1_no_reply_flag(void **state)
 	assert_int_equal(f->s.fd, -1);
 }
 
-static void test_get_config_negative2_valid(void **state)
+static void test_get_config_valid_echo_twice_keeps_step(void **state)
 {
 	struct fx *f = *state;
 
@@ -651,23 +651,23 @@ static void check_bad_echo(struct fx *f, uint32_t off, uint32_t size, uint32_t d
 	assert_int_equal(get_config_bad(f), want);
 }
 
-static void test_get_config_negative3_offset0(void **state)
+static void test_get_config_echo_of_another_offset_is_violation(void **state)
 {
 	check_bad_echo(*state, 0, 4, 4, VHU_E_PROTO);
 	assert_err_contains(&((struct fx *)*state)->s, "offset");
 }
 
-static void test_get_config_negative4_offset_plus1(void **state)
+static void test_get_config_echo_offset_one_off_is_violation(void **state)
 {
 	check_bad_echo(*state, 0x11, 4, 4, VHU_E_PROTO);
 }
 
-static void test_get_config_negative5_offset_far(void **state)
+static void test_get_config_echo_offset_beyond_space_is_violation(void **state)
 {
 	check_bad_echo(*state, 0x1001, 4, 4, VHU_E_PROTO);
 }
 
-static void test_get_config_negative6_size6(void **state)
+static void test_get_config_echo_of_another_size_is_violation(void **state)
 {
 	check_bad_echo(*state, 0x10, 6, 6, VHU_E_PROTO);
 	assert_err_contains(&((struct fx *)*state)->s, "size");
@@ -694,7 +694,7 @@ static void test_get_config_refused(void **state)
 	get_config_ok(f);
 }
 
-/* ---- seed: test_maset_set_mem_table_failure ----
+/* ---- SET_MEM_TABLE: region count and fd bounds ----
  * Through vhu_set_mem_table() (src/proto/mem.c): 0 regions and more than
  * 8 are refused before anything is sent; then the same 1..8 fd bound at
  * the vhu_request() level, which enforces the catalog row. */
@@ -1361,15 +1361,15 @@ int main(void)
 		T(test_negotiate_subset),
 		T(test_negotiate_without_bit30),
 		T(test_set_protocol_features_local_rules),
-		T(test_set_config_negative),
+		T(test_set_config_bad_windows_send_nothing),
 		T(test_get_config_not_negotiated),
-		TC(test_get_config_negative0_wrong_code),
-		TC(test_get_config_negative1_no_reply_flag),
-		TC(test_get_config_negative2_valid),
-		TC(test_get_config_negative3_offset0),
-		TC(test_get_config_negative4_offset_plus1),
-		TC(test_get_config_negative5_offset_far),
-		TC(test_get_config_negative6_size6),
+		TC(test_get_config_reply_with_wrong_code_closes),
+		TC(test_get_config_reply_without_reply_flag_closes),
+		TC(test_get_config_valid_echo_twice_keeps_step),
+		TC(test_get_config_echo_of_another_offset_is_violation),
+		TC(test_get_config_echo_offset_one_off_is_violation),
+		TC(test_get_config_echo_offset_beyond_space_is_violation),
+		TC(test_get_config_echo_of_another_size_is_violation),
 		TC(test_get_config_extra_bytes),
 		TC(test_get_config_refused),
 		T(test_set_mem_table_failure),
