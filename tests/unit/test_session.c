@@ -22,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,41 @@ static int setup(void **state)
 	f->s.no_sync = true;
 	f->peer = sv[1];
 	/* A test that expects a message which never came fails, not hangs. */
+	setsockopt(f->peer, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	*state = f;
+	return 0;
+}
+
+/*
+ * The same, but over a listening socket and vhu_connect(): the session is
+ * then a blocking socket whose replies are read with one recvmsg bounded
+ * by SO_RCVTIMEO, not with poll first.  The transport tests run on both.
+ */
+static int setup_connected(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { 1, 0 };
+	char dir[] = "/tmp/vhu-test.XXXXXX";
+	int l;
+
+	if (!f || !mkdtemp(dir))
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1))
+		return -1;
+	vhu_session_init(&f->s);
+	f->s.timeout_ms = TIMEOUT_MS;
+	f->s.no_sync = true;
+	if (vhu_connect(&f->s, sa.sun_path, 0) != VHU_OK)
+		return -1;
+	f->peer = accept(l, NULL, NULL);
+	close(l);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	if (f->peer < 0 || !f->s.blocking)
+		return -1;
 	setsockopt(f->peer, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	*state = f;
 	return 0;
@@ -1246,6 +1282,25 @@ static void test_reply_dribble_past_deadline(void **state)
 	assert_int_equal(f->s.fd, -1);
 }
 
+/* A --timeout changed between requests (a batch line's own -t) bounds
+ * the next wait, also when that wait blocks in recvmsg. */
+static void test_timeout_change_applies_to_the_next_wait(void **state)
+{
+	struct fx *f = *state;
+	uint64_t out;
+	int64_t t0, dt;
+
+	peer_send(f->peer, VHOST_USER_GET_FEATURES, REPLY_FLAGS, &(uint64_t){ 1 }, 8);
+	assert_int_equal(vhu_get_features(&f->s, &out), VHU_OK);
+	f->s.timeout_ms = 100;
+	t0 = mono_ms();
+	assert_int_equal(vhu_get_features(&f->s, &out), VHU_E_TIMEOUT);
+	dt = mono_ms() - t0;
+	assert_true(dt >= 100 - 20);
+	assert_true(dt < TIMEOUT_MS + 500);
+	assert_err_contains(&f->s, "100 ms");
+}
+
 /* ---- the no-reply barrier ---- */
 
 static void test_barrier(void **state)
@@ -1348,6 +1403,7 @@ static void test_get_vring_base_wrong_ring(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define TC(fn) cmocka_unit_test_setup_teardown(fn, setup_cfg, teardown)
+#define TB(fn) cmocka_unit_test_setup_teardown(fn, setup_connected, teardown)
 
 int main(void)
 {
@@ -1398,6 +1454,20 @@ int main(void)
 		T(test_peer_silent_timeout),
 		T(test_reply_byte_by_byte),
 		T(test_reply_dribble_past_deadline),
+		/* The same transport cases through vhu_connect's blocking socket. */
+		TB(test_features),
+		TB(test_features_truncated_body),
+		TB(test_reply_huge_size),
+		TB(test_reply_stray_fd_header),
+		TB(test_reply_stray_fd_body),
+		TB(test_reply_twelve_fds),
+		TB(test_peer_closed_before_reply),
+		TB(test_peer_closed_mid_header),
+		TB(test_peer_closed_mid_body),
+		TB(test_peer_silent_timeout),
+		TB(test_reply_byte_by_byte),
+		TB(test_reply_dribble_past_deadline),
+		TB(test_timeout_change_applies_to_the_next_wait),
 		T(test_barrier),
 		T(test_barrier_replaced_by_ack),
 		T(test_barrier_silent),
