@@ -96,7 +96,8 @@ int64_t vhu_now_ms(void);
  * when *@stop becomes non-zero during the wait, VHU_E_IO on poll errors. */
 int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *stop);
 /*
- * Read exactly @len bytes from @fd with recvmsg.  fds that arrive with the
+ * Read exactly @len bytes from @fd with recvmsg, each read tried at once
+ * and waited for (poll) only on EAGAIN.  fds that arrive with the
  * first bytes (*@got == 0) are stored in @fds (up to @room, when @fds is
  * given); every other fd is closed at once and counted in *@stray, and a
  * truncated control message sets *@trunc.  VHU_E_IO with errno 0 is EOF.
