@@ -119,8 +119,7 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 			     (unsigned long long)ctx->chan.dropped);
 		ctx->chan.dropped = 0;
 	}
-	/* A channel the back-end closed while being served reads as closed. */
-	ev = ctx->chan.eof ? VHU_CHAN_CLOSED : VHU_CHAN_IDLE;
+	ev = VHU_CHAN_IDLE;
 	while (!rc && ctx->chan.open) {
 		rc = vhu_chan_next(&ctx->s, &ctx->chan, 0, &m, &ev);
 		if (ev == VHU_CHAN_MSG) {
@@ -139,7 +138,9 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 	}
 	if (listed)
 		vhu_out_close_list();
-	if (!rc && ev == VHU_CHAN_CLOSED) {
+	/* The hang-up is reported once, after the messages that preceded
+	 * it, whether this drain read it or a main-socket wait did. */
+	if (vhu_chan_take_eof(&ctx->chan) && !rc) {
 		vhu_out_text("channel: closed by the back-end");
 		if (vhu_out_is_json())
 			vhu_out_bool("channel_closed", "channel_closed", true);
@@ -152,8 +153,9 @@ int vhu_chan_after_step(struct vhu_ctx *ctx, int rc)
 	char saved[sizeof(ctx->s.err)];
 	int drc;
 
-	/* A channel closed while being served may still hold messages. */
-	if (!ctx->chan.open && !ctx->chan.nqueue && !ctx->chan.deferred_rc)
+	/* A channel closed while being served may still hold messages, and
+	 * its hang-up is still to be reported. */
+	if (!ctx->chan.open && !ctx->chan.nqueue && !ctx->chan.deferred_rc && !ctx->chan.eof_unseen)
 		return rc;
 	if (rc)
 		memcpy(saved, ctx->s.err, sizeof(saved));
@@ -322,6 +324,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (rc)
 			break;
 		if (ev == VHU_CHAN_CLOSED) {
+			vhu_chan_take_eof(&ctx->chan);
 			why = "closed";
 			break;
 		}

@@ -122,6 +122,15 @@ static void hang_up(struct vhu_chan *c)
 {
 	vhu_chan_close(c);
 	c->eof = true;
+	c->eof_unseen = true;
+}
+
+bool vhu_chan_take_eof(struct vhu_chan *c)
+{
+	bool e = c->eof_unseen;
+
+	c->eof_unseen = false;
+	return e;
 }
 
 int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
@@ -140,6 +149,7 @@ int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
 	c->open = true;
 	c->fd = sv[0];
 	c->eof = false;
+	c->eof_unseen = false;
 	c->received = c->answered = 0;
 	/* Served from now on, even while waiting for this request's own ack:
 	 * a back-end may send (and wait on) a request first. */

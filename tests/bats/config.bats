@@ -132,14 +132,14 @@ BLK_FEATURES=0x0000000140001840
 
 @test "empty-config fault: exit 1 naming GET_CONFIG" {
 	mock_start --fault GET_CONFIG:empty-config
-	run --separate-stderr vhu -t 1 get-config -n 16
+	run --separate-stderr vhu -t 30 get-config -n 16
 	assert_failure 1
 	assert_one_line_error GET_CONFIG
 }
 
 @test "config-offset fault: 2" {
 	mock_start --fault GET_CONFIG:config-offset
-	run --separate-stderr vhu -t 1 get-config -n 16
+	run --separate-stderr vhu -t 30 get-config -n 16
 	assert_failure 2
 	assert_one_line_error GET_CONFIG
 	[[ $stderr == *offset* ]] || fail "stderr: $stderr"
@@ -147,7 +147,7 @@ BLK_FEATURES=0x0000000140001840
 
 @test "config-size fault: 2" {
 	mock_start --fault GET_CONFIG:config-size
-	run --separate-stderr vhu -t 1 get-config -n 16
+	run --separate-stderr vhu -t 30 get-config -n 16
 	assert_failure 2
 	assert_one_line_error GET_CONFIG
 	[[ $stderr == *size* ]] || fail "stderr: $stderr"
@@ -274,7 +274,7 @@ BLK_FEATURES=0x0000000140001840
 
 @test "set-config refused (nak): 1 naming SET_CONFIG" {
 	mock_start --fault SET_CONFIG:nak
-	run --separate-stderr vhu -t 1 set-config --hex 01
+	run --separate-stderr vhu -t 30 set-config --hex 01
 	assert_failure 1
 	assert_one_line_error SET_CONFIG
 	[[ $stderr == *refused* ]] || fail "stderr: $stderr"

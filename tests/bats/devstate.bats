@@ -244,7 +244,7 @@ assert_file_untouched() {
 	assert_failure 75
 	assert_one_line_error SET_DEVICE_STATE_FD
 	assert_file_untouched
-	[ "$ELAPSED_MS" -lt 3000 ]
+	[ "$ELAPSED_MS" -lt 15000 ]
 }
 
 @test "gating: no DEVICE_STATE offered: 3, nothing transferred, no SET_OWNER" {
@@ -379,7 +379,7 @@ EOF
 	python3 "$BATS_TEST_TMPDIR/stall.py" "$SOCK" "$BATS_TEST_TMPDIR/stall.pid" "$1" \
 		</dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/stall.err" 3>&- &
 	MOCK_PID=$!
-	for _ in $(seq 250); do
+	for _ in $(seq 3000); do
 		[ -s "$BATS_TEST_TMPDIR/stall.pid" ] && return 0
 		sleep 0.02
 	done
@@ -392,7 +392,7 @@ EOF
 	assert_failure 75
 	assert_one_line_error "SET_DEVICE_STATE_FD: no state data within 1000 ms"
 	assert_file_untouched
-	[ "$ELAPSED_MS" -ge 950 ] && [ "$ELAPSED_MS" -lt 3000 ] || fail "took $ELAPSED_MS ms"
+	[ "$ELAPSED_MS" -ge 950 ] && [ "$ELAPSED_MS" -lt 15000 ] || fail "took $ELAPSED_MS ms"
 }
 
 @test "stall: LOAD the back-end never reads: 75, FILE unchanged" {

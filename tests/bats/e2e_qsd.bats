@@ -12,7 +12,8 @@ qsd_start() {
 	qemu-storage-daemon "$@" \
 		>"$BATS_TEST_TMPDIR/qsd.log" 2>&1 &
 	QSD_PID=$!
-	for _ in $(seq 100); do
+	# at most 60 s: only a failure waits that long
+	for _ in $(seq 1200); do
 		[ -S "$SOCK" ] && return 0
 		sleep 0.05
 	done

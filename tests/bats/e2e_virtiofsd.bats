@@ -16,7 +16,8 @@ setup() {
 	"$VIRTIOFSD" --socket-path="$SOCK" -o source="$BATS_TEST_TMPDIR/share" -o sandbox=chroot \
 		>"$BATS_TEST_TMPDIR/vfs.log" 2>&1 &
 	VFS_PID=$!
-	for _ in $(seq 100); do
+	# at most 60 s: only a failure waits that long
+	for _ in $(seq 1200); do
 		[ -S "$SOCK" ] && return 0
 		sleep 0.05
 	done

@@ -6,21 +6,24 @@
 
 load helpers
 
-# Run get-features against a mock with --fault GET_FEATURES:$1 (-t 1).
-# Sets status/output/stderr and ELAPSED_MS.
+# Run get-features against a mock with --fault GET_FEATURES:$1, with a
+# timeout of $2 seconds (default 30: long, so that a failure that should be
+# immediate cannot hide behind it).  Sets status/output/stderr, ELAPSED_MS.
 gf_fault() {
 	mock_start --fault "GET_FEATURES:$1"
-	run_timed --separate-stderr vhu -t 1 get-features
+	run_timed --separate-stderr vhu -t "${2:-30}" get-features
 }
 
+# Failed without waiting for the 30 s timeout (the slack absorbs a loaded
+# machine; only the timeout itself is excluded).
 assert_fails_fast() {
-	[ "$ELAPSED_MS" -lt 900 ] || fail "took $ELAPSED_MS ms: the failure should be immediate"
+	[ "$ELAPSED_MS" -lt 15000 ] || fail "took $ELAPSED_MS ms: the failure should be immediate"
 }
 
-# Took the -t 1 timeout, plus less than 1.5 s.
+# Took the -t 1 timeout, and did not hang past it.
 assert_timed_out_after_1s() {
 	[ "$ELAPSED_MS" -ge 950 ] || fail "gave up after $ELAPSED_MS ms, before -t 1"
-	[ "$ELAPSED_MS" -lt 2500 ] || fail "took $ELAPSED_MS ms for -t 1"
+	[ "$ELAPSED_MS" -lt 15000 ] || fail "took $ELAPSED_MS ms for -t 1"
 }
 
 @test "wrong-code: 2" {
@@ -66,15 +69,15 @@ assert_timed_out_after_1s() {
 
 @test "huge-size (0x7fffffff, nothing after): 2 at once, no wait for the body" {
 	mock_start --fault GET_FEATURES:huge-size
-	run_timed --separate-stderr vhu -t 3 get-features
+	run_timed --separate-stderr vhu -t 30 get-features
 	assert_failure 2
 	assert_one_line_error GET_FEATURES
 	[[ $stderr == *2147483647* ]] || fail "stderr: $stderr"
-	[ "$ELAPSED_MS" -lt 1500 ] || fail "took $ELAPSED_MS ms with -t 3: waited for the body"
+	[ "$ELAPSED_MS" -lt 15000 ] || fail "took $ELAPSED_MS ms with -t 30: waited for the body"
 }
 
 @test "short-silence: 75 after the timeout" {
-	gf_fault short-silence
+	gf_fault short-silence 1
 	assert_failure 75
 	assert_one_line_error GET_FEATURES
 	assert_timed_out_after_1s
@@ -122,7 +125,7 @@ assert_timed_out_after_1s() {
 
 @test "slow (byte at a time, within the timeout): 0 and the right value" {
 	mock_start --features 0x0000000170000000 --fault GET_FEATURES:slow:10
-	run_timed --separate-stderr vhu -t 2 -j get-features
+	run_timed --separate-stderr vhu -t 30 -j get-features
 	assert_success
 	assert_json '.features.mask == "0x0000000170000000"'
 	[ -z "$stderr" ]
@@ -138,8 +141,8 @@ assert_timed_out_after_1s() {
 	assert_timed_out_after_1s
 }
 
-@test "silent: 75 within --timeout 1 plus less than 1.5 s" {
-	gf_fault silent
+@test "silent: 75 after --timeout 1, no hang past it" {
+	gf_fault silent 1
 	assert_failure 75
 	assert_one_line_error GET_FEATURES
 	[[ $stderr == *1000\ ms* ]] || fail "stderr: $stderr"
@@ -152,7 +155,7 @@ assert_timed_out_after_1s() {
 	run_timed --separate-stderr vhu -t 0.3 get-features
 	assert_failure 75
 	assert_one_line_error GET_FEATURES
-	[ "$ELAPSED_MS" -ge 250 ] && [ "$ELAPSED_MS" -lt 1800 ] || fail "took $ELAPSED_MS ms"
+	[ "$ELAPSED_MS" -ge 250 ] && [ "$ELAPSED_MS" -lt 15000 ] || fail "took $ELAPSED_MS ms"
 }
 
 @test "silent with -j: JSON with exit_status 75" {
@@ -164,7 +167,7 @@ assert_timed_out_after_1s() {
 
 @test "nak on set-owner: 1 'refused'" {
 	mock_start --fault SET_OWNER:nak
-	run_timed --separate-stderr vhu -t 1 set-owner
+	run_timed --separate-stderr vhu -t 30 set-owner
 	assert_failure 1
 	assert_one_line_error SET_OWNER
 	[[ $stderr == *refused* ]] || fail "stderr: $stderr"
@@ -181,7 +184,7 @@ assert_timed_out_after_1s() {
 
 @test "close-after-accept: 74" {
 	mock_start --fault accept:close-after-accept
-	run_timed --separate-stderr vhu -t 1 get-features
+	run_timed --separate-stderr vhu -t 30 get-features
 	assert_failure 74
 	assert_one_line_error GET_FEATURES
 	assert_fails_fast
@@ -189,7 +192,7 @@ assert_timed_out_after_1s() {
 
 @test "fault on a later request names that request (GET_QUEUE_NUM wrong-code)" {
 	mock_start --fault GET_QUEUE_NUM:wrong-code
-	run --separate-stderr vhu -t 1 get-queue-num
+	run --separate-stderr vhu -t 30 get-queue-num
 	assert_failure 2
 	assert_one_line_error GET_QUEUE_NUM
 	[[ $stderr != *GET_FEATURES:* ]] || fail "stderr: $stderr"
@@ -205,7 +208,7 @@ assert_timed_out_after_1s() {
 
 @test "wrong-code with -j: JSON with exit_status 2" {
 	mock_start --fault GET_FEATURES:wrong-code
-	run --separate-stderr vhu -t 1 -j get-features
+	run --separate-stderr vhu -t 30 -j get-features
 	assert_failure 2
 	assert_json '.vhuctl.exit_status == 2 and (.error | test("GET_FEATURES"))'
 	assert_json 'has("features") | not'
@@ -213,7 +216,7 @@ assert_timed_out_after_1s() {
 
 @test "barrier: a back-end that closes on SET_OWNER (no REPLY_ACK) is 74 naming SET_OWNER" {
 	mock_start --protocol-features 0x1 --fault SET_OWNER:close
-	run_timed --separate-stderr vhu -t 1 set-owner
+	run_timed --separate-stderr vhu -t 30 set-owner
 	assert_failure 74
 	assert_one_line_error SET_OWNER
 	assert_fails_fast
@@ -221,20 +224,16 @@ assert_timed_out_after_1s() {
 
 @test "--no-sync: no barrier after SET_OWNER without REPLY_ACK" {
 	mock_start --protocol-features 0x1
-	run --separate-stderr vhu -t 1 --no-sync set-owner
+	run --separate-stderr vhu -t 30 --no-sync set-owner
 	assert_success
-	# the mock logs after reading; give it a moment to read SET_OWNER
-	local i
-	for ((i = 0; i < 50; i++)); do
-		[ "$(mock_count SET_OWNER)" -eq 1 ] && break
-		sleep 0.02
-	done
+	# the mock logs after reading: wait for it to read SET_OWNER
+	mock_wait_log '^SET_OWNER '
 	assert_equal "$(tail -1 "$MOCK_LOG")" "SET_OWNER flags=0x1 size=0 fds=0"
 }
 
 @test "nak with REPLY_ACK on SET_STATUS: 1" {
 	mock_start --fault SET_STATUS:nak
-	run --separate-stderr vhu -t 1 set-status DRIVER
+	run --separate-stderr vhu -t 30 set-status DRIVER
 	assert_failure 1
 	assert_one_line_error SET_STATUS
 }
@@ -244,7 +243,7 @@ assert_timed_out_after_1s() {
 @test "valgrind: too-many-fds leaves no fd open and no memory error" {
 	require_valgrind
 	mock_start --fault GET_FEATURES:too-many-fds
-	run --separate-stderr vhu_valgrind -t 2 get-features
+	run --separate-stderr vhu_valgrind -t 30 get-features
 	assert_failure 2
 	assert_no_fd_leak
 }
@@ -252,7 +251,7 @@ assert_timed_out_after_1s() {
 @test "valgrind: stray-fd on GET_QUEUE_NUM leaves no fd open" {
 	require_valgrind
 	mock_start --fault GET_QUEUE_NUM:stray-fd
-	run --separate-stderr vhu_valgrind -t 2 get-queue-num
+	run --separate-stderr vhu_valgrind -t 30 get-queue-num
 	assert_failure 2
 	assert_no_fd_leak
 }
@@ -260,7 +259,7 @@ assert_timed_out_after_1s() {
 @test "valgrind: short-close leaves no fd open" {
 	require_valgrind
 	mock_start --fault GET_FEATURES:short-close
-	run --separate-stderr vhu_valgrind -t 2 get-features
+	run --separate-stderr vhu_valgrind -t 30 get-features
 	assert_failure 74
 	assert_no_fd_leak
 }
@@ -268,7 +267,7 @@ assert_timed_out_after_1s() {
 @test "valgrind: a good run leaves no fd open (control)" {
 	require_valgrind
 	mock_start
-	run --separate-stderr vhu_valgrind -t 2 probe
+	run --separate-stderr vhu_valgrind -t 30 probe
 	assert_success
 	assert_no_fd_leak
 }
@@ -280,7 +279,7 @@ assert_timed_out_after_1s() {
 	for want in "1 refused set-owner" "2 protocol_violation get-queue-num" \
 		"74 io_error get-max-mem-slots" "75 timeout get-status"; do
 		set -- $want
-		run --separate-stderr vhu -t 0.3 -j "$3"
+		run --separate-stderr vhu -t 1 -j "$3"
 		[ "$status" -eq "$1" ] || fail "$3: exit $status, expected $1"
 		assert_json ".vhuctl.exit_status == $1 and .vhuctl.exit_status_name == \"$2\""
 	done
@@ -318,11 +317,11 @@ for _ in range(4):
 open(sys.argv[2],"w").close()
 time.sleep(30)' "$S" "$BATS_TEST_TMPDIR/ready" &
 	local PY=$!
-	for _ in $(seq 100); do [ -e "$BATS_TEST_TMPDIR/ready" ] && break; sleep 0.05; done
+	wait_file "$BATS_TEST_TMPDIR/ready"
 	run_timed --separate-stderr "$VHUCTL" -s "$S" -t 1 get-features
 	kill "$PY" 2>/dev/null || true
 	wait "$PY" 2>/dev/null || true
 	assert_failure 75
 	[[ "$stderr" == *"cannot connect to $S"* ]]
-	[ "$ELAPSED_MS" -lt 2500 ] || fail "took $ELAPSED_MS ms"
+	[ "$ELAPSED_MS" -lt 15000 ] || fail "took $ELAPSED_MS ms"
 }

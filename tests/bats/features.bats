@@ -464,7 +464,7 @@ spf_sent() {
 
 @test "probe: a step that times out ends the probe with 75, JSON keeps what was read" {
 	mock_start --fault GET_STATUS:silent
-	run --separate-stderr vhu -t 0.3 -j probe
+	run --separate-stderr vhu -t 30 -j probe
 	assert_failure 75
 	assert_json '.vhuctl.exit_status == 75 and (.error | test("GET_STATUS"))'
 	assert_json '.queue_num == 2 and .max_mem_slots == 32'

@@ -28,7 +28,7 @@ unset VHUCTL_SOCKET
 MOCK_PID=
 MOCK_SEQ=0
 
-# Start the mock on a fresh socket and wait (at most 5 s) for its pidfile,
+# Start the mock on a fresh socket and wait (at most 60 s) for its pidfile,
 # which it writes after listen().  Sets SOCK, MOCK_PID, MOCK_LOG.
 mock_start() {
 	local dir=$BATS_TEST_TMPDIR i
@@ -48,7 +48,7 @@ mock_start() {
 	"$VHU_MOCK" --socket "$SOCK" --pidfile "$MOCK_PIDFILE" --log "$MOCK_LOG" "$@" \
 		</dev/null >/dev/null 2>"$MOCK_STDERR" 3>&- &
 	MOCK_PID=$!
-	for ((i = 0; i < 250; i++)); do
+	for ((i = 0; i < 3000; i++)); do
 		[ -s "$MOCK_PIDFILE" ] && return 0
 		if ! kill -0 "$MOCK_PID" 2>/dev/null; then
 			wait "$MOCK_PID" 2>/dev/null || true
@@ -58,7 +58,7 @@ mock_start() {
 		fi
 		sleep 0.02
 	done
-	echo "mock did not write $MOCK_PIDFILE within 5 s" >&2
+	echo "mock did not write $MOCK_PIDFILE within 60 s" >&2
 	mock_stop
 	return 1
 }
@@ -94,6 +94,63 @@ mock_log() {
 # Forget what the mock logged so far (it appends; truncation is seen).
 mock_log_clear() {
 	: >"$MOCK_LOG"
+}
+
+# Wait (at most 60 s) until the mock's log has a line matching ERE $1.
+mock_wait_log() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		grep -qE -- "$1" "$MOCK_LOG" && return 0
+		sleep 0.02
+	done
+	fail "mock log never showed /$1/: $(cat "$MOCK_LOG")"
+}
+
+# Wait (at most 60 s) until process $1 catches signal $2 (INT, TERM, ...):
+# its handler is installed, so the signal will not kill it outright.
+wait_sigcatch() {
+	local pid=$1 bit i mask
+	bit=$(kill -l "$2") || return 1
+	for ((i = 0; i < 3000; i++)); do
+		mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) ||
+			fail "process $pid is gone"
+		[ -n "$mask" ] || fail "process $pid is gone"
+		(((0x$mask >> (bit - 1)) & 1)) && return 0
+		sleep 0.02
+	done
+	fail "process $pid never caught SIG$2"
+}
+
+# Wait (at most 60 s) until process $1 sleeps (state S): e.g. vhuctl
+# between two connect attempts under --wait.
+wait_sleeping() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		grep -q '^State:.*S (sleeping)' "/proc/$1/status" 2>/dev/null && return 0
+		kill -0 "$1" 2>/dev/null || fail "process $1 is gone"
+		sleep 0.02
+	done
+	fail "process $1 never slept"
+}
+
+# Wait (at most 60 s) until process $1 is gone; false if it is not.
+wait_gone() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+# Wait (at most 60 s) until file $1 exists.
+wait_file() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.02
+	done
+	fail "$1 never appeared"
 }
 
 mock_count() {

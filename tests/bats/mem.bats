@@ -16,7 +16,8 @@ start_mock() {
 	rm -f "$BATS_TEST_TMPDIR/m.pid"
 	"$VHU_MOCK" --socket "$SOCK" --pidfile "$BATS_TEST_TMPDIR/m.pid" --log "$LOG" "$@" &
 	MOCK_PID=$!
-	for _ in $(seq 100); do
+	# at most 60 s: only a failure waits that long
+	for _ in $(seq 1200); do
 		[ -s "$BATS_TEST_TMPDIR/m.pid" ] && return 0
 		sleep 0.05
 	done

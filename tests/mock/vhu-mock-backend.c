@@ -161,6 +161,7 @@ enum fault_kind {
 	F_CHECK_FAIL,
 	F_SHM_BAD_COUNT,
 	F_IGNORE,
+	F_DELAY,
 	F_COUNT
 };
 
@@ -192,6 +193,7 @@ static const char *const fault_names[F_COUNT] = {
 	[F_CHECK_FAIL] = "check-fail",
 	[F_SHM_BAD_COUNT] = "shm-bad-count",
 	[F_IGNORE] = "ignore",
+	[F_DELAY] = "delay",
 };
 
 /* Kinds that replace the normal delivery of a reply; the first matching
@@ -765,7 +767,9 @@ static int send_bytes(int fd, const uint8_t *p, size_t n, const int *fds,
 /* Back-end channel (--backend-msg)                                    */
 
 /* How long an answer to a NEED_REPLY (or LOOKUP) request may take. */
-#define BACKEND_ACK_MS 2000
+/* Generous: on a loaded machine the front-end may be descheduled a while;
+ * tests look for the ACK line, never for this timeout. */
+#define BACKEND_ACK_MS 30000
 
 static int64_t mono_ms(void)
 {
@@ -1345,6 +1349,12 @@ static bool deliver(struct conn *c, uint32_t code, struct reply *r)
 	size_t n, half;
 	bool keep = true;
 
+	/* delay[:MS]: hold the whole reply back (default 200 ms), e.g. so the
+	 * front-end sees back-end channel traffic first. */
+	const struct fault *d = find_fault((int)code, F_DELAY);
+
+	if (d)
+		sleep_ms(d->has_arg ? d->arg : 200);
 	r->hdr.size = r->len;
 	memcpy(out, &r->hdr, VHOST_USER_HDR_SIZE);
 	memcpy(out + VHOST_USER_HDR_SIZE, r->body, r->len);
