@@ -46,7 +46,7 @@ zeros() {
 			;;
 		esac
 		sent=$((sent + 1))
-		run --separate-stderr "$VHUCTL" -s "$SOCK" -t 10 -j raw --negotiate --eventfds "$fds_min" \
+		run --separate-stderr "$VHUCTL" -s "$SOCK" -t 30 -j raw --negotiate --eventfds "$fds_min" \
 			"${flags[@]}" "$name" ${hex:+"$hex"} </dev/null
 		if [ "$status" -ne 0 ]; then
 			bad+=" $name:exit=$status($stderr)"

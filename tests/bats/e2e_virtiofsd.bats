@@ -63,7 +63,7 @@ teardown() {
 	# shellcheck disable=SC2086 # the example's words
 	$cmd >"$BATS_TEST_TMPDIR/ex.log" 2>&1 &
 	pid=$!
-	run "$VHUCTL" -s "$sock" -w 10 -T fs -j probe
+	run "$VHUCTL" -s "$sock" -w 60 -T fs -j probe
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	assert_success

@@ -1303,7 +1303,8 @@ static void test_timeout_change_applies_to_the_next_wait(void **state)
 	assert_int_equal(vhu_get_features(&f->s, &out), VHU_E_TIMEOUT);
 	dt = mono_ms() - t0;
 	assert_true(dt >= 100 - 20);
-	assert_true(dt < TIMEOUT_MS + 500);
+	/* no hang past the timeout (slack for a loaded machine) */
+	assert_true(dt < 100 + 10000);
 	assert_err_contains(&f->s, "100 ms");
 }
 
