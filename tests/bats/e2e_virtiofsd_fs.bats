@@ -25,12 +25,19 @@ setup() {
 	fi
 	VFS_SEQ=0
 	VFS_PID=
+	EX_PIDS=$BATS_TEST_TMPDIR/example.pids
 }
 
 teardown() {
+	local pid
 	if [ -n "${VFS_PID:-}" ]; then
 		kill "$VFS_PID" 2>/dev/null || true
 		wait "$VFS_PID" 2>/dev/null || true
+	fi
+	if [ -s "${EX_PIDS:-}" ]; then
+		while read -r pid; do
+			kill "$pid" 2>/dev/null || true
+		done <"$EX_PIDS"
 	fi
 	[ -z "${VFS_SHORT_DIR:-}" ] || rm -rf "$VFS_SHORT_DIR"
 }
@@ -184,4 +191,35 @@ vhu() {
 	assert_failure 64
 	vfs_done
 	assert_one_line_error "dir: a directory, not a regular file"
+}
+
+@test "the man page's fs example runs as written (paths replaced, a longer wait)" {
+	local script
+	mkdir -p "$SHARE/docs"
+	printf 'notes for the example\n' >"$SHARE/docs/notes.txt"
+	SOCK=$SOCK_DIR/ex.sock
+	# The example's commands, continuation lines joined, as a script.
+	script=$(awk '/^List, read and stat what virtiofsd shares/ { on = 1; next }
+		on && /^\.Ed/ { exit }
+		on && /^\$ / { if (cmd != "") print cmd; cmd = substr($0, 3); next }
+		on && /^    / { cmd = cmd " " substr($0, 5) }
+		END { if (cmd != "") print cmd }' "$VHU_SRC/man/vhuctl.1" | sed -e 's/ *\\e / /g')
+	[ "$(grep -c '^/usr/lib/qemu/virtiofsd ' <<<"$script")" -eq 3 ] || fail "no example found: $script"
+	[ "$(grep -c '^vhuctl ' <<<"$script")" -eq 3 ] || fail "no example found: $script"
+	script=${script//\/run\/vfs.sock/$SOCK}
+	script=${script//source=\/srv/source=$SHARE}
+	script=${script//-w 5/-w 60 -t 30}
+	script=${script//vhuctl /$VHUCTL }
+	# Each daemon's pid, for teardown should the example fail half-way.
+	# (sed: in a bash 5.2 ${//} replacement '&' stands for the match)
+	script=$(sed "s|sandbox=chroot &\$|sandbox=chroot \\& echo \$! >>'$EX_PIDS'|" <<<"$script")
+	cd "$BATS_TEST_TMPDIR"
+	# Every daemon exits once its client is gone; bash waits for them.
+	run --separate-stderr bash -ec "$script"$'\nwait' 3>&-
+	assert_success
+	# ls, the summary of cat -o, the size from stat
+	assert_line --index 0 docs
+	assert_line --regexp '^  Output: +notes.txt$'
+	[ "${lines[-1]}" = 22 ] || fail "last line: ${lines[-1]}"
+	cmp "$BATS_TEST_TMPDIR/notes.txt" "$SHARE/docs/notes.txt"
 }
