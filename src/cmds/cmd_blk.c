@@ -9,13 +9,12 @@
  * -o FILE sends nothing), then the probe (features, config: capacity and
  * limits), the local checks against it (range inside the capacity, the
  * feature a request needs), and only then SET_OWNER and the rest.  Data
- * read into -o FILE goes to a temporary next to it, renamed over FILE
- * only when everything succeeded.
+ * read goes through the driver commands' sink (cmd_drv.h): -o FILE is an
+ * atomic output file, replaced only when everything succeeded.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <sha2.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,122 +114,27 @@ static const struct argp blk_argp = {
 	NULL,
 	NULL};
 
-/* ---- the local end: -o FILE through a temporary, -i FILE ---- */
+/* ---- the local end: -o FILE or stdout (the sink), -i FILE ---- */
 
 struct blk_io {
 	struct vhu_session *s;
-	SHA2_CTX sha;
 	/* read */
-	const char *out_path;
-	char *tmp; /* owned: the temporary next to out_path */
-	int out_fd;
-	bool to_stdout;
+	struct vhu_drv_sink sink;
+	bool sink_open;
 	/* write */
+	SHA2_CTX sha;
 	const char *in_path;
 	int in_fd;
 	bool pattern;
 	uint8_t byte;
 };
 
-/* A temporary ".NAME.XXXXXX" in FILE's directory, so rename() replaces
- * FILE in one step.  (A signal-safe shared helper will replace this.) */
-static int out_open(struct blk_io *io)
-{
-	char *d = strdup(io->out_path), *b = strdup(io->out_path);
-	mode_t um;
-	int rc = VHU_OK;
-
-	if (!d || !b || asprintf(&io->tmp, "%s/.%s.XXXXXX", dirname(d), basename(b)) < 0) {
-		io->tmp = NULL;
-		rc = vhu_fail(io->s, VHU_E_IO, "%s: out of memory", io->out_path);
-		goto out;
-	}
-	io->out_fd = mkostemp(io->tmp, O_CLOEXEC);
-	if (io->out_fd < 0) {
-		rc = vhu_fail(io->s, VHU_E_IO, "%s: cannot create a temporary next to it: %s", io->out_path,
-			      strerror(errno));
-		free(io->tmp);
-		io->tmp = NULL;
-		goto out;
-	}
-	/* mkstemp makes 0600; a plain file gets 0666 less the umask. */
-	um = umask(0);
-	umask(um);
-	if (fchmod(io->out_fd, 0666 & ~um) < 0)
-		rc = vhu_fail(io->s, VHU_E_IO, "%s: %s", io->tmp, strerror(errno));
-out:
-	free(d);
-	free(b);
-	return rc;
-}
-
-static void out_abort(struct blk_io *io)
-{
-	if (io->out_fd >= 0)
-		close(io->out_fd);
-	io->out_fd = -1;
-	if (io->tmp)
-		unlink(io->tmp);
-	free(io->tmp);
-	io->tmp = NULL;
-}
-
-static int out_commit(struct blk_io *io)
-{
-	char *d;
-	int dfd, e;
-
-	if (fsync(io->out_fd) < 0 || close(io->out_fd) < 0) {
-		e = errno;
-		io->out_fd = -1;
-		out_abort(io);
-		return vhu_fail(io->s, VHU_E_IO, "%s: %s", io->out_path, strerror(e));
-	}
-	io->out_fd = -1;
-	if (rename(io->tmp, io->out_path) < 0) {
-		e = errno;
-		out_abort(io);
-		return vhu_fail(io->s, VHU_E_IO, "%s: %s", io->out_path, strerror(e));
-	}
-	free(io->tmp);
-	io->tmp = NULL;
-	/* The rename itself is durable once the directory is synced. */
-	d = strdup(io->out_path);
-	if (d && (dfd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	free(d);
-	return VHU_OK;
-}
-
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return errno ? errno : EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* IN data, in offset order. */
 static int sink(void *arg, uint8_t *buf, uint32_t len)
 {
 	struct blk_io *io = arg;
-	int e;
 
-	SHA256Update(&io->sha, buf, len);
-	if (io->out_fd >= 0 && (e = write_all(io->out_fd, buf, len)))
-		return vhu_fail(io->s, VHU_E_IO, "%s: %s", io->out_path, strerror(e));
-	if (io->to_stdout && (e = vhu_out_raw(buf, len)))
-		return vhu_fail(io->s, VHU_E_IO, "stdout: %s", strerror(e));
-	return VHU_OK;
+	return vhu_drv_sink_write(&io->sink, buf, len);
 }
 
 /* OUT data, in offset order. */
@@ -257,12 +161,6 @@ static int source(void *arg, uint8_t *buf, uint32_t len)
 	}
 	SHA256Update(&io->sha, buf, len);
 	return VHU_OK;
-}
-
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 /* ---- the command ---- */
@@ -382,7 +280,7 @@ static void show_result(enum blk_op op, uint64_t off, const struct vhu_blk *b, s
 
 	/* Text: the facts of a success (the failure is on stderr); JSON:
 	 * also how far a failed run got. */
-	if ((op == OP_READ && io->to_stdout) || (!ok && !vhu_out_is_json()))
+	if ((op == OP_READ && io->sink.to_stdout) || (!ok && !vhu_out_is_json()))
 		return;
 	vhu_out_open("blk", "Block device");
 	vhu_out_string("operation", "Operation", ops[op].name);
@@ -396,13 +294,18 @@ static void show_result(enum blk_op op, uint64_t off, const struct vhu_blk *b, s
 		vhu_out_uint("offset", "Offset", off, NULL);
 		vhu_out_uint("bytes", "Bytes", b->bytes, NULL);
 	}
-	if (ok && (op == OP_READ || op == OP_WRITE)) {
-		SHA256Final(digest, &io->sha);
-		hex(digest, sizeof(digest), hexd);
+	if (ok && op == OP_READ) {
+		vhu_drv_sink_digest(&io->sink, hexd);
 		vhu_out_string("sha256", "SHA-256", hexd);
 	}
-	if (ok && op == OP_READ && io->out_path)
-		vhu_out_string("output", "Output", io->out_path);
+	if (ok && op == OP_WRITE) {
+		SHA256Final(digest, &io->sha);
+		for (size_t i = 0; i < sizeof(digest); i++)
+			snprintf(hexd + 2 * i, 3, "%02x", digest[i]);
+		vhu_out_string("sha256", "SHA-256", hexd);
+	}
+	if (ok && op == OP_READ && io->sink.path)
+		vhu_out_string("output", "Output", io->sink.path);
 	vhu_out_uint("requests", "Requests", b->requests, NULL);
 	vhu_out_close();
 }
@@ -410,7 +313,7 @@ static void show_result(enum blk_op op, uint64_t off, const struct vhu_blk *b, s
 int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct blk_args a = {0};
-	struct blk_io io = {.out_fd = -1, .in_fd = -1};
+	struct blk_io io = {.in_fd = -1};
 	struct vhu_blk b = {0};
 	struct vhu_blk_info bi;
 	struct vhu_drv *d = NULL;
@@ -435,9 +338,8 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 			goto out;
 	}
 	if (op == OP_READ) {
-		io.out_path = a.output;
-		io.to_stdout = !a.output && !ctx->json;
-		if (a.output && (rc = out_open(&io)))
+		io.sink_open = true;
+		if ((rc = vhu_drv_sink_open(&io.sink, &ctx->s, a.output, !a.output && !ctx->json)))
 			goto out;
 	}
 	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
@@ -475,8 +377,8 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 		if (!rc)
 			rc = src;
 	}
-	if (!rc && io.out_fd >= 0)
-		rc = out_commit(&io);
+	if (!rc && io.sink_open)
+		rc = vhu_drv_sink_commit(&io.sink);
 out:
 	/* Name the operation in front of whatever failed after parsing. */
 	if (rc && ctx->s.err[0] && strncmp(ctx->s.err, "blk ", 4)) {
@@ -490,7 +392,8 @@ out:
 		if (vhu_out_is_json())
 			vhu_show_driver(d, true);
 	}
-	out_abort(&io);
+	if (io.sink_open)
+		vhu_drv_sink_abort(&io.sink);
 	if (io.in_fd >= 0)
 		close(io.in_fd);
 	vhu_blk_fini(&b);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Driver options shared by setup and the device commands, and how a driver
- * run is shown. */
+/* Driver options shared by setup and the device commands, how a driver run
+ * is shown, and where the data a device command reads goes. */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmds/cmd_drv.h"
 #include "render/out.h"
+#include "util/intr.h"
 #include "util/parse.h"
 
 void vhu_drv_args_init(struct vhu_drv_args *a)
@@ -174,4 +177,70 @@ const struct vhu_drv_step *vhu_show_steps(const struct vhu_drv *d, unsigned firs
 	}
 	vhu_out_close_list();
 	return failed;
+}
+
+/* ---- the data sink ---- */
+
+int vhu_drv_sink_open(struct vhu_drv_sink *k, struct vhu_session *s, const char *path, bool to_stdout)
+{
+	memset(k, 0, sizeof(*k));
+	k->s = s;
+	k->path = path;
+	k->to_stdout = to_stdout;
+	SHA256Init(&k->sha);
+	vhu_outfile_init(&k->f);
+	if (!path)
+		return VHU_OK;
+	switch (vhu_outfile_create(&k->f, path, 0)) {
+	case VHU_OUTFILE_OK: return VHU_OK;
+	case VHU_OUTFILE_BAD_TARGET: return vhu_fail(s, VHU_E_USAGE, "%s", k->f.err);
+	default: return vhu_fail(s, VHU_E_IO, "%s", k->f.err);
+	}
+}
+
+int vhu_drv_sink_write(struct vhu_drv_sink *k, const uint8_t *buf, size_t len)
+{
+	int e;
+
+	SHA256Update(&k->sha, buf, len);
+	k->bytes += len;
+	for (size_t done = 0; k->f.fd >= 0 && done < len;) {
+		ssize_t n = write(k->f.fd, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return vhu_fail(k->s, VHU_E_IO, "%s: %s", k->path, strerror(n < 0 ? errno : EIO));
+		done += (size_t)n;
+	}
+	if (k->to_stdout && (e = vhu_out_raw(buf, len)))
+		return vhu_fail(k->s, VHU_E_IO, "stdout: %s", strerror(e));
+	return VHU_OK;
+}
+
+int vhu_drv_sink_commit(struct vhu_drv_sink *k)
+{
+	if (!k->path)
+		return VHU_OK;
+	switch (vhu_outfile_commit(&k->f)) {
+	case VHU_OUTFILE_OK: return VHU_OK;
+	case VHU_OUTFILE_INTERRUPTED:
+		return vhu_fail(k->s, vhu_intr_status() ? vhu_intr_status() : VHU_E_IO, "%s", k->f.err);
+	case VHU_OUTFILE_BAD_TARGET: return vhu_fail(k->s, VHU_E_USAGE, "%s", k->f.err);
+	default: return vhu_fail(k->s, VHU_E_IO, "%s", k->f.err);
+	}
+}
+
+void vhu_drv_sink_abort(struct vhu_drv_sink *k)
+{
+	vhu_outfile_abort(&k->f);
+}
+
+void vhu_drv_sink_digest(struct vhu_drv_sink *k, char hex[65])
+{
+	uint8_t d[32];
+
+	SHA256Final(d, &k->sha);
+	for (size_t i = 0; i < sizeof(d); i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 }

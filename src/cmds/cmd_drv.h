@@ -4,14 +4,18 @@
  * commands to come): ring layout, ring features, guest memory, and for
  * commands that do I/O the notification mode and the queue.
  *
- * A command puts VHU_DRV_RING_OPTIONS (and VHU_DRV_IO_OPTIONS) into its
- * argp option table and hands unknown keys to vhu_drv_parse_opt().
+ * A command puts VHU_DRV_RING_OPTIONS (and VHU_DRV_IO_OPTIONS, or
+ * VHU_DRV_NOTIFY_OPTION with a --queue of its own) into its argp option
+ * table and hands unknown keys to vhu_drv_parse_opt().
  */
 #ifndef VHU_CMDS_CMD_DRV_H
 #define VHU_CMDS_CMD_DRV_H
 
+#include <sha2.h>
+
 #include "cmds/cmd_common.h"
 #include "driver/driver.h"
+#include "util/outfile.h"
 
 enum {
 	VHU_DRV_OPT_RING = 0x600,
@@ -46,9 +50,12 @@ enum {
 	{ "gpa-base", VHU_DRV_OPT_GPA_BASE, "ADDR", 0, \
 	  "guest-physical address of guest memory (default 4G, never the user address)", VHU_DRV_OPT_GROUP }
 
-#define VHU_DRV_IO_OPTIONS \
+#define VHU_DRV_NOTIFY_OPTION \
 	{ "notify", VHU_DRV_OPT_NOTIFY, "event|poll", 0, \
-	  "wait for completions on the call eventfd (default) or busy-poll the used ring", VHU_DRV_OPT_GROUP }, \
+	  "wait for completions on the call eventfd (default) or busy-poll the used ring", VHU_DRV_OPT_GROUP }
+
+#define VHU_DRV_IO_OPTIONS \
+	VHU_DRV_NOTIFY_OPTION, \
 	{ "queue", VHU_DRV_OPT_QUEUE, "N", 0, "ring to use (default 0)", VHU_DRV_OPT_GROUP }
 /* clang-format on */
 
@@ -70,5 +77,37 @@ void vhu_show_driver(const struct vhu_drv *d, bool io);
 /* The recorded steps from @first on, each {"request", "ring"}, leaving
  * out the failed last one; returns that one, or NULL. */
 const struct vhu_drv_step *vhu_show_steps(const struct vhu_drv *d, unsigned first);
+
+/*
+ * Where the data a device command reads goes (blk read, fs cat): stdout
+ * (raw, text mode only), or -o FILE through an atomic output file
+ * (util/outfile.h: FILE is replaced whole after everything succeeded, or
+ * left as it was), and always into a SHA-256 (libmd).
+ *
+ *	vhu_drv_sink_open()    before anything is sent: a FILE that cannot
+ *	                       be replaced is a usage error (64), other
+ *	                       failures to create the temporary 74
+ *	vhu_drv_sink_write()   the data, in order
+ *	vhu_drv_sink_commit()  after the orderly stop, when all went well
+ *	vhu_drv_sink_abort()   always (a no-op after a commit)
+ *
+ * The struct owns the temporary and its fds.
+ */
+struct vhu_drv_sink {
+	struct vhu_session *s; /* borrowed: messages */
+	SHA2_CTX sha;
+	const char *path; /* -o FILE (borrowed), or NULL */
+	struct vhu_outfile f;
+	bool to_stdout;
+	uint64_t bytes;
+};
+
+/* @path: -o FILE or NULL; @to_stdout: copy the data to stdout. */
+int vhu_drv_sink_open(struct vhu_drv_sink *k, struct vhu_session *s, const char *path, bool to_stdout);
+int vhu_drv_sink_write(struct vhu_drv_sink *k, const uint8_t *buf, size_t len);
+int vhu_drv_sink_commit(struct vhu_drv_sink *k);
+void vhu_drv_sink_abort(struct vhu_drv_sink *k);
+/* The SHA-256 of what was written, 64 lowercase hex digits. */
+void vhu_drv_sink_digest(struct vhu_drv_sink *k, char hex[65]);
 
 #endif

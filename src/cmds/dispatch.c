@@ -20,6 +20,8 @@ static const struct vhu_cmd cmds[] = {
 	  cmd_blk },
 	{ "device-state", "save or load the back-end's device state, or check the last transfer "
 	  "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)", 0, cmd_device_state },
+	{ "fs", "virtio-fs through FUSE in one session: ls, cat, stat of a path in the shared directory",
+	  VHU_CMD_NO_BATCH, cmd_fs },
 	{ "get-config", "read and decode the device config space (GET_CONFIG)", 0, cmd_get_config },
 	{ "get-features", "show the virtio feature bits the back-end offers (GET_FEATURES)", 0,
 	  cmd_get_features },

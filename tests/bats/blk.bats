@@ -181,14 +181,37 @@ leftovers() {
 	assert_failure 3
 	assert_one_line_error "VIRTIO_F_RING_PACKED"
 	# refused after the probe: the device was never claimed
-	! grep -q '^SET_OWNER' "$MOCK_LOG"
+	! grep -q '^SET_OWNER' "$MOCK_LOG" || fail "the device was claimed: $(mock_log)"
 	run --separate-stderr vhu blk write 0 -i /dev/null
 	assert_failure 64
 	run --separate-stderr vhu blk read 0 512 -i /dev/null
 	assert_failure 64
 	run --separate-stderr vhu blk read 0 512 -o "$BATS_TEST_TMPDIR/no/such/dir/out"
-	assert_failure 74
+	assert_failure 64
 	assert_one_line_error "no/such/dir/out"
+}
+
+@test "blk read -o FILE is an atomic output file: a FIFO or a directory is refused untouched, a link's file replaced" {
+	mock_blk
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	mock_log_clear
+	run --separate-stderr vhu blk read 0 4K -o "$BATS_TEST_TMPDIR/fifo"
+	assert_failure 64
+	assert_one_line_error "is a FIFO, not a regular file; left untouched"
+	[ -p "$BATS_TEST_TMPDIR/fifo" ]
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	run --separate-stderr vhu blk read 0 4K -o "$BATS_TEST_TMPDIR/dir"
+	assert_failure 64
+	assert_one_line_error "is a directory"
+	# refused before anything was sent
+	[ ! -s "$MOCK_LOG" ] || fail "sent: $(mock_log)"
+	# a symbolic link stays one; the file behind it gets the data
+	printf 'old' >"$BATS_TEST_TMPDIR/target.bin"
+	ln -s target.bin "$BATS_TEST_TMPDIR/link.bin"
+	run --separate-stderr vhu blk read 0 4K -o "$BATS_TEST_TMPDIR/link.bin"
+	assert_success
+	[ -L "$BATS_TEST_TMPDIR/link.bin" ]
+	cmp "$BATS_TEST_TMPDIR/target.bin" <(disk_bytes 0 4096)
 }
 
 # Each ring fault: exit 2, one line naming the queue and the ring index, an

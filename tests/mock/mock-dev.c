@@ -15,6 +15,19 @@
  *
  * Log lines (the mock's --log): "BLK q=Q type=T sector=S bytes=B segs=N
  * indirect=0|1 status=S", "RING_FAULT KIND q=Q", "HELD q=Q".
+ *
+ * With --fs instead of --blk it is a virtio-fs device (FUSE 7.38) serving
+ * a fixed tree: /hello (a file of FS_HELLO), /sub (an empty directory).
+ * Queue 0 is hiprio (FORGET), the others request queues.  FUSE faults
+ * (--fs-fault KIND[:OPCODE], every matching reply, every opcode when none
+ * is given):
+ *   bad-unique    out.unique one more than the request's
+ *   oversize-len  out.len 4096 bytes more than written (used.len true)
+ *   short-reply   a success with the header alone
+ *   bad-error     out.error +5
+ *   old-minor     INIT answers FUSE 7.30
+ * Log lines: "FUSE q=Q op=NAME node=N unique=U error=E bytes=B",
+ * "FUSE_FAULT KIND q=Q op=NAME".
  */
 #define _GNU_SOURCE
 #include "mock-dev.h"
@@ -29,6 +42,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/fuse.h>
 #include <linux/virtio_blk.h>
 
 #include "proto/wire.h"
@@ -39,6 +53,20 @@
 #define MAX_SEGS    1100
 
 enum fault { RF_NONE, RF_BAD_ID, RF_BAD_LEN, RF_IDX_JUMP, RF_WRONG_WRAP, RF_NEVER };
+
+enum fs_fault { FF_NONE, FF_BAD_UNIQUE, FF_OVERSIZE_LEN, FF_SHORT_REPLY, FF_BAD_ERROR, FF_OLD_MINOR };
+
+static const char *const fs_fault_names[] = {
+	[FF_NONE] = "none",
+	[FF_BAD_UNIQUE] = "bad-unique",
+	[FF_OVERSIZE_LEN] = "oversize-len",
+	[FF_SHORT_REPLY] = "short-reply",
+	[FF_BAD_ERROR] = "bad-error",
+	[FF_OLD_MINOR] = "old-minor",
+};
+
+#define FS_HELLO "hello from the mock's virtio-fs device\n"
+#define FS_TAG	 "vhu-mock-fs"
 
 static const char *const fault_names[] = {
 	[RF_NONE] = "none",	    [RF_BAD_ID] = "bad-id",	    [RF_BAD_LEN] = "bad-len",
@@ -54,6 +82,9 @@ static struct {
 	uint32_t seg_max;
 	enum fault fault;
 	uint64_t fault_at;
+	bool fs;
+	enum fs_fault fs_fault;
+	uint32_t fs_fault_op; /* 0: every opcode */
 	void (*log)(const char *fmt, ...);
 } g = {.serial = "vhu-mock-blk", .seg_max = 126};
 
@@ -108,6 +139,31 @@ bool mdev_option(const char *name, const char *arg)
 	} else if (!strcmp(name, "seg-max")) {
 		g.seg_max = (uint32_t)strtoul(arg, &end, 0);
 		return *arg && !*end && g.seg_max >= 1 && g.seg_max <= 1024;
+	} else if (!strcmp(name, "fs")) {
+		g.fs = true;
+	} else if (!strcmp(name, "fs-fault")) {
+		static const struct {
+			const char *name;
+			uint32_t op;
+		} ops[] = {{"INIT", FUSE_INIT},	      {"LOOKUP", FUSE_LOOKUP},	   {"GETATTR", FUSE_GETATTR},
+			   {"OPEN", FUSE_OPEN},	      {"READ", FUSE_READ},	   {"RELEASE", FUSE_RELEASE},
+			   {"OPENDIR", FUSE_OPENDIR}, {"READDIR", FUSE_READDIR}, {"RELEASEDIR", FUSE_RELEASEDIR}};
+		const char *colon = strchr(arg, ':');
+		size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+
+		g.fs_fault = FF_NONE;
+		for (unsigned i = 1; i < sizeof(fs_fault_names) / sizeof(fs_fault_names[0]); i++)
+			if (strlen(fs_fault_names[i]) == n && !strncmp(arg, fs_fault_names[i], n))
+				g.fs_fault = (enum fs_fault)i;
+		if (g.fs_fault == FF_NONE)
+			return false;
+		g.fs_fault_op = 0;
+		if (colon) {
+			for (unsigned i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+				if (!strcmp(colon + 1, ops[i].name))
+					g.fs_fault_op = ops[i].op;
+			return g.fs_fault_op != 0;
+		}
 	} else if (!strcmp(name, "ring-fault")) {
 		const char *colon = strchr(arg, ':');
 		size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
@@ -135,7 +191,10 @@ const char *mdev_usage(void)
 	       "  --blk-ro                  offer VIRTIO_BLK_F_RO; writes get IOERR\n"
 	       "  --seg-max N               seg_max in the config space (default 126)\n"
 	       "  --ring-fault KIND[:N]     from request N on (default 0): bad-id, bad-len,\n"
-	       "                            idx-jump, wrong-wrap, never-complete\n";
+	       "                            idx-jump, wrong-wrap, never-complete\n"
+	       "  --fs                      serve virtio-fs (FUSE) requests on a fixed tree\n"
+	       "  --fs-fault KIND[:OPCODE]  bad-unique, oversize-len, short-reply, bad-error,\n"
+	       "                            old-minor\n";
 }
 
 bool mdev_setup(void (*log)(const char *fmt, ...))
@@ -144,6 +203,10 @@ bool mdev_setup(void (*log)(const char *fmt, ...))
 	int fd;
 
 	g.log = log;
+	if (g.fs && g.path) {
+		fprintf(stderr, "vhu-mock-backend: --fs and --blk exclude each other\n");
+		return false;
+	}
 	if (!g.path)
 		return true;
 	fd = open(g.path, O_RDWR | O_CLOEXEC);
@@ -165,16 +228,18 @@ bool mdev_setup(void (*log)(const char *fmt, ...))
 
 bool mdev_enabled(void)
 {
-	return g.disk != NULL;
+	return g.disk != NULL || g.fs;
 }
 
 uint64_t mdev_features(void)
 {
-	uint64_t f = VHU_BIT(VIRTIO_BLK_F_SEG_MAX) | VHU_BIT(VIRTIO_BLK_F_BLK_SIZE) |
-		     VHU_BIT(VIRTIO_BLK_F_FLUSH) | VHU_BIT(VIRTIO_BLK_F_MQ) | VHU_BIT(VIRTIO_BLK_F_DISCARD) |
-		     VHU_BIT(VIRTIO_BLK_F_WRITE_ZEROES) | VHU_BIT(28) | VHU_BIT(29) |
-		     VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) | VHU_BIT(VIRTIO_F_VERSION_1);
+	uint64_t f = VHU_BIT(28) | VHU_BIT(29) | VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+		     VHU_BIT(VIRTIO_F_VERSION_1);
 
+	if (g.fs)
+		return f;
+	f |= VHU_BIT(VIRTIO_BLK_F_SEG_MAX) | VHU_BIT(VIRTIO_BLK_F_BLK_SIZE) | VHU_BIT(VIRTIO_BLK_F_FLUSH) |
+	     VHU_BIT(VIRTIO_BLK_F_MQ) | VHU_BIT(VIRTIO_BLK_F_DISCARD) | VHU_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
 	return g.ro ? f | VHU_BIT(VIRTIO_BLK_F_RO) : f;
 }
 
@@ -187,6 +252,16 @@ size_t mdev_config(uint8_t *buf, size_t max, uint16_t queues)
 {
 	uint64_t cap = g.size / 512;
 
+	if (g.fs) {
+		uint32_t nrq = queues > 1 ? queues - 1u : 1u;
+
+		if (max < 40)
+			return 0;
+		memset(buf, 0, 40);
+		memcpy(buf, FS_TAG, strlen(FS_TAG));
+		put32(buf + 36, nrq);
+		return 40;
+	}
 	if (max < 60)
 		return 0;
 	memset(buf, 0, 60);
@@ -302,7 +377,7 @@ void mdev_request(struct mdev *d, uint32_t code, const uint8_t *payload, uint32_
 	uint64_t u64 = 0;
 	struct ring *r;
 
-	if (!g.disk)
+	if (!mdev_enabled())
 		return;
 	memcpy(&u64, payload, size < 8 ? size : 8);
 	memcpy(&vs, payload, sizeof(vs));
@@ -365,7 +440,7 @@ bool mdev_vring_base(struct mdev *d, uint32_t index, uint32_t *num)
 {
 	struct ring *r;
 
-	if (!g.disk || index >= MAX_RINGS)
+	if (!mdev_enabled() || index >= MAX_RINGS)
 		return false;
 	r = &d->ring[index];
 	r->stopped = true;
@@ -377,7 +452,7 @@ unsigned mdev_pollfds(struct mdev *d, struct pollfd *p, unsigned max)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; g.disk && i < MAX_RINGS && n < max; i++)
+	for (unsigned i = 0; mdev_enabled() && i < MAX_RINGS && n < max; i++)
 		if (d->ring[i].kick >= 0)
 			p[n++] = (struct pollfd){.fd = d->ring[i].kick, .events = POLLIN};
 	return n;
@@ -535,6 +610,249 @@ static uint32_t serve_blk(unsigned q, struct seg *s, unsigned n, bool indirect)
 	return written + 1;
 }
 
+/* ---- virtio-fs: FUSE on a fixed tree ---- */
+
+#define FS_BUF (64u * 1024u)
+
+struct fs_node {
+	uint64_t id;
+	const char *name; /* in the root */
+	uint32_t mode;
+};
+
+static const struct fs_node fs_nodes[] = {
+	{FUSE_ROOT_ID, "", S_IFDIR | 0755},
+	{2, "hello", S_IFREG | 0644},
+	{3, "sub", S_IFDIR | 0755},
+};
+
+static const struct fs_node *fs_node(uint64_t id)
+{
+	for (unsigned i = 0; i < sizeof(fs_nodes) / sizeof(fs_nodes[0]); i++)
+		if (fs_nodes[i].id == id)
+			return &fs_nodes[i];
+	return NULL;
+}
+
+static const char *fs_op_name(uint32_t op)
+{
+	switch (op) {
+	case FUSE_INIT: return "INIT";
+	case FUSE_LOOKUP: return "LOOKUP";
+	case FUSE_FORGET: return "FORGET";
+	case FUSE_GETATTR: return "GETATTR";
+	case FUSE_OPEN: return "OPEN";
+	case FUSE_READ: return "READ";
+	case FUSE_RELEASE: return "RELEASE";
+	case FUSE_OPENDIR: return "OPENDIR";
+	case FUSE_READDIR: return "READDIR";
+	case FUSE_RELEASEDIR: return "RELEASEDIR";
+	default: return "?";
+	}
+}
+
+static void fs_attr(const struct fs_node *nd, struct fuse_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = nd->id + 100;
+	a->mode = nd->mode;
+	a->nlink = S_ISDIR(nd->mode) ? 2 : 1;
+	a->size = S_ISDIR(nd->mode) ? 4096 : sizeof(FS_HELLO) - 1;
+	a->blocks = 8;
+	a->blksize = 4096;
+	a->mtime = a->ctime = a->atime = 1700000000;
+}
+
+/* The entries of directory @nd: ".", "..", and for the root its nodes. */
+static unsigned fs_dir(const struct fs_node *nd, const char **names, uint64_t *inos, uint32_t *types)
+{
+	unsigned n = 0;
+
+	names[n] = ".", inos[n] = nd->id + 100, types[n++] = 4;
+	names[n] = "..", inos[n] = 101, types[n++] = 4;
+	if (nd->id != FUSE_ROOT_ID)
+		return n;
+	for (unsigned i = 1; i < sizeof(fs_nodes) / sizeof(fs_nodes[0]); i++)
+		names[n] = fs_nodes[i].name, inos[n] = fs_nodes[i].id + 100, types[n++] = fs_nodes[i].mode >> 12;
+	return n;
+}
+
+/* One FUSE request; returns the bytes written into the writable part. */
+static uint32_t serve_fs(unsigned q, struct seg *s, unsigned n, bool indirect)
+{
+	static uint8_t in[FS_BUF], out[FS_BUF];
+	struct fuse_in_header ih;
+	struct fuse_out_header oh = {0};
+	const struct fs_node *nd;
+	uint32_t rbytes = 0, wbytes = 0, len = sizeof(oh), k;
+	const uint8_t *arg = in + sizeof(ih);
+	enum fs_fault f = FF_NONE;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (s[i].write) {
+			wbytes += s[i].len;
+		} else {
+			k = s[i].len < FS_BUF - rbytes ? s[i].len : FS_BUF - rbytes;
+			memcpy(in + rbytes, s[i].p, k);
+			rbytes += k;
+		}
+	}
+	if (rbytes < sizeof(ih)) {
+		g.log("FUSE q=%u bad chain segs=%u indirect=%d", q, n, indirect);
+		return 0;
+	}
+	memcpy(&ih, in, sizeof(ih));
+	nd = fs_node(ih.nodeid);
+	oh.unique = ih.unique;
+	if (ih.opcode == FUSE_FORGET) {
+		/* No reply; the chain comes back with used length 0. */
+		g.log("FUSE q=%u op=FORGET node=%llu unique=%llu", q, (unsigned long long)ih.nodeid,
+		      (unsigned long long)ih.unique);
+		return 0;
+	}
+	switch (ih.opcode) {
+	case FUSE_INIT: {
+		struct fuse_init_out io = {.major = FUSE_KERNEL_VERSION,
+					   .minor = 38,
+					   .flags = FUSE_MAX_PAGES,
+					   .max_write = 16384,
+					   .max_pages = 4};
+
+		memcpy(out + len, &io, sizeof(io));
+		len += sizeof(io);
+		break;
+	}
+	case FUSE_LOOKUP: {
+		struct fuse_entry_out e = {0};
+		const struct fs_node *c = NULL;
+
+		for (unsigned i = 1; nd && nd->id == FUSE_ROOT_ID && i < sizeof(fs_nodes) / sizeof(fs_nodes[0]); i++)
+			if (!strncmp((const char *)arg, fs_nodes[i].name, rbytes - sizeof(ih)))
+				c = &fs_nodes[i];
+		if (!c) {
+			oh.error = nd && S_ISDIR(nd->mode) ? -ENOENT : -ENOTDIR;
+			break;
+		}
+		e.nodeid = c->id;
+		fs_attr(c, &e.attr);
+		memcpy(out + len, &e, sizeof(e));
+		len += sizeof(e);
+		break;
+	}
+	case FUSE_GETATTR: {
+		struct fuse_attr_out a = {0};
+
+		if (!nd) {
+			oh.error = -ESTALE;
+			break;
+		}
+		fs_attr(nd, &a.attr);
+		memcpy(out + len, &a, sizeof(a));
+		len += sizeof(a);
+		break;
+	}
+	case FUSE_OPEN:
+	case FUSE_OPENDIR: {
+		struct fuse_open_out o = {.fh = 7};
+
+		if (!nd || (ih.opcode == FUSE_OPENDIR) != S_ISDIR(nd->mode)) {
+			oh.error = !nd ? -ESTALE : ih.opcode == FUSE_OPENDIR ? -ENOTDIR : -EISDIR;
+			break;
+		}
+		memcpy(out + len, &o, sizeof(o));
+		len += sizeof(o);
+		break;
+	}
+	case FUSE_READ: {
+		struct fuse_read_in r;
+		uint64_t size = sizeof(FS_HELLO) - 1;
+
+		memcpy(&r, arg, sizeof(r));
+		if (!nd || !S_ISREG(nd->mode)) {
+			oh.error = -EISDIR;
+			break;
+		}
+		k = r.offset >= size ? 0 : (uint32_t)(size - r.offset);
+		if (k > r.size)
+			k = r.size;
+		memcpy(out + len, FS_HELLO + (r.offset < size ? r.offset : size), k);
+		len += k;
+		break;
+	}
+	case FUSE_READDIR: {
+		struct fuse_read_in r;
+		const char *names[8];
+		uint64_t inos[8];
+		uint32_t types[8], cnt;
+
+		memcpy(&r, arg, sizeof(r));
+		if (!nd || !S_ISDIR(nd->mode)) {
+			oh.error = -ENOTDIR;
+			break;
+		}
+		cnt = fs_dir(nd, names, inos, types);
+		for (uint64_t i = r.offset; i < cnt; i++) {
+			struct fuse_dirent d = {.ino = inos[i], .off = i + 1, .namelen = (uint32_t)strlen(names[i]),
+						.type = types[i]};
+			size_t rec = FUSE_DIRENT_SIZE(&d);
+
+			if (len - sizeof(oh) + rec > r.size || len + rec > FS_BUF)
+				break;
+			memset(out + len, 0, rec);
+			memcpy(out + len, &d, FUSE_NAME_OFFSET);
+			memcpy(out + len + FUSE_NAME_OFFSET, names[i], d.namelen);
+			len += (uint32_t)rec;
+		}
+		break;
+	}
+	case FUSE_RELEASE:
+	case FUSE_RELEASEDIR: break;
+	default: oh.error = -ENOSYS;
+	}
+	if (g.fs_fault != FF_NONE && (!g.fs_fault_op || g.fs_fault_op == ih.opcode))
+		f = g.fs_fault;
+	if (f == FF_OLD_MINOR && ih.opcode == FUSE_INIT && !oh.error) {
+		/* fuse_init_out.minor, right after the major */
+		uint32_t minor = 30;
+
+		memcpy(out + sizeof(oh) + 4, &minor, 4);
+	}
+	if (oh.error)
+		len = sizeof(oh);
+	if (len > wbytes)
+		len = wbytes; /* a device cannot write more than it was given */
+	oh.len = len;
+	switch (f) {
+	case FF_BAD_UNIQUE: oh.unique++; break;
+	case FF_OVERSIZE_LEN: oh.len += 4096; break;
+	case FF_SHORT_REPLY: len = oh.len = sizeof(oh); break;
+	case FF_BAD_ERROR: oh.error = 5; break;
+	case FF_OLD_MINOR:
+	case FF_NONE: break;
+	}
+	if (f != FF_NONE)
+		g.log("FUSE_FAULT %s q=%u op=%s", fs_fault_names[f], q, fs_op_name(ih.opcode));
+	memcpy(out, &oh, len < sizeof(oh) ? len : sizeof(oh));
+	k = 0;
+	for (unsigned i = 0; i < n && k < len; i++) {
+		uint32_t c;
+
+		if (!s[i].write)
+			continue;
+		c = s[i].len < len - k ? s[i].len : len - k;
+		memcpy(s[i].p, out + k, c);
+		k += c;
+	}
+	g.log("FUSE q=%u op=%s node=%llu unique=%llu error=%d bytes=%u", q, fs_op_name(ih.opcode),
+	      (unsigned long long)ih.nodeid, (unsigned long long)ih.unique, oh.error, len);
+	return len;
+}
+
+static uint32_t serve(unsigned q, struct seg *s, unsigned n, bool indirect)
+{
+	return g.fs ? serve_fs(q, s, n, indirect) : serve_blk(q, s, n, indirect);
+}
+
 /* The fault for request number @n of this connection, if any. */
 static enum fault fault_for(struct mdev *d)
 {
@@ -567,7 +885,7 @@ static bool process_split(struct mdev *d, unsigned q, struct ring *r)
 
 			r->last_avail++;
 			n = head < r->num ? chain_split(d, r, head, s, &ind) : 0;
-			len = n ? serve_blk(q, s, n, ind) : 0;
+			len = n ? serve(q, s, n, ind) : 0;
 			d->served++;
 			if (f == RF_NEVER) {
 				g.log("HELD q=%u", q);
@@ -679,7 +997,7 @@ static bool process_packed(struct mdev *d, unsigned q, struct ring *r)
 				if (!s[i].p)
 					n = 0;
 		}
-		len = n ? serve_blk(q, s, n, ind) : 0;
+		len = n ? serve(q, s, n, ind) : 0;
 		fl = fault_for(d);
 		d->served++;
 		if (fl == RF_NEVER) {

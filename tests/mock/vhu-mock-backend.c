@@ -2092,6 +2092,8 @@ int main(int argc, char **argv)
 		{ "blk-ro", no_argument, NULL, O_DEV },
 		{ "seg-max", required_argument, NULL, O_DEV },
 		{ "ring-fault", required_argument, NULL, O_DEV },
+		{ "fs", no_argument, NULL, O_DEV },
+		{ "fs-fault", required_argument, NULL, O_DEV },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa;
@@ -2152,7 +2154,7 @@ int main(int argc, char **argv)
 	}
 	if (!mdev_setup(log_line))
 		return 1;
-	/* A blk device: its features and config space unless given. */
+	/* A blk or fs device: its features and config space unless given. */
 	if (mdev_enabled() && !features_given)
 		opt.features = mdev_features();
 	if (mdev_enabled() && !config_given)
