@@ -188,16 +188,24 @@ static const struct argp_child global_child[] = {
 	{ 0 }
 };
 
+void (*vhu_cmd_introspect)(const struct argp *argp);
+
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
 {
 	struct argp a = *argp;
 	char name[128], *saved = argv[0];
 	char *errbuf = NULL;
 	size_t errlen = 0;
-	FILE *err = open_memstream(&errbuf, &errlen);
+	FILE *err;
 	error_t e;
 	int idx;
 
+	if (vhu_cmd_introspect) {
+		vhu_cmd_introspect(argp);
+		ctx->help_shown = true;
+		return -1;
+	}
+	err = open_memstream(&errbuf, &errlen);
 	a.children = global_child;
 	if (!a.doc && g_cmd)
 		a.doc = g_cmd->summary;

@@ -13,10 +13,7 @@
 #include <string.h>
 
 #include "proto/session.h"
-
-#ifndef VHUCTL_VERSION
-#define VHUCTL_VERSION "0.0.0"
-#endif
+#include "util/version.h"
 
 #define DEPTH_MAX 16
 #define LABEL_WIDTH 28
@@ -80,7 +77,7 @@ void vhu_out_begin(const char *command)
 	json_object_array_add(ver, json_object_new_int(VHU_JSON_FORMAT_MAJOR));
 	json_object_array_add(ver, json_object_new_int(VHU_JSON_FORMAT_MINOR));
 	json_object_object_add(o.root, "json_format_version", ver);
-	json_object_object_add(v, "version", json_object_new_string(VHUCTL_VERSION));
+	json_object_object_add(v, "version", json_object_new_string(vhu_version));
 	json_object_object_add(v, "command", json_object_new_string(command ? command : ""));
 	json_object_object_add(o.root, "vhuctl", v);
 }
