@@ -529,7 +529,7 @@ static void write_zsh(FILE *f, struct cmd_info *cmds, size_t n)
 
 		fprintf(f, "\t\t%s)\n\t\t\topts=(\n", ci->cmd->name);
 		for (size_t j = 0; j < ci->nopts; j++) {
-			fputs("\t", f);
+			fputs("\t\t", f);
 			zsh_opt(f, &ci->opts[j]);
 		}
 		for (size_t s = 0; s < ci->nslots; s++) {

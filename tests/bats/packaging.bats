@@ -119,7 +119,12 @@ bash_complete() {
 	[ "$(realpath "$top")" = "$(realpath "$VHU_SRC")" ] || skip "not built from a git checkout"
 	run "$VHUCTL" --version
 	assert_success
-	assert_output --regexp "^vhuctl [0-9]+\.[0-9]+\.[0-9]+.*-g$(git -C "$VHU_SRC" rev-parse --short HEAD)"
+	assert_output --regexp '^vhuctl [0-9]+\.[0-9]+\.[0-9]+(-[0-9]+)?-g[0-9a-f]{7,}(-dirty)?$'
+	# The hash names a commit of this checkout (the one built, which a
+	# commit since the build may have left behind).
+	local hash=${output##*-g}
+	hash=${hash%-dirty}
+	git -C "$VHU_SRC" cat-file -e "$hash^{commit}" || fail "$hash is not a commit of $VHU_SRC"
 	# The JSON envelope carries the same version.
 	run "$VHUCTL" -j list types
 	assert_json ".vhuctl.version == \"$("$VHUCTL" --version | cut -d' ' -f2)\""
