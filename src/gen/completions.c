@@ -30,7 +30,7 @@
 #include "decode/bits.h"
 #include "proto/catalog.h"
 
-#define MAX_OPTS 64
+#define MAX_OPTS  64
 #define MAX_SLOTS 8
 #define MAX_WORDS 128
 
@@ -107,7 +107,8 @@ static bool is_literal(const char *s, size_t n)
 	if (!n || !islower((unsigned char)s[0]))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-' && s[i] != ':')
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != ':')
 			return false;
 	return true;
 }
@@ -465,7 +466,8 @@ static void zsh_opt(FILE *f, const struct opt *o)
 
 	fputs("\t\t", f);
 	if (o->lname && o->key) {
-		fprintf(f, "'(-%c --%s)'{-%c%s,--%s%s}'", o->key, o->lname, o->key, ssuffix, o->lname, suffix);
+		fprintf(f, "'(-%c --%s)'{-%c%s,--%s%s}'", o->key, o->lname, o->key, ssuffix, o->lname,
+			suffix);
 	} else if (o->lname) {
 		fprintf(f, "'--%s%s", o->lname, suffix);
 	} else {
@@ -608,7 +610,8 @@ static void write_fish(FILE *f, struct cmd_info *cmds, size_t n)
 	size_t len = 0;
 
 	for (size_t i = 0; i < n && len < sizeof(names); i++)
-		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? " " : "", cmds[i].cmd->name);
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? " " : "",
+					cmds[i].cmd->name);
 	if (len >= sizeof(names))
 		die("command list too long");
 	fputs("# SPDX-License-Identifier: Apache-2.0\n"
@@ -702,7 +705,7 @@ int main(int argc, char **argv)
 	vhu_cmd_introspect = introspect;
 	for (size_t i = 0; i < n; i++) {
 		char name[128];
-		char *args[2] = { name, NULL };
+		char *args[2] = {name, NULL};
 		int rc;
 
 		cmds[i].cmd = vhu_cmd_at(i);
@@ -712,7 +715,8 @@ int main(int argc, char **argv)
 		cur = &cmds[i];
 		rc = vhu_dispatch(&ctx, 1, args);
 		if (rc >= 0 || cmds[i].seen != 1)
-			die("command %s did not hand its parser over exactly once (rc %d, %d parsers): every command "
+			die("command %s did not hand its parser over exactly once (rc %d, %d parsers): every "
+			    "command "
 			    "must call vhu_cmd_parse() before anything else",
 			    cmds[i].cmd->name, rc, cmds[i].seen);
 	}
