@@ -705,7 +705,7 @@ int main(int argc, char **argv)
 	vhu_cmd_introspect = introspect;
 	for (size_t i = 0; i < n; i++) {
 		char name[128];
-		char *args[2] = {name, NULL};
+		char *args[2] = { name, NULL };
 		int rc;
 
 		cmds[i].cmd = vhu_cmd_at(i);
@@ -715,9 +715,8 @@ int main(int argc, char **argv)
 		cur = &cmds[i];
 		rc = vhu_dispatch(&ctx, 1, args);
 		if (rc >= 0 || cmds[i].seen != 1)
-			die("command %s did not hand its parser over exactly once (rc %d, %d parsers): every "
-			    "command "
-			    "must call vhu_cmd_parse() before anything else",
+			die("command %s did not hand its parser over exactly once (rc %d, %d parsers): "
+			    "every command must call vhu_cmd_parse() before anything else",
 			    cmds[i].cmd->name, rc, cmds[i].seen);
 	}
 
