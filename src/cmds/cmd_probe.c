@@ -54,7 +54,7 @@ static const struct argp probe_argp = {
 
 struct skip {
 	const char *step;
-	char reason[640];
+	char reason[512 + 256];
 };
 
 int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
