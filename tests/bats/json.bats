@@ -105,6 +105,17 @@ succeeded_commands() {
 	ok_json batch "$BATS_TEST_TMPDIR/steps"
 	assert_json '[.steps[].exit_status] | all(. == 0)'
 
+	# The data-path commands against the mock's virtio-blk device side.
+	mock_stop
+	head -c 1M /dev/zero >"$BATS_TEST_TMPDIR/disk"
+	mock_start --blk "$BATS_TEST_TMPDIR/disk"
+	ok_json blk get-id
+	ok_json blk write 4096 --pattern 0xa5 --length 8K
+	ok_json blk read 4096 8K -o "$BATS_TEST_TMPDIR/read.out"
+	ok_json blk flush
+	ok_json blk discard 0 4K
+	ok_json blk write-zeroes 0 4K --unmap
+
 	run validate "$DOCS"
 	assert_success
 	assert_output --partial " 0 problems"
