@@ -20,8 +20,8 @@
 #include "render/out.h"
 #include "util/text.h"
 #include "util/intr.h"
+#include "util/version.h"
 
-const char *argp_program_version = "vhuctl " VHUCTL_VERSION;
 const char *argp_program_bug_address = NULL;
 
 static const char exit_table[] =
@@ -48,7 +48,7 @@ static error_t root_parser(int key, char *arg, struct argp_state *state)
 	(void)arg;
 	switch (key) {
 	case 'V':
-		printf("%s\n", argp_program_version);
+		printf("vhuctl %s\n", vhu_version);
 		ctx.help_shown = true;
 		break;
 	case ARGP_KEY_ARG:

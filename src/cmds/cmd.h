@@ -66,6 +66,12 @@ extern const struct argp vhu_global_argp;
  */
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input);
 
+/* When set (only by the build-time completion generator), vhu_cmd_parse
+ * hands the command's parser to it and returns -1 as after --help: the
+ * command stops before connecting.  This is how the options of every
+ * command in the table are enumerated without a list kept by hand. */
+extern void (*vhu_cmd_introspect)(const struct argp *argp);
+
 /* Connect the session (once) and apply session options.  Commands call it
  * after parsing, so --help works without a socket. */
 int vhu_ctx_connect(struct vhu_ctx *ctx);

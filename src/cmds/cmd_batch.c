@@ -227,6 +227,9 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (src < 0) {
 			src = VHU_OK; /* --help inside a batch */
 			ctx->help_shown = false;
+			/* The step ran nothing: its command's members are absent. */
+			if (vhu_out_is_json())
+				vhu_out_bool("help", "Help", true);
 		}
 		/* Back-end channel messages that came in meanwhile, in order. */
 		src = vhu_chan_after_step(ctx, src);

@@ -229,6 +229,7 @@ static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *e
 	vhu_fail(&ctx->s, VHU_E_USAGE, "%s%s%s%s%s%s", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "", msg,
 		 hint ? " (see `" : "", hint ? name : "", hint ? " --help`)" : "");
 }
+void (*vhu_cmd_introspect)(const struct argp *argp);
 
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
 {
@@ -245,6 +246,11 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	error_t e;
 	int idx = argc; /* argp leaves it unset when it fails */
 
+	if (vhu_cmd_introspect) {
+		vhu_cmd_introspect(argp);
+		ctx->help_shown = true;
+		return -1;
+	}
 	if (!err)
 		err = fmemopen(errbuf, sizeof(errbuf) - 1, "w");
 	else

@@ -17,9 +17,7 @@
 #include "proto/session.h"
 #include "util/text.h"
 
-#ifndef VHUCTL_VERSION
-#define VHUCTL_VERSION "0.0.0"
-#endif
+#include "util/version.h"
 
 #define DEPTH_MAX 16
 #define LABEL_WIDTH 28
@@ -126,7 +124,7 @@ void vhu_out_begin(const char *command)
 	json_object_array_add(ver, json_object_new_int(VHU_JSON_FORMAT_MAJOR));
 	json_object_array_add(ver, json_object_new_int(VHU_JSON_FORMAT_MINOR));
 	json_object_object_add(o.root, "json_format_version", ver);
-	json_object_object_add(v, "version", json_object_new_string(VHUCTL_VERSION));
+	json_object_object_add(v, "version", json_object_new_string(vhu_version));
 	json_object_object_add(v, "command", jstr(command));
 	json_object_object_add(o.root, "vhuctl", v);
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end against DPDK's vhost-user net back-end: dpdk-testpmd with a
 # net_vhost vdev, no hugepages (Debian 12: DPDK 22.11).  testpmd's
 # interactive mode needs a stdin that stays open: a FIFO opened read-write.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end against a real qemu-storage-daemon vhost-user-blk export
 # (Debian 12: QEMU 7.2).  The daemon serves one client at a time, so the
 # tests in this file run one after another.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # End-to-end against QEMU 7.2's C virtiofsd (/usr/lib/qemu/virtiofsd).
 # It serves one connection and exits when that client leaves, so every
 # test starts its own daemon.

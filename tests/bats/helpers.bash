@@ -238,6 +238,15 @@ assert_json() {
 	n=$(jq -s length <<<"$output") || fail "stdout is not JSON: $output"
 	[ "$n" -eq 1 ] || fail "stdout holds $n JSON documents: $output"
 	jq -e "$1" >/dev/null <<<"$output" || fail "jq -e '$1' is false for: $output"
+	json_corpus_add
+}
+
+# ctest sets VHU_JSON_CORPUS: keep $output (one JSON document) there for the
+# json_schema test, which validates every document against doc/json.
+json_corpus_add() {
+	[ -n "${VHU_JSON_CORPUS:-}" ] || return 0
+	jq -c --arg test "${BATS_TEST_FILENAME##*/}: $BATS_TEST_DESCRIPTION" '{test: $test, document: .}' \
+		<<<"$output" >>"$VHU_JSON_CORPUS/${BATS_TEST_FILENAME##*/}.jsonl"
 }
 
 # jq -r FILTER on $output.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
 # Memory table and ring commands against the mock back-end: local
 # refusals must send nothing (the mock's request log proves it).
 
