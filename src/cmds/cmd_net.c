@@ -474,6 +474,11 @@ int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 			      "--queue %u: the back-end does not offer VIRTIO_NET_F_MQ (one queue pair)", a.d.queue);
 		goto out;
 	}
+	/* The features the bring-up will ack decide the header. */
+	if (!send && (rc = vhu_net_check_rx_buf(&ctx->s,
+						ctx->s.features & (VHU_BIT(VIRTIO_F_VERSION_1) | a.d.o.device_features),
+						a.rx_buf)))
+		goto out;
 	/* Both rings of the pair, whatever the direction: DPDK starts a port
 	 * only once all its rings are ready. */
 	rings[0] = 2 * a.d.queue;

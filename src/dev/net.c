@@ -137,6 +137,24 @@ static int alloc_pool(struct vhu_net *n, struct vhu_net_buf *b, unsigned count, 
 	return VHU_OK;
 }
 
+int vhu_net_check_rx_buf(struct vhu_session *s, uint64_t features, uint32_t rx_buf)
+{
+	size_t hl = vhu_net_hdr_len(features);
+
+	/* Spec "Setting Up Receive Buffers": with MRG_RXBUF every buffer
+	 * holds at least the header; without it, header + 1514 bytes (no
+	 * guest TSO, UFO or USO is acked). */
+	if (rx_buf < hl)
+		return vhu_fail(s, VHU_E_USAGE, "--rx-buffer %u is smaller than the %zu-byte virtio-net header",
+				rx_buf, hl);
+	if (!(features & VHU_BIT(VHU_NET_F_MRG_RXBUF)) && rx_buf < hl + VHU_NET_FRAME_MAX)
+		return vhu_fail(s, VHU_E_USAGE,
+				"--rx-buffer %u: without VIRTIO_NET_F_MRG_RXBUF a receive buffer must hold the "
+				"%zu-byte header and a 1514-byte frame (%zu bytes)",
+				rx_buf, hl, hl + VHU_NET_FRAME_MAX);
+	return VHU_OK;
+}
+
 int vhu_net_init(struct vhu_net *n, struct vhu_drv *d, struct vhu_drv_queue *rx, struct vhu_drv_queue *tx,
 		 uint32_t rx_buf)
 {
@@ -149,17 +167,8 @@ int vhu_net_init(struct vhu_net *n, struct vhu_drv *d, struct vhu_drv_queue *rx,
 	n->hdr_len = vhu_net_hdr_len(d->features);
 	n->mrg_rxbuf = d->features & VHU_BIT(VHU_NET_F_MRG_RXBUF);
 	n->rx_buf = rx_buf;
-	/* Spec "Setting Up Receive Buffers": with MRG_RXBUF every buffer
-	 * holds at least the header; without it, header + 1514 bytes (no
-	 * guest TSO, UFO or USO is acked). */
-	if (rx_buf < n->hdr_len)
-		return vhu_fail(d->s, VHU_E_USAGE, "--rx-buffer %u is smaller than the %zu-byte virtio-net header",
-				rx_buf, n->hdr_len);
-	if (!n->mrg_rxbuf && rx_buf < n->hdr_len + VHU_NET_FRAME_MAX)
-		return vhu_fail(d->s, VHU_E_USAGE,
-				"--rx-buffer %u: without VIRTIO_NET_F_MRG_RXBUF a receive buffer must hold the "
-				"%zu-byte header and a 1514-byte frame (%zu bytes)",
-				rx_buf, n->hdr_len, n->hdr_len + VHU_NET_FRAME_MAX);
+	if ((rc = vhu_net_check_rx_buf(d->s, d->features, rx_buf)))
+		return rc;
 	n->ntx = pool_size(tx);
 	n->nrx = pool_size(rx);
 	n->txb = calloc(n->ntx, sizeof(*n->txb));

@@ -116,6 +116,14 @@ struct vhu_net {
 };
 
 /*
+ * Is @rx_buf a receive buffer size the device may be given with the
+ * @features about to be acked?  At least the header; without MRG_RXBUF
+ * header + 1514 (spec "Setting Up Receive Buffers").  VHU_OK or
+ * VHU_E_USAGE with the message in @s.
+ */
+int vhu_net_check_rx_buf(struct vhu_session *s, uint64_t features, uint32_t rx_buf);
+
+/*
  * Pools for the started queues @rx and @tx in guest memory (vhu_drv_alloc):
  * at most VHU_NET_POOL buffers each and no more than a ring holds;
  * receive buffers of @rx_buf bytes (at least the header; without

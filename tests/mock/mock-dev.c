@@ -15,6 +15,12 @@
  *
  * Log lines (the mock's --log): "BLK q=Q type=T sector=S bytes=B segs=N
  * indirect=0|1 status=S", "RING_FAULT KIND q=Q", "HELD q=Q".
+ *
+ * With --net instead of --blk it is a virtio-net device: even rings
+ * receive (each posted buffer gets the next frame of a fixed sequence,
+ * num_buffers 1 with MRG_RXBUF, 0 without as DPDK does), odd rings
+ * transmit (each frame is logged).  "NET_RX q=Q frame=I len=L",
+ * "NET_TX q=Q len=L hdr=HEX frame=HEX", "NET_RX q=Q short buffer=B".
  */
 #define _GNU_SOURCE
 #include "mock-dev.h"
@@ -54,8 +60,10 @@ static struct {
 	uint32_t seg_max;
 	enum fault fault;
 	uint64_t fault_at;
+	bool net;
+	uint64_t net_frames; /* frames the receive side hands out at most */
 	void (*log)(const char *fmt, ...);
-} g = {.serial = "vhu-mock-blk", .seg_max = 126};
+} g = {.serial = "vhu-mock-blk", .seg_max = 126, .net_frames = UINT64_MAX};
 
 struct region {
 	uint64_t gpa, size, uva;
@@ -83,6 +91,8 @@ struct mdev {
 	struct ring ring[MAX_RINGS];
 	uint64_t features;
 	uint64_t served;
+	uint64_t rx_frames; /* net: frames delivered on this connection */
+	bool hold;	    /* net: the buffer just taken is held (out of frames) */
 };
 
 struct seg {
@@ -108,6 +118,11 @@ bool mdev_option(const char *name, const char *arg)
 	} else if (!strcmp(name, "seg-max")) {
 		g.seg_max = (uint32_t)strtoul(arg, &end, 0);
 		return *arg && !*end && g.seg_max >= 1 && g.seg_max <= 1024;
+	} else if (!strcmp(name, "net")) {
+		g.net = true;
+	} else if (!strcmp(name, "net-frames")) {
+		g.net_frames = strtoull(arg, &end, 0);
+		return *arg && !*end;
 	} else if (!strcmp(name, "ring-fault")) {
 		const char *colon = strchr(arg, ':');
 		size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
@@ -134,6 +149,8 @@ const char *mdev_usage(void)
 	       "  --serial STR              GET_ID answer (default vhu-mock-blk)\n"
 	       "  --blk-ro                  offer VIRTIO_BLK_F_RO; writes get IOERR\n"
 	       "  --seg-max N               seg_max in the config space (default 126)\n"
+	       "  --net                     serve virtio-net instead: even rings receive, odd transmit\n"
+	       "  --net-frames N            net: hand out N received frames, then hold buffers\n"
 	       "  --ring-fault KIND[:N]     from request N on (default 0): bad-id, bad-len,\n"
 	       "                            idx-jump, wrong-wrap, never-complete\n";
 }
@@ -165,11 +182,15 @@ bool mdev_setup(void (*log)(const char *fmt, ...))
 
 bool mdev_enabled(void)
 {
-	return g.disk != NULL;
+	return g.disk != NULL || g.net;
 }
 
 uint64_t mdev_features(void)
 {
+	if (g.net) /* MRG_RXBUF, INDIRECT_DESC, EVENT_IDX, bit 30, VERSION_1 */
+		return VHU_BIT(15) | VHU_BIT(28) | VHU_BIT(29) | VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+		       VHU_BIT(VIRTIO_F_VERSION_1);
+
 	uint64_t f = VHU_BIT(VIRTIO_BLK_F_SEG_MAX) | VHU_BIT(VIRTIO_BLK_F_BLK_SIZE) |
 		     VHU_BIT(VIRTIO_BLK_F_FLUSH) | VHU_BIT(VIRTIO_BLK_F_MQ) | VHU_BIT(VIRTIO_BLK_F_DISCARD) |
 		     VHU_BIT(VIRTIO_BLK_F_WRITE_ZEROES) | VHU_BIT(28) | VHU_BIT(29) |
@@ -187,6 +208,15 @@ size_t mdev_config(uint8_t *buf, size_t max, uint16_t queues)
 {
 	uint64_t cap = g.size / 512;
 
+	if (g.net) {
+		/* mac 02:00:00:00:00:10, status LINK_UP, one queue pair */
+		static const uint8_t net[10] = {2, 0, 0, 0, 0, 0x10, 1, 0, 1, 0};
+
+		if (max < sizeof(net))
+			return 0;
+		memcpy(buf, net, sizeof(net));
+		return sizeof(net);
+	}
 	if (max < 60)
 		return 0;
 	memset(buf, 0, 60);
@@ -302,7 +332,7 @@ void mdev_request(struct mdev *d, uint32_t code, const uint8_t *payload, uint32_
 	uint64_t u64 = 0;
 	struct ring *r;
 
-	if (!g.disk)
+	if (!mdev_enabled())
 		return;
 	memcpy(&u64, payload, size < 8 ? size : 8);
 	memcpy(&vs, payload, sizeof(vs));
@@ -365,7 +395,7 @@ bool mdev_vring_base(struct mdev *d, uint32_t index, uint32_t *num)
 {
 	struct ring *r;
 
-	if (!g.disk || index >= MAX_RINGS)
+	if (!mdev_enabled() || index >= MAX_RINGS)
 		return false;
 	r = &d->ring[index];
 	r->stopped = true;
@@ -377,7 +407,7 @@ unsigned mdev_pollfds(struct mdev *d, struct pollfd *p, unsigned max)
 {
 	unsigned n = 0;
 
-	for (unsigned i = 0; g.disk && i < MAX_RINGS && n < max; i++)
+	for (unsigned i = 0; mdev_enabled() && i < MAX_RINGS && n < max; i++)
 		if (d->ring[i].kick >= 0)
 			p[n++] = (struct pollfd){.fd = d->ring[i].kick, .events = POLLIN};
 	return n;
@@ -535,6 +565,97 @@ static uint32_t serve_blk(unsigned q, struct seg *s, unsigned n, bool indirect)
 	return written + 1;
 }
 
+/* ---- virtio-net ---- */
+
+static size_t net_hdr_len(const struct mdev *d)
+{
+	return d->features & (VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(15)) ? 12 : 10;
+}
+
+/* Frame @i of the receive sequence: 60..448 bytes, byte j = (7i + j) & 0xff.
+ * The same in tests/bats/net.bats. */
+static uint32_t net_frame_len(uint64_t i)
+{
+	return 60 + (uint32_t)(i % 5) * 97;
+}
+
+/* Copy @len bytes of @src into the segments from byte @off on. */
+static void seg_write(struct seg *s, unsigned n, uint32_t off, const uint8_t *src, uint32_t len)
+{
+	for (unsigned i = 0; i < n && len; i++) {
+		uint32_t k;
+
+		if (off >= s[i].len) {
+			off -= s[i].len;
+			continue;
+		}
+		k = s[i].len - off < len ? s[i].len - off : len;
+		memcpy(s[i].p + off, src, k);
+		src += k;
+		len -= k;
+		off = 0;
+	}
+}
+
+static void hex_of(char *out, const uint8_t *p, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * len] = 0;
+}
+
+/* One net chain: receive (even ring) or transmit (odd); bytes written. */
+static uint32_t serve_net(struct mdev *d, unsigned q, struct seg *s, unsigned n)
+{
+	static uint8_t buf[70000];
+	static char hex[2 * 70000 + 1];
+	size_t hl = net_hdr_len(d);
+	uint32_t total = 0;
+
+	d->hold = false;
+	for (unsigned i = 0; i < n; i++)
+		total += s[i].len;
+	if (q % 2 == 0) {
+		uint64_t i = d->rx_frames;
+		uint32_t len = net_frame_len(i);
+
+		if (i >= g.net_frames) {
+			d->hold = true;
+			return 0;
+		}
+		if (total < hl + len) {
+			g.log("NET_RX q=%u short buffer=%u", q, total);
+			return 0;
+		}
+		memset(buf, 0, hl);
+		if (hl == 12 && (d->features & VHU_BIT(15)))
+			buf[10] = 1; /* num_buffers */
+		for (uint32_t j = 0; j < len; j++)
+			buf[hl + j] = (uint8_t)(7 * i + j);
+		seg_write(s, n, 0, buf, (uint32_t)hl + len);
+		d->rx_frames++;
+		g.log("NET_RX q=%u frame=%llu len=%u", q, (unsigned long long)i, len);
+		return (uint32_t)hl + len;
+	}
+	if (total > sizeof(buf) || total < hl) {
+		g.log("NET_TX q=%u bad chain bytes=%u", q, total);
+		return 0;
+	}
+	for (uint32_t off = 0, i = 0; i < n; off += s[i].len, i++)
+		memcpy(buf + off, s[i].p, s[i].len);
+	hex_of(hex, buf, (uint32_t)hl);
+	hex_of(hex + 2 * hl + 1, buf + hl, total - (uint32_t)hl);
+	hex[2 * hl] = 0;
+	g.log("NET_TX q=%u len=%u hdr=%s frame=%s", q, total - (uint32_t)hl, hex, hex + 2 * hl + 1);
+	return 0;
+}
+
+static uint32_t serve(struct mdev *d, unsigned q, struct seg *s, unsigned n, bool indirect)
+{
+	d->hold = false;
+	return g.net ? serve_net(d, q, s, n) : serve_blk(q, s, n, indirect);
+}
+
 /* The fault for request number @n of this connection, if any. */
 static enum fault fault_for(struct mdev *d)
 {
@@ -567,9 +688,9 @@ static bool process_split(struct mdev *d, unsigned q, struct ring *r)
 
 			r->last_avail++;
 			n = head < r->num ? chain_split(d, r, head, s, &ind) : 0;
-			len = n ? serve_blk(q, s, n, ind) : 0;
+			len = n ? serve(d, q, s, n, ind) : 0;
 			d->served++;
-			if (f == RF_NEVER) {
+			if (f == RF_NEVER || d->hold) {
 				g.log("HELD q=%u", q);
 				continue;
 			}
@@ -679,10 +800,10 @@ static bool process_packed(struct mdev *d, unsigned q, struct ring *r)
 				if (!s[i].p)
 					n = 0;
 		}
-		len = n ? serve_blk(q, s, n, ind) : 0;
+		len = n ? serve(d, q, s, n, ind) : 0;
 		fl = fault_for(d);
 		d->served++;
-		if (fl == RF_NEVER) {
+		if (fl == RF_NEVER || d->hold) {
 			g.log("HELD q=%u", q);
 			continue;
 		}

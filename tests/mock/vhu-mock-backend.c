@@ -2064,6 +2064,8 @@ int main(int argc, char **argv)
 		{ "blk-ro", no_argument, NULL, O_DEV },
 		{ "seg-max", required_argument, NULL, O_DEV },
 		{ "ring-fault", required_argument, NULL, O_DEV },
+		{ "net", no_argument, NULL, O_DEV },
+		{ "net-frames", required_argument, NULL, O_DEV },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa;
