@@ -324,7 +324,7 @@ static const struct fault *find_delivery_fault(int req)
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void log_line(const char *fmt, ...)
 {
-	char buf[256];
+	char buf[4096]; /* a whole net frame in hex */
 	va_list ap;
 	int n;
 
