@@ -492,7 +492,9 @@ int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = vhu_net_send(&n, src.f, src.n, count);
 	else
 		rc = vhu_net_recv(&n, count, sink_frame, &sink);
-	if (rc != VHU_E_TIMEOUT && rc != VHU_E_IO) {
+	/* The orderly stop, unless the back-end is gone or hanging, or a
+	 * signal asked to end. */
+	if (rc != VHU_E_TIMEOUT && rc != VHU_E_IO && !vhu_intr_is_status(rc)) {
 		int src_rc = vhu_drv_stop(d);
 
 		if (!rc)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dev/net.h"
+#include "util/intr.h"
 #include "util/parse.h"
 
 #define NO_FRAME SIZE_MAX
@@ -208,13 +209,22 @@ static int vq_fail(struct vhu_net *n, struct vhu_drv_queue *q, int rc)
 	return vhu_fail(n->d->s, rc, "%s", vhu_vq_error(&q->vq));
 }
 
-/* Say how far a run got when the device went quiet. */
-static int timeout_msg(struct vhu_net *n, struct vhu_drv_queue *q, const char *what, uint64_t done,
-		       uint64_t count)
+/* A failed wait: when the device went quiet or a signal came, say how
+ * far the run got instead of how many buffers were in flight. */
+static int wait_failed(struct vhu_net *n, struct vhu_drv_queue *q, int rc, uint64_t count)
 {
-	return vhu_fail(n->d->s, VHU_E_TIMEOUT, "queue %u: %s within %g s (%llu of %llu frames %s)", q->index,
-			q == n->tx ? "the device took no frame" : "no frame arrived", n->d->s->timeout_ms / 1000.0,
-			(unsigned long long)done, (unsigned long long)count, what);
+	const char *what = q == n->tx ? "sent" : "received";
+
+	if (rc == VHU_E_TIMEOUT)
+		return vhu_fail(n->d->s, rc, "queue %u: %s within %g s (%llu of %llu frames %s)", q->index,
+				q == n->tx ? "the device took no frame" : "no frame arrived",
+				n->d->s->timeout_ms / 1000.0, (unsigned long long)n->frames,
+				(unsigned long long)count, what);
+	if (vhu_intr_is_status(rc))
+		return vhu_fail(n->d->s, rc, "queue %u: interrupted by %s (%llu of %llu frames %s)", q->index,
+				vhu_intr_name(vhu_intr_signo()), (unsigned long long)n->frames,
+				(unsigned long long)count, what);
+	return rc;
 }
 
 int vhu_net_send(struct vhu_net *n, const struct vhu_net_frame *frames, size_t nframes, uint64_t count)
@@ -264,10 +274,8 @@ int vhu_net_send(struct vhu_net *n, const struct vhu_net_frame *frames, size_t n
 				return vq_fail(n, q, rc);
 		} else {
 			rc = vhu_drv_wait(n->d, q, n->used, VHU_NET_POOL, &got);
-			if (rc == VHU_E_TIMEOUT)
-				return timeout_msg(n, q, "sent", n->frames, count);
 			if (rc)
-				return rc;
+				return wait_failed(n, q, rc, count);
 		}
 		for (unsigned i = 0; i < got; i++) {
 			struct vhu_net_buf *b = n->used[i].token;
@@ -322,10 +330,8 @@ int vhu_net_recv(struct vhu_net *n, uint64_t count, vhu_net_rx_fn fn, void *arg)
 		unsigned got = 0;
 
 		rc = vhu_drv_wait(n->d, q, n->used, VHU_NET_POOL, &got);
-		if (rc == VHU_E_TIMEOUT)
-			return timeout_msg(n, q, "received", n->frames, count);
 		if (rc)
-			return rc;
+			return wait_failed(n, q, rc, count);
 		for (unsigned i = 0; i < got && n->frames < count; i++) {
 			struct vhu_net_buf *b = n->used[i].token;
 			uint32_t len = n->used[i].len;

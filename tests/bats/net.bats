@@ -303,3 +303,43 @@ EOF
 	check_mock_pcap "$F" 0 50
 	[ "$(ls -A "$D")" = "state.bin" ]
 }
+
+# vhuctl in the background with default signal dispositions (a shell's
+# background job would ignore SIGINT); bg_wait collects it like `run`.
+bg_vhu() {
+	env --default-signal "$VHUCTL" -s "$SOCK" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- &
+	BG_PID=$!
+}
+
+bg_wait() {
+	if ! wait_gone "$BG_PID"; then
+		kill -KILL "$BG_PID"
+		wait "$BG_PID" 2>/dev/null || true
+		fail "vhuctl was still running long after the signal: $(cat "$BATS_TEST_TMPDIR/bg.err")"
+	fi
+	status=0
+	wait "$BG_PID" || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/bg.out")
+	stderr=$(cat "$BATS_TEST_TMPDIR/bg.err")
+	mapfile -t stderr_lines <"$BATS_TEST_TMPDIR/bg.err"
+}
+
+@test "net recv waiting for frames: SIGINT / SIGTERM end it at once (130 / 143), -w FILE untouched; both notify modes" {
+	local sig notify
+	state_file_setup
+	for notify in event poll; do
+		for sig in INT TERM; do
+			mock_net --net-frames 3
+			bg_vhu -t 60 -j net recv --count 10 -w "$F" --notify $notify
+			mock_wait_log '^NET_RX q=0 frame=2 '
+			kill "-$sig" "$BG_PID"
+			bg_wait
+			[ "$status" -eq "$([ $sig = INT ] && echo 130 || echo 143)" ] ||
+				fail "SIG$sig ($notify): exit $status: $stderr"
+			assert_one_line_error "net recv: queue 0: interrupted by SIG$sig (3 of 10 frames received)"
+			assert_json '.net.frames == 3 and .vhuctl.exit_status_name == "interrupted"'
+			assert_file_untouched
+			mock_stop
+		done
+	done
+}
