@@ -13,7 +13,6 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "util/intr.h"
 #include "util/outfile.h"
 #include "util/parse.h"
+#include "util/pcapdl.h"
 
 static const struct argp rarp_argp = {
 	NULL, vhu_operand_parser, "MAC",
@@ -201,25 +201,40 @@ static void src_free(struct net_src *s)
 	s->bytes = NULL;
 }
 
+/* libpcap, once loaded (util/pcapdl.h). */
+static const struct vhu_pcap *pc;
+
+static int load_pcap(struct vhu_ctx *ctx)
+{
+	char err[256];
+
+	if (!pc && !(pc = vhu_pcap(err, sizeof(err))))
+		return vhu_fail(&ctx->s, VHU_E_IO, "%s", err);
+	return VHU_OK;
+}
+
 static int src_pcap(struct vhu_ctx *ctx, struct net_src *s, const char *path)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	size_t cap = 0, used = 0;
-	pcap_t *p = pcap_open_offline(path, errbuf);
-	int r, rc = VHU_OK;
+	pcap_t *p;
+	int r, rc = load_pcap(ctx);
 
+	if (rc)
+		return rc;
+	p = pc->open_offline(path, errbuf);
 	if (!p)
 		return vhu_usage(ctx, "--pcap %s: %s", path, errbuf);
-	if (pcap_datalink(p) != DLT_EN10MB) {
-		const char *name = pcap_datalink_val_to_name(pcap_datalink(p));
+	if (pc->datalink(p) != DLT_EN10MB) {
+		const char *name = pc->datalink_val_to_name(pc->datalink(p));
 
 		rc = vhu_usage(ctx, "--pcap %s: link type %s (%d), not Ethernet", path, name ? name : "unknown",
-			       pcap_datalink(p));
+			       pc->datalink(p));
 		goto out;
 	}
-	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
+	while ((r = pc->next_ex(p, &h, &data)) == 1) {
 		if (h->caplen != h->len) {
 			rc = vhu_usage(ctx, "--pcap %s: packet %zu was captured truncated (%u of %u bytes)", path,
 				       s->n + 1, h->caplen, h->len);
@@ -261,7 +276,7 @@ static int src_pcap(struct vhu_ctx *ctx, struct net_src *s, const char *path)
 		used += h->caplen;
 	}
 	if (r == -1) {
-		rc = vhu_usage(ctx, "--pcap %s: %s", path, pcap_geterr(p));
+		rc = vhu_usage(ctx, "--pcap %s: %s", path, pc->geterr(p));
 		goto out;
 	}
 	if (!s->n) {
@@ -271,7 +286,7 @@ static int src_pcap(struct vhu_ctx *ctx, struct net_src *s, const char *path)
 	for (size_t i = 0; i < s->n; i++)
 		s->f[i].data = s->bytes + (uintptr_t)s->f[i].data;
 out:
-	pcap_close(p);
+	pc->close(p);
 	return rc;
 }
 
@@ -314,6 +329,10 @@ static int sink_open(struct vhu_ctx *ctx, struct net_sink *k, const char *path)
 {
 	int fd;
 
+	int rc = load_pcap(ctx);
+
+	if (rc)
+		return rc;
 	k->path = path;
 	switch (vhu_outfile_create(&k->of, path, 0)) {
 	case VHU_OUTFILE_OK: break;
@@ -328,10 +347,10 @@ static int sink_open(struct vhu_ctx *ctx, struct net_sink *k, const char *path)
 			close(fd);
 		return vhu_fail(&ctx->s, VHU_E_IO, "-w %s: %s", path, strerror(errno));
 	}
-	k->dead = pcap_open_dead(DLT_EN10MB, VHU_NET_PACKET_MAX);
-	if (!k->dead || !(k->dump = pcap_dump_fopen(k->dead, k->fp)))
+	k->dead = pc->open_dead(DLT_EN10MB, VHU_NET_PACKET_MAX);
+	if (!k->dead || !(k->dump = pc->dump_fopen(k->dead, k->fp)))
 		return vhu_fail(&ctx->s, VHU_E_IO, "-w %s: %s", path,
-				k->dead ? pcap_geterr(k->dead) : "pcap_open_dead failed");
+				k->dead ? pc->geterr(k->dead) : "pcap_open_dead failed");
 	return VHU_OK;
 }
 
@@ -346,20 +365,20 @@ static int sink_frame(void *arg, const uint8_t *frame, uint32_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h.ts.tv_sec = ts.tv_sec;
 	h.ts.tv_usec = ts.tv_nsec / 1000;
-	pcap_dump((u_char *)k->dump, &h, frame);
+	pc->dump((u_char *)k->dump, &h, frame);
 	return VHU_OK;
 }
 
 static void sink_close(struct net_sink *k)
 {
 	if (k->dump)
-		pcap_dump_close(k->dump); /* closes k->fp */
+		pc->dump_close(k->dump); /* closes k->fp */
 	else if (k->fp)
 		fclose(k->fp);
 	k->dump = NULL;
 	k->fp = NULL;
 	if (k->dead)
-		pcap_close(k->dead);
+		pc->close(k->dead);
 	k->dead = NULL;
 }
 
@@ -367,7 +386,7 @@ static int sink_commit(struct net_sink *k)
 {
 	int e = 0, rc;
 
-	if (pcap_dump_flush(k->dump) < 0 || ferror(k->fp))
+	if (pc->dump_flush(k->dump) < 0 || ferror(k->fp))
 		e = errno ? errno : EIO;
 	sink_close(k);
 	if (e)

@@ -343,3 +343,11 @@ bg_wait() {
 		done
 	done
 }
+
+@test "libpcap is loaded only by the commands that need it: vhuctl does not link it" {
+	command -v ldd >/dev/null || skip "no ldd"
+	run ldd "$VHUCTL"
+	assert_success
+	refute_output --partial libpcap
+	refute_output --partial libdbus
+}
