@@ -38,6 +38,7 @@ static const struct vhu_cmd cmds[] = {
 	{ "get-vring-base", "stop a ring and print its base (GET_VRING_BASE)", 0, cmd_get_vring_base },
 	{ "list", "list requests, feature bits, protocol features, status bits, device types", VHU_CMD_NO_SOCKET,
 	  cmd_list },
+	{ "net", "virtio-net frames in one session: send, recv (pcap files)", VHU_CMD_NO_BATCH, cmd_net },
 	{ "net-set-mtu", "tell a net back-end the MTU (NET_SET_MTU)", 0, cmd_net_set_mtu },
 	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
 	  cmd_probe },

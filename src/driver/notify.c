@@ -11,7 +11,8 @@
  *
  * Every wait is bounded by the session's timeout and also watches the
  * main socket, so a back-end that dies or hangs up mid-I/O ends the wait
- * at once instead of at the timeout.
+ * at once instead of at the timeout, and the signals of util/intr.h
+ * (SIGINT, SIGTERM, SIGHUP, SIGQUIT), which end it with 128 + signal.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "driver/driver.h"
+#include "util/intr.h"
 
 int vhu_drv_kick(struct vhu_drv *d, struct vhu_drv_queue *q)
 {
@@ -61,6 +63,14 @@ static int socket_check(struct vhu_drv *d, struct vhu_drv_queue *q, short revent
 			vhu_vq_inflight(&q->vq), vhu_vq_inflight(&q->vq) == 1 ? "" : "s");
 }
 
+static int interrupted(struct vhu_drv *d, struct vhu_drv_queue *q)
+{
+	unsigned n = vhu_vq_inflight(&q->vq);
+
+	return vhu_fail(d->s, vhu_intr_status(), "queue %u: interrupted by %s (%u request%s in flight)", q->index,
+			vhu_intr_name(vhu_intr_signo()), n, n == 1 ? "" : "s");
+}
+
 static int timed_out(struct vhu_drv *d, struct vhu_drv_queue *q)
 {
 	unsigned n = vhu_vq_inflight(&q->vq);
@@ -98,6 +108,8 @@ int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used 
 			 * shares our CPU. */
 			if (++spins % 1024)
 				continue;
+			if (vhu_intr_status())
+				return interrupted(d, q);
 			if (vhu_now_ms() >= deadline)
 				return timed_out(d, q);
 			if (spins % 65536 == 0) {
@@ -116,8 +128,9 @@ int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used 
 		}
 		q->call_waits++;
 		for (;;) {
-			struct pollfd p[2] = {{.fd = q->call_fd, .events = POLLIN},
-					      {.fd = d->s->fd, .events = POLLIN}};
+			struct pollfd p[3] = {{.fd = q->call_fd, .events = POLLIN},
+					      {.fd = d->s->fd, .events = POLLIN},
+					      {.fd = vhu_intr_fd(), .events = POLLIN}};
 			int64_t left = deadline - vhu_now_ms();
 			int r;
 
@@ -129,7 +142,11 @@ int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used 
 					return rc;
 				return timed_out(d, q);
 			}
-			r = poll(p, 2, left > 1000 ? 1000 : (int)left);
+			if (vhu_intr_status()) {
+				vhu_vq_disable_notify(&q->vq);
+				return interrupted(d, q);
+			}
+			r = poll(p, 3, left > 1000 ? 1000 : (int)left);
 			if (r < 0 && errno != EINTR)
 				return vhu_fail(d->s, VHU_E_IO, "queue %u: poll: %s", q->index,
 						strerror(errno));

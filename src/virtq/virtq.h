@@ -31,7 +31,7 @@
  *
  * What the device hands back is checked before it is believed: a used id
  * that is not in flight, a used length beyond the chain's device-writable
- * bytes, a used index that moves by more than the ring size, a packed
+ * bytes (a chain without any has its length ignored: stats.readonly_len), a used index that moves by more than the ring size, a packed
  * descriptor with inconsistent wrap bits.  Each makes vhu_vq_poll()
  * return VHU_E_PROTO with a message naming the queue and the index
  * (vhu_vq_error()); the vq then stays broken and refuses further work.
@@ -102,6 +102,7 @@ struct vhu_vq_stats {
 	uint64_t kicks;		   /* publishes that asked for a kick */
 	uint64_t kicks_suppressed; /* publishes of new chains the device did not want notified */
 	uint64_t indirect;	   /* chains sent through an indirect table */
+	uint64_t readonly_len;	   /* used lengths > 0 on chains without writable bytes, taken as 0 */
 };
 
 /* Per buffer id (split: head descriptor index; packed: buffer id). */

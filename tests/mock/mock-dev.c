@@ -28,6 +28,11 @@
  *   old-minor     INIT answers FUSE 7.30
  * Log lines: "FUSE q=Q op=NAME node=N unique=U error=E bytes=B",
  * "FUSE_FAULT KIND q=Q op=NAME".
+ * With --net instead of --blk it is a virtio-net device: even rings
+ * receive (each posted buffer gets the next frame of a fixed sequence,
+ * num_buffers 1 with MRG_RXBUF, 0 without as DPDK does), odd rings
+ * transmit (each frame is logged).  "NET_RX q=Q frame=I len=L",
+ * "NET_TX q=Q len=L hdr=HEX frame=HEX", "NET_RX q=Q short buffer=B".
  */
 #define _GNU_SOURCE
 #include "mock-dev.h"
@@ -85,8 +90,10 @@ static struct {
 	bool fs;
 	enum fs_fault fs_fault;
 	uint32_t fs_fault_op; /* 0: every opcode */
+	bool net;
+	uint64_t net_frames; /* frames the receive side hands out at most */
 	void (*log)(const char *fmt, ...);
-} g = {.serial = "vhu-mock-blk", .seg_max = 126};
+} g = {.serial = "vhu-mock-blk", .seg_max = 126, .net_frames = UINT64_MAX};
 
 struct region {
 	uint64_t gpa, size, uva;
@@ -114,6 +121,8 @@ struct mdev {
 	struct ring ring[MAX_RINGS];
 	uint64_t features;
 	uint64_t served;
+	uint64_t rx_frames; /* net: frames delivered on this connection */
+	bool hold;	    /* net: the buffer just taken is held (out of frames) */
 };
 
 struct seg {
@@ -164,6 +173,11 @@ bool mdev_option(const char *name, const char *arg)
 					g.fs_fault_op = ops[i].op;
 			return g.fs_fault_op != 0;
 		}
+	} else if (!strcmp(name, "net")) {
+		g.net = true;
+	} else if (!strcmp(name, "net-frames")) {
+		g.net_frames = strtoull(arg, &end, 0);
+		return *arg && !*end;
 	} else if (!strcmp(name, "ring-fault")) {
 		const char *colon = strchr(arg, ':');
 		size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
@@ -190,6 +204,8 @@ const char *mdev_usage(void)
 	       "  --serial STR              GET_ID answer (default vhu-mock-blk)\n"
 	       "  --blk-ro                  offer VIRTIO_BLK_F_RO; writes get IOERR\n"
 	       "  --seg-max N               seg_max in the config space (default 126)\n"
+	       "  --net                     serve virtio-net instead: even rings receive, odd transmit\n"
+	       "  --net-frames N            net: hand out N received frames, then hold buffers\n"
 	       "  --ring-fault KIND[:N]     from request N on (default 0): bad-id, bad-len,\n"
 	       "                            idx-jump, wrong-wrap, never-complete\n"
 	       "  --fs                      serve virtio-fs (FUSE) requests on a fixed tree\n"
@@ -228,11 +244,15 @@ bool mdev_setup(void (*log)(const char *fmt, ...))
 
 bool mdev_enabled(void)
 {
-	return g.disk != NULL || g.fs;
+	return g.disk != NULL || g.fs || g.net;
 }
 
 uint64_t mdev_features(void)
 {
+	if (g.net) /* MRG_RXBUF, INDIRECT_DESC, EVENT_IDX, bit 30, VERSION_1 */
+		return VHU_BIT(15) | VHU_BIT(28) | VHU_BIT(29) | VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+		       VHU_BIT(VIRTIO_F_VERSION_1);
+
 	uint64_t f = VHU_BIT(28) | VHU_BIT(29) | VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
 		     VHU_BIT(VIRTIO_F_VERSION_1);
 
@@ -261,6 +281,15 @@ size_t mdev_config(uint8_t *buf, size_t max, uint16_t queues)
 		memcpy(buf, FS_TAG, strlen(FS_TAG));
 		put32(buf + 36, nrq);
 		return 40;
+	}
+	if (g.net) {
+		/* mac 02:00:00:00:00:10, status LINK_UP, one queue pair */
+		static const uint8_t net[10] = {2, 0, 0, 0, 0, 0x10, 1, 0, 1, 0};
+
+		if (max < sizeof(net))
+			return 0;
+		memcpy(buf, net, sizeof(net));
+		return sizeof(net);
 	}
 	if (max < 60)
 		return 0;
@@ -848,9 +877,95 @@ static uint32_t serve_fs(unsigned q, struct seg *s, unsigned n, bool indirect)
 	return len;
 }
 
-static uint32_t serve(unsigned q, struct seg *s, unsigned n, bool indirect)
+/* ---- virtio-net ---- */
+
+static size_t net_hdr_len(const struct mdev *d)
 {
-	return g.fs ? serve_fs(q, s, n, indirect) : serve_blk(q, s, n, indirect);
+	return d->features & (VHU_BIT(VIRTIO_F_VERSION_1) | VHU_BIT(15)) ? 12 : 10;
+}
+
+/* Frame @i of the receive sequence: 60..448 bytes, byte j = (7i + j) & 0xff.
+ * The same in tests/bats/net.bats. */
+static uint32_t net_frame_len(uint64_t i)
+{
+	return 60 + (uint32_t)(i % 5) * 97;
+}
+
+/* Copy @len bytes of @src into the segments from byte @off on. */
+static void seg_write(struct seg *s, unsigned n, uint32_t off, const uint8_t *src, uint32_t len)
+{
+	for (unsigned i = 0; i < n && len; i++) {
+		uint32_t k;
+
+		if (off >= s[i].len) {
+			off -= s[i].len;
+			continue;
+		}
+		k = s[i].len - off < len ? s[i].len - off : len;
+		memcpy(s[i].p + off, src, k);
+		src += k;
+		len -= k;
+		off = 0;
+	}
+}
+
+static void hex_of(char *out, const uint8_t *p, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+	out[2 * len] = 0;
+}
+
+/* One net chain: receive (even ring) or transmit (odd); bytes written. */
+static uint32_t serve_net(struct mdev *d, unsigned q, struct seg *s, unsigned n)
+{
+	static uint8_t buf[70000];
+	static char hex[2 * 70000 + 1];
+	size_t hl = net_hdr_len(d);
+	uint32_t total = 0;
+
+	d->hold = false;
+	for (unsigned i = 0; i < n; i++)
+		total += s[i].len;
+	if (q % 2 == 0) {
+		uint64_t i = d->rx_frames;
+		uint32_t len = net_frame_len(i);
+
+		if (i >= g.net_frames) {
+			d->hold = true;
+			return 0;
+		}
+		if (total < hl + len) {
+			g.log("NET_RX q=%u short buffer=%u", q, total);
+			return 0;
+		}
+		memset(buf, 0, hl);
+		if (hl == 12 && (d->features & VHU_BIT(15)))
+			buf[10] = 1; /* num_buffers */
+		for (uint32_t j = 0; j < len; j++)
+			buf[hl + j] = (uint8_t)(7 * i + j);
+		seg_write(s, n, 0, buf, (uint32_t)hl + len);
+		d->rx_frames++;
+		g.log("NET_RX q=%u frame=%llu len=%u", q, (unsigned long long)i, len);
+		return (uint32_t)hl + len;
+	}
+	if (total > sizeof(buf) || total < hl) {
+		g.log("NET_TX q=%u bad chain bytes=%u", q, total);
+		return 0;
+	}
+	for (uint32_t off = 0, i = 0; i < n; off += s[i].len, i++)
+		memcpy(buf + off, s[i].p, s[i].len);
+	hex_of(hex, buf, (uint32_t)hl);
+	hex_of(hex + 2 * hl + 1, buf + hl, total - (uint32_t)hl);
+	hex[2 * hl] = 0;
+	g.log("NET_TX q=%u len=%u hdr=%s frame=%s", q, total - (uint32_t)hl, hex, hex + 2 * hl + 1);
+	return 0;
+}
+
+static uint32_t serve(struct mdev *d, unsigned q, struct seg *s, unsigned n, bool indirect)
+{
+	d->hold = false;
+	return g.net ? serve_net(d, q, s, n) : g.fs ? serve_fs(q, s, n, indirect) : serve_blk(q, s, n, indirect);
 }
 
 /* The fault for request number @n of this connection, if any. */
@@ -885,9 +1000,9 @@ static bool process_split(struct mdev *d, unsigned q, struct ring *r)
 
 			r->last_avail++;
 			n = head < r->num ? chain_split(d, r, head, s, &ind) : 0;
-			len = n ? serve(q, s, n, ind) : 0;
+			len = n ? serve(d, q, s, n, ind) : 0;
 			d->served++;
-			if (f == RF_NEVER) {
+			if (f == RF_NEVER || d->hold) {
 				g.log("HELD q=%u", q);
 				continue;
 			}
@@ -997,10 +1112,10 @@ static bool process_packed(struct mdev *d, unsigned q, struct ring *r)
 				if (!s[i].p)
 					n = 0;
 		}
-		len = n ? serve(q, s, n, ind) : 0;
+		len = n ? serve(d, q, s, n, ind) : 0;
 		fl = fault_for(d);
 		d->served++;
-		if (fl == RF_NEVER) {
+		if (fl == RF_NEVER || d->hold) {
 			g.log("HELD q=%u", q);
 			continue;
 		}

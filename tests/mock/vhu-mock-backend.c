@@ -329,7 +329,7 @@ static const struct fault *find_delivery_fault(int req)
 static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void log_line(const char *fmt, ...)
 {
-	char buf[256];
+	char buf[4096]; /* a whole net frame in hex */
 	va_list ap;
 	int n;
 
@@ -2094,6 +2094,8 @@ int main(int argc, char **argv)
 		{ "ring-fault", required_argument, NULL, O_DEV },
 		{ "fs", no_argument, NULL, O_DEV },
 		{ "fs-fault", required_argument, NULL, O_DEV },
+		{ "net", no_argument, NULL, O_DEV },
+		{ "net-frames", required_argument, NULL, O_DEV },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa;

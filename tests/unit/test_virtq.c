@@ -855,6 +855,33 @@ static void test_packed_bad_id_and_len(void **state)
 	expect_violation(f, "descriptor 0: used length 600 exceeds the 513 device-writable bytes");
 }
 
+/* A chain the device only reads: whatever length comes back (DPDK's
+ * packed rings report the bytes read) completes with length 0. */
+static void test_readonly_chain_len(void **state)
+{
+	struct fx *f = *state;
+	enum vhu_vq_layout layouts[] = {VHU_VQ_SPLIT, VHU_VQ_PACKED};
+
+	for (unsigned l = 0; l < 2; l++) {
+		struct vhu_vq_seg s = {gpa_of(&f->m, f->m.base + (3u << 20)), 72, false};
+		struct vhu_vq_used u;
+		struct dreq r;
+		unsigned n;
+
+		fx_init(f, layouts[l], 8, false, false, 0);
+		assert_int_equal(vhu_vq_add(&f->vq, &s, 1, &f->tokens[7]), VHU_OK);
+		vhu_vq_publish(&f->vq);
+		assert_true(dev_fetch(&f->d, &r));
+		dev_complete(&f->d, &r, 72);
+		assert_int_equal(vhu_vq_poll(&f->vq, &u, 1, &n), VHU_OK);
+		assert_int_equal(n, 1);
+		assert_ptr_equal(u.token, &f->tokens[7]);
+		assert_int_equal(u.len, 0);
+		assert_int_equal(f->vq.stats.readonly_len, 1);
+		vhu_vq_fini(&f->vq);
+	}
+}
+
 static void test_init_rules(void **state)
 {
 	struct fx *f = *state;
@@ -898,6 +925,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_used_idx_jump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_packed_wrong_wrap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_packed_bad_id_and_len, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_chain_len, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_rules, setup, teardown),
 	};
 
