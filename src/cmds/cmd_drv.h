@@ -4,7 +4,8 @@
  * commands to come): ring layout, ring features, guest memory, and for
  * commands that do I/O the notification mode and the queue.
  *
- * A command puts VHU_DRV_RING_OPTIONS (and VHU_DRV_IO_OPTIONS) into its
+ * A command puts VHU_DRV_RING_OPTIONS (and VHU_DRV_IO_OPTIONS, or only
+ * VHU_DRV_NOTIFY_OPTION for one that picks its rings itself) into its
  * argp option table and hands unknown keys to vhu_drv_parse_opt().
  */
 #ifndef VHU_CMDS_CMD_DRV_H
@@ -46,9 +47,12 @@ enum {
 	{ "gpa-base", VHU_DRV_OPT_GPA_BASE, "ADDR", 0, \
 	  "guest-physical address of guest memory (default 4G, never the user address)", VHU_DRV_OPT_GROUP }
 
-#define VHU_DRV_IO_OPTIONS \
+#define VHU_DRV_NOTIFY_OPTION \
 	{ "notify", VHU_DRV_OPT_NOTIFY, "event|poll", 0, \
-	  "wait for completions on the call eventfd (default) or busy-poll the used ring", VHU_DRV_OPT_GROUP }, \
+	  "wait for completions on the call eventfd (default) or busy-poll the used ring", VHU_DRV_OPT_GROUP }
+
+#define VHU_DRV_IO_OPTIONS \
+	VHU_DRV_NOTIFY_OPTION, \
 	{ "queue", VHU_DRV_OPT_QUEUE, "N", 0, "ring to use (default 0)", VHU_DRV_OPT_GROUP }
 /* clang-format on */
 
