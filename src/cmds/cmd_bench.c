@@ -536,6 +536,13 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 			on_signal(bn, now);
 		if (r > 0 && phase(bn) != VHU_BB_ABORT && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			watch_socket(bn);
+		/* The tick before the end: a late wake-up still shows a line. */
+		if (now >= next_tick) {
+			if (bn->progress && phase(bn) < VHU_BB_STOP)
+				progress(bn, job, now, &prev_done, &prev_t);
+			while (next_tick <= now)
+				next_tick += (int64_t)BENCH_TICK_MS * 1000000;
+		}
 		ph = phase(bn);
 		if (ph == VHU_BB_RAMP && now >= ramp_end) {
 			bn->measuring = true;
@@ -547,12 +554,6 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 			end_window(bn, now);
 			bn->ended_by = "runtime";
 			set_phase(bn, VHU_BB_STOP);
-		}
-		if (now >= next_tick) {
-			if (bn->progress && phase(bn) < VHU_BB_STOP)
-				progress(bn, job, now, &prev_done, &prev_t);
-			while (next_tick <= now)
-				next_tick += (int64_t)BENCH_TICK_MS * 1000000;
 		}
 	}
 	for (unsigned i = 0; i < started; i++)
@@ -781,8 +782,10 @@ int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 
 	vhu_drv_args_init(&a.d);
 	rc = vhu_cmd_parse(ctx, &bench_argp, argc, argv, &a);
-	if (rc || (rc = check_args(ctx, &a)))
+	if (rc)
 		return rc;
+	if ((rc = check_args(ctx, &a)))
+		goto out;
 	bn.o = (struct vhu_bb_opts){.rw = a.rw,
 				    .rwmix_read = a.rwmix,
 				    .bs = (uint32_t)a.bs,
@@ -825,8 +828,8 @@ int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 	if ((rc = fit_device(ctx, d, &bi, &a, &bn.o)))
 		goto out;
 	if (bn.nq > cpu_count())
-		vhu_out_warn("--queues %u is above the %u CPUs this process may use: the queues' threads share them",
-			     bn.nq, cpu_count());
+		vhu_out_warn("--queues %u is above the %u CPU%s this process may use: the queues' threads share them",
+			     bn.nq, cpu_count(), cpu_count() == 1 ? "" : "s");
 	if (a.verify && !(pattern = vhu_bb_pattern(a.seed, bn.o.bs))) {
 		rc = vhu_fail(&ctx->s, VHU_E_IO, "out of memory");
 		goto out;

@@ -13,8 +13,12 @@
  *   wrong-wrap      (packed) a used descriptor in the other lap's colours
  *   never-complete  requests are taken but never completed
  *
+ * Data fault (--corrupt-read SECTOR): every IN request that covers SECTOR
+ * returns byte 100 of it inverted; the file keeps the right byte.
+ *
  * Log lines (the mock's --log): "BLK q=Q type=T sector=S bytes=B segs=N
- * indirect=0|1 status=S", "RING_FAULT KIND q=Q", "HELD q=Q".
+ * indirect=0|1 status=S", "RING_FAULT KIND q=Q", "HELD q=Q", "CORRUPT q=Q
+ * sector=S".
  */
 #define _GNU_SOURCE
 #include "mock-dev.h"
@@ -54,6 +58,8 @@ static struct {
 	uint32_t seg_max;
 	enum fault fault;
 	uint64_t fault_at;
+	bool corrupt;
+	uint64_t corrupt_sector;
 	void (*log)(const char *fmt, ...);
 } g = {.serial = "vhu-mock-blk", .seg_max = 126};
 
@@ -108,6 +114,10 @@ bool mdev_option(const char *name, const char *arg)
 	} else if (!strcmp(name, "seg-max")) {
 		g.seg_max = (uint32_t)strtoul(arg, &end, 0);
 		return *arg && !*end && g.seg_max >= 1 && g.seg_max <= 1024;
+	} else if (!strcmp(name, "corrupt-read")) {
+		g.corrupt_sector = strtoull(arg, &end, 0);
+		g.corrupt = true;
+		return *arg && !*end;
 	} else if (!strcmp(name, "ring-fault")) {
 		const char *colon = strchr(arg, ':');
 		size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
@@ -135,7 +145,8 @@ const char *mdev_usage(void)
 	       "  --blk-ro                  offer VIRTIO_BLK_F_RO; writes get IOERR\n"
 	       "  --seg-max N               seg_max in the config space (default 126)\n"
 	       "  --ring-fault KIND[:N]     from request N on (default 0): bad-id, bad-len,\n"
-	       "                            idx-jump, wrong-wrap, never-complete\n";
+	       "                            idx-jump, wrong-wrap, never-complete\n"
+	       "  --corrupt-read SECTOR     IN requests return byte 100 of SECTOR inverted\n";
 }
 
 bool mdev_setup(void (*log)(const char *fmt, ...))
@@ -462,10 +473,15 @@ static uint32_t serve_blk(unsigned q, struct seg *s, unsigned n, bool indirect)
 		}
 		for (unsigned i = first_w; i < n && done < len; i++) {
 			uint32_t k = s[i].len;
+			uint64_t bad = g.corrupt_sector * 512 + 100;
 
 			if (i == n - 1)
 				k--;
 			memcpy(s[i].p, g.disk + off + done, k);
+			if (g.corrupt && bad >= off + done && bad < off + done + k) {
+				s[i].p[bad - off - done] ^= 0xff;
+				g.log("CORRUPT q=%u sector=%llu", q, (unsigned long long)g.corrupt_sector);
+			}
 			done += k;
 		}
 		written = (uint32_t)len;

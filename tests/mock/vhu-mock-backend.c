@@ -2064,6 +2064,7 @@ int main(int argc, char **argv)
 		{ "blk-ro", no_argument, NULL, O_DEV },
 		{ "seg-max", required_argument, NULL, O_DEV },
 		{ "ring-fault", required_argument, NULL, O_DEV },
+		{ "corrupt-read", required_argument, NULL, O_DEV },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa;
