@@ -173,16 +173,22 @@ assert_figures() {
 }
 
 # Start a long bench in the background (stdout $OUT, stderr $ERR); wait
-# for its first progress line.
+# for its first progress line that counts completions.
+BG_SEQ=0
 bench_bg() {
-	OUT=$BATS_TEST_TMPDIR/out.json
-	ERR=$BATS_TEST_TMPDIR/err.txt
+	# Fresh files each time: a line left from an earlier run must not
+	# count as this one's.
+	BG_SEQ=$((BG_SEQ + 1))
+	OUT=$BATS_TEST_TMPDIR/out$BG_SEQ.json
+	ERR=$BATS_TEST_TMPDIR/err$BG_SEQ.txt
+	: >"$ERR"
 	"$VHUCTL" -s "$SOCK" -t 30 -j bench --rw randread --qd 4 --runtime 600 --progress "$@" \
 		>"$OUT" 2>"$ERR" 3>&- &
 	BENCH_PID=$!
 	local i
 	for ((i = 0; i < 3000; i++)); do
-		grep -qE '^bench: [0-9]+s randread' "$ERR" && return 0
+		# a line with completions in it: the figures cannot be empty
+		grep -qE '^bench: [0-9]+s randread: [1-9][0-9]* IOPS' "$ERR" && return 0
 		kill -0 "$BENCH_PID" 2>/dev/null || fail "bench ended early: $(cat "$ERR")"
 		sleep 0.02
 	done
