@@ -172,6 +172,22 @@ static void report_stats(int fds_at_start)
 	}
 }
 
+/* --stats (or an abbreviation argp would accept) anywhere on the command
+ * line.  The fds open at start must be counted before anything opens
+ * one, which is before argp runs; without --stats nothing is scanned. */
+static bool wants_stats(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (n >= 4 && !strncmp(argv[i], "--stats", n))
+			return true;
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	int fds_at_start;
@@ -179,7 +195,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	hold_std_fds();
-	fds_at_start = vhu_count_fds();
+	fds_at_start = wants_stats(argc, argv) ? vhu_count_fds() : -1;
 
 	/* A back-end that hangs up must give an error, not kill us. */
 	signal(SIGPIPE, SIG_IGN);

@@ -3,7 +3,7 @@
  * set-backend-req-fd, watch, get-shared-object, get-shared-memory-regions;
  * and the batch hook that prints back-end channel messages between steps.
  *
- * The back-end channel (spec "Back-end communication", reference 6.12)
+ * The back-end channel (spec "Back-end communication")
  * carries requests from the back-end at any time.  vhuctl has no event
  * loop: it reads the channel between batch steps (without waiting) and
  * in `watch` (waiting), answering each request as it is read.

@@ -34,4 +34,8 @@ void vhu_show_mask(struct vhu_ctx *ctx, const char *key, const char *label, uint
 /* Decoded (with --type) or raw config bytes; shared by get-config and probe. */
 void vhu_show_config(struct vhu_ctx *ctx, const uint8_t *buf, size_t len, uint32_t offset);
 
+/* Why a GET_CONFIG of [@offset, @offset + @size) may have been refused,
+ * and what to try (-n N), written into @buf. */
+void vhu_config_hint(struct vhu_ctx *ctx, uint32_t offset, uint32_t size, char *buf, size_t len);
+
 #endif

@@ -63,6 +63,8 @@ void vhu_show_config(struct vhu_ctx *ctx, const uint8_t *buf, size_t len, uint32
 			snprintf(label, sizeof(label), "%s", f->name);
 		if (f->kind == VHU_CFG_UINT)
 			vhu_out_uint(f->name, label, v[i].u, f->unit);
+		else if (f->kind == VHU_CFG_INT)
+			vhu_out_int(f->name, label, v[i].i, f->unit);
 		else
 			vhu_out_string(f->name, label, v[i].str);
 	}
@@ -89,6 +91,27 @@ void vhu_show_config(struct vhu_ctx *ctx, const uint8_t *buf, size_t len, uint32
 			     VHU_PLURAL(len, "byte", "bytes"), ctx->dev->name);
 	vhu_out_close();
 	free(v);
+}
+
+void vhu_config_hint(struct vhu_ctx *ctx, uint32_t offset, uint32_t size, char *buf, size_t len)
+{
+	uint32_t end;
+
+	if (!ctx->dev) {
+		snprintf(buf, len, "the device config may be smaller than %u bytes: try -n N, or --type for its layout",
+			 offset + size);
+		return;
+	}
+	/* Devices size their config by the features they offer (blk's
+	 * grows with DISCARD, WRITE_ZEROES, SECURE_ERASE, ZONED): the type
+	 * is known, so the likely reason is a field of a feature not offered. */
+	end = vhu_cfg_extent(vhu_ctx_dev(ctx), ctx->s.have_features ? ctx->s.features : 0);
+	if (end > offset && end < offset + size)
+		snprintf(buf, len, "the %s fields valid with the features the back-end offers end at byte %u: try -n %u",
+			 ctx->dev->name, end, end - offset);
+	else
+		snprintf(buf, len, "the device may hold fewer %s fields than vhuctl knows: try a smaller -n",
+			 ctx->dev->name);
 }
 
 struct cfg_args {
@@ -181,7 +204,8 @@ int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct cfg_args a = { 0 };
 	const struct vhu_cfg_layout *l;
-	uint8_t buf[VHOST_USER_MAX_CONFIG_SIZE];
+	uint8_t buf[VHOST_USER_MAX_CONFIG_SIZE], sel[2] = { 0 }, held[2] = { 0 };
+	bool echoed;
 	int rc = vhu_cmd_parse(ctx, &get_argp, argc, argv, &a);
 
 	if (rc)
@@ -200,25 +224,45 @@ int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (a.select) {
-		uint8_t sel[2];
-
 		if (vhu_input_select_parse(a.select, &sel[0]))
 			return vhu_usage(ctx, "unknown --select '%s'", a.select);
 		sel[1] = (uint8_t)a.subsel;
 		rc = vhu_set_config(&ctx->s, 0, 0, sel, 2);
 		if (rc)
 			return rc;
+		/* The answer belongs to the select/subsel the device holds
+		 * now; a device that ignored SET_CONFIG answers for an older
+		 * one, which decodes just as well.  Bytes 0-1 say which. */
+		if (a.offset > 0 &&
+		    (rc = vhu_get_config(&ctx->s, 0, 2, (uint32_t)a.flags, held)))
+			return rc;
 	}
 	rc = vhu_get_config(&ctx->s, (uint32_t)a.offset, (uint32_t)a.size, (uint32_t)a.flags, buf);
 	if (rc == VHU_E_REFUSED && !a.have_size) {
-		char why[sizeof(ctx->s.err)];
+		char why[sizeof(ctx->s.err)], hint[200];
 
 		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		vhu_fail(&ctx->s, rc, "%.400s (the device config may be smaller than %llu bytes: try --size or --type)",
-			 why, (unsigned long long)a.size);
+		vhu_config_hint(ctx, (uint32_t)a.offset, (uint32_t)a.size, hint, sizeof(hint));
+		vhu_fail(&ctx->s, rc, "%.300s (%s)", why, hint);
 	}
 	if (rc)
 		return rc;
+	if (a.select) {
+		/* From offset 0 the read itself holds them (subsel only when
+		 * at least 2 bytes were read). */
+		bool have_subsel = a.offset > 0 || a.size > 1;
+
+		if (a.offset == 0) {
+			held[0] = buf[0];
+			held[1] = have_subsel ? buf[1] : sel[1];
+		}
+		echoed = held[0] == sel[0] && (!have_subsel || held[1] == sel[1]);
+		vhu_out_bool("select_echoed", "Select echoed", echoed);
+		if (!echoed)
+			vhu_out_warn("GET_CONFIG: the device answers for select 0x%02x subsel %u, not the 0x%02x subsel %u "
+				     "written with SET_CONFIG: it may ignore SET_CONFIG, and the fields below describe "
+				     "something else", held[0], held[1], sel[0], sel[1]);
+	}
 	vhu_show_config(ctx, buf, a.size, (uint32_t)a.offset);
 	return VHU_OK;
 }

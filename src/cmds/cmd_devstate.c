@@ -3,7 +3,7 @@
  * device-state save FILE | load FILE | check
  *
  * The back-end's opaque migration state (VHOST_USER_PROTOCOL_F_DEVICE_STATE,
- * reference 6.8): save streams it into FILE, load streams FILE back, check
+ * spec "Migrating back-end state"): save streams it into FILE, load streams FILE back, check
  * asks whether the last transfer succeeded.  FILE is the raw stream.
  *
  * Order: the local file first (a bad FILE sends nothing), then the

@@ -91,7 +91,9 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 static const struct argp set_inflight_argp = {
 	NULL, vhu_vr_parser, "",
 	"Hand the inflight buffer obtained by get-inflight-fd earlier in this session back to the back-end "
-	"(SET_INFLIGHT_FD), as a hypervisor does after a back-end reconnects.",
+	"on the same connection (SET_INFLIGHT_FD).  A hypervisor does this after a back-end reconnects; "
+	"vhuctl's buffer lives only as long as its connection, so this tests how the back-end takes the "
+	"message, not a reconnection.",
 	NULL, NULL, NULL
 };
 

@@ -3,14 +3,16 @@
 #include <string.h>
 
 #include "cmds/cmd_common.h"
+#include "decode/config.h"
 #include "render/out.h"
 
 static const struct argp list_argp = {
 	NULL, vhu_operand_parser, "[WHAT]",
 	"List what vhuctl knows; WHAT is one of requests, backend-requests, features, protocol-features, "
-	"status, types.  Front-end requests (code, reply kind, payload bounds, fds, gating "
+	"status, types, config.  Front-end requests (code, reply kind, payload bounds, fds, gating "
 	"feature), back-end channel requests, feature bits (device bits with --type), protocol "
-	"features, status bits and device types.  Without an argument, everything.",
+	"features, status bits, device types and the config fields the decoders know (one type with "
+	"--type).  Without an argument, everything.",
 	NULL, NULL, NULL
 };
 
@@ -82,6 +84,7 @@ static void reqs(const char *key, const char *label, bool backend)
 		vhu_out_uint("reply_max", "", d->reply_max, NULL);
 		vhu_out_uint("fds_min", "", d->fds_min, NULL);
 		vhu_out_uint("fds_max", "", d->fds_max, NULL);
+		vhu_out_uint("reply_fds_min", "", d->rfds_min, NULL);
 		vhu_out_uint("reply_fds_max", "", d->rfds_max, NULL);
 		vhu_out_string("protocol_feature", "", d->pf_name ? d->pf_name : "");
 		vhu_out_bool("extension", "", d->gate & VHU_GATE_EXTENSION);
@@ -114,6 +117,76 @@ static void types(void)
 		vhu_out_close_list();
 }
 
+static const char *kind_name(enum vhu_cfg_kind k)
+{
+	switch (k) {
+	case VHU_CFG_UINT: return "uint";
+	case VHU_CFG_INT: return "int";
+	case VHU_CFG_MAC: return "mac";
+	case VHU_CFG_STRING: return "string";
+	default: return "bytes";
+	}
+}
+
+/* The decoder tables, as `get-config` uses them. */
+static void config_fields(enum vhu_dev_type only)
+{
+	if (vhu_out_is_json())
+		vhu_out_open_list("config_fields", "Config fields");
+	else
+		vhu_out_text("Config fields (offset, size, kind, valid with):");
+	for (size_t i = 0; i < vhu_dev_count(); i++) {
+		const struct vhu_dev_info *d = vhu_dev_at(i);
+		const struct vhu_cfg_layout *l = vhu_cfg_layout(d->id);
+		const struct vhu_cfg_field *f[64];
+		size_t n;
+
+		if ((only != VHU_DEV_NONE && d->id != only) || !l)
+			continue;
+		n = vhu_cfg_fields(d->id, f, 64);
+		if (n > 64)
+			n = 64;
+		if (vhu_out_is_json()) {
+			vhu_out_open(NULL, d->name);
+			vhu_out_string("type", "", d->name);
+			vhu_out_uint("size", "", l->size, NULL);
+			vhu_out_open_list("fields", "");
+		} else {
+			vhu_out_text("  %s (%u bytes)%s", d->name, l->size, n ? ":" : ": no config fields");
+		}
+		for (size_t k = 0; k < n; k++) {
+			const char *feat = f[k]->feature >= 0
+						   ? vhu_bit_name(VHU_BITS_FEATURES, d->id, (unsigned)f[k]->feature)
+						   : NULL;
+			char name[96];
+
+			snprintf(name, sizeof(name), "%s%s%s", f[k]->group ? f[k]->group : "", f[k]->group ? "." : "",
+				 f[k]->name);
+			if (!vhu_out_is_json()) {
+				vhu_out_text("    %-34s %3u %3u %-6s %s", name, f[k]->offset, f[k]->size, kind_name(f[k]->kind),
+					     feat ? feat : "-");
+				continue;
+			}
+			vhu_out_open(NULL, name);
+			vhu_out_string("name", "", name);
+			vhu_out_uint("offset", "", f[k]->offset, NULL);
+			vhu_out_uint("size", "", f[k]->size, NULL);
+			vhu_out_string("kind", "", kind_name(f[k]->kind));
+			vhu_out_string("unit", "", f[k]->unit ? f[k]->unit : "");
+			vhu_out_string("feature", "", feat ? feat : "");
+			vhu_out_bool("writable", "", f[k]->writable);
+			vhu_out_string("help", "", f[k]->help);
+			vhu_out_close();
+		}
+		if (vhu_out_is_json()) {
+			vhu_out_close_list();
+			vhu_out_close();
+		}
+	}
+	if (vhu_out_is_json())
+		vhu_out_close_list();
+}
+
 int cmd_list(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vhu_operand a = { NULL, false };
@@ -125,9 +198,9 @@ int cmd_list(struct vhu_ctx *ctx, int argc, char **argv)
 	all = !a.v;
 	if (a.v && strcmp(a.v, "requests") && strcmp(a.v, "backend-requests") &&
 	    strcmp(a.v, "features") && strcmp(a.v, "protocol-features") && strcmp(a.v, "status") &&
-	    strcmp(a.v, "types"))
+	    strcmp(a.v, "types") && strcmp(a.v, "config"))
 		return vhu_usage(ctx, "unknown list '%s' (requests, backend-requests, features, protocol-features, "
-				      "status, types)",
+				      "status, types, config)",
 				 a.v);
 	if (all || !strcmp(a.v, "requests"))
 		reqs("requests", "Front-end requests", false);
@@ -141,5 +214,7 @@ int cmd_list(struct vhu_ctx *ctx, int argc, char **argv)
 		bits("status", "Status bits", VHU_BITS_STATUS, VHU_DEV_NONE);
 	if (all || !strcmp(a.v, "types"))
 		types();
+	if (all || !strcmp(a.v, "config"))
+		config_fields(vhu_ctx_dev(ctx));
 	return VHU_OK;
 }

@@ -156,7 +156,7 @@ int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 static const struct argp rem_mem_reg_argp = {
 	NULL, vhu_vr_parser, "REGION",
 	"Remove region number REGION (as listed by set-mem-table or add-mem-reg in this session) with "
-	"REM_MEM_REG.",
+	"REM_MEM_REG.  The region then leaves the session: removing it again is refused (--force sends it).",
 	NULL, NULL, NULL
 };
 

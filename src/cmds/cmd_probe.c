@@ -54,7 +54,7 @@ static const struct argp probe_argp = {
 
 struct skip {
 	const char *step;
-	char reason[640];
+	char reason[512 + 256]; /* the session error and a hint */
 };
 
 int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
@@ -138,8 +138,11 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 		} else {
 			rc = vhu_get_config(s, 0, size, 0, buf);
 			if (rc == VHU_E_REFUSED) {
-				SKIP("config", "%s%s", s->err,
-				     ctx->dev ? "" : "; the config may be smaller: give --type or --config-size");
+				char hint[200] = "";
+
+				if (!a.have_size)
+					vhu_config_hint(ctx, 0, size, hint, sizeof(hint));
+				SKIP("config", "%s%s%s", s->err, *hint ? "; " : "", hint);
 				rc = VHU_OK;
 			} else if (rc) {
 				return rc;

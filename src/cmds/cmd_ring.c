@@ -69,6 +69,7 @@ int vhu_vr_start(struct vhu_ctx *ctx)
 
 	if (rc)
 		return rc;
+	ctx->res.queue_pairs = vhu_ctx_dev(ctx) == VHU_DEV_NET;
 	if (!ctx->res.queue_num && vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_MQ) &&
 	    (rc = vhu_get_queue_num(&ctx->s, &ctx->res.queue_num)))
 		return rc;
@@ -132,6 +133,10 @@ static int ring_state(struct vhu_ctx *ctx, int argc, char **argv, const struct a
 		return rc;
 	vhu_out_uint("ring", "Ring", ring, NULL);
 	vhu_out_uint(code == VHOST_USER_SET_VRING_NUM ? "num" : "base", code == VHOST_USER_SET_VRING_NUM ? "Size" : "Base", num, NULL);
+	if (code == VHOST_USER_SET_VRING_BASE && num > 0xffff && !vhu_ring_packed(&ctx->s))
+		vhu_out_warn("SET_VRING_BASE: base %llu does not fit the 16-bit index of a split ring (back-ends "
+			     "keep its low 16 bits, %llu); bits 16-31 mean something only for packed rings", (unsigned long long)num,
+			     (unsigned long long)(num & 0xffff));
 	return VHU_OK;
 }
 

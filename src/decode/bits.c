@@ -5,9 +5,7 @@
  *
  * Sources: virtio spec (v1.4 era) "Device Status Field", "Feature Bits",
  * "Reserved Feature Bits" and each device's "Feature bits" section;
- * vhost-user spec "Protocol features".  The facts are collected in
- * shared/reference/virtio-devices.md (§2, §3, §6.x) and
- * vhost-user-protocol.md (§4.1, §7.1); names and help text are our own
+ * vhost-user spec "Protocol features".  Names and help text are our own
  * wording.
  *
  * Everything here is static const: the tables are shared read-only by every
@@ -81,7 +79,7 @@ static const struct vhu_bit_name vhu_indep_alias[] = {
 
 /*
  * vhost-user spec "Protocol features".  Bits 21-23 are recent additions
- * (reference §4.1 status N/Q); not every back-end numbers them this way.
+ * in the spec; not every back-end numbers them this way.
  */
 static const struct vhu_bit_name vhu_proto_bits[] = {
 	{ 0, "VHOST_USER_PROTOCOL_F_MQ",
@@ -127,7 +125,7 @@ static const struct vhu_bit_name vhu_proto_bits[] = {
 	{ 20, "VHOST_USER_PROTOCOL_F_GET_VRING_BASE_INFLIGHT",
 	  "stopping a ring may suspend in-flight requests into the inflight buffer" },
 	/*
-	 * rust-vmm vhost <= 0.16 put its SHMEM bit here (reference §4.2), so
+	 * rust-vmm vhost <= 0.16 put its SHMEM bit here, so
 	 * a back-end on that crate offering SHMEM shows up as bit 21.
 	 */
 	{ 21, "VHOST_USER_PROTOCOL_F_GPA_ADDRESSES",
@@ -165,10 +163,10 @@ static const struct vhu_bit_name vhu_status_bits[] = {
 /*
  * Device-specific tables.  Only bits below 64 are listed: net defines
  * 64-70 too, but VHOST_USER_GET_FEATURES carries a single u64, so a
- * vhost-user back-end cannot report them (reference §3.1).
+ * vhost-user back-end cannot report them.
  */
 
-/* "Network Device: Feature bits" (reference §6.1); 4, 43-49, 58 unused. */
+/* "Network Device: Feature bits"; 4, 43-49, 58 unused. */
 static const struct vhu_bit_name vhu_net_bits[] = {
 	{ 0, "VIRTIO_NET_F_CSUM", "device handles packets with partial checksum (tx offload)" },
 	{ 1, "VIRTIO_NET_F_GUEST_CSUM", "driver handles packets with partial checksum (rx)" },
@@ -211,7 +209,7 @@ static const struct vhu_bit_name vhu_net_bits[] = {
 	{ 63, "VIRTIO_NET_F_SPEED_DUPLEX", "speed and duplex config fields are valid" },
 };
 
-/* "Block Device: Feature bits" (reference §6.2); 3 and 8 unused. */
+/* "Block Device: Feature bits"; 3 and 8 unused. */
 static const struct vhu_bit_name vhu_blk_bits[] = {
 	{ 0, "VIRTIO_BLK_F_BARRIER", "legacy: request barriers" },
 	{ 1, "VIRTIO_BLK_F_SIZE_MAX", "size_max config field is valid" },
@@ -235,14 +233,14 @@ static const struct vhu_bit_name vhu_blk_alias[] = {
 	{ 9, "VIRTIO_BLK_F_WCE", NULL },
 };
 
-/* "Console Device: Feature bits" (reference §6.3). */
+/* "Console Device: Feature bits". */
 static const struct vhu_bit_name vhu_console_bits[] = {
 	{ 0, "VIRTIO_CONSOLE_F_SIZE", "cols and rows config fields are valid" },
 	{ 1, "VIRTIO_CONSOLE_F_MULTIPORT", "multiple ports and control queues" },
 	{ 2, "VIRTIO_CONSOLE_F_EMERG_WRITE", "emergency write config field is usable" },
 };
 
-/* "SCSI Host Device: Feature bits" (reference §6.5). */
+/* "SCSI Host Device: Feature bits". */
 static const struct vhu_bit_name vhu_scsi_bits[] = {
 	{ 0, "VIRTIO_SCSI_F_INOUT", "requests may carry both read and write data" },
 	{ 1, "VIRTIO_SCSI_F_HOTPLUG", "device reports hotplug events" },
@@ -250,7 +248,7 @@ static const struct vhu_bit_name vhu_scsi_bits[] = {
 	{ 3, "VIRTIO_SCSI_F_T10_PI", "requests carry T10 protection information" },
 };
 
-/* "GPU Device: Feature bits" (reference §6.6). */
+/* "GPU Device: Feature bits". */
 static const struct vhu_bit_name vhu_gpu_bits[] = {
 	{ 0, "VIRTIO_GPU_F_VIRGL", "3D mode (virgl)" },
 	{ 1, "VIRTIO_GPU_F_EDID", "EDID queries supported" },
@@ -260,14 +258,14 @@ static const struct vhu_bit_name vhu_gpu_bits[] = {
 	{ 5, "VIRTIO_GPU_F_BLOB_ALIGNMENT", "blob_alignment config field is valid" },
 };
 
-/* "Socket Device: Feature bits" (reference §6.8). */
+/* "Socket Device: Feature bits". */
 static const struct vhu_bit_name vhu_vsock_bits[] = {
 	{ 0, "VIRTIO_VSOCK_F_STREAM", "stream sockets supported" },
 	{ 1, "VIRTIO_VSOCK_F_SEQPACKET", "seqpacket sockets supported" },
 	{ 2, "VIRTIO_VSOCK_F_NO_IMPLIED_STREAM", "stream support is not implied when no type bit is set" },
 };
 
-/* "Crypto Device: Feature bits" (reference §6.9); 1-5 need REVISION_1. */
+/* "Crypto Device: Feature bits"; 1-5 need REVISION_1. */
 static const struct vhu_bit_name vhu_crypto_bits[] = {
 	{ 0, "VIRTIO_CRYPTO_F_REVISION_1", "revision 1 request formats" },
 	{ 1, "VIRTIO_CRYPTO_F_CIPHER_STATELESS_MODE", "stateless cipher requests" },
@@ -277,28 +275,28 @@ static const struct vhu_bit_name vhu_crypto_bits[] = {
 	{ 5, "VIRTIO_CRYPTO_F_AKCIPHER_STATELESS_MODE", "stateless akcipher requests" },
 };
 
-/* "Sound Device: Feature bits" (reference §6.10). */
+/* "Sound Device: Feature bits". */
 static const struct vhu_bit_name vhu_sound_bits[] = {
 	{ 0, "VIRTIO_SND_F_CTLS", "control elements; controls config field is valid" },
 };
 
-/* "File System Device: Feature bits" (reference §6.11). */
+/* "File System Device: Feature bits". */
 static const struct vhu_bit_name vhu_fs_bits[] = {
 	{ 0, "VIRTIO_FS_F_NOTIFICATION", "notification queue present" },
 };
 
-/* "SCMI Device: Feature bits" (reference §6.12). */
+/* "SCMI Device: Feature bits". */
 static const struct vhu_bit_name vhu_scmi_bits[] = {
 	{ 0, "VIRTIO_SCMI_F_P2A_CHANNELS", "notifications and delayed responses (eventq)" },
 	{ 1, "VIRTIO_SCMI_F_SHARED_MEMORY", "statistics shared memory region" },
 };
 
-/* "I2C Adapter Device: Feature bits" (reference §6.13). */
+/* "I2C Adapter Device: Feature bits". */
 static const struct vhu_bit_name vhu_i2c_bits[] = {
 	{ 0, "VIRTIO_I2C_F_ZERO_LENGTH_REQUEST", "zero-length requests supported (mandatory)" },
 };
 
-/* "CAN Device: Feature bits" (reference §6.14). */
+/* "CAN Device: Feature bits". */
 static const struct vhu_bit_name vhu_can_bits[] = {
 	{ 0, "VIRTIO_CAN_F_CAN_CLASSIC", "classic CAN frames" },
 	{ 1, "VIRTIO_CAN_F_CAN_FD", "CAN FD frames" },
@@ -306,7 +304,7 @@ static const struct vhu_bit_name vhu_can_bits[] = {
 	{ 3, "VIRTIO_CAN_F_LATE_TX_ACK", "tx is acknowledged only after the frame was sent" },
 };
 
-/* "GPIO Device: Feature bits" (reference §6.15). */
+/* "GPIO Device: Feature bits". */
 static const struct vhu_bit_name vhu_gpio_bits[] = {
 	{ 0, "VIRTIO_GPIO_F_IRQ", "interrupts supported (eventq)" },
 };
@@ -338,7 +336,7 @@ static const struct vhu_dev_entry vhu_devs[] = {
 	  "VIRTIO_BLK_F_", vhu_blk_alias, VHU_ARRAY_SIZE(vhu_blk_alias) },
 	VHU_DEV(VHU_DEV_CONSOLE, "console", "console device", vhu_console_bits,
 		"VIRTIO_CONSOLE_F_"),
-	/* Entropy and input define no feature bits (reference §6.4, §6.7). */
+	/* Entropy and input define no feature bits. */
 	VHU_DEV_NOBITS(VHU_DEV_RNG, "rng", "entropy device"),
 	VHU_DEV(VHU_DEV_SCSI, "scsi", "SCSI host device", vhu_scsi_bits,
 		"VIRTIO_SCSI_F_"),

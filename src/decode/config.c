@@ -4,7 +4,7 @@
  *
  * One static table per device type describes where each field lives in
  * the config space (virtio spec, "Device Types", the "Device configuration
- * layout" section of each device; restated in virtio-devices.md section 6).
+ * layout" section of each device).
  * The decoder walks a table against a window [offset, offset + len) of the
  * config space that a back-end returned.  Back-ends return shorter or
  * longer windows than we asked for, so every access is bounds-checked
@@ -23,6 +23,9 @@
 
 #define CFG_U(g, n, off, sz, un, feat, wr, h)                                          \
 	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_UINT,  \
+	  .unit = (un), .feature = (feat), .writable = (wr), .help = (h) }
+#define CFG_I(g, n, off, sz, un, feat, wr, h)                                          \
+	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_INT,   \
 	  .unit = (un), .feature = (feat), .writable = (wr), .help = (h) }
 #define CFG_F(g, n, off, sz, k, feat, h)                                                \
 	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = (k),           \
@@ -215,9 +218,11 @@ static const struct vhu_cfg_field input_devids_fields[] = {
 	CFG_U("devids", "product", 12, 2, NULL, -1, false, "product id"),
 	CFG_U("devids", "version", 14, 2, NULL, -1, false, "version"),
 };
+/* virtio_input_absinfo: le32 fields, but min and max are signed axis
+ * values (Linux input_absinfo; an axis centred on 0 reports -32768). */
 static const struct vhu_cfg_field input_abs_fields[] = {
-	CFG_U("abs", "min", 8, 4, NULL, -1, false, "minimum axis value"),
-	CFG_U("abs", "max", 12, 4, NULL, -1, false, "maximum axis value"),
+	CFG_I("abs", "min", 8, 4, NULL, -1, false, "minimum axis value"),
+	CFG_I("abs", "max", 12, 4, NULL, -1, false, "maximum axis value"),
 	CFG_U("abs", "fuzz", 16, 4, NULL, -1, false, "noise filter"),
 	CFG_U("abs", "flat", 20, 4, NULL, -1, false, "dead zone"),
 	CFG_U("abs", "res", 24, 4, NULL, -1, false, "resolution"),
@@ -267,7 +272,7 @@ static const struct vhu_cfg_field sound_fields[] = {
 };
 
 /* CAN (virtio spec "CAN Device").  Bit 0 of status is BUSOFF per spec and
- * Linux; vhost-device-can uses value 2 (virtio-devices.md section 11). */
+ * Linux; vhost-device-can uses value 2. */
 static const struct vhu_cfg_field can_fields[] = {
 	CFG_U(NULL, "status", 0, 2, NULL, -1, false, "bit 0 BUSOFF"),
 };
@@ -303,7 +308,7 @@ struct cfg_layout {
 	{ .pub = { .dev = (d), .size = 0, .fields = NULL, .nfields = 0 } }
 
 /*
- * Default GET_CONFIG sizes (virtio-devices.md section 10).  Two deliberate
+ * Default GET_CONFIG sizes.  Two deliberate
  * exceptions to "the whole current struct": blk asks for 60 bytes because
  * qemu-storage-daemon 7.2 answers an empty reply to anything longer (it was
  * built before SECURE_ERASE); gpu asks for 16 because vhost-user-gpu and
@@ -347,6 +352,51 @@ const struct vhu_cfg_layout *vhu_cfg_layout(enum vhu_dev_type dev)
 	const struct cfg_layout *l = cfg_layout_find(dev);
 
 	return l ? &l->pub : NULL;
+}
+
+size_t vhu_cfg_fields(enum vhu_dev_type dev, const struct vhu_cfg_field **out, size_t max)
+{
+	const struct vhu_cfg_layout *l = vhu_cfg_layout(dev);
+	size_t n = 0, i;
+
+#define PUT(f)                                                                              \
+	do {                                                                               \
+		if (n < max)                                                               \
+			out[n] = (f);                                                      \
+		n++;                                                                       \
+	} while (0)
+	if (!l)
+		return 0;
+	for (i = 0; i < l->nfields; i++)
+		PUT(&l->fields[i]);
+	if (dev == VHU_DEV_INPUT) {
+		PUT(&input_string_field);
+		PUT(&input_bitmap_field);
+		for (i = 0; i < ARRAY_SIZE(input_devids_fields); i++)
+			PUT(&input_devids_fields[i]);
+		for (i = 0; i < ARRAY_SIZE(input_abs_fields); i++)
+			PUT(&input_abs_fields[i]);
+	}
+#undef PUT
+	return n;
+}
+
+static bool cfg_feature_valid(const struct cfg_layout *l, const struct vhu_cfg_field *f,
+			      uint64_t features, bool have_features);
+
+uint32_t vhu_cfg_extent(enum vhu_dev_type dev, uint64_t features)
+{
+	const struct cfg_layout *l = cfg_layout_find(dev);
+	uint32_t end = 0;
+	size_t i;
+
+	for (i = 0; l && i < l->pub.nfields; i++) {
+		const struct vhu_cfg_field *f = &l->pub.fields[i];
+
+		if (cfg_feature_valid(l, f, features, true) && (uint32_t)f->offset + f->size > end)
+			end = (uint32_t)f->offset + f->size;
+	}
+	return end;
 }
 
 const struct vhu_cfg_field *vhu_cfg_field_by_name(enum vhu_dev_type dev, const char *name)
@@ -477,6 +527,12 @@ static void cfg_fmt(struct vhu_cfg_value *v, const struct vhu_cfg_field *f, cons
 	case VHU_CFG_UINT:
 		v->u = cfg_get_le(p, n);
 		break;
+	case VHU_CFG_INT:
+		/* Sign-extend from the field's width (n is 1..8 here). */
+		v->u = cfg_get_le(p, n);
+		v->i = n < 8 && (v->u >> (8 * n - 1)) & 1 ? (int64_t)(v->u | ~((UINT64_C(1) << (8 * n)) - 1))
+							   : (int64_t)v->u;
+		break;
 	case VHU_CFG_MAC:
 		cfg_fmt_mac(v->str, p);
 		break;
@@ -511,6 +567,7 @@ static struct vhu_cfg_value *cfg_slot(struct cfg_out *o, const struct vhu_cfg_fi
 	v->present = false;
 	v->valid = cfg_feature_valid(o->l, f, o->features, o->have_features);
 	v->u = 0;
+	v->i = 0;
 	v->str[0] = '\0';
 	return v;
 }
@@ -734,6 +791,24 @@ int vhu_cfg_encode(const struct vhu_cfg_field *field, const char *text, uint8_t 
 		for (i = 0; i < field->size; i++)
 			buf[i] = (uint8_t)(v >> (i * 8));
 		return 0;
+	case VHU_CFG_INT: {
+		bool neg = text[0] == '-';
+		uint64_t lim;
+
+		if (field->size != 1 && field->size != 2 && field->size != 4 && field->size != 8)
+			return -1;
+		if (cfg_parse_u64(text + neg, &v))
+			return -1;
+		/* |min| is one more than max: -128..127 for one byte. */
+		lim = UINT64_C(1) << (field->size * 8 - 1);
+		if (neg ? v > lim : v >= lim)
+			return -1;
+		if (neg)
+			v = -v;
+		for (i = 0; i < field->size; i++)
+			buf[i] = (uint8_t)(v >> (i * 8));
+		return 0;
+	}
 	case VHU_CFG_MAC:
 		if (field->size != 6 || cfg_parse_mac(text, tmp))
 			return -1;

@@ -16,6 +16,7 @@
 
 enum vhu_cfg_kind {
 	VHU_CFG_UINT,   /* little-endian unsigned integer of 1, 2, 4 or 8 bytes */
+	VHU_CFG_INT,    /* little-endian two's complement integer of 1, 2, 4 or 8 bytes */
 	VHU_CFG_MAC,    /* 6 bytes shown as aa:bb:cc:dd:ee:ff */
 	VHU_CFG_STRING, /* fixed-size text, NUL padded (fs tag, input name) */
 	VHU_CFG_BYTES,  /* opaque bytes shown as hex */
@@ -43,6 +44,22 @@ struct vhu_cfg_layout {
 /* Layout of @dev, or NULL when no decoder exists for it. */
 const struct vhu_cfg_layout *vhu_cfg_layout(enum vhu_dev_type dev);
 
+/*
+ * Every field the decoder can emit for @dev: the layout's fields and, for
+ * input, the interpretations of the union u per select value (string,
+ * bitmap, devids.*, abs.*).  Fills up to @max pointers, returns the total.
+ * `vhuctl list config` and the man page test read the tables through it.
+ */
+size_t vhu_cfg_fields(enum vhu_dev_type dev, const struct vhu_cfg_field **out, size_t max);
+
+/*
+ * Where the fields of @dev that @features make valid end: the largest
+ * offset + size among them (fields valid without a feature included).
+ * Devices size their config struct by what they offer, so a read past
+ * this may be refused.  0 without a layout.
+ */
+uint32_t vhu_cfg_extent(enum vhu_dev_type dev, uint64_t features);
+
 /* Field named @name ("capacity" or "group.name") of @dev, or NULL. */
 const struct vhu_cfg_field *vhu_cfg_field_by_name(enum vhu_dev_type dev, const char *name);
 
@@ -54,6 +71,7 @@ struct vhu_cfg_value {
 	bool valid;     /* the gating feature was offered (true when feature == -1
 			 * or when features are unknown) */
 	uint64_t u;     /* VHU_CFG_UINT */
+	int64_t i;      /* VHU_CFG_INT */
 	char str[VHU_CFG_STR_MAX]; /* MAC, STRING (unprintable bytes escaped
 				    * with vis(3) rules), BYTES (hex) */
 };

@@ -2,16 +2,16 @@
 /*
  * The back-end channel and the object-returning requests.
  *
- * Rules from docs/interop/vhost-user.rst (reference sections in brackets):
+ * Rules from docs/interop/vhost-user.rst (spec sections in quotes):
  *  - the channel is one end of a socketpair passed with SET_BACKEND_REQ_FD;
  *    its messages use the same 12-byte header, the back-end being the
- *    requester [3, 6.12];
+ *    requester ("Back-end communication", "Back-end message types");
  *  - fds on it need BACKEND_SEND_FD, at most 8 per message, and travel
- *    with the first byte of a message [1.5];
+ *    with the first byte of a message ("Communication");
  *  - the front-end answers only when NEED_REPLY is set, except for
  *    SHARED_OBJECT_LOOKUP which always gets its u64, with flags
- *    REPLY|version and NEED_REPLY clear [3, 8 item 19];
- *  - on a malformed message the stream is out of step: close it [6.14].
+ *    REPLY|version and NEED_REPLY clear ("Back-end message types");
+ *  - on a malformed message the stream is out of step: close it.
  */
 #define _GNU_SOURCE
 #include "proto/chan.h"
@@ -143,7 +143,7 @@ int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c)
 	rc = vhu_gate(s, vhu_req_by_code(VHOST_USER_SET_BACKEND_REQ_FD));
 	if (rc)
 		return rc;
-	/* SOCK_STREAM like QEMU (6.12); CLOEXEC so a child never holds it. */
+	/* SOCK_STREAM like QEMU; CLOEXEC so a child never holds it. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return vhu_fail(s, VHU_E_IO, "SET_BACKEND_REQ_FD: socketpair: %s", vhu_strerror(errno));
 	/* vhu_request gates on BACKEND_REQ before sending anything and waits
@@ -286,7 +286,7 @@ static void check_semantics(struct vhu_session *s, struct vhu_chan_msg *m)
 	else if (m->nfds < d->fds_min)
 		add_problem(m, "%u %s attached, the request needs %u", m->nfds,
 			    VHU_PLURAL(m->nfds, "fd", "fds"), d->fds_min);
-	/* VhostUserMMap (5.14, item 19): flags only bit 0, a length, and no
+	/* VhostUserMMap: flags only bit 0, a length, and no
 	 * range that wraps around. */
 	if (d->req_shape == VHU_SHAPE_MMAP && m->hdr.size >= sizeof(struct vhost_user_mmap)) {
 		struct vhost_user_mmap mm;
@@ -371,7 +371,8 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	d = vhu_backend_req_by_code(m->hdr.request);
 	name = msg_name(m->hdr.request, nb, sizeof(nb));
 	m->desc = d;
-	/* Header (1.2): version 1, a request (no REPLY), reserved bits 0. */
+	/* Header (spec "Message Specification"): version 1, a request (no
+	 * REPLY), reserved bits 0. */
 	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
 		vhu_fail(s, VHU_E_PROTO, "%s: back-end request has version %u, expected %u (flags 0x%x)", name,
 			 m->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION, m->hdr.flags);
@@ -387,8 +388,8 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 			 m->hdr.flags);
 		return violation(c, fds, nfds);
 	}
-	/* Size per catalog row before a payload byte is read (item 19);
-	 * unknown codes only get the transport cap (1.4). */
+	/* Size per catalog row before a payload byte is read; unknown codes
+	 * only get the transport cap (VHU_MAX_PAYLOAD). */
 	min = d ? d->req_min : 0;
 	max = d ? d->req_max : VHU_MAX_PAYLOAD;
 	if (m->hdr.size > max || m->hdr.size < min) {
@@ -425,7 +426,7 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	if (s->trace)
 		s->trace(s->trace_arg, VHU_DIR_BACKEND_RECV, &m->hdr, m->payload, m->hdr.size, nfds + stray, NULL);
 
-	/* fds (1.5, item 19): with the first byte only, at most 8. */
+	/* fds (spec "Communication"): with the first byte only, at most 8. */
 	if (stray) {
 		vhu_fail(s, VHU_E_PROTO, "%s: %u %s arrived after the first byte of the message", name, stray,
 			 VHU_PLURAL(stray, "fd", "fds"));
@@ -563,7 +564,7 @@ int vhu_uuid_parse(const char *str, uint8_t uuid[16])
 
 	if (len != 36 && len != 32)
 		return -1;
-	/* Text order is RFC 4122 byte order: no swapping needed (5.11). */
+	/* Text order is RFC 4122 byte order: no swapping needed. */
 	while (i < len) {
 		int hi, lo;
 
@@ -620,7 +621,8 @@ int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *f
 		vhu_uuid_format(uuid, want);
 		return vhu_fail(s, VHU_E_PROTO, "GET_SHARED_OBJECT: reply is for UUID %s, asked for %s", got, want);
 	}
-	/* The fd is the answer: none means not found (reference 2, row 41). */
+	/* The fd is the answer: none means not found (spec
+	 * "GET_SHARED_OBJECT"). */
 	if (r.nfds) {
 		*found = true;
 		vhu_fd_describe_close(r.fds[0], fd);

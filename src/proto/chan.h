@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The back-end channel (spec "Back-end communication", reference 3 and
- * 6.12): a socketpair whose far end is handed over with
+ * The back-end channel (spec "Back-end communication", "Back-end message
+ * types"): a socketpair whose far end is handed over with
  * SET_BACKEND_REQ_FD; the back-end then sends its own requests on it and
  * the front-end answers them.  Plus the two front-end requests that
  * return objects rather than numbers: GET_SHARED_OBJECT (41) and crosvm's
@@ -116,7 +116,7 @@ enum vhu_chan_event {
 /*
  * Read one back-end request.  Waits up to @wait_ms for its first byte (0:
  * just look, < 0: no limit); the rest must follow within the session
- * timeout.  Checks (reference 8 item 19): header version 1, REPLY and
+ * timeout.  Checks: header version 1, REPLY and
  * reserved bits clear; size within the catalog row before a payload byte
  * is read (unknown codes: at most 4096 bytes, kept raw); fds only with the
  * first byte, at most 8, and only when BACKEND_SEND_FD was negotiated
@@ -150,7 +150,7 @@ int vhu_chan_next(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		  enum vhu_chan_event *ev);
 
 /*
- * UUIDs in VhostUserShared (reference 5.11): the 16 bytes in RFC 4122
+ * UUIDs in VhostUserShared: the 16 bytes in RFC 4122
  * order, i.e. the first three fields big-endian, which is the order of
  * the hex digits in the text form.  Parse accepts the 36-character form
  * with dashes or 32 hex digits; 0 or -1.  Format writes 37 bytes.

@@ -3,7 +3,7 @@
  * Device-state transfer: SET_DEVICE_STATE_FD, the stream, CHECK_DEVICE_STATE.
  *
  * Rules applied here (docs/interop/vhost-user.rst "Migrating back-end
- * state"; reference 6.8, 5.10 and check 13 of section 8):
+ * state", "SET_DEVICE_STATE_FD", "CHECK_DEVICE_STATE"):
  *  - the front-end creates the pipe and passes one end: the write end to
  *    SAVE, the read end to LOAD; QEMU closes its copy of that end right
  *    after sending, which is also what lets the reader see EOF;

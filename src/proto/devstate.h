@@ -24,7 +24,7 @@
 #include "proto/session.h"
 #include "util/outfile.h"
 
-/* Values of vhost_user_transfer_state.direction (reference 5.10). */
+/* Values of vhost_user_transfer_state.direction (spec "Device state transfer parameters"). */
 enum vhu_ds_dir {
 	VHU_DS_SAVE = VHOST_USER_DEVICE_STATE_SAVE, /* back-end -> front-end */
 	VHU_DS_LOAD = VHOST_USER_DEVICE_STATE_LOAD, /* front-end -> back-end */
@@ -41,7 +41,7 @@ enum vhu_ds_dir {
 /* Default of --max-size. */
 #define VHU_DS_DEFAULT_MAX_SIZE (UINT64_C(1) << 30)
 
-/* SET_DEVICE_STATE_FD reply (reference 5.10). */
+/* SET_DEVICE_STATE_FD reply (spec "SET_DEVICE_STATE_FD"). */
 #define VHU_DS_REPLY_ERROR_MASK 0xffu
 #define VHU_DS_REPLY_NOFD (1u << 8)
 #define VHU_DS_REPLY_KNOWN_MASK 0x1ffu

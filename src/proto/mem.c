@@ -82,7 +82,7 @@ int vhu_region_create_ex(struct vhu_session *s, struct vhu_res *r, uint64_t size
 		return -vhu_fail(s, VHU_E_USAGE, "at most %u memory regions", VHU_MEM_MAX_REGIONS);
 	for (unsigned i = 0; i < r->nregions; i++) {
 		const struct vhu_region *o = &r->regions[i];
-		if (gpa < o->gpa + o->size && o->gpa < gpa + size)
+		if (!o->removed && gpa < o->gpa + o->size && o->gpa < gpa + size)
 			return -vhu_fail(s, VHU_E_USAGE, "memory region at 0x%llx overlaps region %u", (unsigned long long)gpa,
 					 i);
 	}
@@ -206,15 +206,32 @@ int vhu_add_mem_reg(struct vhu_session *s, struct vhu_res *r, unsigned idx)
 int vhu_rem_mem_reg(struct vhu_session *s, struct vhu_res *r, unsigned idx)
 {
 	struct vhost_user_mem_reg_msg m = { 0 };
+	struct vhu_region *g;
 	int rc;
 
 	if (idx >= r->nregions || !r->regions[idx].size)
-		return vhu_fail(s, VHU_E_USAGE, "REM_MEM_REG: no such region");
-	region_wire(&r->regions[idx], &m.region);
+		return vhu_fail(s, VHU_E_USAGE, "REM_MEM_REG: no region %u in this session", idx);
+	g = &r->regions[idx];
+	/* A back-end that no longer has the region may drop the connection
+	 * on a second REM_MEM_REG (qemu-storage-daemon acks, then closes). */
+	if (!g->sent && !s->force)
+		return vhu_fail(s, VHU_E_USAGE, "REM_MEM_REG: region %u %s (--force sends it anyway)", idx,
+				g->removed ? "was removed earlier in this session"
+					   : "is not in the back-end's memory table (a later SET_MEM_TABLE replaced it)");
+	region_wire(g, &m.region);
 	rc = vhu_request(s, VHOST_USER_REM_MEM_REG, &m, sizeof(m), NULL, 0, NULL);
-	if (!rc)
-		r->regions[idx].sent = false;
-	return rc;
+	if (rc)
+		return rc;
+	/* The back-end unmapped it: so do we, and nothing may point into it. */
+	if (g->map)
+		munmap(g->map, g->size);
+	if (g->fd >= 0)
+		close(g->fd);
+	g->map = NULL;
+	g->fd = -1;
+	g->sent = false;
+	g->removed = true;
+	return VHU_OK;
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a)
@@ -225,23 +242,37 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 int vhu_ring_layout(struct vhu_session *s, struct vhu_res *r, uint32_t index, uint32_t num,
 		    struct vhost_vring_addr *addr)
 {
-	uint64_t desc, avail, used, end;
-	const struct vhu_region *g = &r->regions[0];
+	uint64_t desc = 0, avail = 0, used = 0, end = 0;
+	struct vhu_region *g = NULL;
+	bool any = false;
 
-	if (!r->nregions)
-		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: --auto needs a memory table (set-mem-table first)");
 	if (num == 0 || num > 32768 || (num & (num - 1)))
 		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: ring size %u is not a power of 2 in 1..32768", num);
-	/* Split ring: desc 16*num, avail 6+2*num, used 6+8*num (virtio spec
-	 * "Virtqueue Part Sizes"); each ring starts on its own page. */
-	desc = align_up(r->alloc_off, 4096);
-	avail = desc + 16ull * num;
-	used = align_up(avail + 6 + 2ull * num, 4096);
-	end = used + 6 + 8ull * num;
-	if (end > g->size)
-		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: region 0 is too small for another ring of %u", num);
+	/* Only memory the back-end has mapped: not a removed region, not
+	 * one a later SET_MEM_TABLE replaced. */
+	for (unsigned i = 0; i < r->nregions && !g; i++) {
+		struct vhu_region *c = &r->regions[i];
+
+		if (!c->sent || c->removed || !c->map)
+			continue;
+		any = true;
+		/* Split ring: desc 16*num, avail 6+2*num, used 6+8*num (virtio
+		 * spec "Virtqueue Part Sizes"); each ring starts on its own page. */
+		desc = align_up(c->alloc, 4096);
+		avail = desc + 16ull * num;
+		used = align_up(avail + 6 + 2ull * num, 4096);
+		end = used + 6 + 8ull * num;
+		if (end <= c->size)
+			g = c;
+	}
+	if (!any)
+		return vhu_fail(s, VHU_E_USAGE,
+				"SET_VRING_ADDR: --auto needs a memory region in the back-end's table (set-mem-table or "
+				"add-mem-reg first)");
+	if (!g)
+		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: no memory region has room for another ring of %u", num);
 	memset((uint8_t *)g->map + desc, 0, end - desc);
-	r->alloc_off = end;
+	g->alloc = end;
 	*addr = (struct vhost_vring_addr){ .index = index, .flags = 0, .desc_user_addr = g->uva + desc,
 					   .used_user_addr = g->uva + used, .avail_user_addr = g->uva + avail,
 					   .log_guest_addr = g->gpa + used };
@@ -250,14 +281,35 @@ int vhu_ring_layout(struct vhu_session *s, struct vhu_res *r, uint32_t index, ui
 
 int vhu_ring_check(struct vhu_session *s, const struct vhu_res *r, const char *req, uint64_t index)
 {
-	if (r->queue_num && index >= r->queue_num)
-		return vhu_fail(s, VHU_E_USAGE, "%s: ring %llu is beyond the back-end's %llu %s", req,
-				(unsigned long long)index, (unsigned long long)r->queue_num,
+	/* Net back-ends count queue pairs in GET_QUEUE_NUM: DPDK answers 128
+	 * and takes rings up to 255, QEMU reads it as pairs too. */
+	uint64_t rings = r->queue_pairs ? 2 * r->queue_num : r->queue_num;
+
+	if (rings && index >= rings && s->force) {
+		vhu_note(s, VHU_DIR_SEND, "--force: ring %llu beyond the %llu the back-end reports", (unsigned long long)index,
+			 (unsigned long long)rings);
+	} else if (rings && index >= rings) {
+		if (r->queue_pairs)
+			return vhu_fail(s, VHU_E_USAGE,
+					"%s: ring %llu is beyond the back-end's %llu queue pairs (%llu rings; --force "
+					"sends it anyway)",
+					req, (unsigned long long)index, (unsigned long long)r->queue_num,
+					(unsigned long long)rings);
+		return vhu_fail(s, VHU_E_USAGE,
+				"%s: ring %llu is beyond the back-end's %llu %s (net back-ends count queue pairs: give "
+				"-T net; --force sends it anyway)",
+				req, (unsigned long long)index, (unsigned long long)r->queue_num,
 				VHU_PLURAL(r->queue_num, "queue", "queues"));
+	}
 	if (index >= VHU_MAX_FD_VRINGS)
 		return vhu_fail(s, VHU_E_USAGE, "%s: ring %llu cannot be addressed (8-bit ring index)", req,
 				(unsigned long long)index);
 	return VHU_OK;
+}
+
+bool vhu_ring_packed(const struct vhu_session *s)
+{
+	return s->features_set && (s->acked_features & VHU_BIT(VIRTIO_F_RING_PACKED));
 }
 
 int vhu_ring_eventfd(struct vhu_session *s, struct vhu_res *r, uint32_t code, uint32_t index, int *fd)

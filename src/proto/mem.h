@@ -19,15 +19,17 @@
 
 struct vhu_region {
 	uint64_t gpa, size, uva, mmap_offset;
-	int fd;        /* owned */
-	void *map;     /* our mapping (uva), size bytes */
-	bool sent;     /* the back-end was told about it */
+	int fd;        /* owned; -1 once removed */
+	void *map;     /* our mapping (uva), size bytes; NULL once removed */
+	bool sent;     /* in the back-end's memory table */
+	bool removed;  /* REM_MEM_REG went through: unmapped and closed; the
+			* description stays for --force, the number is not reused */
+	uint64_t alloc; /* rings laid out so far (vhu_ring_layout) */
 };
 
 struct vhu_res {
 	struct vhu_region regions[VHU_MEM_MAX_REGIONS];
 	unsigned nregions;
-	uint64_t alloc_off;                /* bump allocator in region 0 */
 	int kick[VHU_MAX_FD_VRINGS];       /* owned eventfds, -1 = none */
 	int call[VHU_MAX_FD_VRINGS];
 	int err[VHU_MAX_FD_VRINGS];
@@ -37,6 +39,8 @@ struct vhu_res {
 	int log_event_fd;                  /* owned; SET_LOG_FD eventfd, -1 = none */
 	uint64_t max_mem_slots;            /* 0 = unknown */
 	uint64_t queue_num;                /* 0 = unknown */
+	bool queue_pairs;                  /* queue_num counts queue pairs, 2 rings
+					    * each (net: DPDK, QEMU) */
 };
 
 void vhu_res_init(struct vhu_res *r);
@@ -63,19 +67,28 @@ void vhu_region_drop_from(struct vhu_res *r, unsigned first);
  * SCM_RIGHTS. */
 int vhu_set_mem_table(struct vhu_session *s, struct vhu_res *r, unsigned first, unsigned n);
 /* ADD_MEM_REG / REM_MEM_REG of one region (CONFIGURE_MEM_SLOTS); add
- * refuses beyond the back-end's slot limit when it is known. */
+ * refuses beyond the back-end's slot limit when it is known.  A removed
+ * region leaves the session's table: unmapped, closed, no ring is laid
+ * out in it, and removing it again is refused (--force sends it). */
 int vhu_add_mem_reg(struct vhu_session *s, struct vhu_res *r, unsigned idx);
 int vhu_rem_mem_reg(struct vhu_session *s, struct vhu_res *r, unsigned idx);
 
-/* Lay out a split ring of @num descriptors in region 0 (spec "Split
- * Virtqueues": desc 16-byte, avail 2-byte, used 4-byte aligned) and fill
- * @addr with user addresses. */
+/* Lay out a split ring of @num descriptors in the first region of the
+ * back-end's table with room for it (spec "Split Virtqueues": desc
+ * 16-byte, avail 2-byte, used 4-byte aligned) and fill @addr with user
+ * addresses. */
 int vhu_ring_layout(struct vhu_session *s, struct vhu_res *r, uint32_t index, uint32_t num,
 		    struct vhost_vring_addr *addr);
 
-/* Check a ring index against the queue count (when known) and the 8-bit
- * index of the vring-fd messages. */
+/* Check a ring index against the queue count (when known; twice it for
+ * queue pairs) and the 8-bit index of the vring-fd messages.  --force
+ * passes the queue count, not the 8-bit index. */
 int vhu_ring_check(struct vhu_session *s, const struct vhu_res *r, const char *req, uint64_t index);
+
+/* True when VIRTIO_F_RING_PACKED was acknowledged with SET_FEATURES in
+ * this session; otherwise the rings are split, and a ring base (spec
+ * "Ring states") is a 16-bit index. */
+bool vhu_ring_packed(const struct vhu_session *s);
 
 /* An eventfd for ring @index of kind @code (SET_VRING_KICK/CALL/ERR),
  * created once and kept for the session. */

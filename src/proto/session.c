@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,6 +127,8 @@ void vhu_session_adopt(struct vhu_session *s, int fd)
 {
 	vhu_session_close(s);
 	s->fd = fd;
+	s->blocking = false;
+	s->rcvtimeo_ms = 0;
 }
 
 int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
@@ -153,6 +157,10 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 		} while (err == EINTR);
 		if (!err) {
 			vhu_session_adopt(s, fd);
+			/* Blocking from now on: replies are read with one
+			 * recvmsg bounded by SO_RCVTIMEO (may_block); every
+			 * other call passes MSG_DONTWAIT. */
+			s->blocking = fcntl(fd, F_SETFL, 0) == 0;
 			vhu_note(s, VHU_DIR_SEND, "connected to %s", path);
 			return VHU_OK;
 		}
@@ -160,6 +168,20 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 		if (vhu_intr_status())
 			return vhu_fail(s, vhu_intr_status(), "cannot connect to %s: interrupted by %s", path,
 					vhu_intr_name(vhu_intr_signo()));
+		/* connect() on a directory or a regular file says "Connection
+		 * refused" too: name what the path really is, and do not wait
+		 * for it to become a socket. */
+		if (err == ECONNREFUSED && !busy) {
+			struct stat st;
+
+			if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+				return vhu_fail(s, VHU_E_CONNECT, "cannot connect to %s: not a socket (%s)", path,
+						S_ISDIR(st.st_mode)    ? "a directory"
+						: S_ISREG(st.st_mode)  ? "a regular file"
+						: S_ISFIFO(st.st_mode) ? "a FIFO"
+						: S_ISCHR(st.st_mode)  ? "a character device"
+								       : "some other kind of file");
+		}
 		/* Linux may answer ECONNREFUSED to a retry against a full
 		 * backlog: once EAGAIN was seen, treat both alike. */
 		if (err == EAGAIN || (err == ECONNREFUSED && busy)) {
@@ -238,17 +260,22 @@ static int send_whole(struct vhu_session *s, const char *req, const struct vhost
 		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	}
+	/* Send first, wait for room only when the socket buffer is full:
+	 * one system call for a message that fits, which is nearly all. */
 	while (done < total) {
-		ssize_t n;
-		int rc = wait_ready(s->fd, POLLOUT, deadline);
+		ssize_t n = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 
-		if (rc)
-			return io_fail(s, req, rc, errno, "room to send");
-		n = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			int rc;
+
+			if (errno == EINTR)
 				continue;
-			return io_fail(s, req, VHU_E_IO, errno, "send");
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return io_fail(s, req, VHU_E_IO, errno, "send");
+			rc = wait_ready(s->fd, POLLOUT, deadline);
+			if (rc)
+				return io_fail(s, req, rc, errno, "room to send");
+			continue;
 		}
 		done += (size_t)n;
 		/* fds went with the first byte; advance the iovecs. */
@@ -291,8 +318,14 @@ static bool own_fd_limit(int fd, size_t installed)
 	return errno == EMFILE;
 }
 
-int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, unsigned *nfds,
-		   unsigned room, unsigned *stray, bool *trunc, size_t *got)
+/*
+ * vhu_recv_exact(), and with @block the first read may wait in the kernel
+ * (a blocking socket whose SO_RCVTIMEO the caller set to the time left):
+ * a reply then costs one recvmsg instead of poll + recvmsg.  Every other
+ * read is tried at once and waits in poll only on EAGAIN.
+ */
+static int recv_exact_from(int fd, bool block, void *buf, size_t len, int64_t deadline, int *fds,
+			   unsigned *nfds, unsigned room, unsigned *stray, bool *trunc, size_t *got)
 {
 	*got = 0;
 	while (*got < len) {
@@ -303,18 +336,22 @@ int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, un
 		struct iovec iov = { .iov_base = (char *)buf + *got, .iov_len = len - *got };
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
 				     .msg_controllen = sizeof(ctl.buf) };
-		ssize_t n;
 		size_t installed = 0;
 		bool out_of_fds = false;
-		int rc = wait_ready(fd, POLLIN, deadline);
+		ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
 
-		if (rc)
-			return rc;
-		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		block = false;
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			int rc;
+
+			if (errno == EINTR)
 				continue;
-			return VHU_E_IO;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return VHU_E_IO;
+			rc = wait_ready(fd, POLLIN, deadline);
+			if (rc)
+				return rc;
+			continue;
 		}
 		if (mh.msg_flags & MSG_CTRUNC) {
 			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
@@ -358,12 +395,19 @@ int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, un
 	return VHU_OK;
 }
 
-/* Session reads: a truncated control message counts as a stray fd. */
-static int recv_exact(struct vhu_session *s, void *buf, size_t len, int64_t deadline, int *fds,
+int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, unsigned *nfds,
+		   unsigned room, unsigned *stray, bool *trunc, size_t *got)
+{
+	return recv_exact_from(fd, false, buf, len, deadline, fds, nfds, room, stray, trunc, got);
+}
+
+/* Session reads: a truncated control message counts as a stray fd.
+ * @block: see recv_exact_from(). */
+static int recv_exact(struct vhu_session *s, bool block, void *buf, size_t len, int64_t deadline, int *fds,
 		      unsigned *nfds, unsigned room, unsigned *stray, size_t *got)
 {
 	bool trunc = false;
-	int rc = vhu_recv_exact(s->fd, buf, len, deadline, fds, nfds, room, stray, &trunc, got);
+	int rc = recv_exact_from(s->fd, block, buf, len, deadline, fds, nfds, room, stray, &trunc, got);
 
 	if (trunc)
 		(*stray)++;
@@ -391,6 +435,26 @@ void vhu_close_fds(const int *fds, unsigned n)
 		close(fds[i]);
 }
 
+
+/*
+ * May the first read of a reply block in recvmsg?  Only on the blocking
+ * socket vhu_connect() made, with SO_RCVTIMEO equal to the whole wait
+ * (set again when --timeout changed), and with no back-end channel to
+ * serve meanwhile.
+ */
+static bool may_block(struct vhu_session *s)
+{
+	struct timeval tv = { s->timeout_ms / 1000, (s->timeout_ms % 1000) * 1000 };
+
+	if (!s->blocking || s->timeout_ms <= 0 || (s->side_fd >= 0 && s->side_fn))
+		return false;
+	if (s->rcvtimeo_ms != s->timeout_ms) {
+		if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+			return false;
+		s->rcvtimeo_ms = s->timeout_ms;
+	}
+	return true;
+}
 
 /* Wait for the first byte of a reply, serving the back-end channel in
  * the meantime. */
@@ -433,15 +497,18 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 	int fds[RECV_FD_ROOM];
 	unsigned nfds = 0, stray = 0;
 	size_t got;
+	bool block;
 	int rc;
 	char nb[16];
 
 	(void)d;
 	r->nfds = 0;
 	got = 0;
-	rc = wait_reply(s, deadline);
+	block = may_block(s);
+	rc = block ? VHU_OK : wait_reply(s, deadline);
 	if (!rc)
-		rc = recv_exact(s, &r->hdr, sizeof(r->hdr), deadline, fds, &nfds, RECV_FD_ROOM, &stray, &got);
+		rc = recv_exact(s, block, &r->hdr, sizeof(r->hdr), deadline, fds, &nfds, RECV_FD_ROOM, &stray,
+				&got);
 	if (rc) {
 		vhu_close_fds(fds, nfds);
 		if (rc == VHU_E_IO && errno == 0 && got)
@@ -467,7 +534,7 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 	if (rc)
 		goto bad;
 
-	rc = recv_exact(s, r->payload, r->hdr.size, deadline, NULL, NULL, 0, &stray, &got);
+	rc = recv_exact(s, false, r->payload, r->hdr.size, deadline, NULL, NULL, 0, &stray, &got);
 	if (rc) {
 		vhu_close_fds(fds, nfds);
 		return io_fail(s, req, rc, errno,

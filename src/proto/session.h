@@ -46,6 +46,8 @@ struct vhu_stats {
 
 struct vhu_session {
 	int fd;                 /* owned; -1 when closed */
+	bool blocking;          /* fd is a blocking socket (vhu_connect) */
+	int rcvtimeo_ms;        /* SO_RCVTIMEO set on fd, 0 = none */
 	int timeout_ms;         /* every wait for the back-end */
 	bool force;             /* send requests whose gate is closed */
 	bool no_sync;           /* skip the GET_FEATURES barrier */
@@ -83,7 +85,8 @@ int64_t vhu_now_ms(void);
  * when *@stop becomes non-zero during the wait, VHU_E_IO on poll errors. */
 int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *stop);
 /*
- * Read exactly @len bytes from @fd with recvmsg.  fds that arrive with the
+ * Read exactly @len bytes from @fd with recvmsg, each read tried at once
+ * and waited for (poll) only on EAGAIN.  fds that arrive with the
  * first bytes (*@got == 0) are stored in @fds (up to @room, when @fds is
  * given); every other fd is closed at once and counted in *@stray, and a
  * truncated control message sets *@trunc.  VHU_E_IO with errno 0 is EOF;

@@ -145,7 +145,7 @@ enum vhost_user_protocol_feature {
 #define VHU_BIT(n) (UINT64_C(1) << (n))
 
 /* Config flags: QEMU uses 0 = normal write, 1 = live-migration write;
- * rust-vmm models 0x1 WRITABLE, 0x2 LIVE_MIGRATION (reference 4.2). */
+ * rust-vmm models 0x1 WRITABLE, 0x2 LIVE_MIGRATION (VhostUserConfigFlags). */
 #define VHOST_USER_CONFIG_FLAG_WRITABLE 0x1u
 #define VHOST_USER_CONFIG_FLAG_MIGRATION 0x2u
 #define VHOST_USER_CONFIG_FLAGS_KNOWN 0x3u

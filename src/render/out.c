@@ -93,14 +93,29 @@ static void add(const char *key, json_object *v)
 		json_object_object_add(cur, key ? key : "value", v);
 }
 
+static void spaces(int n)
+{
+	static const char sp[32] = "                                ";
+
+	for (; n > 0; n -= (int)sizeof(sp))
+		fwrite(sp, 1, n < (int)sizeof(sp) ? (size_t)n : sizeof(sp), stdout);
+}
+
+/* "LABEL:" padded to the label column, then the value.  By hand rather
+ * than printf("%*s%-*s %s"): every text value goes through here. */
 static void text_line(const char *label, const char *value)
 {
 	int ind = 2 * o.text_depth;
 	int w = LABEL_WIDTH - ind;
-	char lab[128];
+	size_t ll = strnlen(label, 126);
 
-	snprintf(lab, sizeof(lab), "%s:", label);
-	printf("%*s%-*s %s\n", ind, "", w < 1 ? 1 : w, lab, value);
+	spaces(ind);
+	fwrite(label, 1, ll, stdout);
+	putchar(':');
+	spaces((w < 1 ? 1 : w) - (int)ll - 1);
+	putchar(' ');
+	fputs(value, stdout);
+	putchar('\n');
 	note_write();
 }
 
@@ -127,8 +142,14 @@ void vhu_out_steps(void)
 
 void vhu_out_step_begin(const char *command, unsigned line)
 {
-	json_object *step = json_object_new_object();
+	json_object *step;
 
+	/* Text mode keeps no document of the steps (batch may run many). */
+	o.depth = 0;
+	o.text_depth = 0;
+	if (!o.json)
+		return;
+	step = json_object_new_object();
 	vhu_out_steps();
 	json_object_object_add(step, "command", jstr(command));
 	json_object_object_add(step, "line", json_object_new_int((int)line));
@@ -142,8 +163,12 @@ void vhu_out_step_end(int exit_status, const char *error)
 {
 	json_object *step = o.stack[1];
 
-	if (o.depth < 1)
+	if (!o.json || o.depth < 1) {
+		o.depth = 0;
+		o.text_depth = 0;
+		fflush(stdout);
 		return;
+	}
 	json_object_object_add(step, "exit_status", json_object_new_int(exit_status));
 	if (error && *error)
 		json_object_object_add(step, "error", jstr(error));
@@ -152,16 +177,19 @@ void vhu_out_step_end(int exit_status, const char *error)
 	fflush(stdout);
 }
 
-static void push(const char *key, const char *label, json_object *c)
+/* Open a nested object (@list false) or list. */
+static void push(const char *key, const char *label, bool list)
 {
+	json_object *c;
+
 	if (!o.json) {
 		int ind = 2 * o.text_depth;
 		printf("%*s%s:\n", ind, "", label);
 		note_write();
 		o.text_depth++;
-		json_object_put(c);
 		return;
 	}
+	c = list ? json_object_new_array() : json_object_new_object();
 	add(key, c);
 	if (o.depth + 1 < DEPTH_MAX)
 		o.stack[++o.depth] = c;
@@ -180,7 +208,7 @@ static void pop(void)
 
 void vhu_out_open(const char *key, const char *label)
 {
-	push(key, label, json_object_new_object());
+	push(key, label, false);
 }
 
 void vhu_out_close(void)
@@ -190,7 +218,7 @@ void vhu_out_close(void)
 
 void vhu_out_open_list(const char *key, const char *label)
 {
-	push(key, label, json_object_new_array());
+	push(key, label, true);
 }
 
 void vhu_out_close_list(void)
@@ -307,15 +335,44 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 	}
 	text_line(label, hex);
 	for (unsigned b = 0; b < nbits; b++) {
+		/* "  NAME<pad to 40> (B)": built by hand, since masks are most
+		 * of what a batch of get-features prints and printf's padding
+		 * cost more than the round trip's own work. */
+		char line[2 * DEPTH_MAX + 2 + 128 + 8], num[8], *p = line;
+		int ind = 2 * o.text_depth + 2, w;
 		const char *n;
+		size_t nl;
 
 		if (!(mask & VHU_BIT(b)))
 			continue;
 		n = vhu_bit_name(space, dev, b);
-		if (n)
-			printf("%*s%-40s (%u)\n", 2 * o.text_depth + 2, "", n, b);
-		else
-			printf("%*sbit_%-36u (%u)\n", 2 * o.text_depth + 2, "", b, b);
+		num[b >= 10] = (char)('0' + b % 10);
+		if (b >= 10)
+			num[0] = (char)('0' + b / 10);
+		num[1 + (b >= 10)] = '\0';
+		if (ind > 2 * DEPTH_MAX + 2)
+			ind = 2 * DEPTH_MAX + 2;
+		memset(p, ' ', (size_t)ind);
+		p += ind;
+		nl = n ? strlen(n) : 4 + strlen(num);
+		if (nl > 120)
+			nl = 120;
+		if (n) {
+			memcpy(p, n, nl);
+		} else {
+			memcpy(p, "bit_", 4);
+			memcpy(p + 4, num, nl - 4);
+		}
+		p += nl;
+		for (w = (int)nl; w < 40; w++)
+			*p++ = ' ';
+		*p++ = ' ';
+		*p++ = '(';
+		memcpy(p, num, strlen(num));
+		p += strlen(num);
+		*p++ = ')';
+		*p++ = '\n';
+		fwrite(line, 1, (size_t)(p - line), stdout);
 	}
 	note_write();
 }
@@ -343,18 +400,27 @@ void vhu_out_bytes(const char *key, const char *label, const uint8_t *buf, size_
 	}
 	printf("%*s%s: (%zu %s)\n", 2 * o.text_depth, "", label, len, VHU_PLURAL(len, "byte", "bytes"));
 	for (size_t i = 0; i < len; i += 16) {
-		char ascii[17] = { 0 };
+		/* One line built by hand: a printf per byte made a 256-byte
+		 * config dump the costliest part of `probe`. */
+		static const char hx[] = "0123456789abcdef";
+		char line[16 * 3 + 1 + 16 + 2], *p = line;
 
 		printf("%*s%04zx: ", 2 * o.text_depth + 2, "", (size_t)base + i);
 		for (size_t j = 0; j < 16; j++) {
 			if (i + j < len) {
-				printf("%02x ", buf[i + j]);
-				ascii[j] = (buf[i + j] >= 0x20 && buf[i + j] < 0x7f) ? (char)buf[i + j] : '.';
+				*p++ = hx[buf[i + j] >> 4];
+				*p++ = hx[buf[i + j] & 0xf];
 			} else {
-				printf("   ");
+				*p++ = ' ';
+				*p++ = ' ';
 			}
+			*p++ = ' ';
 		}
-		printf(" %s\n", ascii);
+		*p++ = ' ';
+		for (size_t j = 0; j < 16 && i + j < len; j++)
+			*p++ = (buf[i + j] >= 0x20 && buf[i + j] < 0x7f) ? (char)buf[i + j] : '.';
+		*p++ = '\n';
+		fwrite(line, 1, (size_t)(p - line), stdout);
 	}
 	note_write();
 }
@@ -365,7 +431,7 @@ void vhu_out_text(const char *fmt, ...)
 
 	if (o.json)
 		return;
-	printf("%*s", 2 * o.text_depth, "");
+	spaces(2 * o.text_depth);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);

@@ -165,6 +165,17 @@ table_commands() {
 	assert_failure 69
 }
 
+@test "-s on a directory or a regular file: 69 saying it is not a socket, at once even with --wait" {
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	: >"$BATS_TEST_TMPDIR/file"
+	run --separate-stderr "$VHUCTL" -s "$BATS_TEST_TMPDIR/dir" -w 30 probe
+	assert_failure 69
+	assert_one_line_error "$BATS_TEST_TMPDIR/dir: not a socket (a directory)"
+	run --separate-stderr "$VHUCTL" -s "$BATS_TEST_TMPDIR/file" -j get-features
+	assert_failure 69
+	assert_json '.error | test("not a socket \\(a regular file\\)")'
+}
+
 @test "--wait retries until the socket appears" {
 	local out=$BATS_TEST_TMPDIR/wait.out pid rc=0
 	SOCK=$BATS_TEST_TMPDIR/mock1.sock

@@ -312,3 +312,57 @@ BLK_FEATURES=0x0000000140001840
 	assert_failure 64
 	[[ "$stderr" == *"--select needs --type input"* ]]
 }
+
+@test "get-config -T input --select ABS_INFO: abs.min and abs.max are signed" {
+	# select 0x12, subsel 0, size 20; min -32768, max 32767, fuzz 16, flat 8, res 0
+	mock_start --config "120014$(zeros 5)0080ffffff7f00001000000008000000$(zeros 4)$(zeros 108)"
+	run --separate-stderr vhu -T input -j get-config --select ABS_INFO
+	assert_success
+	assert_json '.config.fields.abs.min == -32768 and .config.fields.abs.max == 32767'
+	assert_json '.config.fields.abs.fuzz == 16 and .config.fields.abs.flat == 8'
+	assert_json '.select_echoed == true and (has("warnings") | not)'
+	run --separate-stderr vhu -T input get-config --select ABS_INFO
+	assert_success
+	assert_output --regexp 'min: +-32768'
+	assert_output --regexp 'max: +32767'
+}
+
+@test "get-config --select: a device that ignores SET_CONFIG is named, not decoded silently" {
+	# The device keeps answering ID_NAME ("test") whatever is selected.
+	mock_start --config "010004$(zeros 5)74657374$(zeros 124)" --fault SET_CONFIG:ignore
+	run --separate-stderr vhu -T input -j get-config --select ABS_INFO --subsel 3
+	assert_success
+	assert_json '.select_echoed == false'
+	assert_json '.warnings | length == 1'
+	assert_json '.warnings[0] | test("select 0x01 subsel 0, not the 0x12 subsel 3")'
+	[[ "$stderr" == *"may ignore SET_CONFIG"* ]] || fail "stderr: $stderr"
+	run grep -c '^SET_CONFIG' "$MOCK_LOG"
+	assert_output 1
+	# Text mode: the same warning on stderr, once.
+	run --separate-stderr vhu -T input get-config --select ABS_INFO --subsel 3
+	assert_success
+	[ "$(grep -c 'may ignore SET_CONFIG' <<<"$stderr")" -eq 1 ] || fail "stderr: $stderr"
+	assert_output --partial 'Select echoed:               no'
+	# Reading from offset 8: select/subsel are fetched on their own.
+	run --separate-stderr vhu -T input -j get-config --select ABS_INFO --offset 8 --size 20
+	assert_success
+	assert_json '.select_echoed == false'
+}
+
+@test "a refused GET_CONFIG with --type: the hint points at the offered features' extent, not at --type" {
+	# blk offering SIZE_MAX, SEG_MAX, BLK_SIZE, MQ but no DISCARD, WRITE_ZEROES:
+	# its fields end with num_queues at byte 36.
+	mock_start --features $BLK_FEATURES --fault GET_CONFIG:empty-config
+	run --separate-stderr vhu -T blk get-config
+	assert_failure 1
+	assert_one_line_error GET_CONFIG
+	[[ "$stderr" == *"end at byte 36: try -n 36"* ]] || fail "stderr: $stderr"
+	[[ "$stderr" != *"--type"* ]] || fail "suggests --type although it was given: $stderr"
+	run --separate-stderr vhu -T blk -j probe
+	assert_success
+	assert_json '.skipped.config | test("try -n 36")'
+	# Without --type the layout is unknown: then --type is the hint.
+	run --separate-stderr vhu get-config
+	assert_failure 1
+	[[ "$stderr" == *"--type for its layout"* ]] || fail "stderr: $stderr"
+}

@@ -144,3 +144,85 @@ EXIT_ROWS=(
 			fail "README.md lacks exit status $code ($text)"
 	done
 }
+
+# ---- device config fields: documents against the decoder tables ----
+
+# "TYPE NAME" per field the decoders know (`vhuctl -j list config`), sorted.
+bin_config_fields() {
+	"$VHUCTL" -j list config | jq -r '.config_fields[] | .type as $t | .fields[] | "\($t) \(.name)"' | sort
+}
+
+# "TYPE NAME" per field of the man page's DEVICE CONFIG FIELDS section:
+# one `.Ss TYPE (N bytes)` per type, fields as `.It Li a , b , c` items.
+man_config_fields() {
+	man_section "DEVICE CONFIG FIELDS" | awk '
+		/^\.Ss / { t = $2; next }
+		t && /^\.It Li / {
+			sub(/^\.It Li /, "")
+			n = split($0, a, / , /)
+			for (i = 1; i <= n; i++) { x = a[i]; sub(/[ ,].*$/, "", x); print t, x }
+		}' | sort
+}
+
+# Types with config fields, per the decoders, space separated and sorted.
+bin_types_with() {
+	"$VHUCTL" -j list config | jq -r '.config_fields[] | select(.fields | length > 0) | .type' | sort | xargs
+}
+bin_types_without() {
+	"$VHUCTL" -j list config | jq -r '.config_fields[] | select(.fields | length == 0) | .type' | sort | xargs
+}
+
+# Words of a list like "net, blk and fs" or "net blk fs", sorted.
+words() {
+	tr ',' ' ' | sed 's/\<and\>/ /g' | xargs -n1 | sort | xargs
+}
+
+@test "man page: DEVICE CONFIG FIELDS lists exactly the fields of the decoder tables" {
+	local bin man
+	bin=$(bin_config_fields)
+	man=$(man_config_fields)
+	[ "$(wc -l <<<"$bin")" -ge 50 ] || fail "too few fields from vhuctl list config: $bin"
+	[ "$(wc -l <<<"$man")" -ge 50 ] || fail "too few fields parsed from the man page: $man"
+	run diff <(echo "$man") <(echo "$bin")
+	assert_success
+}
+
+@test "man page: each DEVICE CONFIG FIELDS heading gives the type's default read size" {
+	local man bin
+	man=$(man_section "DEVICE CONFIG FIELDS" | sed -n 's/^\.Ss \([a-z0-9]*\) (\([0-9]*\) bytes)$/\1 \2/p' | sort)
+	bin=$("$VHUCTL" -j list config | jq -r '.config_fields[] | select(.fields | length > 0) | "\(.type) \(.size)"' |
+		sort)
+	[ -n "$man" ] || fail "no .Ss TYPE (N bytes) headings"
+	run diff <(echo "$man") <(echo "$bin")
+	assert_success
+}
+
+@test "types with and without config fields: man page, get-config --help and README agree with the decoders" {
+	local with without man_with man_without help help_with help_without readme r_with r_without
+	with=$(bin_types_with)
+	without=$(bin_types_without)
+	[ -n "$with" ] && [ -n "$without" ] || fail "cannot read the decoder tables"
+
+	man_with=$(man_section "DEVICE CONFIG FIELDS" | sed -n 's/^\.Ss \([a-z0-9]*\) .*/\1/p' | sort | xargs)
+	# "The types .Cm rng , scmi and .Cm i2c have no config fields"
+	man_without=$(man_section "DEVICE CONFIG FIELDS" | awk '
+		/^The types$/ { on = 1; next }
+		on && /have no config fields/ { exit }
+		on && /^\.Cm / { sub(/^\.Cm /, ""); print }' | words)
+	[ "$man_with" = "$with" ] || fail "man page types with fields: '$man_with', decoders: '$with'"
+	[ "$man_without" = "$without" ] || fail "man page types without fields: '$man_without', decoders: '$without'"
+
+	help=$("$VHUCTL" get-config --help | tr '\n' ' ')
+	help_with=$(sed -n 's/.*Device types with decoders: \([a-z0-9 ]*\) (.*/\1/p' <<<"$help" | words)
+	help_without=$(sed -n 's/.*Device types with decoders: [a-z0-9 ]* (\([a-z0-9, ]*\) have no config fields).*/\1/p' \
+		<<<"$help" | words)
+	[ "$help_with" = "$with" ] || fail "get-config --help types with decoders: '$help_with', decoders: '$with'"
+	[ "$help_without" = "$without" ] || fail "get-config --help types without fields: '$help_without'"
+
+	readme=$(grep -F '(decoders for ' "$VHU_SRC/README.md")
+	r_with=$(sed -n 's/.*(decoders for \([a-z0-9, ]*\)[;)].*/\1/p' <<<"$readme" | words)
+	r_without=$(sed -n 's/.*(decoders for [a-z0-9, ]*; \([a-z0-9, ]*\) have no config fields).*/\1/p' <<<"$readme" |
+		words)
+	[ "$r_with" = "$with" ] || fail "README types with decoders: '$r_with', decoders: '$with'"
+	[ "$r_without" = "$without" ] || fail "README types without fields: '$r_without', decoders: '$without'"
+}

@@ -56,3 +56,18 @@ teardown() {
 	echo "$stderr" | grep -q 'GET_CONFIG: back-end does not offer VHOST_USER_PROTOCOL_F_CONFIG'
 	[[ "$stderr" != *"F>B GET_CONFIG"* ]]
 }
+
+@test "DPDK: GET_QUEUE_NUM counts queue pairs; with -T net rings up to 2 x 128 - 1 are accepted" {
+	run --separate-stderr "$VHUCTL" -s "$SOCK" --wait 20 -t 10 get-queue-num -j
+	assert_success
+	echo "$output" | jq -e '.queue_num == 128'
+	# Ring 200 is the rx ring of pair 100: refused without -T net ...
+	run --separate-stderr "$VHUCTL" -s "$SOCK" --wait 20 -t 10 set-vring-num 200 256
+	assert_failure 64
+	[[ "$stderr" == *"-T net"* ]] || fail "$stderr"
+	# ... sent and acknowledged with it.
+	run --separate-stderr "$VHUCTL" -s "$SOCK" --wait 20 -t 10 -T net set-vring-num 200 256
+	assert_success
+	run --separate-stderr "$VHUCTL" -s "$SOCK" --wait 20 -t 10 -T net set-vring-num 256 256
+	assert_failure 64
+}

@@ -225,3 +225,17 @@ STEPS
 	echo "$stderr" | grep -q 'F>B SET_LOG_BASE flags=0x1 size=16 fds=1 mmap_size=4096'
 	echo "$stderr" | grep -q 'B>F SET_LOG_BASE (reply)'
 }
+
+@test "rem-mem-reg: the region leaves the session, so no second REM_MEM_REG makes the daemon panic" {
+	qsd_null
+	printf '%s\n' 'set-features offered' set-owner 'set-mem-table 1M,1M' 'rem-mem-reg 0' 'rem-mem-reg 0' \
+		'set-vring-num 0 128' 'set-vring-addr 0 --auto' get-features >"$BATS_TEST_TMPDIR/steps"
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -j batch -k "$BATS_TEST_TMPDIR/steps"
+	assert_failure 64
+	echo "$output" | jq -e '[.steps[].exit_status] == [0, 0, 0, 0, 64, 0, 0, 0]'
+	echo "$output" | jq -e '.steps[4].error | test("region 0 was removed earlier")'
+	# The ring went into region 1, the one the daemon still maps.
+	echo "$output" | jq -e '.steps[6].desc as $d | .steps[2].regions[1].userspace_addr as $u |
+		($d | ltrimstr("0x") | length) > 0 and $d >= $u'
+	! grep -q "Specified region not found" "$BATS_TEST_TMPDIR/qsd.log"
+}

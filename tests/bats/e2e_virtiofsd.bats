@@ -49,3 +49,23 @@ teardown() {
 	# the daemon was not made to crash: it is still serving this connection
 	# until we leave, then exits by itself
 }
+
+@test "the man page's virtiofsd example runs as written (paths replaced)" {
+	local cmd sock="$BATS_TEST_TMPDIR/ex.sock" pid
+	# The example's daemon line, joined across its \e continuation.
+	cmd=$(awk '/^Probe a virtiofsd export/ { on = 1 } on && /^\$ .*virtiofsd/ { grab = 1 }
+		grab { line = line $0 " " } grab && !/\\e$/ { print line; exit }' "$VHU_SRC/man/vhuctl.1" |
+		sed -e 's/\\e / /g' -e 's/^\$ //' -e 's/ &[[:space:]]*$//')
+	[[ "$cmd" == *virtiofsd* ]] || fail "no virtiofsd example found: '$cmd'"
+	cmd=${cmd//\/run\/vfs.sock/$sock}
+	cmd=${cmd//\/srv/$BATS_TEST_TMPDIR/share}
+	[ "${cmd%% *}" = "$VIRTIOFSD" ] || fail "example runs '${cmd%% *}', not $VIRTIOFSD"
+	# shellcheck disable=SC2086 # the example's words
+	$cmd >"$BATS_TEST_TMPDIR/ex.log" 2>&1 &
+	pid=$!
+	run "$VHUCTL" -s "$sock" -w 60 -T fs -j probe
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	assert_success
+	echo "$output" | jq -e '.queue_num >= 1'
+}

@@ -13,6 +13,7 @@ setup() {
 }
 
 start_mock() {
+	rm -f "$BATS_TEST_TMPDIR/m.pid"
 	"$VHU_MOCK" --socket "$SOCK" --pidfile "$BATS_TEST_TMPDIR/m.pid" --log "$LOG" "$@" &
 	MOCK_PID=$!
 	# at most 60 s: only a failure waits that long
@@ -263,4 +264,79 @@ teardown() {
 	# overhead stays far below the bound.
 	local kb=${stderr##*maxrss=}
 	[ "$kb" -lt 262144 ] || fail "peak RSS $kb KiB"
+}
+
+@test "rem-mem-reg forgets the region: a second removal is refused, nothing more is sent" {
+	start_mock
+	printf '%s\n' 'set-mem-table 1M,1M' 'rem-mem-reg 0' 'rem-mem-reg 0' >"$BATS_TEST_TMPDIR/b"
+	run --separate-stderr "$VHUCTL" -s "$SOCK" batch "$BATS_TEST_TMPDIR/b"
+	assert_failure 64
+	[[ "$stderr" == *"line 3: REM_MEM_REG: region 0 was removed earlier in this session"* ]] || fail "$stderr"
+	[ "$(grep -c '^REM_MEM_REG ' "$LOG")" -eq 1 ]
+	# --force sends it again (testing a back-end's handling of it)
+	: >"$LOG"
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -f batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	[ "$(grep -c '^REM_MEM_REG ' "$LOG")" -eq 2 ]
+}
+
+@test "set-vring-addr --auto lays rings into a region the back-end still has" {
+	start_mock
+	printf '%s\n' 'set-mem-table 1M,1M' 'rem-mem-reg 0' 'set-vring-addr 0 --auto' 'set-vring-addr 1 --auto' \
+		>"$BATS_TEST_TMPDIR/b"
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -j batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	# Both rings inside region 1, [uva, uva + 1 MiB), one after the other.
+	echo "$output" | jq -e '(.steps[0].regions[1].userspace_addr | ltrimstr("0x") | explode |
+		reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end))) as $u1 |
+		[.steps[2, 3].desc | ltrimstr("0x") | explode |
+		 reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end))] |
+		all(. >= $u1 and . < $u1 + 1048576) and .[1] > .[0]'
+	# With no region left, --auto has nowhere to go.
+	printf '%s\n' 'set-mem-table 1M' 'rem-mem-reg 0' 'set-vring-addr 0 --auto' >"$BATS_TEST_TMPDIR/b"
+	: >"$LOG"
+	run --separate-stderr "$VHUCTL" -s "$SOCK" batch "$BATS_TEST_TMPDIR/b"
+	assert_failure 64
+	[[ "$stderr" == *"--auto needs a memory region in the back-end's table"* ]] || fail "$stderr"
+	! grep -q '^SET_VRING_ADDR ' "$LOG"
+}
+
+@test "net rings: GET_QUEUE_NUM counts queue pairs with -T net; --force passes the local cap" {
+	start_mock --queues 2
+	# Without -T the count is rings: ring 3 is refused, with the reason.
+	run --separate-stderr "$VHUCTL" -s "$SOCK" set-vring-num 3 256
+	assert_failure 64
+	[[ "$stderr" == *"beyond the back-end's 2 queues"*"-T net"* ]] || fail "$stderr"
+	! grep -q '^SET_VRING_NUM ' "$LOG"
+	# -T net: 2 pairs are 4 rings, 0..3.
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -T net set-vring-num 3 256
+	assert_success
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -T net set-vring-num 4 256
+	assert_failure 64
+	[[ "$stderr" == *"2 queue pairs (4 rings"* ]] || fail "$stderr"
+	# --force sends it whatever the count says.
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -f set-vring-num 5 256
+	assert_success
+	[ "$(grep -c '^SET_VRING_NUM ' "$LOG")" -eq 2 ]
+	# The 8-bit index of the fd messages stays a hard limit.
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -f set-vring-kick 256
+	assert_failure 64
+}
+
+@test "set-vring-base above 16 bits on a split ring warns; a packed ring takes it silently" {
+	start_mock
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -j set-vring-base 0 70000
+	assert_success
+	echo "$output" | jq -e '.base == 70000 and (.warnings | length == 1)'
+	echo "$output" | jq -e '.warnings[0] | test("16-bit index of a split ring.*4464")'
+	run --separate-stderr "$VHUCTL" -s "$SOCK" set-vring-base 0 65535
+	assert_success
+	[ -z "$stderr" ]
+	teardown
+	# VIRTIO_F_RING_PACKED (34) offered and acknowledged
+	start_mock --features 0x570000000
+	printf '%s\n' 'set-features 0x570000000' 'set-vring-base 0 70000' >"$BATS_TEST_TMPDIR/b"
+	run --separate-stderr "$VHUCTL" -s "$SOCK" batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	[[ "$stderr" != *"split ring"* ]] || fail "$stderr"
 }

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -45,6 +46,8 @@
 #define TOO_MANY_FDS 12u
 /* Largest reply body we build: config-size/oversize on a 4 KiB window. */
 #define REPLY_BUF (2 * VHU_MAX_PAYLOAD)
+/* QEMU's VhostUserCryptoSession on LP64 (the spec leaves it opaque). */
+#define CRYPTO_SESSION_SIZE 1072u
 /* How long CHECK_DEVICE_STATE / disconnect wait for a transfer thread. */
 #define XFER_WAIT_MS 5000
 #define XFER_CHUNK 65536u
@@ -160,6 +163,7 @@ enum fault_kind {
 	F_DS_TRUNCATE,
 	F_CHECK_FAIL,
 	F_SHM_BAD_COUNT,
+	F_IGNORE,
 	F_DELAY,
 	F_DS_KILL,
 	F_DS_ENDLESS,
@@ -197,6 +201,7 @@ static const char *const fault_names[F_COUNT] = {
 	[F_DS_TRUNCATE] = "ds-truncate",
 	[F_CHECK_FAIL] = "check-fail",
 	[F_SHM_BAD_COUNT] = "shm-bad-count",
+	[F_IGNORE] = "ignore",
 	[F_DELAY] = "delay",
 	[F_DS_KILL] = "ds-kill",
 	[F_DS_ENDLESS] = "ds-endless",
@@ -234,7 +239,7 @@ struct bmsg {
 	unsigned nfds;      /* memfds attached */
 	bool late_fd;       /* attach them to the payload, not the first byte */
 	bool block;         /* hold everything else until its answer came (as a
-			     * back-end that waits for the ack, spec 6.12) */
+			     * back-end that waits for the ack, spec "Back-end communication") */
 	bool have_flags, have_size;
 	uint32_t flags, size;
 	bool eof;           /* not a message: shut down our sending side */
@@ -909,7 +914,7 @@ static int send_bytes(int fd, const uint8_t *p, size_t n, const int *fds,
 		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 		ssize_t w;
 
-		/* Fds ride on the first byte of the message (spec 1.5). */
+		/* Fds ride on the first byte of the message (spec "Communication"). */
 		if (off == 0 && nfds > 0) {
 			struct cmsghdr *c;
 
@@ -1095,7 +1100,7 @@ static void send_backend_msgs(struct conn *c, uint32_t trigger, bool after)
 		for (unsigned k = 0; k < b->nfds; k++)
 			fds[k] = make_memfd("vhu-mock-chan");
 		if (b->late_fd && body) {
-			/* fds with the payload, not the first byte (spec 1.5
+			/* fds with the payload, not the first byte (spec "Communication"
 			 * violation): header first, then body + fds. */
 			rc = send_bytes(c->chan_fd, buf, VHOST_USER_HDR_SIZE, NULL, 0);
 			if (rc == 0)
@@ -1405,7 +1410,9 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 	memcpy(&vs, m->payload, sizeof(vs));
 	mdev_request(c->dev, code, m->payload, m->hdr.size, m->fds, m->nfds);
 
-	switch (code) {
+	/* A request acknowledged and then ignored: no state changes, no
+	 * own reply beyond the ack (a device that ignores SET_CONFIG). */
+	switch (has_fault((int)code, F_IGNORE) ? (uint32_t)VHOST_USER_NONE : code) {
 	case VHOST_USER_GET_FEATURES:
 		reply_u64(r, code, opt.features);
 		return;
@@ -1486,7 +1493,28 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		memset(r->body, 0, 2056);
 		r->len = 2056;
 		return;
-	/* Requests that only change state, then fall through to the ack. */
+	case VHOST_USER_POSTCOPY_ADVISE:
+		/* Spec: the reply carries the back-end's userfaultfd.  An
+		 * eventfd stands in for it: the mock has no guest memory to
+		 * fault on, and userfaultfd may be forbidden here. */
+		reply_init(r, code);
+		reply_add_fd(r, eventfd(0, EFD_CLOEXEC));
+		return;
+	case VHOST_USER_POSTCOPY_END:
+		/* Spec: a u64 reply, 0 for success. */
+		reply_u64(r, code, ack_value(code));
+		return;
+	case VHOST_USER_CREATE_CRYPTO_SESSION:
+		/* The session struct comes back with session_id (its last
+		 * u64 in QEMU's layout) set; 1 stands for a created session. */
+		reply_init(r, code);
+		memset(r->body, 0, CRYPTO_SESSION_SIZE);
+		memcpy(r->body, m->payload, m->hdr.size < CRYPTO_SESSION_SIZE ? m->hdr.size : CRYPTO_SESSION_SIZE);
+		put_u64(r->body + CRYPTO_SESSION_SIZE - 8, 1);
+		r->len = CRYPTO_SESSION_SIZE;
+		return;
+	/* Requests that only change state, then fall through to the ack;
+	 * with the ignore fault the state stays as it was. */
 	case VHOST_USER_SET_FEATURES:
 		c->features = u64;
 		break;
@@ -1520,7 +1548,7 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 	default:
 		break;
 	}
-	/* Ack only when asked and negotiated (rust-vmm behaviour, 6.5). */
+	/* Ack only when asked and negotiated (rust-vmm's behaviour). */
 	if ((m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) &&
 	    (c->protocol_features & VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK)))
 		reply_u64(r, code, ack_value(code));
@@ -1713,7 +1741,7 @@ static void serve_conn(int fd)
 	c.chan_fd = -1;
 	c.dev = mdev_new();
 	/* Main socket and, while answers are due, the back-end channel: the
-	 * front-end may answer them at any time (spec 6.12), and never
+	 * front-end may answer them at any time (spec "Back-end communication"), and never
 	 * blocking on one side keeps both moving. */
 	for (;;) {
 		/* Main socket, the back-end channel while answers are due, and

@@ -175,6 +175,10 @@ static void check_window(enum vhu_dev_type dev, const uint8_t *full, uint32_t of
 			case VHU_CFG_UINT:
 				assert_true(out[k].u == ref_le(p, f->size));
 				break;
+			case VHU_CFG_INT:
+				assert_true((uint64_t)out[k].i << (64 - 8 * f->size) ==
+					    ref_le(p, f->size) << (64 - 8 * f->size));
+				break;
 			case VHU_CFG_MAC:
 				snprintf(ref, sizeof(ref), "%02x:%02x:%02x:%02x:%02x:%02x", p[0],
 					 p[1], p[2], p[3], p[4], p[5]);
@@ -236,7 +240,7 @@ static void test_layout_tables(void **state)
 			assert_non_null(f->help);
 			assert_true(f->size > 0);
 			assert_true(f->offset + f->size <= 256);
-			if (f->kind == VHU_CFG_UINT)
+			if (f->kind == VHU_CFG_UINT || f->kind == VHU_CFG_INT)
 				assert_true(f->size == 1 || f->size == 2 || f->size == 4 ||
 					    f->size == 8);
 			if (f->kind == VHU_CFG_MAC)
@@ -967,14 +971,17 @@ static void test_input_bitmap_devids_abs(void **state)
 	}
 
 	input_hdr(full, VHU_INPUT_CFG_ABS_INFO, 0, 20);
-	put_le(full, 8, 0, 4);
+	put_le(full, 8, 0xffff8000, 4); /* -32768 as le32 */
 	put_le(full, 12, 32767, 4);
 	put_le(full, 16, 0, 4);
 	put_le(full, 20, 0, 4);
 	put_le(full, 24, 0xffffffff, 4); /* -1 as le32 */
 	n = input_decode(full, 0, 136, v, &trunc);
 	assert_int_equal(n, 8);
-	assert_int_equal(find_val(v, n, "abs", "max")->u, 32767);
+	/* min and max are signed axis values; fuzz, flat, res are not. */
+	assert_int_equal(find_val(v, n, "abs", "min")->field->kind, VHU_CFG_INT);
+	assert_true(find_val(v, n, "abs", "min")->i == -32768);
+	assert_true(find_val(v, n, "abs", "max")->i == 32767);
 	assert_true(find_val(v, n, "abs", "res")->u == 0xffffffffULL);
 	n = input_decode(full, 0, 26, v, &trunc);
 	assert_true(trunc);
@@ -1175,6 +1182,28 @@ static void test_encode_misc(void **state)
 	assert_int_equal(vhu_cfg_encode(f, NULL, buf), -1);
 	assert_int_equal(vhu_cfg_encode(NULL, "1", buf), -1);
 	assert_int_equal(vhu_cfg_encode(f, "1", NULL), -1);
+
+	/* Signed: the ABS_INFO axis range, found through vhu_cfg_fields(). */
+	{
+		const struct vhu_cfg_field *all[32];
+		size_t k, nall = vhu_cfg_fields(VHU_DEV_INPUT, all, 32);
+
+		assert_true(nall <= 32);
+		for (f = NULL, k = 0; k < nall; k++)
+			if (all[k]->group && !strcmp(all[k]->group, "abs") && !strcmp(all[k]->name, "min"))
+				f = all[k];
+		assert_non_null(f);
+		assert_int_equal(f->kind, VHU_CFG_INT);
+		assert_int_equal(vhu_cfg_encode(f, "-32768", buf), 0);
+		assert_memory_equal(buf, "\x00\x80\xff\xff", 4);
+		assert_int_equal(vhu_cfg_encode(f, "-2147483648", buf), 0);
+		assert_memory_equal(buf, "\x00\x00\x00\x80", 4);
+		assert_int_equal(vhu_cfg_encode(f, "2147483647", buf), 0);
+		assert_int_equal(vhu_cfg_encode(f, "2147483648", buf), -1);
+		assert_int_equal(vhu_cfg_encode(f, "-2147483649", buf), -1);
+		assert_int_equal(vhu_cfg_encode(f, "-", buf), -1);
+		assert_int_equal(vhu_cfg_encode(f, "--1", buf), -1);
+	}
 
 	f = vhu_cfg_field_by_name(VHU_DEV_GPU, "events_clear");
 	assert_int_equal(vhu_cfg_encode(f, "4294967296", buf), -1);

@@ -22,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,6 +63,41 @@ static int setup(void **state)
 	f->s.no_sync = true;
 	f->peer = sv[1];
 	/* A test that expects a message which never came fails, not hangs. */
+	setsockopt(f->peer, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	*state = f;
+	return 0;
+}
+
+/*
+ * The same, but over a listening socket and vhu_connect(): the session is
+ * then a blocking socket whose replies are read with one recvmsg bounded
+ * by SO_RCVTIMEO, not with poll first.  The transport tests run on both.
+ */
+static int setup_connected(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { 1, 0 };
+	char dir[] = "/tmp/vhu-test.XXXXXX";
+	int l;
+
+	if (!f || !mkdtemp(dir))
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+	l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1))
+		return -1;
+	vhu_session_init(&f->s);
+	f->s.timeout_ms = TIMEOUT_MS;
+	f->s.no_sync = true;
+	if (vhu_connect(&f->s, sa.sun_path, 0) != VHU_OK)
+		return -1;
+	f->peer = accept(l, NULL, NULL);
+	close(l);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	if (f->peer < 0 || !f->s.blocking)
+		return -1;
 	setsockopt(f->peer, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	*state = f;
 	return 0;
@@ -243,7 +279,7 @@ static void assert_err_contains(const struct vhu_session *s, const char *needle)
 #define BIT30 VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES)
 #define PF_ALL_KNOWN (VHU_BIT(VHOST_USER_PROTOCOL_F_COUNT) - 1)
 
-/* ---- seed: create_backend_client ---- */
+/* ---- owner messages ---- */
 
 static void test_owner_messages_header_only(void **state)
 {
@@ -262,7 +298,7 @@ static void test_owner_messages_header_only(void **state)
 	assert_int_equal(f->s.stats.bytes_sent, 24);
 }
 
-/* ---- seed: test_features ---- */
+/* ---- GET/SET_FEATURES ---- */
 
 static void test_features(void **state)
 {
@@ -313,7 +349,7 @@ static void test_features_truncated_body(void **state)
 	assert_int_equal(f->s.fd, -1);
 }
 
-/* ---- seed: test_protocol_features ---- */
+/* ---- GET/SET_PROTOCOL_FEATURES ---- */
 
 static void test_protocol_features_need_bit30(void **state)
 {
@@ -500,9 +536,9 @@ static void test_set_protocol_features_local_rules(void **state)
 	peer_assert_empty(f->peer);
 }
 
-/* ---- seed: test_backend_client_set_config_negative ---- */
+/* ---- SET_CONFIG: windows outside the config space ---- */
 
-static void test_set_config_negative(void **state)
+static void test_set_config_bad_windows_send_nothing(void **state)
 {
 	struct fx *f = *state;
 	static uint8_t buf[0x1001];
@@ -560,9 +596,9 @@ static void test_set_config_negative(void **state)
 	assert_true(f->s.fd >= 0);
 }
 
-/* ---- seed: test_backend_client_get_config_negative0..6 ---- */
+/* ---- GET_CONFIG: the reply must echo offset and size ---- */
 
-/* The valid echo every seed case starts with; also checks the request. */
+/* The valid echo every case starts with; also checks the request. */
 static void get_config_ok(struct fx *f)
 {
 	uint8_t out[4] = { 0 };
@@ -614,7 +650,7 @@ static void test_get_config_not_negotiated(void **state)
 	peer_assert_empty(f->peer);
 }
 
-static void test_get_config_negative0_wrong_code(void **state)
+static void test_get_config_reply_with_wrong_code_closes(void **state)
 {
 	struct fx *f = *state;
 
@@ -624,7 +660,7 @@ static void test_get_config_negative0_wrong_code(void **state)
 	assert_int_equal(f->s.fd, -1);
 }
 
-static void test_get_config_negative1_no_reply_flag(void **state)
+static void test_get_config_reply_without_reply_flag_closes(void **state)
 {
 	struct fx *f = *state;
 
@@ -635,7 +671,7 @@ static void test_get_config_negative1_no_reply_flag(void **state)
 	assert_int_equal(f->s.fd, -1);
 }
 
-static void test_get_config_negative2_valid(void **state)
+static void test_get_config_valid_echo_twice_keeps_step(void **state)
 {
 	struct fx *f = *state;
 
@@ -651,23 +687,23 @@ static void check_bad_echo(struct fx *f, uint32_t off, uint32_t size, uint32_t d
 	assert_int_equal(get_config_bad(f), want);
 }
 
-static void test_get_config_negative3_offset0(void **state)
+static void test_get_config_echo_of_another_offset_is_violation(void **state)
 {
 	check_bad_echo(*state, 0, 4, 4, VHU_E_PROTO);
 	assert_err_contains(&((struct fx *)*state)->s, "offset");
 }
 
-static void test_get_config_negative4_offset_plus1(void **state)
+static void test_get_config_echo_offset_one_off_is_violation(void **state)
 {
 	check_bad_echo(*state, 0x11, 4, 4, VHU_E_PROTO);
 }
 
-static void test_get_config_negative5_offset_far(void **state)
+static void test_get_config_echo_offset_beyond_space_is_violation(void **state)
 {
 	check_bad_echo(*state, 0x1001, 4, 4, VHU_E_PROTO);
 }
 
-static void test_get_config_negative6_size6(void **state)
+static void test_get_config_echo_of_another_size_is_violation(void **state)
 {
 	check_bad_echo(*state, 0x10, 6, 6, VHU_E_PROTO);
 	assert_err_contains(&((struct fx *)*state)->s, "size");
@@ -694,7 +730,7 @@ static void test_get_config_refused(void **state)
 	get_config_ok(f);
 }
 
-/* ---- seed: test_maset_set_mem_table_failure ----
+/* ---- SET_MEM_TABLE: region count and fd bounds ----
  * Through vhu_set_mem_table() (src/proto/mem.c): 0 regions and more than
  * 8 are refused before anything is sent; then the same 1..8 fd bound at
  * the vhu_request() level, which enforces the catalog row. */
@@ -1252,6 +1288,26 @@ static void test_reply_dribble_past_deadline(void **state)
 	assert_int_equal(f->s.fd, -1);
 }
 
+/* A --timeout changed between requests (a batch line's own -t) bounds
+ * the next wait, also when that wait blocks in recvmsg. */
+static void test_timeout_change_applies_to_the_next_wait(void **state)
+{
+	struct fx *f = *state;
+	uint64_t out;
+	int64_t t0, dt;
+
+	peer_send(f->peer, VHOST_USER_GET_FEATURES, REPLY_FLAGS, &(uint64_t){ 1 }, 8);
+	assert_int_equal(vhu_get_features(&f->s, &out), VHU_OK);
+	f->s.timeout_ms = 100;
+	t0 = mono_ms();
+	assert_int_equal(vhu_get_features(&f->s, &out), VHU_E_TIMEOUT);
+	dt = mono_ms() - t0;
+	assert_true(dt >= 100 - 20);
+	/* no hang past the timeout (slack for a loaded machine) */
+	assert_true(dt < 100 + 10000);
+	assert_err_contains(&f->s, "100 ms");
+}
+
 /* ---- the no-reply barrier ---- */
 
 static void test_barrier(void **state)
@@ -1354,6 +1410,7 @@ static void test_get_vring_base_wrong_ring(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define TC(fn) cmocka_unit_test_setup_teardown(fn, setup_cfg, teardown)
+#define TB(fn) cmocka_unit_test_setup_teardown(fn, setup_connected, teardown)
 
 int main(void)
 {
@@ -1367,15 +1424,15 @@ int main(void)
 		T(test_negotiate_subset),
 		T(test_negotiate_without_bit30),
 		T(test_set_protocol_features_local_rules),
-		T(test_set_config_negative),
+		T(test_set_config_bad_windows_send_nothing),
 		T(test_get_config_not_negotiated),
-		TC(test_get_config_negative0_wrong_code),
-		TC(test_get_config_negative1_no_reply_flag),
-		TC(test_get_config_negative2_valid),
-		TC(test_get_config_negative3_offset0),
-		TC(test_get_config_negative4_offset_plus1),
-		TC(test_get_config_negative5_offset_far),
-		TC(test_get_config_negative6_size6),
+		TC(test_get_config_reply_with_wrong_code_closes),
+		TC(test_get_config_reply_without_reply_flag_closes),
+		TC(test_get_config_valid_echo_twice_keeps_step),
+		TC(test_get_config_echo_of_another_offset_is_violation),
+		TC(test_get_config_echo_offset_one_off_is_violation),
+		TC(test_get_config_echo_offset_beyond_space_is_violation),
+		TC(test_get_config_echo_of_another_size_is_violation),
 		TC(test_get_config_extra_bytes),
 		TC(test_get_config_refused),
 		T(test_set_mem_table_failure),
@@ -1404,6 +1461,20 @@ int main(void)
 		T(test_peer_silent_timeout),
 		T(test_reply_byte_by_byte),
 		T(test_reply_dribble_past_deadline),
+		/* The same transport cases through vhu_connect's blocking socket. */
+		TB(test_features),
+		TB(test_features_truncated_body),
+		TB(test_reply_huge_size),
+		TB(test_reply_stray_fd_header),
+		TB(test_reply_stray_fd_body),
+		TB(test_reply_twelve_fds),
+		TB(test_peer_closed_before_reply),
+		TB(test_peer_closed_mid_header),
+		TB(test_peer_closed_mid_body),
+		TB(test_peer_silent_timeout),
+		TB(test_reply_byte_by_byte),
+		TB(test_reply_dribble_past_deadline),
+		TB(test_timeout_change_applies_to_the_next_wait),
 		T(test_barrier),
 		T(test_barrier_replaced_by_ack),
 		T(test_barrier_silent),

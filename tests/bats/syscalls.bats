@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+#
+# What a request costs in system calls, counted with strace: a reply is
+# sendmsg, recvmsg (header, waiting in the kernel) and recvmsg (body), with
+# no poll in between; nothing scans /proc/self/fd unless --stats asks.
+# Counts are exact because the mock sends each reply in one sendmsg.
+
+load helpers
+
+setup() {
+	command -v strace >/dev/null || skip "strace not installed"
+	ST=$BATS_TEST_TMPDIR/strace.out
+	# LeakSanitizer cannot run under ptrace; the sanitizer build checks
+	# leaks in every other suite.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+}
+
+# Calls named $1 in the strace log.
+calls() {
+	grep -cE "^([0-9]+ +)?$1\(" "$ST" || true
+}
+
+@test "get-queue-num: 4 requests, 3 replies, 10 calls and no poll" {
+	mock_start
+	run strace -f -qq -o "$ST" -e trace=sendmsg,sendto,write,recvmsg,recvfrom,read,poll,ppoll,select,pselect6 \
+		"$VHUCTL" -s "$SOCK" get-queue-num
+	assert_success
+	assert_output --regexp 'Queues: +2'
+	# GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES (no reply),
+	# GET_QUEUE_NUM
+	[ "$(calls sendmsg)" -eq 4 ] || fail "sendmsg: $(cat "$ST")"
+	[ "$(calls recvmsg)" -eq 6 ] || fail "recvmsg: $(cat "$ST")"
+	[ "$(calls '(poll|ppoll|select|pselect6)')" -eq 0 ] || fail "waits: $(cat "$ST")"
+}
+
+@test "batch: each get-features step is one sendmsg and two recvmsg" {
+	mock_start
+	printf 'get-features\n%.0s' $(seq 50) >"$BATS_TEST_TMPDIR/b"
+	run strace -f -qq -o "$ST" -e trace=sendmsg,recvmsg,poll,ppoll "$VHUCTL" -s "$SOCK" batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	[ "$(calls sendmsg)" -eq 50 ]
+	[ "$(calls recvmsg)" -eq 100 ]
+	[ "$(calls '(poll|ppoll)')" -eq 0 ]
+}
+
+@test "/proc/self/fd is read only with --stats" {
+	mock_start
+	run strace -f -qq -o "$ST" -e trace=openat,open "$VHUCTL" -s "$SOCK" get-features
+	assert_success
+	! grep -q '/proc/self/fd' "$ST" || fail "scanned without --stats: $(cat "$ST")"
+	run --separate-stderr strace -f -qq -o "$ST" -e trace=openat,open "$VHUCTL" -s "$SOCK" --stats get-features
+	assert_success
+	grep -q '/proc/self/fd' "$ST"
+	[[ "$stderr" =~ "open fds at start "([0-9]+)", at exit "([0-9]+) ]] || fail "stderr: $stderr"
+	[ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ] || fail "stderr: $stderr"
+}
