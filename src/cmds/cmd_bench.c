@@ -329,13 +329,12 @@ struct bench {
 	struct vhu_hist *scratch; /* the progress line's p99 */
 
 	/* what happened */
-	bool ran;		   /* the workload run started */
 	bool measuring;		   /* its measured window started */
 	int64_t t_start, t_measure, t_stop; /* ns */
 	struct rusage ru0, ru1;
 	const char *ended_by;	   /* "runtime", a signal name, "error" */
 	int signo;		   /* the signal that ended the run */
-	uint64_t filled, checked;  /* --verify blocks */
+	uint64_t filled;	   /* --verify: blocks written by the fill */
 	int rc;			   /* the supervisor's own failure */
 	char err[320];
 };
@@ -407,7 +406,7 @@ static void progress(struct bench *bn, enum vhu_bb_job job, int64_t now, uint64_
 
 	for (unsigned i = 0; i < bn->nq; i++) {
 		done += __atomic_load_n(&bn->bq[i].completed, __ATOMIC_RELAXED);
-		total += bn->bq[i].job_end - (uint64_t)((unsigned __int128)bn->bq[i].nblocks * i / bn->nq);
+		total += bn->bq[i].job_end - bn->bq[i].job_first;
 	}
 	if (job == VHU_BB_JOB_MEASURE) {
 		double iops = secs > 0 ? (double)(done - *prev_done) / secs : 0;
@@ -423,7 +422,7 @@ static void progress(struct bench *bn, enum vhu_bb_job job, int64_t now, uint64_
 		uint64_t sofar = 0;
 
 		for (unsigned i = 0; i < bn->nq; i++)
-			sofar += bn->bq[i].blocks_done;
+			sofar += __atomic_load_n(&bn->bq[i].blocks_done, __ATOMIC_RELAXED);
 		vhu_out_progress(bn->tty, "bench: %.0fs %s: %llu of %llu blocks", el,
 				 job == VHU_BB_JOB_FILL ? "verify fill" : "verify check", (unsigned long long)sofar,
 				 (unsigned long long)total);
@@ -433,7 +432,8 @@ static void progress(struct bench *bn, enum vhu_bb_job job, int64_t now, uint64_
 }
 
 /* A signal during a run: the first one stops it (the requests in flight
- * complete), a second one gives up on them. */
+ * complete; when the run is ending anyway it only counts for the exit
+ * status), a second one gives up on them. */
 static void on_signal(struct bench *bn, int64_t now)
 {
 	int sig = vhu_intr_signo();
@@ -443,12 +443,13 @@ static void on_signal(struct bench *bn, int64_t now)
 		return;
 	/* Cleared: the orderly stop's requests must not see it. */
 	vhu_intr_clear();
-	if (phase(bn) < VHU_BB_STOP) {
+	if (!bn->signo) {
 		bn->signo = sig;
-		if (!bn->ended_by)
+		if (phase(bn) < VHU_BB_STOP) {
 			bn->ended_by = vhu_intr_name(sig);
-		end_window(bn, now);
-		set_phase(bn, VHU_BB_STOP);
+			end_window(bn, now);
+			set_phase(bn, VHU_BB_STOP);
+		}
 		return;
 	}
 	snprintf(msg, sizeof(msg), "interrupted by %s again while the requests in flight completed",
@@ -475,7 +476,6 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 		vhu_bb_set_job(&bn->bq[i], job);
 	}
 	if (job == VHU_BB_JOB_MEASURE) {
-		bn->ran = true;
 		ramp_end = now + (int64_t)bn->ramp_ms * 1000000;
 		if (!bn->ramp_ms) {
 			bn->measuring = true;
@@ -562,12 +562,8 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 		end_window(bn, mono_ns());
 	if (bn->progress)
 		vhu_out_progress_end(bn->tty);
-	for (unsigned i = 0; i < bn->nq; i++) {
-		if (job == VHU_BB_JOB_FILL)
-			bn->filled += bn->bq[i].blocks_done;
-		else if (job == VHU_BB_JOB_CHECK)
-			bn->checked += bn->bq[i].blocks_done;
-	}
+	for (unsigned i = 0; job == VHU_BB_JOB_FILL && i < bn->nq; i++)
+		bn->filled += bn->bq[i].blocks_done;
 	/* The first failure, by the queue or by us. */
 	{
 		int f = __atomic_load_n(&bn->ctl.failed, __ATOMIC_SEQ_CST);

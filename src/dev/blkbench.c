@@ -170,7 +170,7 @@ void vhu_bb_set_job(struct vhu_bb_queue *b, enum vhu_bb_job job)
 	uint64_t first = (uint64_t)((unsigned __int128)b->nblocks * b->index / b->nq);
 
 	b->job = job;
-	b->seq = first;
+	b->seq = b->job_first = first;
 	b->job_end = (uint64_t)((unsigned __int128)b->nblocks * (b->index + 1) / b->nq);
 	b->blocks_done = 0;
 }
@@ -357,7 +357,7 @@ static int complete(struct vhu_bb_queue *b, struct vhu_bb_slot *s, int64_t now, 
 		st_relaxed(&c->bytes, ld_relaxed(&c->bytes) + b->o->bs);
 	}
 	if (b->job != VHU_BB_JOB_MEASURE)
-		b->blocks_done++;
+		st_relaxed(&b->blocks_done, ld_relaxed(&b->blocks_done) + 1);
 	if (!s->write && b->o->verify) {
 		b->verified++;
 		if (verify(b, s)) {

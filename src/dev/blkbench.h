@@ -105,16 +105,17 @@ struct vhu_bb_queue {
 	uint64_t nblocks;	  /* o->size / o->bs */
 	uint64_t rng;
 	uint64_t seq;		  /* sequential jobs: next block */
-	uint64_t job_end;	  /* FILL, CHECK: block after the last one */
+	uint64_t job_first;	  /* FILL, CHECK: this queue's share of the */
+	uint64_t job_end;	  /* span's blocks, [job_first, job_end) */
 	enum vhu_bb_job job;
 
 	/* Live (relaxed atomics; the progress line reads them). */
 	uint64_t completed; /* every completion of every run */
 	struct vhu_bb_counts c[VHU_BB_DIRS];
+	uint64_t blocks_done; /* FILL, CHECK: blocks written / checked */
 	/* Driver counters within the measured window (after the run). */
 	uint64_t kicks, kicks_suppressed, call_waits;
 	bool measured; /* the window started on this queue */
-	uint64_t blocks_done; /* FILL, CHECK: blocks written / checked */
 	uint64_t errors;      /* requests that failed (status, --verify) */
 	uint64_t verified;    /* blocks read and checked (--verify) */
 

@@ -300,3 +300,43 @@ bench_bg() {
 	assert_success
 	assert_no_fd_leak
 }
+
+# System calls of the queue threads (every thread but the main one) in the
+# strace log $ST: "COUNT NAME" lines.
+worker_calls() {
+	local main
+	main=$(awk 'NR == 1 { print $1 }' "$ST")
+	awk -v m="$main" '$1 != m && $2 !~ /^<\.\.\./ { sub(/\(.*/, "", $2); print $2 }' "$ST" | sort | uniq -c
+}
+
+# The count of NAME in worker_calls output $1.
+ncalls() {
+	awk -v n="$2" '$2 == n { print $1; f = 1 } END { if (!f) print 0 }' <<<"$1"
+}
+
+@test "bench: the queue threads make no system call but the kick (and the call eventfd wait in event mode)" {
+	command -v strace >/dev/null || skip "strace not installed"
+	# LeakSanitizer cannot run under ptrace.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+	ST=$BATS_TEST_TMPDIR/strace.out
+	local notify c kicks waits other
+	mock_blk
+	for notify in event poll; do
+		run --separate-stderr strace -f -qq -o "$ST" "$VHUCTL" -s "$SOCK" -t 30 -j bench --qd 4 --queues 2 \
+			--runtime 1 --notify $notify
+		assert_success
+		c=$(worker_calls)
+		kicks=$(jq '[.driver.queues[].kicks] | add' <<<"$output")
+		waits=$(jq '[.driver.queues[].call_waits] | add' <<<"$output")
+		[ "$kicks" -gt 0 ] || fail "no kicks: $output"
+		# one write per kick, and one more per thread: "done" to the supervisor
+		[ "$(ncalls "$c" write)" -eq $((kicks + 2)) ] || fail "$notify: $kicks kicks: $c"
+		[ "$(ncalls "$c" poll)" -eq "$waits" ] || fail "$notify: $waits call waits: $c"
+		[ "$(ncalls "$c" read)" -le "$waits" ] || fail "$notify: $c"
+		[ "$notify" = event ] || [ "$waits" -eq 0 ] || fail "poll mode waited: $c"
+		# the rest is the threads' start and end, a few calls each, however
+		# many requests ran (sched_yield: a polling thread leaving the CPU)
+		other=$(awk '$2 !~ /^(write|poll|read|sched_yield)$/ && $1 > 4' <<<"$c")
+		[ -z "$other" ] || fail "$notify: calls that grow with the run: $other"
+	done
+}
