@@ -450,6 +450,10 @@ static void on_signal(struct bench *bn, int64_t now)
 			end_window(bn, now);
 			set_phase(bn, VHU_BB_STOP);
 		}
+		if (bn->progress)
+			vhu_out_progress(bn->tty, "bench: %s: stopping once the requests in flight complete "
+						  "(a second signal gives up on them)",
+					 vhu_intr_name(sig));
 		return;
 	}
 	snprintf(msg, sizeof(msg), "interrupted by %s again while the requests in flight completed",

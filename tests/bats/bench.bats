@@ -225,6 +225,28 @@ bench_bg() {
 	[ "$(mock_count GET_VRING_BASE)" -eq 1 ]
 }
 
+@test "bench: a second signal while requests drain gives up on them (exit 130), the report still comes" {
+	# requests from the 30th on are never completed: the drain hangs
+	mock_blk --ring-fault never-complete:30
+	bench_bg
+	kill -INT "$BENCH_PID"
+	local i st=0
+	for ((i = 0; i < 3000; i++)); do
+		grep -q '^bench: SIGINT: stopping once the requests in flight complete' "$ERR" && break
+		sleep 0.02
+	done
+	grep -q '^bench: SIGINT: stopping' "$ERR" || fail "the first signal was not seen: $(cat "$ERR")"
+	kill -INT "$BENCH_PID"
+	wait "$BENCH_PID" || st=$?
+	[ "$st" -eq 130 ] || fail "exit status $st: $(cat "$ERR")"
+	grep -q '^vhuctl: bench: interrupted by SIGINT again while the requests in flight completed$' "$ERR" ||
+		fail "$(cat "$ERR")"
+	output=$(cat "$OUT")
+	assert_json '.vhuctl.exit_status == 130 and .jobs[0].ended_by == "SIGINT" and .jobs[0].read.total_ios > 0'
+	# no orderly stop for requests given up on
+	[ "$(mock_count GET_VRING_BASE)" -eq 0 ]
+}
+
 @test "bench: a back-end that dies mid-run ends it with exit 74, polled or not" {
 	local notify
 	for notify in event poll; do
