@@ -53,11 +53,11 @@ enum {
 	OPT_PROGRESS,
 };
 
-#define BENCH_MAX_BS	 (UINT32_C(16) << 20)
-#define BENCH_MAX_QD	 VHU_VQ_MAX_SIZE
-#define BENCH_TICK_MS	 1000
-#define BENCH_MIN_QSIZE	 128u
-#define DEFAULT_RUNTIME	 10000
+#define BENCH_MAX_BS	(UINT32_C(16) << 20)
+#define BENCH_MAX_QD	VHU_VQ_MAX_SIZE
+#define BENCH_TICK_MS	1000
+#define BENCH_MIN_QSIZE 128u
+#define DEFAULT_RUNTIME 10000
 
 static const char *const rw_names[] = {
 	[VHU_BB_READ] = "read",		  [VHU_BB_WRITE] = "write",   [VHU_BB_RANDREAD] = "randread",
@@ -83,7 +83,8 @@ struct bench_args {
 
 static const struct argp_option bench_opts[] = {
 	{NULL, 0, NULL, 0, "Workload:", 1},
-	{"rw", OPT_RW, "read|write|randread|randwrite|randrw", 0, "what to do (default read: sequential reads)", 1},
+	{"rw", OPT_RW, "read|write|randread|randwrite|randrw", 0,
+	 "what to do (default read: sequential reads)", 1},
 	{"rwmix-read", OPT_RWMIX, "P", 0, "randrw: percent of reads (default 50)", 1},
 	{"bs", OPT_BS, "SIZE", 0, "bytes per request, a multiple of 512 (default 4k)", 1},
 	{"qd", OPT_QD, "N", 0, "requests in flight per queue (default 1)", 1},
@@ -96,9 +97,10 @@ static const struct argp_option bench_opts[] = {
 	 "fill the span with a pattern with per-block headers first, check every block read (and the "
 	 "span after writes)",
 	 1},
-	{"seed", OPT_SEED, "N", 0, "seed of the random offsets, the read/write mix and the pattern (default 0)", 1},
-	{"progress", OPT_PROGRESS, NULL, 0, "a progress line on stderr every second (default: when it is a terminal)",
-	 1},
+	{"seed", OPT_SEED, "N", 0,
+	 "seed of the random offsets, the read/write mix and the pattern (default 0)", 1},
+	{"progress", OPT_PROGRESS, NULL, 0,
+	 "a progress line on stderr every second (default: when it is a terminal)", 1},
 	VHU_DRV_RING_OPTIONS,
 	VHU_DRV_NOTIFY_OPTION,
 	{0}};
@@ -115,7 +117,8 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 			if (!strcmp(arg, rw_names[i]))
 				break;
 		if (i == sizeof(rw_names) / sizeof(rw_names[0])) {
-			argp_error(state, "invalid --rw '%s' (read, write, randread, randwrite or randrw)", arg);
+			argp_error(state, "invalid --rw '%s' (read, write, randread, randwrite or randrw)",
+				   arg);
 			return EINVAL;
 		}
 		a->rw = (enum vhu_bb_rw)i;
@@ -211,19 +214,21 @@ static int check_args(struct vhu_ctx *ctx, const struct bench_args *a)
 	if (t != VHU_DEV_NONE && t != VHU_DEV_BLK)
 		return vhu_usage(ctx, "bench drives virtio-blk devices (-T blk), not -T %s", ctx->dev->name);
 	if (!a->bs || a->bs % VHU_BLK_SECTOR || a->bs > BENCH_MAX_BS)
-		return vhu_usage(ctx, "--bs %llu is not a multiple of 512 in 512..%u", (unsigned long long)a->bs,
-				 BENCH_MAX_BS);
+		return vhu_usage(ctx, "--bs %llu is not a multiple of 512 in 512..%u",
+				 (unsigned long long)a->bs, BENCH_MAX_BS);
 	if (!a->qd || a->qd > BENCH_MAX_QD)
-		return vhu_usage(ctx, "--qd %llu: requests in flight per queue are 1..%u", (unsigned long long)a->qd,
-				 BENCH_MAX_QD);
+		return vhu_usage(ctx, "--qd %llu: requests in flight per queue are 1..%u",
+				 (unsigned long long)a->qd, BENCH_MAX_QD);
 	if (!a->queues || a->queues > VHU_DRV_MAX_QUEUES)
-		return vhu_usage(ctx, "--queues %llu: 1..%u", (unsigned long long)a->queues, VHU_DRV_MAX_QUEUES);
+		return vhu_usage(ctx, "--queues %llu: 1..%u", (unsigned long long)a->queues,
+				 VHU_DRV_MAX_QUEUES);
 	if (!a->runtime_ms)
 		return vhu_usage(ctx, "--runtime must be above 0 s");
 	if (a->have_rwmix && a->rw != VHU_BB_RANDRW)
 		return vhu_usage(ctx, "--rwmix-read is for --rw randrw");
 	if (a->offset % VHU_BLK_SECTOR)
-		return vhu_usage(ctx, "--offset %llu is not a multiple of 512", (unsigned long long)a->offset);
+		return vhu_usage(ctx, "--offset %llu is not a multiple of 512",
+				 (unsigned long long)a->offset);
 	if (a->have_size && (!a->size || a->size % a->bs))
 		return vhu_usage(ctx, "--size %llu is not a non-zero multiple of --bs %llu",
 				 (unsigned long long)a->size, (unsigned long long)a->bs);
@@ -259,14 +264,16 @@ static int fit_device(struct vhu_ctx *ctx, struct vhu_drv *d, const struct vhu_b
 	o->offset = a->offset;
 	o->size = a->have_size ? a->size : (cap - a->offset) / a->bs * a->bs;
 	if (!o->size)
-		return vhu_usage(ctx, "the span from %llu to the capacity (%llu bytes) is smaller than --bs %u",
+		return vhu_usage(ctx,
+				 "the span from %llu to the capacity (%llu bytes) is smaller than --bs %u",
 				 (unsigned long long)a->offset, (unsigned long long)cap, o->bs);
 	if (bi->ro && (has_writes(a->rw) || a->verify))
 		return vhu_usage(ctx, "--rw %s%s writes, and the device is read-only (VIRTIO_BLK_F_RO)",
 				 rw_names[a->rw], a->verify ? " --verify" : "");
 	if (nq > bi->num_queues)
 		return vhu_usage(ctx, "--queues %u: the device has %u queue%s%s", nq, bi->num_queues,
-				 bi->num_queues == 1 ? "" : "s", bi->mq ? "" : " (VIRTIO_BLK_F_MQ not offered)");
+				 bi->num_queues == 1 ? "" : "s",
+				 bi->mq ? "" : " (VIRTIO_BLK_F_MQ not offered)");
 	/* Spec: size_max is the largest segment the device takes. */
 	if (bi->size_max && bi->size_max < o->bs) {
 		o->seg_bytes = bi->size_max & ~(VHU_BLK_SECTOR - 1);
@@ -276,26 +283,32 @@ static int fit_device(struct vhu_ctx *ctx, struct vhu_drv *d, const struct vhu_b
 	}
 	chain = vhu_bb_chain(o);
 	if (bi->seg_max && chain - 2 > bi->seg_max)
-		return vhu_usage(ctx, "--bs %u needs %u data descriptors of %u bytes (size_max); the device takes %u "
-				      "(seg_max)",
-				 o->bs, chain - 2, o->seg_bytes, bi->seg_max);
+		return vhu_usage(
+			ctx,
+			"--bs %u needs %u data descriptors of %u bytes (size_max); the device takes %u "
+			"(seg_max)",
+			o->bs, chain - 2, o->seg_bytes, bi->seg_max);
 	per = indirect ? 1 : chain;
 	need = per * o->qd;
 	qs = a->d.o.queue_size;
 	if (qs && need > qs)
-		return vhu_usage(ctx, "--qd %u needs %llu ring descriptors (%llu per request%s); --queue-size %llu "
-				      "holds %llu requests",
-				 o->qd, (unsigned long long)need, (unsigned long long)per,
-				 indirect ? "" : ", no indirect descriptors", (unsigned long long)qs,
-				 (unsigned long long)(qs / per));
+		return vhu_usage(
+			ctx,
+			"--qd %u needs %llu ring descriptors (%llu per request%s); --queue-size %llu "
+			"holds %llu requests",
+			o->qd, (unsigned long long)need, (unsigned long long)per,
+			indirect ? "" : ", no indirect descriptors", (unsigned long long)qs,
+			(unsigned long long)(qs / per));
 	if (!qs) {
 		for (qs = BENCH_MIN_QSIZE; qs < need; qs *= 2)
 			;
 		if (qs > VHU_VQ_MAX_SIZE)
-			return vhu_usage(ctx, "--qd %u needs %llu ring descriptors (%llu per request%s), more than "
-					      "a ring holds (%u)",
-					 o->qd, (unsigned long long)need, (unsigned long long)per,
-					 indirect ? "" : ", no indirect descriptors", VHU_VQ_MAX_SIZE);
+			return vhu_usage(
+				ctx,
+				"--qd %u needs %llu ring descriptors (%llu per request%s), more than "
+				"a ring holds (%u)",
+				o->qd, (unsigned long long)need, (unsigned long long)per,
+				indirect ? "" : ", no indirect descriptors", VHU_VQ_MAX_SIZE);
 		d->o.queue_size = (uint32_t)qs;
 	}
 	/* Indirect tables as long as a request, not the ring. */
@@ -308,8 +321,9 @@ static int fit_device(struct vhu_ctx *ctx, struct vhu_drv *d, const struct vhu_b
 		      32 * (uint64_t)o->qd + 4096 + (uint64_t)o->qd * o->bs + 4096;
 		mem *= nq;
 		if (mem > VHU_MEM_MAX_REGION)
-			return vhu_usage(ctx, "--qd %u of --bs %u on %u queue%s needs %llu bytes of guest memory", o->qd,
-					 o->bs, nq, nq == 1 ? "" : "s", (unsigned long long)mem);
+			return vhu_usage(ctx,
+					 "--qd %u of --bs %u on %u queue%s needs %llu bytes of guest memory",
+					 o->qd, o->bs, nq, nq == 1 ? "" : "s", (unsigned long long)mem);
 		d->o.mem_size = mem;
 	}
 	return VHU_OK;
@@ -329,13 +343,13 @@ struct bench {
 	struct vhu_hist *scratch; /* the progress line's p99 */
 
 	/* what happened */
-	bool measuring;		   /* its measured window started */
+	bool measuring;			    /* its measured window started */
 	int64_t t_start, t_measure, t_stop; /* ns */
 	struct rusage ru0, ru1;
-	const char *ended_by;	   /* "runtime", a signal name, "error" */
-	int signo;		   /* the signal that ended the run */
-	uint64_t filled;	   /* --verify: blocks written by the fill */
-	int rc;			   /* the supervisor's own failure */
+	const char *ended_by; /* "runtime", a signal name, "error" */
+	int signo;	      /* the signal that ended the run */
+	uint64_t filled;      /* --verify: blocks written by the fill */
+	int rc;		      /* the supervisor's own failure */
 	char err[320];
 };
 
@@ -377,7 +391,8 @@ static void sup_fail(struct bench *bn, int rc, const char *msg)
 {
 	int none = 0;
 
-	if (__atomic_compare_exchange_n(&bn->ctl.failed, &none, -1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+	if (__atomic_compare_exchange_n(&bn->ctl.failed, &none, -1, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST)) {
 		bn->rc = rc;
 		snprintf(bn->err, sizeof(bn->err), "%s", msg);
 	}
@@ -393,7 +408,8 @@ static void watch_socket(struct bench *bn)
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (r > 0)
-		sup_fail(bn, VHU_E_PROTO, "the back-end sent an unrequested message while requests were in flight");
+		sup_fail(bn, VHU_E_PROTO,
+			 "the back-end sent an unrequested message while requests were in flight");
 	else
 		sup_fail(bn, VHU_E_IO, "the back-end closed the connection while requests were in flight");
 	set_phase(bn, VHU_BB_ABORT);
@@ -424,8 +440,8 @@ static void progress(struct bench *bn, enum vhu_bb_job job, int64_t now, uint64_
 		for (unsigned i = 0; i < bn->nq; i++)
 			sofar += __atomic_load_n(&bn->bq[i].blocks_done, __ATOMIC_RELAXED);
 		vhu_out_progress(bn->tty, "bench: %.0fs %s: %llu of %llu blocks", el,
-				 job == VHU_BB_JOB_FILL ? "verify fill" : "verify check", (unsigned long long)sofar,
-				 (unsigned long long)total);
+				 job == VHU_BB_JOB_FILL ? "verify fill" : "verify check",
+				 (unsigned long long)sofar, (unsigned long long)total);
 	}
 	*prev_done = done;
 	*prev_t = now;
@@ -451,8 +467,9 @@ static void on_signal(struct bench *bn, int64_t now)
 			set_phase(bn, VHU_BB_STOP);
 		}
 		if (bn->progress)
-			vhu_out_progress(bn->tty, "bench: %s: stopping once the requests in flight complete "
-						  "(a second signal gives up on them)",
+			vhu_out_progress(bn->tty,
+					 "bench: %s: stopping once the requests in flight complete "
+					 "(a second signal gives up on them)",
 					 vhu_intr_name(sig));
 		return;
 	}
@@ -487,7 +504,8 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 			getrusage(RUSAGE_SELF, &bn->ru0);
 			end = now + (int64_t)bn->runtime_ms * 1000000;
 		}
-		__atomic_store_n(&bn->ctl.phase, bn->ramp_ms ? VHU_BB_RAMP : VHU_BB_MEASURE, __ATOMIC_RELEASE);
+		__atomic_store_n(&bn->ctl.phase, bn->ramp_ms ? VHU_BB_RAMP : VHU_BB_MEASURE,
+				 __ATOMIC_RELEASE);
 	} else {
 		__atomic_store_n(&bn->ctl.phase, VHU_BB_MEASURE, __ATOMIC_RELEASE);
 	}
@@ -516,7 +534,8 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 		if (ph == VHU_BB_MEASURE && end && end < wake)
 			wake = end;
 		now = mono_ns();
-		r = poll(p, ph == VHU_BB_ABORT ? 2 : 3, wake > now ? (int)((wake - now + 999999) / 1000000) : 0);
+		r = poll(p, ph == VHU_BB_ABORT ? 2 : 3,
+			 wake > now ? (int)((wake - now + 999999) / 1000000) : 0);
 		now = mono_ns();
 		if (r < 0 && errno != EINTR) {
 			sup_fail(bn, VHU_E_IO, "poll failed");
@@ -642,7 +661,8 @@ static void show_dir(const char *name, const struct dir_sum *s, double secs, uin
 			 "min %.2f, mean %.2f, p50 %.2f, p90 %.2f, p99 %.2f, p99.9 %.2f, max %.2f",
 			 (h->count ? h->min : 0) / 1000.0, vhu_hist_mean(h) / 1000.0,
 			 vhu_hist_percentile(h, 50) / 1000.0, vhu_hist_percentile(h, 90) / 1000.0,
-			 vhu_hist_percentile(h, 99) / 1000.0, vhu_hist_percentile(h, 99.9) / 1000.0, h->max / 1000.0);
+			 vhu_hist_percentile(h, 99) / 1000.0, vhu_hist_percentile(h, 99.9) / 1000.0,
+			 h->max / 1000.0);
 		vhu_out_string("lat", "Latency (us)", line);
 		vhu_out_close();
 	}
@@ -656,7 +676,8 @@ static double tv_s(struct timeval t)
 static void show_results(struct bench *bn, const struct bench_args *a)
 {
 	struct dir_sum sum[VHU_BB_DIRS] = {{0}};
-	uint64_t runtime_ns = bn->measuring && bn->t_stop > bn->t_measure ? (uint64_t)(bn->t_stop - bn->t_measure) : 0;
+	uint64_t runtime_ns =
+		bn->measuring && bn->t_stop > bn->t_measure ? (uint64_t)(bn->t_stop - bn->t_measure) : 0;
 	double secs = (double)runtime_ns / 1e9, usr = 0, sys = 0;
 	uint64_t kicks = 0, supp = 0, waits = 0, errors = 0, ctxsw = 0, verified = 0;
 	bool json = vhu_out_is_json();
@@ -685,7 +706,8 @@ static void show_results(struct bench *bn, const struct bench_args *a)
 	if (secs > 0) {
 		usr = (tv_s(bn->ru1.ru_utime) - tv_s(bn->ru0.ru_utime)) / secs * 100;
 		sys = (tv_s(bn->ru1.ru_stime) - tv_s(bn->ru0.ru_stime)) / secs * 100;
-		ctxsw = (uint64_t)((bn->ru1.ru_nvcsw - bn->ru0.ru_nvcsw) + (bn->ru1.ru_nivcsw - bn->ru0.ru_nivcsw));
+		ctxsw = (uint64_t)((bn->ru1.ru_nvcsw - bn->ru0.ru_nvcsw) +
+				   (bn->ru1.ru_nivcsw - bn->ru0.ru_nivcsw));
 	}
 	if (json) {
 		vhu_out_open_list("jobs", "Jobs");
@@ -714,11 +736,12 @@ static void show_results(struct bench *bn, const struct bench_args *a)
 
 		if (a->rw == VHU_BB_RANDRW)
 			snprintf(mix, sizeof(mix), " (%u%% reads)", bn->o.rwmix_read);
-		snprintf(line, sizeof(line), "%s%s, %u-byte blocks, %u in flight on %u queue%s, %s", rw_names[a->rw],
-			 mix, bn->o.bs, bn->o.qd, bn->nq, bn->nq == 1 ? "" : "s",
+		snprintf(line, sizeof(line), "%s%s, %u-byte blocks, %u in flight on %u queue%s, %s",
+			 rw_names[a->rw], mix, bn->o.bs, bn->o.qd, bn->nq, bn->nq == 1 ? "" : "s",
 			 bn->o.notify == VHU_NOTIFY_POLL ? "polling" : "event notification");
 		vhu_out_string("workload", "Workload", line);
-		snprintf(line, sizeof(line), "bytes %llu..%llu (%llu bytes)", (unsigned long long)bn->o.offset,
+		snprintf(line, sizeof(line), "bytes %llu..%llu (%llu bytes)",
+			 (unsigned long long)bn->o.offset,
 			 (unsigned long long)(bn->o.offset + bn->o.size - 1), (unsigned long long)bn->o.size);
 		vhu_out_string("span", "Span", line);
 		snprintf(line, sizeof(line), "%.3f s measured%s, ended by %s", secs,
@@ -749,8 +772,8 @@ static void show_results(struct bench *bn, const struct bench_args *a)
 		snprintf(line, sizeof(line), "usr %.1f%%, sys %.1f%%, %llu context switches", usr, sys,
 			 (unsigned long long)ctxsw);
 		vhu_out_string("cpu", "CPU", line);
-		snprintf(line, sizeof(line), "%llu (%llu suppressed), %llu call waits", (unsigned long long)kicks,
-			 (unsigned long long)supp, (unsigned long long)waits);
+		snprintf(line, sizeof(line), "%llu (%llu suppressed), %llu call waits",
+			 (unsigned long long)kicks, (unsigned long long)supp, (unsigned long long)waits);
 		vhu_out_string("kicks", "Kicks", line);
 		vhu_out_uint("errors", "Errors", errors, NULL);
 		if (bn->o.verify) {
@@ -769,7 +792,11 @@ out:
 
 int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct bench_args a = {.rw = VHU_BB_READ, .rwmix = 50, .bs = 4096, .qd = 1, .queues = 1,
+	struct bench_args a = {.rw = VHU_BB_READ,
+			       .rwmix = 50,
+			       .bs = 4096,
+			       .qd = 1,
+			       .queues = 1,
 			       .runtime_ms = DEFAULT_RUNTIME};
 	struct bench bn = {.ctx = ctx, .ctl = {.wake_fd = -1, .done_fd = -1}};
 	struct sigaction old_int, old_term;
@@ -828,7 +855,8 @@ int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 	if ((rc = fit_device(ctx, d, &bi, &a, &bn.o)))
 		goto out;
 	if (bn.nq > cpu_count())
-		vhu_out_warn("--queues %u is above the %u CPU%s this process may use: the queues' threads share them",
+		vhu_out_warn("--queues %u is above the %u CPU%s this process may use: the queues' threads "
+			     "share them",
 			     bn.nq, cpu_count(), cpu_count() == 1 ? "" : "s");
 	if (a.verify && !(pattern = vhu_bb_pattern(a.seed, bn.o.bs))) {
 		rc = vhu_fail(&ctx->s, VHU_E_IO, "out of memory");

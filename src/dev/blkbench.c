@@ -32,11 +32,11 @@
 static const uint8_t magic[8] = {'v', 'h', 'u', 'B', 'E', 'N', 'C', 'H'};
 
 struct vhu_bb_slot {
-	uint8_t *hdr;  /* header; status byte at 16 */
-	uint8_t *data; /* bs bytes */
+	uint8_t *hdr;			 /* header; status byte at 16 */
+	uint8_t *data;			 /* bs bytes */
 	const struct vhu_vq_seg *seg[2]; /* the chain for a read [0] and a write [1] */
-	uint64_t offset;		  /* bytes */
-	int64_t t_submit;		  /* ns, CLOCK_MONOTONIC */
+	uint64_t offset;		 /* bytes */
+	int64_t t_submit;		 /* ns, CLOCK_MONOTONIC */
 	bool write;
 };
 
@@ -259,7 +259,8 @@ static int submit(struct vhu_bb_queue *b, struct vhu_bb_slot *s)
 	s->hdr[16] = STATUS_UNSET;
 	if (w && o->verify) {
 		put_header(s->data, s->offset, o->seed, o->bs);
-		memcpy(s->data + VHU_BB_HDR_BYTES, o->pattern + pattern_at(o, s->offset), o->bs - VHU_BB_HDR_BYTES);
+		memcpy(s->data + VHU_BB_HDR_BYTES, o->pattern + pattern_at(o, s->offset),
+		       o->bs - VHU_BB_HDR_BYTES);
 	}
 	rc = vhu_vq_add(&b->q->vq, s->seg[w], b->nsegs, s);
 	if (rc == VHU_VQ_FULL)
@@ -306,8 +307,7 @@ static int verify(struct vhu_bb_queue *b, const struct vhu_bb_slot *s)
 	uint32_t i;
 
 	put_header(hdr, s->offset, o->seed, o->bs);
-	if (!memcmp(p, hdr, sizeof(hdr)) &&
-	    !memcmp(p + VHU_BB_HDR_BYTES, want, o->bs - VHU_BB_HDR_BYTES))
+	if (!memcmp(p, hdr, sizeof(hdr)) && !memcmp(p + VHU_BB_HDR_BYTES, want, o->bs - VHU_BB_HDR_BYTES))
 		return VHU_OK;
 	/* The header of another block of this run: it landed here. */
 	if (!memcmp(p, hdr, 8) && !memcmp(p + 16, hdr + 16, 16) && memcmp(p + 8, hdr + 8, 8)) {
@@ -315,7 +315,8 @@ static int verify(struct vhu_bb_queue *b, const struct vhu_bb_slot *s)
 		return fail(b, VHU_E_REFUSED,
 			    "verify: block at offset %llu (%u bytes, queue %u) holds the block written for "
 			    "offset %llu",
-			    (unsigned long long)s->offset, o->bs, b->q->index, (unsigned long long)le64toh(at));
+			    (unsigned long long)s->offset, o->bs, b->q->index,
+			    (unsigned long long)le64toh(at));
 	}
 	for (i = 0; i < VHU_BB_HDR_BYTES && p[i] == hdr[i]; i++)
 		;
@@ -324,8 +325,9 @@ static int verify(struct vhu_bb_queue *b, const struct vhu_bb_slot *s)
 			;
 	return fail(b, VHU_E_REFUSED,
 		    "verify: block at offset %llu (%u bytes, queue %u): byte %u%s is 0x%02x, expected 0x%02x",
-		    (unsigned long long)s->offset, o->bs, b->q->index, i, i < VHU_BB_HDR_BYTES ? " (header)" : "",
-		    p[i], i < VHU_BB_HDR_BYTES ? hdr[i] : want[i - VHU_BB_HDR_BYTES]);
+		    (unsigned long long)s->offset, o->bs, b->q->index, i,
+		    i < VHU_BB_HDR_BYTES ? " (header)" : "", p[i],
+		    i < VHU_BB_HDR_BYTES ? hdr[i] : want[i - VHU_BB_HDR_BYTES]);
 }
 
 /* One completion: its status, its latency, its data. */
@@ -345,7 +347,8 @@ static int complete(struct vhu_bb_queue *b, struct vhu_bb_slot *s, int64_t now, 
 			return fail(b, VHU_E_PROTO, "%s: status byte %u%s", what, st,
 				    st == STATUS_UNSET ? " (never written by the device)" : " (undefined)");
 		return fail(b, VHU_E_REFUSED, "%s failed with status %s%s", what, name,
-			    st == VIRTIO_BLK_S_IOERR && s->write && b->d->s->features & VHU_BIT(VIRTIO_BLK_F_RO)
+			    st == VIRTIO_BLK_S_IOERR && s->write &&
+					    b->d->s->features & VHU_BIT(VIRTIO_BLK_F_RO)
 				    ? " (the device is read-only: VIRTIO_BLK_F_RO)"
 				    : "");
 	}
@@ -379,7 +382,6 @@ static bool start_window(struct vhu_bb_queue *b, uint64_t base[3])
 	base[0] = b->q->kicks;
 	base[1] = b->q->vq.stats.kicks_suppressed;
 	base[2] = b->q->call_waits;
-	b->measured = true;
 	return true;
 }
 
@@ -410,7 +412,8 @@ static int idle(struct vhu_bb_queue *b, unsigned *spins, int64_t last)
 	}
 	left = last + (int64_t)b->o->timeout_ms * 1000000 - now_ns();
 	if (left > 0) {
-		struct pollfd p[2] = {{.fd = q->call_fd, .events = POLLIN}, {.fd = b->ctl->wake_fd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = q->call_fd, .events = POLLIN},
+				      {.fd = b->ctl->wake_fd, .events = POLLIN}};
 		int r;
 
 		q->call_waits++;
@@ -435,8 +438,9 @@ static int idle(struct vhu_bb_queue *b, unsigned *spins, int64_t last)
 timeout:
 	if (vhu_vq_pending(&q->vq))
 		return VHU_OK;
-	return fail(b, VHU_E_TIMEOUT, "queue %u: no completion within %g s (%u request%s in flight)", q->index,
-		    b->o->timeout_ms / 1000.0, vhu_vq_inflight(&q->vq), vhu_vq_inflight(&q->vq) == 1 ? "" : "s");
+	return fail(b, VHU_E_TIMEOUT, "queue %u: no completion within %g s (%u request%s in flight)",
+		    q->index, b->o->timeout_ms / 1000.0, vhu_vq_inflight(&q->vq),
+		    vhu_vq_inflight(&q->vq) == 1 ? "" : "s");
 }
 
 int vhu_bb_run(struct vhu_bb_queue *b)

@@ -60,16 +60,16 @@ enum vhu_bb_phase { VHU_BB_RAMP, VHU_BB_MEASURE, VHU_BB_STOP, VHU_BB_ABORT };
 
 struct vhu_bb_opts {
 	enum vhu_bb_rw rw;
-	unsigned rwmix_read;  /* randrw: percent of reads */
-	uint32_t bs;	      /* bytes per request, a multiple of 512 */
-	uint32_t seg_bytes;   /* bytes per data descriptor (size_max), 0: bs */
-	unsigned qd;	      /* requests in flight per queue */
-	uint64_t offset;      /* the span: bytes, multiples of 512 */
-	uint64_t size;	      /* a multiple of bs */
-	uint64_t seed;	      /* random offsets, read/write mix, pattern */
-	bool verify;	      /* pattern on write, check on read */
+	unsigned rwmix_read; /* randrw: percent of reads */
+	uint32_t bs;	     /* bytes per request, a multiple of 512 */
+	uint32_t seg_bytes;  /* bytes per data descriptor (size_max), 0: bs */
+	unsigned qd;	     /* requests in flight per queue */
+	uint64_t offset;     /* the span: bytes, multiples of 512 */
+	uint64_t size;	     /* a multiple of bs */
+	uint64_t seed;	     /* random offsets, read/write mix, pattern */
+	bool verify;	     /* pattern on write, check on read */
 	enum vhu_notify_mode notify;
-	int timeout_ms;	      /* no completion for that long: VHU_E_TIMEOUT */
+	int timeout_ms;		/* no completion for that long: VHU_E_TIMEOUT */
 	const uint8_t *pattern; /* --verify: vhu_bb_pattern() */
 };
 
@@ -91,22 +91,22 @@ struct vhu_bb_counts {
 struct vhu_bb_slot;
 
 struct vhu_bb_queue {
-	struct vhu_drv *d;	  /* borrowed */
-	struct vhu_drv_queue *q;  /* borrowed */
+	struct vhu_drv *d;	     /* borrowed */
+	struct vhu_drv_queue *q;     /* borrowed */
 	const struct vhu_bb_opts *o; /* borrowed */
-	struct vhu_bb_ctl *ctl;	  /* borrowed */
-	unsigned index;		  /* 0..nq-1 among the bench's queues */
+	struct vhu_bb_ctl *ctl;	     /* borrowed */
+	unsigned index;		     /* 0..nq-1 among the bench's queues */
 	unsigned nq;
-	struct vhu_bb_slot *slot; /* owned: o->qd */
-	struct vhu_vq_used *used; /* owned: o->qd */
+	struct vhu_bb_slot *slot;   /* owned: o->qd */
+	struct vhu_vq_used *used;   /* owned: o->qd */
 	struct vhu_bb_slot **fresh; /* owned: o->qd (requests of one batch) */
-	struct vhu_vq_seg *segs;  /* owned: the slots' chains */
-	unsigned nsegs;		  /* descriptors per request */
-	uint64_t nblocks;	  /* o->size / o->bs */
+	struct vhu_vq_seg *segs;    /* owned: the slots' chains */
+	unsigned nsegs;		    /* descriptors per request */
+	uint64_t nblocks;	    /* o->size / o->bs */
 	uint64_t rng;
-	uint64_t seq;		  /* sequential jobs: next block */
-	uint64_t job_first;	  /* FILL, CHECK: this queue's share of the */
-	uint64_t job_end;	  /* span's blocks, [job_first, job_end) */
+	uint64_t seq;	    /* sequential jobs: next block */
+	uint64_t job_first; /* FILL, CHECK: this queue's share of the */
+	uint64_t job_end;   /* span's blocks, [job_first, job_end) */
 	enum vhu_bb_job job;
 
 	/* Live (relaxed atomics; the progress line reads them). */
@@ -115,9 +115,8 @@ struct vhu_bb_queue {
 	uint64_t blocks_done; /* FILL, CHECK: blocks written / checked */
 	/* Driver counters within the measured window (after the run). */
 	uint64_t kicks, kicks_suppressed, call_waits;
-	bool measured; /* the window started on this queue */
-	uint64_t errors;      /* requests that failed (status, --verify) */
-	uint64_t verified;    /* blocks read and checked (--verify) */
+	uint64_t errors;   /* requests that failed (status, --verify) */
+	uint64_t verified; /* blocks read and checked (--verify) */
 
 	int rc;	       /* the run's result */
 	char err[320]; /* its message when rc != VHU_OK */

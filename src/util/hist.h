@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 
-#define VHU_HIST_SUB_BITS 7u				 /* 128 buckets per power of two */
+#define VHU_HIST_SUB_BITS 7u			    /* 128 buckets per power of two */
 #define VHU_HIST_LINEAR	  (2u << VHU_HIST_SUB_BITS) /* 256 exact buckets first */
 #define VHU_HIST_BUCKETS  (VHU_HIST_LINEAR + (63u - VHU_HIST_SUB_BITS) * (1u << VHU_HIST_SUB_BITS))
 

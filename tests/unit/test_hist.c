@@ -280,10 +280,10 @@ static void test_merge_and_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_geometry),	  cmocka_unit_test(test_empty_and_constant),
+		cmocka_unit_test(test_geometry),	   cmocka_unit_test(test_empty_and_constant),
 		cmocka_unit_test(test_small_values_exact), cmocka_unit_test(test_uniform),
-		cmocka_unit_test(test_exponential),	  cmocka_unit_test(test_lognormal_bimodal),
-		cmocka_unit_test(test_huge_values),	  cmocka_unit_test(test_merge_and_order),
+		cmocka_unit_test(test_exponential),	   cmocka_unit_test(test_lognormal_bimodal),
+		cmocka_unit_test(test_huge_values),	   cmocka_unit_test(test_merge_and_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
