@@ -138,6 +138,7 @@ int cmd_device_state(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_fs(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_net(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv);
 
 /* batch: after each step, print (and answer) the back-end channel messages
  * that arrived, without waiting.  Returns @rc, or the channel's failure

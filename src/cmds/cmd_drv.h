@@ -4,9 +4,9 @@
  * commands to come): ring layout, ring features, guest memory, and for
  * commands that do I/O the notification mode and the queue.
  *
- * A command puts VHU_DRV_RING_OPTIONS (and VHU_DRV_IO_OPTIONS, or
- * VHU_DRV_NOTIFY_OPTION with a --queue of its own) into its argp option
- * table and hands unknown keys to vhu_drv_parse_opt().
+ * A command puts VHU_DRV_RING_OPTIONS (and VHU_DRV_IO_OPTIONS, or only
+ * VHU_DRV_NOTIFY_OPTION for one that picks its rings itself) into its
+ * argp option table and hands unknown keys to vhu_drv_parse_opt().
  */
 #ifndef VHU_CMDS_CMD_DRV_H
 #define VHU_CMDS_CMD_DRV_H

@@ -16,6 +16,8 @@
 static const struct vhu_cmd cmds[] = {
 	{ "add-mem-reg", "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)", 0, cmd_add_mem_reg },
 	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH, cmd_batch },
+	{ "bench", "measure a virtio-blk back-end: IOPS, bandwidth, latency percentiles (fio-like options)",
+	  VHU_CMD_NO_BATCH, cmd_bench },
 	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes", VHU_CMD_NO_BATCH,
 	  cmd_blk },
 	{ "device-state", "save or load the back-end's device state, or check the last transfer "

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -247,6 +248,23 @@ void vhu_out_int(const char *key, const char *label, int64_t v, const char *unit
 	text_line(label, buf);
 }
 
+void vhu_out_double(const char *key, const char *label, double v, int decimals, const char *unit)
+{
+	char buf[64];
+
+	if (!isfinite(v))
+		v = 0;
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	if (o.json) {
+		/* json-c would print 17 significant digits; keep ours. */
+		add(key, json_object_new_double_s(v, buf));
+		return;
+	}
+	if (unit)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " %s", unit);
+	text_line(label, buf);
+}
+
 void vhu_out_hex(const char *key, const char *label, uint64_t v, int digits)
 {
 	char buf[32];
@@ -460,6 +478,29 @@ void vhu_out_warn(const char *fmt, ...)
 		json_object_object_add(o.root, "warnings", o.warnings);
 	}
 	json_object_array_add(o.warnings, jstr(buf));
+}
+
+void vhu_out_progress(bool tty, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (tty)
+		fprintf(stderr, "\r%s\033[K", buf);
+	else
+		fprintf(stderr, "%s\n", buf);
+	fflush(stderr);
+}
+
+void vhu_out_progress_end(bool tty)
+{
+	if (tty) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
 }
 
 const char *vhu_exit_name(int status)

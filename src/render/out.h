@@ -47,6 +47,9 @@ void vhu_out_close_list(void);
 
 void vhu_out_uint(const char *key, const char *label, uint64_t v, const char *unit);
 void vhu_out_int(const char *key, const char *label, int64_t v, const char *unit);
+/* A real number with @decimals digits after the point, in text and in
+ * JSON alike (a JSON number, never NaN: those become 0). */
+void vhu_out_double(const char *key, const char *label, double v, int decimals, const char *unit);
 /* JSON: "0x..." string of @digits hex digits; text: the same. */
 void vhu_out_hex(const char *key, const char *label, uint64_t v, int digits);
 void vhu_out_string(const char *key, const char *label, const char *v);
@@ -64,6 +67,15 @@ int vhu_out_raw(const void *buf, size_t len);
 /* A warning: text mode prints "warning: ..." on stderr; JSON adds it to
  * the "warnings" list of the document as well. */
 void vhu_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * A progress line on stderr, whatever the output mode (stdout keeps the
+ * one document): with @tty rewritten in place ("\r", the line, erase to
+ * its end), else one line each.  vhu_out_progress_end() erases a @tty
+ * line before the results come.
+ */
+void vhu_out_progress(bool tty, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vhu_out_progress_end(bool tty);
 
 /* Name of an exit status ("protocol_violation"). */
 const char *vhu_exit_name(int status);

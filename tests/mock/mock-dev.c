@@ -13,8 +13,12 @@
  *   wrong-wrap      (packed) a used descriptor in the other lap's colours
  *   never-complete  requests are taken but never completed
  *
+ * Data fault (--corrupt-read SECTOR): every IN request that covers SECTOR
+ * returns byte 100 of it inverted; the file keeps the right byte.
+ *
  * Log lines (the mock's --log): "BLK q=Q type=T sector=S bytes=B segs=N
- * indirect=0|1 status=S", "RING_FAULT KIND q=Q", "HELD q=Q".
+ * indirect=0|1 status=S", "RING_FAULT KIND q=Q", "HELD q=Q", "CORRUPT q=Q
+ * sector=S".
  *
  * With --fs instead of --blk it is a virtio-fs device (FUSE 7.38) serving
  * a fixed tree: /hello (a file of FS_HELLO), /sub (an empty directory).
@@ -92,6 +96,8 @@ static struct {
 	uint32_t fs_fault_op; /* 0: every opcode */
 	bool net;
 	uint64_t net_frames; /* frames the receive side hands out at most */
+	bool corrupt;
+	uint64_t corrupt_sector;
 	void (*log)(const char *fmt, ...);
 } g = {.serial = "vhu-mock-blk", .seg_max = 126, .net_frames = UINT64_MAX};
 
@@ -178,6 +184,10 @@ bool mdev_option(const char *name, const char *arg)
 	} else if (!strcmp(name, "net-frames")) {
 		g.net_frames = strtoull(arg, &end, 0);
 		return *arg && !*end;
+	} else if (!strcmp(name, "corrupt-read")) {
+		g.corrupt_sector = strtoull(arg, &end, 0);
+		g.corrupt = true;
+		return *arg && !*end;
 	} else if (!strcmp(name, "ring-fault")) {
 		const char *colon = strchr(arg, ':');
 		size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
@@ -210,7 +220,8 @@ const char *mdev_usage(void)
 	       "                            idx-jump, wrong-wrap, never-complete\n"
 	       "  --fs                      serve virtio-fs (FUSE) requests on a fixed tree\n"
 	       "  --fs-fault KIND[:OPCODE]  bad-unique, oversize-len, short-reply, bad-error,\n"
-	       "                            old-minor\n";
+	       "                            old-minor\n"
+	       "  --corrupt-read SECTOR     IN requests return byte 100 of SECTOR inverted\n";
 }
 
 bool mdev_setup(void (*log)(const char *fmt, ...))
@@ -566,10 +577,15 @@ static uint32_t serve_blk(unsigned q, struct seg *s, unsigned n, bool indirect)
 		}
 		for (unsigned i = first_w; i < n && done < len; i++) {
 			uint32_t k = s[i].len;
+			uint64_t bad = g.corrupt_sector * 512 + 100;
 
 			if (i == n - 1)
 				k--;
 			memcpy(s[i].p, g.disk + off + done, k);
+			if (g.corrupt && bad >= off + done && bad < off + done + k) {
+				s[i].p[bad - off - done] ^= 0xff;
+				g.log("CORRUPT q=%u sector=%llu", q, (unsigned long long)g.corrupt_sector);
+			}
 			done += k;
 		}
 		written = (uint32_t)len;

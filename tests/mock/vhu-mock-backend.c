@@ -2096,6 +2096,7 @@ int main(int argc, char **argv)
 		{ "fs-fault", required_argument, NULL, O_DEV },
 		{ "net", no_argument, NULL, O_DEV },
 		{ "net-frames", required_argument, NULL, O_DEV },
+		{ "corrupt-read", required_argument, NULL, O_DEV },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa;
