@@ -20,6 +20,8 @@
 struct vhu_ctx {
 	/* global options */
 	const char *socket;
+	bool socket_given;  /* -s on the command line (not $VHUCTL_SOCKET) */
+	const char *listen; /* -L: listen on this socket instead */
 	int timeout_ms;
 	int wait_ms;
 	bool json, pretty, trace, force, no_sync, stats;
@@ -27,6 +29,7 @@ struct vhu_ctx {
 
 	/* state */
 	struct vhu_session s;
+	struct vhu_listener lsn; /* -L */
 	struct vhu_res res; /* guest memory, ring eventfds */
 	struct vhu_chan chan; /* back-end channel (set-backend-req-fd); zeroed = none */
 	struct vhu_trace_ctx tctx;
@@ -67,7 +70,8 @@ extern const struct argp vhu_global_argp;
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input);
 
 /* Connect the session (once) and apply session options.  Commands call it
- * after parsing, so --help works without a socket. */
+ * after parsing, so --help works without a socket.  With -L: create the
+ * socket and wait for a back-end to connect, max(--wait, --timeout). */
 int vhu_ctx_connect(struct vhu_ctx *ctx);
 /* Apply the options (timeout, --force, --no-sync, --trace, --type) to the
  * session without connecting. */

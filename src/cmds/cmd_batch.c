@@ -60,7 +60,8 @@ static const struct argp batch_argp = {
 
 /* The global options, as a step may change them for itself only. */
 struct step_opts {
-	const char *socket;
+	const char *socket, *listen;
+	bool socket_given;
 	int timeout_ms, wait_ms;
 	bool json, pretty, trace, force, no_sync, stats;
 	const struct vhu_dev_info *dev;
@@ -69,6 +70,8 @@ struct step_opts {
 static void opts_save(const struct vhu_ctx *ctx, struct step_opts *o)
 {
 	o->socket = ctx->socket;
+	o->socket_given = ctx->socket_given;
+	o->listen = ctx->listen;
 	o->timeout_ms = ctx->timeout_ms;
 	o->wait_ms = ctx->wait_ms;
 	o->json = ctx->json;
@@ -83,6 +86,8 @@ static void opts_save(const struct vhu_ctx *ctx, struct step_opts *o)
 static void opts_restore(struct vhu_ctx *ctx, const struct step_opts *o)
 {
 	ctx->socket = o->socket;
+	ctx->socket_given = o->socket_given;
+	ctx->listen = o->listen;
 	ctx->timeout_ms = o->timeout_ms;
 	ctx->wait_ms = o->wait_ms;
 	ctx->json = o->json;
@@ -173,10 +178,11 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 	 * stderr (stdout stays the command output), `help`, `quit`. */
 	interactive = in == stdin && isatty(STDIN_FILENO);
 	if (interactive) {
-		char *esc = vhu_escape_controls(ctx->socket);
+		const char *path = ctx->listen ? ctx->listen : ctx->socket;
+		char *esc = vhu_escape_controls(path);
 
-		fprintf(stderr, "vhuctl: connected to %s; one command per line, `help` lists them, `quit` ends\n",
-			esc ? esc : ctx->socket);
+		fprintf(stderr, "vhuctl: %s %s; one command per line, `help` lists them, `quit` ends\n",
+			ctx->listen ? "a back-end connected to" : "connected to", esc ? esc : path);
 		free(esc);
 	}
 	for (;;) {

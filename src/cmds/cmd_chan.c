@@ -282,6 +282,8 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
 		show_msg(ctx, &q[i]);
 	vhu_chan_clear_queued(&ctx->chan);
+	if (!vhu_out_is_json())
+		fflush(stdout);
 	for (; !rc;) {
 		int wait = WATCH_SLICE_MS;
 

@@ -113,6 +113,8 @@ enum {
 static const struct argp_option global_opts[] = {
 	{ NULL, 0, NULL, 0, "Global options (before or after COMMAND):", -2 },
 	{ "socket", 's', "PATH", 0, "back-end Unix socket (default: $VHUCTL_SOCKET)", -2 },
+	{ "listen", 'L', "PATH", 0,
+	  "create the socket PATH and wait for a back-end to connect to it (DPDK client=1); not with -s", -2 },
 	{ "timeout", 't', "SECONDS", 0, "limit for every wait for the back-end (default 5, fractions allowed)", -2 },
 	{ "wait", 'w', "SECONDS", 0,
 	  "retry connecting for up to SECONDS while the socket is missing or refuses connections", -2 },
@@ -139,6 +141,14 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 's':
 		ctx->socket = arg;
+		ctx->socket_given = true;
+		break;
+	case 'L':
+		if (!*arg) {
+			argp_error(state, "invalid --listen '': expected a socket path");
+			return EINVAL;
+		}
+		ctx->listen = arg;
 		break;
 	case 't':
 		if (vhu_parse_seconds(arg, &ctx->timeout_ms) || ctx->timeout_ms <= 0) {
@@ -281,6 +291,13 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 			vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
 	}
+	if (ctx->listen && ctx->socket_given) {
+		vhu_fail(&ctx->s, VHU_E_USAGE, "%s%s-s and -L exclude each other: connect to a back-end's socket or "
+			 "listen on one (see `vhuctl --help`)", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "");
+		if (!ctx->in_batch)
+			vhu_out_set_mode(ctx->json, ctx->pretty);
+		return VHU_E_USAGE;
+	}
 	if (!ctx->in_batch)
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 	return VHU_OK;
@@ -350,8 +367,15 @@ int vhu_ctx_connect(struct vhu_ctx *ctx)
 		return VHU_OK;
 	if (ctx->in_batch && ctx->s.stats.sent)
 		return vhu_fail(&ctx->s, VHU_E_IO, "the connection was closed by an earlier step");
+	if (ctx->listen) {
+		/* Waiting for a back-end to come is the point of -L: at
+		 * least --timeout, --wait when longer. */
+		if (ctx->lsn.fd < 0 && (rc = vhu_listen(&ctx->s, &ctx->lsn, ctx->listen)))
+			return rc;
+		return vhu_accept(&ctx->s, &ctx->lsn, ctx->wait_ms > ctx->timeout_ms ? ctx->wait_ms : ctx->timeout_ms);
+	}
 	if (!ctx->socket || !*ctx->socket)
-		return vhu_usage(ctx, "no back-end socket: give -s PATH or set VHUCTL_SOCKET");
+		return vhu_usage(ctx, "no back-end socket: give -s PATH (or -L PATH) or set VHUCTL_SOCKET");
 	rc = vhu_connect(&ctx->s, ctx->socket, ctx->wait_ms);
 	return rc;
 }

@@ -118,6 +118,54 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms);
 void vhu_session_adopt(struct vhu_session *s, int fd);
 
 /*
+ * The listen role (-L): vhuctl creates the socket and one back-end
+ * connects to it, as DPDK vhost with client=1 or an OVS
+ * dpdkvhostuserclient port do (the spec's front-end may be either end of
+ * the Unix socket; only who sends requests is fixed).
+ *
+ * A zeroed struct is not a valid listener: vhu_listener_init() first.
+ * Owns the listening socket and an O_PATH fd of the socket's directory,
+ * registered with util/intr so that a second signal still removes the
+ * file; vhu_listener_close() releases both and removes the socket file
+ * when it is still the one vhu_listen() created.
+ */
+struct vhu_listener {
+	int fd;	   /* listening socket, -1 = none */
+	int dirfd; /* O_PATH directory of @path, -1 = none */
+	int intr_slot;
+	bool bound; /* the socket file at @path is ours */
+	unsigned long long dev, ino; /* of that file, so another is never removed */
+	char path[108];
+};
+
+void vhu_listener_init(struct vhu_listener *l);
+
+/*
+ * Create the socket @path and listen on it.  An existing file is only
+ * replaced when it is a stale socket (nobody accepts on it: connect()
+ * is refused); anything else stays, untouched:
+ *   VHU_E_USAGE   @path is not a socket (a regular file, a directory, a
+ *                 link, ...), or too long;
+ *   VHU_E_CONNECT a live socket (another process accepts on it), or the
+ *                 socket cannot be created (no permission on the
+ *                 directory, no such directory).
+ * Nothing is accepted yet: vhu_accept().
+ */
+int vhu_listen(struct vhu_session *s, struct vhu_listener *l, const char *path);
+
+/*
+ * Wait up to @wait_ms (> 0) for a back-end to connect and make the
+ * connection the session's (an open connection is closed first).
+ * VHU_E_CONNECT when none came in time, 128 + signal when interrupted.
+ * The listening socket stays open for the next vhu_accept().
+ */
+int vhu_accept(struct vhu_session *s, struct vhu_listener *l, int wait_ms);
+
+/* Close the listening socket and remove the socket file if it is still
+ * the one we created; safe to call twice. */
+void vhu_listener_close(struct vhu_listener *l);
+
+/*
  * Send request @code with @len payload bytes and @nfds fds (borrowed, not
  * closed), then receive and validate its reply when it has one.
  *   @flags_extra: extra header flag bits (raw use only; normally 0)
