@@ -217,7 +217,7 @@ int main(int argc, char **argv)
 		vhu_out_begin(argv[cmd_index]);
 		rc = vhu_dispatch(&ctx, argc - cmd_index, argv + cmd_index);
 		if (rc < 0) { /* --help of the command */
-			vhu_session_close(&ctx.s);
+			vhu_session_fini(&ctx.s);
 			vhu_listener_close(&ctx.lsn);
 			vhu_res_free(&ctx.res);
 			return vhu_out_discard();
@@ -229,8 +229,10 @@ int main(int argc, char **argv)
 	} else if (rc) {
 		print_error(ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
 	}
+	vhu_show_reconnects(&ctx);
+	vhu_reconnects_free(&ctx);
 	vhu_chan_release(&ctx.chan);
-	vhu_session_close(&ctx.s);
+	vhu_session_fini(&ctx.s);
 	vhu_listener_close(&ctx.lsn);
 	vhu_res_free(&ctx.res);
 	if (ctx.stats)

@@ -249,6 +249,39 @@ static const struct argp watch_argp = {
 	NULL, NULL, NULL
 };
 
+/*
+ * --reconnect: is the connection gone?  The main socket hung up, or the
+ * channel failed or closed and the back-end does not answer a
+ * GET_FEATURES any more: a dying back-end may close the channel first,
+ * and only a round trip tells a live one that closed its channel (the
+ * end of the watch, as without --reconnect) from a dead one.
+ */
+static bool watch_lost(struct vhu_ctx *ctx, int rc, enum vhu_chan_event ev)
+{
+	uint64_t v;
+
+	if (!vhu_session_alive(&ctx->s))
+		return true;
+	if (!rc && ev != VHU_CHAN_CLOSED)
+		return false;
+	return vhu_get_features(&ctx->s, &v) != VHU_OK && ctx->s.fd < 0;
+}
+
+static int watch_reconnect(struct vhu_ctx *ctx, int rc, uint64_t shown)
+{
+	char cause[sizeof(ctx->s.err)];
+	struct vhu_reconnect *r;
+
+	if (rc)
+		snprintf(cause, sizeof(cause), "%s", ctx->s.err);
+	else
+		snprintf(cause, sizeof(cause), "the back-end closed the connection");
+	rc = vhu_ctx_reconnect(ctx, cause, NULL, &r);
+	if (!rc)
+		r->after_messages = shown;
+	return rc;
+}
+
 int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	static struct vhu_chan_msg m;
@@ -312,6 +345,19 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 			/* Text lines are for people watching: one at a time. */
 			if (!vhu_out_is_json())
 				fflush(stdout);
+		}
+		if (ctx->reconnect && !vhu_intr_is_status(rc) && watch_lost(ctx, rc, ev)) {
+			rc = watch_reconnect(ctx, rc, n);
+			if (rc)
+				break;
+			/* What the new back-end sent while the replay waited. */
+			nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
+			for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
+				show_msg(ctx, &q[i]);
+			vhu_chan_clear_queued(&ctx->chan);
+			if (!vhu_out_is_json())
+				fflush(stdout);
+			continue;
 		}
 		if (rc)
 			break;

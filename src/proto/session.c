@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -56,6 +57,87 @@ void vhu_session_close(struct vhu_session *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+}
+
+void vhu_session_fini(struct vhu_session *s)
+{
+	vhu_session_close(s);
+	for (unsigned i = 0; i < s->log.n; i++)
+		free(s->log.rec[i].payload);
+	free(s->log.rec);
+	memset(&s->log, 0, sizeof(s->log));
+}
+
+void vhu_session_forget(struct vhu_session *s)
+{
+	s->have_features = s->features_set = false;
+	s->have_protocol = s->protocol_set = false;
+	s->owner_set = false;
+	s->features = s->acked_features = 0;
+	s->protocol = s->acked_protocol = 0;
+	s->rcvtimeo_ms = 0;
+}
+
+bool vhu_replayable(uint32_t code)
+{
+	switch (code) {
+	case VHOST_USER_SET_FEATURES:
+	case VHOST_USER_SET_PROTOCOL_FEATURES:
+	case VHOST_USER_SET_OWNER:
+	case VHOST_USER_RESET_OWNER:
+	case VHOST_USER_RESET_DEVICE:
+	case VHOST_USER_SET_MEM_TABLE:
+	case VHOST_USER_ADD_MEM_REG:
+	case VHOST_USER_REM_MEM_REG:
+	case VHOST_USER_SET_LOG_BASE:
+	case VHOST_USER_SET_LOG_FD:
+	case VHOST_USER_SET_VRING_NUM:
+	case VHOST_USER_SET_VRING_ADDR:
+	case VHOST_USER_SET_VRING_BASE:
+	case VHOST_USER_GET_VRING_BASE:
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL:
+	case VHOST_USER_SET_VRING_ERR:
+	case VHOST_USER_SET_VRING_ENABLE:
+	case VHOST_USER_SET_VRING_ENDIAN:
+	case VHOST_USER_SET_BACKEND_REQ_FD:
+	case VHOST_USER_SET_CONFIG:
+	case VHOST_USER_NET_SET_MTU:
+	case VHOST_USER_GET_INFLIGHT_FD:
+	case VHOST_USER_SET_INFLIGHT_FD:
+	case VHOST_USER_SET_STATUS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Keep a request that went through in the replay log. */
+static void log_request(struct vhu_session *s, uint32_t code, const void *payload, uint32_t len)
+{
+	struct vhu_replay_log *l = &s->log;
+	uint8_t *copy = NULL;
+
+	if (!s->record || !vhu_replayable(code) || l->overflow)
+		return;
+	if (l->n == l->cap) {
+		unsigned cap = l->cap ? l->cap * 2 : 32;
+		struct vhu_replay_rec *r;
+
+		if (l->n >= VHU_REPLAY_MAX || !(r = realloc(l->rec, sizeof(*r) * cap))) {
+			l->overflow = true;
+			return;
+		}
+		l->rec = r;
+		l->cap = cap;
+	}
+	if (len && !(copy = malloc(len))) {
+		l->overflow = true;
+		return;
+	}
+	if (len)
+		memcpy(copy, payload, len);
+	l->rec[l->n++] = (struct vhu_replay_rec){ code, len, copy };
 }
 
 const char *vhu_session_error(const struct vhu_session *s)
@@ -130,6 +212,19 @@ void vhu_session_adopt(struct vhu_session *s, int fd)
 	s->fd = fd;
 	s->blocking = false;
 	s->rcvtimeo_ms = 0;
+}
+
+bool vhu_session_alive(const struct vhu_session *s)
+{
+	char b;
+	ssize_t n;
+
+	if (s->fd < 0)
+		return false;
+	do {
+		n = recv(s->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
 }
 
 int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
@@ -895,17 +990,22 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 		if (v != 0)
 			return vhu_fail(s, VHU_E_REFUSED, "%s: back-end refused the request (REPLY_ACK status %llu)",
 					d->name, (unsigned long long)v);
+		log_request(s, code, payload, len);
 		return VHU_OK;
 	}
 	if (want) {
 		rc = recv_reply(s, d, d->name, code, d->reply_min, d->reply_max, d->rfds_min, d->rfds_max, reply);
 		if (rc == VHU_OK && reply == &tmp)
 			vhu_msg_close_fds(&tmp);
+		if (!rc)
+			log_request(s, code, payload, len);
 		return rc;
 	}
 	if (!s->no_sync && code != VHOST_USER_SET_PROTOCOL_FEATURES)
-		return sync_barrier(s, d->name);
-	return VHU_OK;
+		rc = sync_barrier(s, d->name);
+	if (!rc)
+		log_request(s, code, payload, len);
+	return rc;
 }
 
 static int get_u64_reply(struct vhu_session *s, uint32_t code, uint64_t *v)

@@ -44,6 +44,29 @@ struct vhu_stats {
 	uint64_t bytes_sent, bytes_received;
 };
 
+/*
+ * The replay log: every request that changed the back-end's state on
+ * this session, in order (features, owner, memory, rings, channel,
+ * status, config, ...), so that a new connection can be brought to the
+ * same state (proto/replay.h).  Payloads are copies; fds are not kept
+ * (they are found again in the session's resources at replay).  malloc'd,
+ * released by vhu_session_fini(); kept across vhu_session_close().
+ */
+struct vhu_replay_rec {
+	uint32_t code;
+	uint32_t len;
+	uint8_t *payload; /* @len bytes, owned */
+};
+
+struct vhu_replay_log {
+	struct vhu_replay_rec *rec;
+	unsigned n, cap;
+	bool overflow; /* a request could not be kept: no replay possible */
+};
+
+/* Requests kept at most (a setup of 256 rings needs about 1600). */
+#define VHU_REPLAY_MAX 16384u
+
 struct vhu_session {
 	int fd;                 /* owned; -1 when closed */
 	bool blocking;          /* fd is a blocking socket (vhu_connect) */
@@ -74,6 +97,11 @@ struct vhu_session {
 	vhu_trace_fn trace;
 	void *trace_arg;
 	struct vhu_stats stats;
+
+	/* Keep the replay log (off by default: one-shot commands need none). */
+	bool record;
+	struct vhu_replay_log log;
+
 	char err[512];
 };
 
@@ -103,8 +131,15 @@ int vhu_count_fds(void);
 void vhu_note(struct vhu_session *s, enum vhu_dir dir, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void vhu_session_init(struct vhu_session *s);
-/* Close the socket; safe to call twice. */
+/* Close the socket; safe to call twice.  The replay log stays. */
 void vhu_session_close(struct vhu_session *s);
+/* Close the socket and free the replay log (end of the run). */
+void vhu_session_fini(struct vhu_session *s);
+/* Forget what was negotiated (a new connection starts from nothing);
+ * options, statistics and the replay log stay. */
+void vhu_session_forget(struct vhu_session *s);
+/* True when request @code goes into the replay log. */
+bool vhu_replayable(uint32_t code);
 const char *vhu_session_error(const struct vhu_session *s);
 /* Set the error text ("REQ: problem") and return @rc. */
 int vhu_fail(struct vhu_session *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -114,6 +149,10 @@ int vhu_fail(struct vhu_session *s, int rc, const char *fmt, ...) __attribute__(
  * a refused connection is retried until @wait_ms has passed.
  */
 int vhu_connect(struct vhu_session *s, const char *path, int wait_ms);
+/* False once the back-end hung up (or the socket failed): a look at the
+ * socket, nothing read, nothing sent.  Without a request outstanding,
+ * nothing else may arrive on it. */
+bool vhu_session_alive(const struct vhu_session *s);
 /* Adopt an already connected socket (tests). Takes ownership of @fd. */
 void vhu_session_adopt(struct vhu_session *s, int fd);
 

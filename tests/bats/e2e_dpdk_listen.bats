@@ -15,6 +15,7 @@ setup() {
 teardown() {
 	tp_stop
 	mock_stop
+	listen_cleanup
 }
 
 @test "DPDK client=1: -L probe reports DPDK's features and protocol features" {

@@ -112,6 +112,8 @@ mock_restart() {
 }
 
 # A path for -L in a directory short enough for sun_path: $LSOCK.
+# listen_cleanup (teardown) removes that directory when it is not
+# $BATS_TEST_TMPDIR.
 listen_path() {
 	local dir=$BATS_TEST_TMPDIR
 	if [ $((${#dir} + 16)) -gt 100 ]; then
@@ -119,6 +121,13 @@ listen_path() {
 		LISTEN_SHORT_DIR=$dir
 	fi
 	LSOCK=$dir/listen.sock
+}
+
+listen_cleanup() {
+	if [ -n "${LISTEN_SHORT_DIR:-}" ]; then
+		rm -rf "$LISTEN_SHORT_DIR"
+		LISTEN_SHORT_DIR=
+	fi
 }
 
 # Stop the mock: SIGTERM, at most 2 s for it to go, then SIGKILL.
@@ -136,10 +145,6 @@ mock_stop() {
 	if [ -n "${MOCK_SHORT_DIR:-}" ]; then
 		rm -rf "$MOCK_SHORT_DIR"
 		MOCK_SHORT_DIR=
-	fi
-	if [ -n "${LISTEN_SHORT_DIR:-}" ]; then
-		rm -rf "$LISTEN_SHORT_DIR"
-		LISTEN_SHORT_DIR=
 	fi
 	return 0
 }

@@ -17,6 +17,7 @@ teardown() {
 		wait "$BG_PID" 2>/dev/null || true
 	fi
 	mock_stop
+	listen_cleanup
 }
 
 # vhuctl -L in the background, signals at their default disposition.
@@ -84,6 +85,7 @@ bg_wait() {
 	[ ! -e "$LSOCK" ]
 	[ "$(mock_count GET_FEATURES)" -eq 0 ]
 	# $VHUCTL_SOCKET is no -s: -L wins
+	mock_stop
 	mock_connect "$LSOCK"
 	VHUCTL_SOCKET=$SOCK run --separate-stderr "$VHUCTL" -L "$LSOCK" get-features
 	assert_success
