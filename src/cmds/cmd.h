@@ -50,7 +50,7 @@ struct vhu_ctx {
 
 #define VHU_CMD_NO_SOCKET (1u << 0)  /* runs without a back-end (list) */
 #define VHU_CMD_NO_BATCH (1u << 1)   /* not allowed as a batch step */
-#define VHU_CMD_BATCH_ONLY (1u << 2) /* only as a batch step (reconnect) */
+#define VHU_CMD_BATCH_ONLY (1u << 2) /* only as a batch step (reconnect; it checks) */
 #define VHU_CMD_RECONNECT (1u << 3)  /* honours --reconnect */
 
 struct vhu_cmd {

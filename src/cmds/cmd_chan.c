@@ -291,6 +291,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	struct sigaction old;
 	enum vhu_chan_event ev;
 	const char *why = "error";
+	bool lost = false; /* the connection was, and stayed, lost */
 	uint64_t n = 0;
 	int64_t deadline = -1;
 	int rc = vhu_cmd_start(ctx, &watch_argp, argc, argv, &a, VHU_NEG_OWNER);
@@ -348,8 +349,10 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 		}
 		if (ctx->reconnect && !vhu_intr_is_status(rc) && watch_lost(ctx, rc, ev)) {
 			rc = watch_reconnect(ctx, rc, n);
-			if (rc)
+			if (rc) {
+				lost = true;
 				break;
+			}
 			/* What the new back-end sent while the replay waited. */
 			nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
 			for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
@@ -371,7 +374,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 		why = "interrupt";
 		/* Inside a message: what was read of it is lost (and the
 		 * channel closed, being out of step). */
-		if (!ctx->chan.open && !ctx->chan.eof)
+		if (!ctx->chan.open && !ctx->chan.eof && !lost)
 			vhu_out_warn("%s; the message was dropped", ctx->s.err);
 	}
 	/* SIGINT ends a watch normally; the other signals keep their exit

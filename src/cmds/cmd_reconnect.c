@@ -220,9 +220,10 @@ int cmd_reconnect(struct vhu_ctx *ctx, int argc, char **argv)
 
 	a.doc = reconnect_doc;
 	rc = vhu_cmd_parse(ctx, &a, argc, argv, NULL);
-
 	if (rc)
 		return rc;
+	if (!ctx->in_batch)
+		return vhu_usage(ctx, "'reconnect' only runs as a batch step");
 	rc = vhu_ctx_reconnect(ctx, "requested by a reconnect step", NULL, &r);
 	if (rc)
 		return rc;

@@ -433,8 +433,7 @@ int vhu_dispatch(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "unknown command '%s' (see `vhuctl --help`)", argv[0]);
 	if (ctx->in_batch && (c->flags & VHU_CMD_NO_BATCH))
 		return vhu_usage(ctx, "'%s' cannot run inside a batch", argv[0]);
-	if (!ctx->in_batch && (c->flags & VHU_CMD_BATCH_ONLY))
-		return vhu_usage(ctx, "'%s' only runs as a batch step", argv[0]);
+
 	g_cmd = c;
 	return c->run(ctx, argc, argv);
 }
