@@ -38,3 +38,32 @@ teardown() {
 	tp_wait 'set queue enable: 1 to qp idx: 1'
 	tp_wait 'virtio is now ready for processing'
 }
+
+@test "DPDK client=1 restarted under -L --reconnect batch (setup, watch): accepted again and set up again" {
+	local out=$BATS_TEST_TMPDIR/bg.out err=$BATS_TEST_TMPDIR/bg.err pid st=0
+	printf '%s\n' '-T net setup' watch >"$BATS_TEST_TMPDIR/steps"
+	env --default-signal "$VHUCTL" -L "$LSOCK" -t 30 --reconnect=60 --trace -j batch "$BATS_TEST_TMPDIR/steps" \
+		>"$out" 2>"$err" 3>&- &
+	pid=$!
+	# the watch is running once its channel is acknowledged
+	wait_grep "$err" '^trace: B>F SET_BACKEND_REQ_FD \(reply\)'
+	tp_wait 'virtio is now ready for processing'
+	# testpmd crashes and comes back; it connects to vhuctl's socket again
+	kill -KILL "$TP_PID"
+	wait "$TP_PID" 2>/dev/null || true
+	tp_start "$LSOCK" client=1
+	wait_grep "$err" '^vhuctl: reconnect: .*a back-end connected again to '
+	tp_wait 'set queue enable: 1 to qp idx: 1'
+	tp_wait 'virtio is now ready for processing'
+	tp_wait 'read message VHOST_USER_SET_(SLAVE|BACKEND)_REQ_FD'
+	kill -INT "$pid"
+	wait_gone "$pid" || fail "vhuctl still running"
+	wait "$pid" || st=$?
+	[ "$st" -eq 0 ] || fail "exit $st: $(grep -v '^trace:' "$err")"
+	output=$(cat "$out")
+	assert_json '[.steps[].exit_status] == [0, 0] and .steps[1].stopped_by == "interrupt"
+		and (.reconnects | length) == 1 and .reconnects[0].line == 2
+		and ([.reconnects[0].replayed[] | select(.request == "SET_VRING_ENABLE") | .ring] == [0, 1])
+		and .reconnects[0].replayed[-1].request == "SET_BACKEND_REQ_FD"'
+	[ ! -e "$LSOCK" ]
+}
