@@ -17,8 +17,8 @@ static const struct vhu_cmd cmds[] = {
 	{ "add-mem-reg", "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)", 0, cmd_add_mem_reg },
 	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
 	  cmd_batch },
-	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes", VHU_CMD_NO_BATCH,
-	  cmd_blk },
+	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes",
+	  VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_blk },
 	{ "device-state", "save or load the back-end's device state, or check the last transfer "
 	  "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)", 0, cmd_device_state },
 	{ "get-config", "read and decode the device config space (GET_CONFIG)", 0, cmd_get_config },
@@ -136,7 +136,7 @@ static const struct argp_option global_opts[] = {
 	{ "stats", OPT_STATS, NULL, 0,
 	  "report messages, bytes and open fds at start and exit (stderr; JSON member \"stats\")", -2 },
 	{ "reconnect", OPT_RECONNECT, "MAX_SECONDS", OPTION_ARG_OPTIONAL,
-	  "batch, watch: when the connection is lost, connect again (or accept again with -L) for up to "
+	  "batch, watch, blk: when the connection is lost, connect again (or accept again with -L) for up to "
 	  "MAX_SECONDS per outage (default 60, 0: no limit) and replay the bring-up", -2 },
 	{ "help", '?', NULL, 0, "give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "give a short usage message", -1 },
@@ -313,8 +313,8 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	 * knows how to carry on makes it again; the batch's own option
 	 * holds for its steps. */
 	if (ctx->reconnect && !ctx->in_batch && g_cmd && !(g_cmd->flags & VHU_CMD_RECONNECT)) {
-		vhu_fail(&ctx->s, VHU_E_USAGE, "%s: --reconnect is for batch and watch, which carry on after a "
-			 "reconnect (see `vhuctl --help`)", g_cmd->name);
+		vhu_fail(&ctx->s, VHU_E_USAGE, "%s: --reconnect is for batch, watch and blk, which carry on "
+			 "after a reconnect (see `vhuctl --help`)", g_cmd->name);
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
 	}

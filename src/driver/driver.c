@@ -388,3 +388,34 @@ int vhu_drv_stop(struct vhu_drv *d)
 		snprintf(d->s->err, sizeof(d->s->err), "%s", err);
 	return first;
 }
+
+/* ---- replay on a new connection ---- */
+
+/* vhu_replay()'s hook: the driver's rings start afresh where the old
+ * device left them. */
+static bool ring_base(void *arg, uint32_t ring, uint32_t *base)
+{
+	struct vhu_drv *d = arg;
+	struct vhu_drv_queue *q = vhu_drv_queue(d, ring);
+
+	if (!q || !q->started)
+		return false;
+	if (vhu_vq_restart(&q->vq, base))
+		return false; /* out of memory: the vq says so on its next use */
+	q->stopped = false;
+	return true;
+}
+
+void vhu_drv_replay_hooks(struct vhu_drv *d, struct vhu_replay_hooks *h)
+{
+	h->ring_base = ring_base;
+	h->arg = d;
+}
+
+int vhu_drv_replay(struct vhu_drv *d, struct vhu_chan *c, struct vhu_replay_report *rep)
+{
+	struct vhu_replay_hooks h;
+
+	vhu_drv_replay_hooks(d, &h);
+	return vhu_replay(d->s, d->res, c, &h, rep);
+}

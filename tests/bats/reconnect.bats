@@ -150,7 +150,7 @@ bg_wait() {
 @test "--reconnect on a command that does not carry on is a usage error" {
 	run --separate-stderr "$VHUCTL" -s /nonexistent --reconnect get-features
 	assert_failure 64
-	assert_one_line_error "--reconnect is for batch and watch"
+	assert_one_line_error "--reconnect is for batch, watch and blk"
 	run --separate-stderr "$VHUCTL" -s /nonexistent --reconnect=-1 watch
 	assert_failure 64
 	assert_one_line_error "invalid --reconnect '-1'"
@@ -243,4 +243,61 @@ batch_fifo() {
 	assert_success
 	assert_json '[.steps[].exit_status] == [0, 0, 0] and .steps[1].reconnect.requests == 4'
 	[ "$(grep -c '^CONNECTED' "$MOCK_LOG")" -ge 2 ]
+}
+
+# ---- blk ---------------------------------------------------------------
+
+@test "blk write --reconnect: the back-end dies with requests in flight; they go again, every byte lands (split, packed)" {
+	local ring disk=$BATS_TEST_TMPDIR/disk.img in=$BATS_TEST_TMPDIR/in.bin sum
+	head -c 4M /dev/urandom >"$disk"
+	head -c 2M /dev/urandom >"$in"
+	sum=$(sha256sum <"$in" | cut -d' ' -f1)
+	for ring in split packed; do
+		# requests from the 3rd on are carried out but never completed
+		mock_start --blk "$disk" --features 0x570007244 --ring-fault never-complete:2
+		bg_vhu -s "$SOCK" -t 60 --reconnect=60 --trace -j blk write 1M -i "$in" --ring $ring
+		mock_wait_log '^HELD q=0'
+		mock_restart --blk "$disk" --features 0x570007244
+		bg_wait
+		[ "$status" -eq 0 ] || fail "$ring: exit $status: $stderr"
+		assert_json ".blk.bytes == 2097152 and .blk.sha256 == \"$sum\" and .blk.resubmitted >= 1
+			and (.reconnects | length) == 1 and .reconnects[0].after_messages == 0
+			and ([.reconnects[0].replayed[] | select(.ring == 0) | .request] ==
+			     [\"SET_VRING_NUM\", \"SET_VRING_BASE\", \"SET_VRING_ADDR\", \"SET_VRING_KICK\", \"SET_VRING_CALL\", \"SET_VRING_ENABLE\"])"
+		[[ $stderr == *"vhuctl: reconnect: queue 0: the back-end closed the connection with "*" in flight; connected again"*"SET_MEM_TABLE"* ]] ||
+			fail "$stderr"
+		cmp <(dd if="$disk" bs=1M skip=1 count=2 status=none) "$in" || fail "$ring: the disk differs"
+		# the restarted back-end was told where the ring resumes: split,
+		# after the 2 requests completed (the used index in memory);
+		# packed, a fresh ring (position 0, wrap counter 1)
+		[ "$(grep '^trace: F>B SET_VRING_BASE ' <<<"$stderr" | tail -1 | grep -o 'num=[0-9]*')" = \
+			"num=$([ $ring = split ] && echo 2 || echo 32768)" ] || fail "$ring: $(grep 'VRING_BASE' <<<"$stderr")"
+		grep -q '^SET_VRING_BASE ' "$MOCK_LOG"
+		mock_stop
+	done
+}
+
+@test "blk read --reconnect: the back-end dies mid-read; the data read equals the disk" {
+	local disk=$BATS_TEST_TMPDIR/disk.img
+	head -c 4M /dev/urandom >"$disk"
+	mock_start --blk "$disk" --ring-fault never-complete:5
+	bg_vhu -s "$SOCK" -t 60 --reconnect=60 blk read 0 3M -o "$BATS_TEST_TMPDIR/out.bin"
+	mock_wait_log '^HELD q=0'
+	mock_restart --blk "$disk"
+	bg_wait
+	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
+	cmp <(head -c 3M "$disk") "$BATS_TEST_TMPDIR/out.bin"
+	[ "${#stderr_lines[@]}" -eq 1 ] && [[ $stderr == *"reconnect: "* ]] || fail "$stderr"
+}
+
+@test "blk write without --reconnect: a back-end that dies mid-I/O is exit 74 naming the requests in flight" {
+	local disk=$BATS_TEST_TMPDIR/disk.img
+	head -c 4M /dev/urandom >"$disk"
+	mock_start --blk "$disk" --ring-fault never-complete:2
+	bg_vhu -s "$SOCK" -t 60 blk write 0 --pattern 0x5a --length 2M
+	mock_wait_log '^HELD q=0'
+	mock_restart --blk "$disk"
+	bg_wait
+	[ "$status" -eq 74 ] || fail "exit $status: $stderr"
+	assert_one_line_error "the back-end closed the connection with"
 }
