@@ -467,6 +467,9 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	a.d.o.device_features = VHU_BLK_FEATURES;
 	a.d.o.config_size = VHU_BLK_CONFIG_SIZE;
+	/* What is in flight survives a back-end restart when the back-end
+	 * can track it. */
+	a.d.o.inflight = ctx->reconnect;
 	vhu_drv_init(d, &ctx->s, &ctx->res, &a.d.o);
 	if ((rc = vhu_drv_probe(d)))
 		goto out;

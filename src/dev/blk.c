@@ -293,7 +293,8 @@ static int resume(struct vhu_blk *b, uint64_t next_seq)
 	if ((rc = b->reconnect(b->reconnect_arg, cause)))
 		return rc;
 	b->reconnects++;
-	for (uint64_t seq = 0; seq < next_seq; seq++)
+	/* With an inflight buffer the back-end serves them again itself. */
+	for (uint64_t seq = 0; !b->d->inflight && seq < next_seq; seq++)
 		for (unsigned i = 0; i < b->depth; i++) {
 			struct vhu_blk_slot *s = &b->slot[i];
 

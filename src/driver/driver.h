@@ -104,6 +104,11 @@ struct vhu_drv_opts {
 	uint64_t device_features; /* device bits the caller handles */
 	uint64_t protocol_mask;	  /* 0: VHU_DRV_PF_MASK */
 	uint32_t config_size;	  /* config bytes probe reads (0: none) */
+	/* Inflight I/O tracking (spec "Inflight I/O tracking") when the
+	 * back-end offers INFLIGHT_SHMFD: GET_INFLIGHT_FD and
+	 * SET_INFLIGHT_FD before the rings start, as QEMU's vhost-user-blk
+	 * does, so that a restarted back-end takes up what was in flight. */
+	bool inflight;
 };
 
 /* One request of the bring-up or stop, as sent. */
@@ -143,6 +148,7 @@ struct vhu_drv {
 	int region;		  /* index in res->regions, -1 none */
 	uint8_t *mem;		  /* its mapping */
 	uint64_t mem_gpa, mem_size, mem_used;
+	bool inflight; /* the back-end tracks requests in an inflight buffer */
 
 	struct vhu_drv_queue q[VHU_DRV_MAX_QUEUES];
 	unsigned nq;
@@ -223,7 +229,11 @@ const char *vhu_drv_step_name(const struct vhu_drv_step *st);
  * with vhu_vq_restart() (split: from the used index in guest memory;
  * packed: reset), then DRIVER_OK.  The chains that were in flight are
  * forgotten by the rings: collect the completions first and add the rest
- * again afterwards (dev/blk does), then vhu_drv_notify().  @c: the
+ * again afterwards (dev/blk does), then vhu_drv_notify().  With an
+ * inflight buffer (d->inflight) it goes to the new back-end with
+ * SET_INFLIGHT_FD and the rings are left as they are, resuming from the
+ * used index: the back-end serves again what it had taken (spec
+ * "Inflight I/O tracking"); only vhu_drv_notify() is left to do.  @c: the
  * back-end channel to open again, or NULL.  @rep receives what was sent.
  */
 int vhu_drv_replay(struct vhu_drv *d, struct vhu_chan *c, struct vhu_replay_report *rep);

@@ -258,9 +258,13 @@ static int replay_one(struct vhu_session *s, struct vhu_res *r, struct vhu_chan 
 	case VHOST_USER_GET_INFLIGHT_FD:
 		/* The buffer the first back-end gave goes to the new one
 		 * (QEMU: GET_INFLIGHT_FD once, SET_INFLIGHT_FD on every
-		 * start): what it tracked survives the restart. */
+		 * start): what it tracked survives the restart.  Once, when
+		 * a SET_INFLIGHT_FD follows anyway. */
 		if (r->inflight_fd < 0 || !vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD))
 			return VHU_OK;
+		for (const struct vhu_replay_rec *x = e + 1; x < log->rec + log->n; x++)
+			if (x->code == VHOST_USER_SET_INFLIGHT_FD)
+				return VHU_OK;
 		note(rep, VHOST_USER_SET_INFLIGHT_FD, -1);
 		return vhu_set_inflight_fd(s, r);
 	case VHOST_USER_SET_INFLIGHT_FD:

@@ -247,17 +247,20 @@ batch_fifo() {
 
 # ---- blk ---------------------------------------------------------------
 
-@test "blk write --reconnect: the back-end dies with requests in flight; they go again, every byte lands (split, packed)" {
+# The mock's protocol features without INFLIGHT_SHMFD (0xdb22b without bit 12).
+NO_INFLIGHT=0xda22b
+
+@test "blk write --reconnect: the back-end dies with requests in flight; vhuctl sends them again, every byte lands (split, packed)" {
 	local ring disk=$BATS_TEST_TMPDIR/disk.img in=$BATS_TEST_TMPDIR/in.bin sum
 	head -c 4M /dev/urandom >"$disk"
 	head -c 2M /dev/urandom >"$in"
 	sum=$(sha256sum <"$in" | cut -d' ' -f1)
 	for ring in split packed; do
 		# requests from the 3rd on are carried out but never completed
-		mock_start --blk "$disk" --features 0x570007244 --ring-fault never-complete:2
+		mock_start --blk "$disk" --features 0x570007244 --protocol-features $NO_INFLIGHT --ring-fault never-complete:2
 		bg_vhu -s "$SOCK" -t 60 --reconnect=60 --trace -j blk write 1M -i "$in" --ring $ring
 		mock_wait_log '^HELD q=0'
-		mock_restart --blk "$disk" --features 0x570007244
+		mock_restart --blk "$disk" --features 0x570007244 --protocol-features $NO_INFLIGHT
 		bg_wait
 		[ "$status" -eq 0 ] || fail "$ring: exit $status: $stderr"
 		assert_json ".blk.bytes == 2097152 and .blk.sha256 == \"$sum\" and .blk.resubmitted >= 1
@@ -275,6 +278,27 @@ batch_fifo() {
 		grep -q '^SET_VRING_BASE ' "$MOCK_LOG"
 		mock_stop
 	done
+}
+
+@test "blk write --reconnect with INFLIGHT_SHMFD: the restarted back-end takes up, from the inflight buffer, what the old one held" {
+	local disk=$BATS_TEST_TMPDIR/disk.img in=$BATS_TEST_TMPDIR/in.bin sum
+	head -c 4M /dev/urandom >"$disk"
+	head -c 2M /dev/urandom >"$in"
+	sum=$(sha256sum <"$in" | cut -d' ' -f1)
+	mock_start --blk "$disk" --ring-fault never-complete:2
+	bg_vhu -s "$SOCK" -t 60 --reconnect=60 -j blk write 1M -i "$in"
+	mock_wait_log '^HELD q=0'
+	grep -q '^GET_INFLIGHT_FD ' "$MOCK_LOG" && grep -q '^SET_INFLIGHT_FD ' "$MOCK_LOG"
+	mock_restart --blk "$disk"
+	bg_wait
+	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
+	# vhuctl sent nothing again: the back-end served the 3 held requests
+	# again from the buffer it was handed, in the order it took them
+	assert_json ".blk.bytes == 2097152 and .blk.sha256 == \"$sum\" and .blk.resubmitted == 0
+		and ([.reconnects[0].replayed[].request] | index(\"SET_INFLIGHT_FD\") < index(\"SET_MEM_TABLE\"))"
+	[ "$(grep '^RESUBMIT q=0' "$MOCK_LOG" | cut -d= -f3 | tr '\n' ' ')" = "2 3 4 " ] || fail "$(cat "$MOCK_LOG")"
+	[ "$(mock_count GET_INFLIGHT_FD)" -eq 0 ] && [ "$(mock_count SET_INFLIGHT_FD)" -eq 1 ]
+	cmp <(dd if="$disk" bs=1M skip=1 count=2 status=none) "$in"
 }
 
 @test "blk read --reconnect: the back-end dies mid-read; the data read equals the disk" {

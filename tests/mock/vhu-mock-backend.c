@@ -1448,6 +1448,14 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		return;
 	case VHOST_USER_GET_INFLIGHT_FD:
 		handle_get_inflight(m, r);
+		/* The device tracks its requests in the buffer it hands out. */
+		if (r->nfds) {
+			struct vhost_user_inflight in;
+
+			memcpy(&in, r->body, sizeof(in));
+			mdev_inflight(c->dev, r->fds[0], in.mmap_size, in.mmap_offset, in.num_queues, in.queue_size,
+				      true);
+		}
 		return;
 	case VHOST_USER_SET_DEVICE_STATE_FD:
 		handle_set_device_state(c, m, r, px);
