@@ -187,7 +187,7 @@ batch_fifo() {
 
 @test "batch --reconnect -j: the step that found the connection gone carries a \"reconnect\" object" {
 	mock_start
-	batch_fifo -s "$SOCK" -t 30 --reconnect=60 -j --trace
+	batch_fifo -s "$SOCK" -t 30 --reconnect=60 -j --trace --stats
 	echo 'set-backend-req-fd' >&8
 	# the ack is in: the step needs nothing more from the back-end
 	wait_grep "$BATS_TEST_TMPDIR/bg.err" '^trace: B>F SET_BACKEND_REQ_FD \(reply\)'
@@ -199,6 +199,8 @@ batch_fifo() {
 	assert_json '[.steps[].exit_status] == [0, 0] and .steps[1].queue_num == 2
 		and .steps[1].reconnect.requests == 4 and .steps[1].reconnect.replayed[-1].request == "SET_BACKEND_REQ_FD"
 		and (.reconnects | length) == 1 and .reconnects[0].line == 2'
+	# the old connection and its channel left nothing open
+	assert_json '.stats.fds_at_exit == .stats.fds_at_start'
 }
 
 @test "batch --reconnect: a step that lost its connection runs again on the new one" {
@@ -286,7 +288,7 @@ NO_INFLIGHT=0xda22b
 	head -c 2M /dev/urandom >"$in"
 	sum=$(sha256sum <"$in" | cut -d' ' -f1)
 	mock_start --blk "$disk" --ring-fault never-complete:2
-	bg_vhu -s "$SOCK" -t 60 --reconnect=60 -j blk write 1M -i "$in"
+	bg_vhu -s "$SOCK" -t 60 --reconnect=60 -j --stats blk write 1M -i "$in"
 	mock_wait_log '^HELD q=0'
 	grep -q '^GET_INFLIGHT_FD ' "$MOCK_LOG" && grep -q '^SET_INFLIGHT_FD ' "$MOCK_LOG"
 	mock_restart --blk "$disk"
@@ -298,6 +300,7 @@ NO_INFLIGHT=0xda22b
 		and ([.reconnects[0].replayed[].request] | index(\"SET_INFLIGHT_FD\") < index(\"SET_MEM_TABLE\"))"
 	[ "$(grep '^RESUBMIT q=0' "$MOCK_LOG" | cut -d= -f3 | tr '\n' ' ')" = "2 3 4 " ] || fail "$(cat "$MOCK_LOG")"
 	[ "$(mock_count GET_INFLIGHT_FD)" -eq 0 ] && [ "$(mock_count SET_INFLIGHT_FD)" -eq 1 ]
+	assert_json '.stats.fds_at_exit == .stats.fds_at_start'
 	cmp <(dd if="$disk" bs=1M skip=1 count=2 status=none) "$in"
 }
 
