@@ -33,7 +33,8 @@ static uint64_t u64_at(const struct vhu_replay_rec *e)
 {
 	uint64_t v = 0;
 
-	memcpy(&v, e->payload, e->len < 8 ? e->len : 8);
+	if (e->len) /* header-only requests keep no payload (NULL) */
+		memcpy(&v, e->payload, e->len < 8 ? e->len : 8);
 	return v;
 }
 
