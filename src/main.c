@@ -202,6 +202,7 @@ int main(int argc, char **argv)
 	/* SIGINT, SIGTERM, SIGHUP, SIGQUIT: unwind, then exit 128 + N. */
 	vhu_intr_install();
 	vhu_session_init(&ctx.s);
+	vhu_listener_init(&ctx.lsn);
 	vhu_res_init(&ctx.res);
 	ctx.timeout_ms = 5000;
 	ctx.socket = env && *env ? env : NULL;
@@ -216,7 +217,8 @@ int main(int argc, char **argv)
 		vhu_out_begin(argv[cmd_index]);
 		rc = vhu_dispatch(&ctx, argc - cmd_index, argv + cmd_index);
 		if (rc < 0) { /* --help of the command */
-			vhu_session_close(&ctx.s);
+			vhu_session_fini(&ctx.s);
+			vhu_listener_close(&ctx.lsn);
 			vhu_res_free(&ctx.res);
 			return vhu_out_discard();
 		}
@@ -227,8 +229,11 @@ int main(int argc, char **argv)
 	} else if (rc) {
 		print_error(ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
 	}
+	vhu_show_reconnects(&ctx);
+	vhu_reconnects_free(&ctx);
 	vhu_chan_release(&ctx.chan);
-	vhu_session_close(&ctx.s);
+	vhu_session_fini(&ctx.s);
+	vhu_listener_close(&ctx.lsn);
 	vhu_res_free(&ctx.res);
 	if (ctx.stats)
 		report_stats(fds_at_start);

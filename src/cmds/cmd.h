@@ -14,23 +14,32 @@
 #include "decode/bits.h"
 #include "proto/chan.h"
 #include "proto/mem.h"
+#include "proto/replay.h"
 #include "proto/session.h"
 #include "render/trace.h"
 
 struct vhu_ctx {
 	/* global options */
 	const char *socket;
+	bool socket_given;  /* -s on the command line (not $VHUCTL_SOCKET) */
+	const char *listen; /* -L: listen on this socket instead */
 	int timeout_ms;
 	int wait_ms;
 	bool json, pretty, trace, force, no_sync, stats;
 	const struct vhu_dev_info *dev; /* --type, or NULL */
+	bool reconnect;	  /* --reconnect: a lost connection is made again */
+	int reconnect_ms; /* its window per outage; 0: no limit */
 
 	/* state */
 	struct vhu_session s;
+	struct vhu_listener lsn; /* -L */
 	struct vhu_res res; /* guest memory, ring eventfds */
 	struct vhu_chan chan; /* back-end channel (set-backend-req-fd); zeroed = none */
 	struct vhu_trace_ctx tctx;
+	struct vhu_reconnect *reconnects; /* every reconnect of the run, malloc'd */
+	unsigned nreconnects;
 	bool in_batch;      /* commands run as steps of one session */
+	unsigned batch_line; /* the step's line in the batch input */
 	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
 	char usage_err[256]; /* argp's message when parsing failed */
 };
@@ -39,8 +48,10 @@ struct vhu_ctx {
  * (a batch step's), so main does not print it twice. */
 #define VHU_RC_REPORTED 0x1000
 
-#define VHU_CMD_NO_SOCKET (1u << 0) /* runs without a back-end (list) */
-#define VHU_CMD_NO_BATCH (1u << 1)  /* not allowed as a batch step */
+#define VHU_CMD_NO_SOCKET (1u << 0)  /* runs without a back-end (list) */
+#define VHU_CMD_NO_BATCH (1u << 1)   /* not allowed as a batch step */
+#define VHU_CMD_BATCH_ONLY (1u << 2) /* only as a batch step (reconnect; it checks) */
+#define VHU_CMD_RECONNECT (1u << 3)  /* honours --reconnect */
 
 struct vhu_cmd {
 	const char *name;
@@ -73,7 +84,8 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 extern void (*vhu_cmd_introspect)(const struct argp *argp);
 
 /* Connect the session (once) and apply session options.  Commands call it
- * after parsing, so --help works without a socket. */
+ * after parsing, so --help works without a socket.  With -L: create the
+ * socket and wait for a back-end to connect, max(--wait, --timeout). */
 int vhu_ctx_connect(struct vhu_ctx *ctx);
 /* Apply the options (timeout, --force, --no-sync, --trace, --type) to the
  * session without connecting. */
@@ -139,6 +151,41 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_fs(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_net(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv);
+
+int cmd_reconnect(struct vhu_ctx *ctx, int argc, char **argv);
+
+/* ---- reconnect (cmd_reconnect.c) ---- */
+
+/* One reconnect, as reported. */
+struct vhu_reconnect {
+	char cause[256];	     /* why: the error that showed the loss, or "requested" */
+	int64_t duration_ms;	     /* from the loss to the end of the replay */
+	unsigned attempts;	     /* connections tried (accepted, with -L) */
+	unsigned line;		     /* batch: the step's line, else 0 */
+	uint64_t after_messages;     /* watch: messages shown before it */
+	struct vhu_replay_report rep; /* what was replayed */
+};
+
+/*
+ * The connection is gone (or is to be made again: a `reconnect` step):
+ * connect again to -s PATH, retrying with a back-off of 50 ms doubling to
+ * 1 s, or accept again on -L PATH, until --reconnect's window (or, for a
+ * `reconnect` step without --reconnect, --timeout / --wait) has passed;
+ * then replay the session's log (proto/replay.h, with @h).  A connection
+ * that fails during the replay counts as one more attempt.  Reports the
+ * reconnect on stderr and keeps it for JSON; *@out (may be NULL) points
+ * to the record.  VHU_OK, 128 + signal, VHU_E_CONNECT when the window
+ * passed, or the replay's failure.
+ */
+int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_replay_hooks *h,
+		      struct vhu_reconnect **out);
+/* The "reconnects" member (JSON), at the end of a run that reconnected or
+ * was given --reconnect. */
+void vhu_show_reconnects(struct vhu_ctx *ctx);
+/* One reconnect as a JSON object / its members. */
+void vhu_show_reconnect(const struct vhu_reconnect *r);
+/* Free the records (end of the run). */
+void vhu_reconnects_free(struct vhu_ctx *ctx);
 
 /* batch: after each step, print (and answer) the back-end channel messages
  * that arrived, without waiting.  Returns @rc, or the channel's failure

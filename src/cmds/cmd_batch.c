@@ -60,7 +60,9 @@ static const struct argp batch_argp = {
 
 /* The global options, as a step may change them for itself only. */
 struct step_opts {
-	const char *socket;
+	const char *socket, *listen;
+	bool socket_given, reconnect;
+	int reconnect_ms;
 	int timeout_ms, wait_ms;
 	bool json, pretty, trace, force, no_sync, stats;
 	const struct vhu_dev_info *dev;
@@ -69,6 +71,10 @@ struct step_opts {
 static void opts_save(const struct vhu_ctx *ctx, struct step_opts *o)
 {
 	o->socket = ctx->socket;
+	o->socket_given = ctx->socket_given;
+	o->listen = ctx->listen;
+	o->reconnect = ctx->reconnect;
+	o->reconnect_ms = ctx->reconnect_ms;
 	o->timeout_ms = ctx->timeout_ms;
 	o->wait_ms = ctx->wait_ms;
 	o->json = ctx->json;
@@ -83,6 +89,10 @@ static void opts_save(const struct vhu_ctx *ctx, struct step_opts *o)
 static void opts_restore(struct vhu_ctx *ctx, const struct step_opts *o)
 {
 	ctx->socket = o->socket;
+	ctx->socket_given = o->socket_given;
+	ctx->listen = o->listen;
+	ctx->reconnect = o->reconnect;
+	ctx->reconnect_ms = o->reconnect_ms;
 	ctx->timeout_ms = o->timeout_ms;
 	ctx->wait_ms = o->wait_ms;
 	ctx->json = o->json;
@@ -133,6 +143,48 @@ static int split(char *line, char **argv, int max)
 	return argc;
 }
 
+/* Reconnect for the step (--reconnect), reported in its object too. */
+static int step_reconnect(struct vhu_ctx *ctx, const char *cause)
+{
+	struct vhu_reconnect *r;
+	int rc = vhu_ctx_reconnect(ctx, cause, NULL, &r);
+
+	if (rc)
+		return rc;
+	vhu_out_open("reconnect", "Reconnect");
+	vhu_show_reconnect(r);
+	vhu_out_close();
+	return VHU_OK;
+}
+
+/*
+ * One step.  With --reconnect, a connection found gone before the step
+ * is made again first, and a step that lost it (I/O error or timeout,
+ * after which the session is closed) runs once more on the new one: it
+ * may have been carried out by the back-end that went away, or not.
+ */
+static int batch_step(struct vhu_ctx *ctx, int argc, char **argv)
+{
+	char cause[sizeof(ctx->s.err)];
+	int rc;
+
+	if (ctx->reconnect && strcmp(argv[0], "reconnect") && !vhu_session_alive(&ctx->s)) {
+		rc = step_reconnect(ctx, ctx->s.fd < 0 ? "the connection was closed by an earlier step"
+						       : "the back-end closed the connection between steps");
+		if (rc)
+			return rc;
+	}
+	rc = vhu_dispatch(ctx, argc, argv);
+	if (!ctx->reconnect || (rc != VHU_E_IO && rc != VHU_E_TIMEOUT) || ctx->s.fd >= 0 || vhu_intr_signo() ||
+	    !strcmp(argv[0], "reconnect"))
+		return rc;
+	snprintf(cause, sizeof(cause), "%s", ctx->s.err);
+	if ((rc = step_reconnect(ctx, cause)))
+		return rc;
+	vhu_out_bool("retried", "Retried", true);
+	return vhu_dispatch(ctx, argc, argv);
+}
+
 int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct batch_args a = { 0 };
@@ -173,10 +225,11 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 	 * stderr (stdout stays the command output), `help`, `quit`. */
 	interactive = in == stdin && isatty(STDIN_FILENO);
 	if (interactive) {
-		char *esc = vhu_escape_controls(ctx->socket);
+		const char *path = ctx->listen ? ctx->listen : ctx->socket;
+		char *esc = vhu_escape_controls(path);
 
-		fprintf(stderr, "vhuctl: connected to %s; one command per line, `help` lists them, `quit` ends\n",
-			esc ? esc : ctx->socket);
+		fprintf(stderr, "vhuctl: %s %s; one command per line, `help` lists them, `quit` ends\n",
+			ctx->listen ? "a back-end connected to" : "connected to", esc ? esc : path);
 		free(esc);
 	}
 	for (;;) {
@@ -194,6 +247,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		int ac, src, cmd = 0;
 
 		lineno++;
+		ctx->batch_line = lineno;
 		line[strcspn(line, "\r\n")] = '\0';
 		ac = split(line, av, MAX_ARGS);
 		if (ac == 0)
@@ -222,7 +276,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 				free(esc);
 			}
 			if (src == VHU_OK)
-				src = vhu_dispatch(ctx, ac - cmd, av + cmd);
+				src = batch_step(ctx, ac - cmd, av + cmd);
 		}
 		if (src < 0) {
 			src = VHU_OK; /* --help inside a batch */

@@ -307,11 +307,29 @@ static void show_result(enum blk_op op, uint64_t off, const struct vhu_blk *b, s
 	if (ok && op == OP_READ && io->sink.path)
 		vhu_out_string("output", "Output", io->sink.path);
 	vhu_out_uint("requests", "Requests", b->requests, NULL);
+	if (b->reconnect)
+		vhu_out_uint("resubmitted", "Sent again after a reconnect", b->resubmitted, NULL);
 	vhu_out_close();
+}
+
+/* --reconnect during I/O: connect again and replay the driver's bring-up. */
+struct blk_again {
+	struct vhu_ctx *ctx;
+	struct vhu_drv *d;
+};
+
+static int blk_reconnect(void *arg, const char *cause)
+{
+	struct blk_again *g = arg;
+	struct vhu_replay_hooks h;
+
+	vhu_drv_replay_hooks(g->d, &h);
+	return vhu_ctx_reconnect(g->ctx, cause, &h, NULL);
 }
 
 int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 {
+	struct blk_again again = {ctx, NULL};
 	struct blk_args a = {0};
 	struct blk_io io = {.in_fd = -1};
 	struct vhu_blk b = {0};
@@ -351,6 +369,9 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	a.d.o.device_features = VHU_BLK_FEATURES;
 	a.d.o.config_size = VHU_BLK_CONFIG_SIZE;
+	/* What is in flight survives a back-end restart when the back-end
+	 * can track it. */
+	a.d.o.inflight = ctx->reconnect;
 	vhu_drv_init(d, &ctx->s, &ctx->res, &a.d.o);
 	if ((rc = vhu_drv_probe(d)))
 		goto out;
@@ -360,6 +381,11 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 	q = vhu_drv_queue(d, a.d.queue);
 	if ((rc = vhu_blk_init(&b, d, q, &bi)))
 		goto out;
+	if (ctx->reconnect) {
+		again.d = d;
+		b.reconnect = blk_reconnect;
+		b.reconnect_arg = &again;
+	}
 	io_started = true;
 	switch (op) {
 	case OP_GET_ID: rc = vhu_blk_get_id(&b, serial); break;

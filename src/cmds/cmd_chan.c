@@ -249,6 +249,39 @@ static const struct argp watch_argp = {
 	NULL, NULL, NULL
 };
 
+/*
+ * --reconnect: is the connection gone?  The main socket hung up, or the
+ * channel failed or closed and the back-end does not answer a
+ * GET_FEATURES any more: a dying back-end may close the channel first,
+ * and only a round trip tells a live one that closed its channel (the
+ * end of the watch, as without --reconnect) from a dead one.
+ */
+static bool watch_lost(struct vhu_ctx *ctx, int rc, enum vhu_chan_event ev)
+{
+	uint64_t v;
+
+	if (!vhu_session_alive(&ctx->s))
+		return true;
+	if (!rc && ev != VHU_CHAN_CLOSED)
+		return false;
+	return vhu_get_features(&ctx->s, &v) != VHU_OK && ctx->s.fd < 0;
+}
+
+static int watch_reconnect(struct vhu_ctx *ctx, int rc, uint64_t shown)
+{
+	char cause[sizeof(ctx->s.err)];
+	struct vhu_reconnect *r;
+
+	if (rc)
+		snprintf(cause, sizeof(cause), "%s", ctx->s.err);
+	else
+		snprintf(cause, sizeof(cause), "the back-end closed the connection");
+	rc = vhu_ctx_reconnect(ctx, cause, NULL, &r);
+	if (!rc)
+		r->after_messages = shown;
+	return rc;
+}
+
 int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	static struct vhu_chan_msg m;
@@ -258,6 +291,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	struct sigaction old;
 	enum vhu_chan_event ev;
 	const char *why = "error";
+	bool lost = false; /* the connection was, and stayed, lost */
 	uint64_t n = 0;
 	int64_t deadline = -1;
 	int rc = vhu_cmd_start(ctx, &watch_argp, argc, argv, &a, VHU_NEG_OWNER);
@@ -282,6 +316,8 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
 		show_msg(ctx, &q[i]);
 	vhu_chan_clear_queued(&ctx->chan);
+	if (!vhu_out_is_json())
+		fflush(stdout);
 	for (; !rc;) {
 		int wait = WATCH_SLICE_MS;
 
@@ -311,6 +347,21 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 			if (!vhu_out_is_json())
 				fflush(stdout);
 		}
+		if (ctx->reconnect && !vhu_intr_is_status(rc) && watch_lost(ctx, rc, ev)) {
+			rc = watch_reconnect(ctx, rc, n);
+			if (rc) {
+				lost = true;
+				break;
+			}
+			/* What the new back-end sent while the replay waited. */
+			nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
+			for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
+				show_msg(ctx, &q[i]);
+			vhu_chan_clear_queued(&ctx->chan);
+			if (!vhu_out_is_json())
+				fflush(stdout);
+			continue;
+		}
 		if (rc)
 			break;
 		if (ev == VHU_CHAN_CLOSED) {
@@ -323,7 +374,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 		why = "interrupt";
 		/* Inside a message: what was read of it is lost (and the
 		 * channel closed, being out of step). */
-		if (!ctx->chan.open && !ctx->chan.eof)
+		if (!ctx->chan.open && !ctx->chan.eof && !lost)
 			vhu_out_warn("%s; the message was dropped", ctx->s.err);
 	}
 	/* SIGINT ends a watch normally; the other signals keep their exit

@@ -78,7 +78,10 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_ctx_connect(ctx);
 	if (rc)
 		return rc;
-	vhu_out_string("socket", "Socket", ctx->socket);
+	vhu_out_string("socket", "Socket", ctx->listen ? ctx->listen : ctx->socket);
+	/* The back-end connected to us (-L): said only then. */
+	if (ctx->listen)
+		vhu_out_string("role", "Role", "listen");
 	if (ctx->dev)
 		vhu_out_string("type", "Device type", ctx->dev->name);
 	rc = vhu_get_features(s, &v);

@@ -15,11 +15,12 @@
 /* Sorted by name; `vhuctl --help`, the man page and tests list them. */
 static const struct vhu_cmd cmds[] = {
 	{ "add-mem-reg", "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)", 0, cmd_add_mem_reg },
-	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH, cmd_batch },
+	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
+	  cmd_batch },
 	{ "bench", "measure a virtio-blk back-end: IOPS, bandwidth, latency percentiles (fio-like options)",
 	  VHU_CMD_NO_BATCH, cmd_bench },
-	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes", VHU_CMD_NO_BATCH,
-	  cmd_blk },
+	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes",
+	  VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_blk },
 	{ "device-state", "save or load the back-end's device state, or check the last transfer "
 	  "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)", 0, cmd_device_state },
 	{ "fs", "virtio-fs through FUSE in one session: ls, cat, stat of a path in the shared directory",
@@ -45,6 +46,8 @@ static const struct vhu_cmd cmds[] = {
 	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
 	  cmd_probe },
 	{ "raw", "send any request by name or code with a hex payload and print the reply", 0, cmd_raw },
+	{ "reconnect", "batch step: connect again and replay what the batch set up so far", VHU_CMD_BATCH_ONLY,
+	  cmd_reconnect },
 	{ "rem-mem-reg", "remove a guest memory region added earlier (REM_MEM_REG)", 0, cmd_rem_mem_reg },
 	{ "reset-device", "reset the device (RESET_DEVICE)", 0, cmd_reset_device },
 	{ "reset-owner", "release ownership (RESET_OWNER, deprecated by the spec)", 0, cmd_reset_owner },
@@ -71,7 +74,7 @@ static const struct vhu_cmd cmds[] = {
 	{ "set-vring-num", "size of a ring (SET_VRING_NUM)", 0, cmd_set_vring_num },
 	{ "setup", "the bring-up a hypervisor does: features, owner, memory, every ring, enable", 0, cmd_setup },
 	{ "vring-kick", "kick a ring in-band (VRING_KICK, INBAND_NOTIFICATIONS)", 0, cmd_vring_kick },
-	{ "watch", "open the back-end channel and print its requests as they arrive", 0,
+	{ "watch", "open the back-end channel and print its requests as they arrive", VHU_CMD_RECONNECT,
 	  cmd_watch },
 };
 
@@ -113,11 +116,17 @@ enum {
 	OPT_USAGE,
 	OPT_NO_SYNC,
 	OPT_STATS,
+	OPT_RECONNECT,
 };
+
+/* --reconnect without a value: a minute per outage. */
+#define RECONNECT_DEFAULT_MS 60000
 
 static const struct argp_option global_opts[] = {
 	{ NULL, 0, NULL, 0, "Global options (before or after COMMAND):", -2 },
 	{ "socket", 's', "PATH", 0, "back-end Unix socket (default: $VHUCTL_SOCKET)", -2 },
+	{ "listen", 'L', "PATH", 0,
+	  "create the socket PATH and wait for a back-end to connect to it (DPDK client=1); not with -s", -2 },
 	{ "timeout", 't', "SECONDS", 0, "limit for every wait for the back-end (default 5, fractions allowed)", -2 },
 	{ "wait", 'w', "SECONDS", 0,
 	  "retry connecting for up to SECONDS while the socket is missing or refuses connections", -2 },
@@ -131,6 +140,9 @@ static const struct argp_option global_opts[] = {
 	  "do not follow requests without a reply by a GET_FEATURES round trip (barrier)", -2 },
 	{ "stats", OPT_STATS, NULL, 0,
 	  "report messages, bytes and open fds at start and exit (stderr; JSON member \"stats\")", -2 },
+	{ "reconnect", OPT_RECONNECT, "MAX_SECONDS", OPTION_ARG_OPTIONAL,
+	  "batch, watch, blk: when the connection is lost, connect again (or accept again with -L) for up to "
+	  "MAX_SECONDS per outage (default 60, 0: no limit) and replay the bring-up", -2 },
 	{ "help", '?', NULL, 0, "give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "give a short usage message", -1 },
 	{ 0 }
@@ -144,6 +156,14 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 's':
 		ctx->socket = arg;
+		ctx->socket_given = true;
+		break;
+	case 'L':
+		if (!*arg) {
+			argp_error(state, "invalid --listen '': expected a socket path");
+			return EINVAL;
+		}
+		ctx->listen = arg;
 		break;
 	case 't':
 		if (vhu_parse_seconds(arg, &ctx->timeout_ms) || ctx->timeout_ms <= 0) {
@@ -181,6 +201,14 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_STATS:
 		ctx->stats = true;
+		break;
+	case OPT_RECONNECT:
+		ctx->reconnect = true;
+		ctx->reconnect_ms = RECONNECT_DEFAULT_MS;
+		if (arg && (vhu_parse_seconds(arg, &ctx->reconnect_ms) || ctx->reconnect_ms < 0)) {
+			argp_error(state, "invalid --reconnect '%s': expected seconds (0: no limit)", arg);
+			return EINVAL;
+		}
 		break;
 	case '?':
 		argp_state_help(state, help_stream(ctx), ARGP_HELP_STD_HELP);
@@ -292,6 +320,22 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 			vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
 	}
+	/* Only a command that runs long enough to lose its connection and
+	 * knows how to carry on makes it again; the batch's own option
+	 * holds for its steps. */
+	if (ctx->reconnect && !ctx->in_batch && g_cmd && !(g_cmd->flags & VHU_CMD_RECONNECT)) {
+		vhu_fail(&ctx->s, VHU_E_USAGE, "%s: --reconnect is for batch, watch and blk, which carry on "
+			 "after a reconnect (see `vhuctl --help`)", g_cmd->name);
+		vhu_out_set_mode(ctx->json, ctx->pretty);
+		return VHU_E_USAGE;
+	}
+	if (ctx->listen && ctx->socket_given) {
+		vhu_fail(&ctx->s, VHU_E_USAGE, "%s%s-s and -L exclude each other: connect to a back-end's socket or "
+			 "listen on one (see `vhuctl --help`)", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "");
+		if (!ctx->in_batch)
+			vhu_out_set_mode(ctx->json, ctx->pretty);
+		return VHU_E_USAGE;
+	}
 	if (!ctx->in_batch)
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 	return VHU_OK;
@@ -343,6 +387,9 @@ void vhu_ctx_apply(struct vhu_ctx *ctx)
 	ctx->s.timeout_ms = ctx->timeout_ms;
 	ctx->s.force = ctx->force;
 	ctx->s.no_sync = ctx->no_sync;
+	/* What to replay on a new connection is kept from the start. */
+	if (ctx->reconnect || ctx->in_batch)
+		ctx->s.record = true;
 	ctx->tctx.dev = vhu_ctx_dev(ctx);
 	if (ctx->trace) {
 		ctx->s.trace = vhu_trace_print;
@@ -361,8 +408,15 @@ int vhu_ctx_connect(struct vhu_ctx *ctx)
 		return VHU_OK;
 	if (ctx->in_batch && ctx->s.stats.sent)
 		return vhu_fail(&ctx->s, VHU_E_IO, "the connection was closed by an earlier step");
+	if (ctx->listen) {
+		/* Waiting for a back-end to come is the point of -L: at
+		 * least --timeout, --wait when longer. */
+		if (ctx->lsn.fd < 0 && (rc = vhu_listen(&ctx->s, &ctx->lsn, ctx->listen)))
+			return rc;
+		return vhu_accept(&ctx->s, &ctx->lsn, ctx->wait_ms > ctx->timeout_ms ? ctx->wait_ms : ctx->timeout_ms);
+	}
 	if (!ctx->socket || !*ctx->socket)
-		return vhu_usage(ctx, "no back-end socket: give -s PATH or set VHUCTL_SOCKET");
+		return vhu_usage(ctx, "no back-end socket: give -s PATH (or -L PATH) or set VHUCTL_SOCKET");
 	rc = vhu_connect(&ctx->s, ctx->socket, ctx->wait_ms);
 	return rc;
 }
@@ -390,6 +444,7 @@ int vhu_dispatch(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "unknown command '%s' (see `vhuctl --help`)", argv[0]);
 	if (ctx->in_batch && (c->flags & VHU_CMD_NO_BATCH))
 		return vhu_usage(ctx, "'%s' cannot run inside a batch", argv[0]);
+
 	g_cmd = c;
 	return c->run(ctx, argc, argv);
 }

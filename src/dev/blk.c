@@ -248,6 +248,67 @@ static int finish(struct vhu_blk *b, struct vhu_blk_slot *s, const struct job *j
 	return VHU_OK;
 }
 
+/* Finish, in submission order, what is done from *@done_seq on. */
+static int finish_ready(struct vhu_blk *b, const struct job *j, uint64_t *done_seq)
+{
+	int rc;
+
+	/* In submission order: data leaves in offset order, and the first
+	 * failure reported is the lowest request. */
+	for (bool progress = true; progress;) {
+		progress = false;
+		for (unsigned i = 0; i < b->depth; i++) {
+			struct vhu_blk_slot *s = &b->slot[i];
+
+			if (s->busy && s->done && s->seq == *done_seq) {
+				if ((rc = finish(b, s, j)))
+					return rc;
+				s->busy = false;
+				(*done_seq)++;
+				progress = true;
+			}
+		}
+	}
+	return VHU_OK;
+}
+
+/*
+ * The back-end went away with requests in flight: keep what it
+ * completed, reconnect (the hook restarts the ring), send the rest again.
+ */
+static int resume(struct vhu_blk *b, uint64_t next_seq)
+{
+	struct vhu_vq_used used[VHU_BLK_DEPTH];
+	char cause[sizeof(b->d->s->err)];
+	unsigned n;
+	int rc;
+
+	snprintf(cause, sizeof(cause), "%s", b->d->s->err);
+	do {
+		if ((rc = vhu_vq_poll(&b->q->vq, used, b->depth, &n)))
+			return vhu_fail(b->d->s, rc, "%s", vhu_vq_error(&b->q->vq));
+		for (unsigned i = 0; i < n; i++)
+			((struct vhu_blk_slot *)used[i].token)->done = true;
+	} while (n);
+	if ((rc = b->reconnect(b->reconnect_arg, cause)))
+		return rc;
+	b->reconnects++;
+	/* With an inflight buffer the back-end serves them again itself. */
+	for (uint64_t seq = 0; !b->d->inflight && seq < next_seq; seq++)
+		for (unsigned i = 0; i < b->depth; i++) {
+			struct vhu_blk_slot *s = &b->slot[i];
+
+			if (!s->busy || s->done || s->seq != seq)
+				continue;
+			/* The ring was empty: there is room for every one. */
+			if ((rc = submit(b, s)))
+				return rc == VHU_VQ_FULL ? vhu_fail(b->d->s, VHU_E_IO, "queue %u: no room to send "
+							 "again what was in flight", b->q->index) : rc;
+			b->resubmitted++;
+		}
+	return vhu_drv_notify(b->d, b->q);
+}
+
 static int run(struct vhu_blk *b, const struct job *j)
 {
 	struct vhu_vq_used used[VHU_BLK_DEPTH];
@@ -301,28 +362,15 @@ static int run(struct vhu_blk *b, const struct job *j)
 				more = sector < j->end;
 			}
 		}
-		if ((rc = vhu_drv_kick(b->d, b->q)))
+		rc = vhu_drv_kick(b->d, b->q);
+		/* After a reconnect everything may be done already. */
+		if (!rc && vhu_vq_inflight(&b->q->vq) && !(rc = vhu_drv_wait(b->d, b->q, used, b->depth, &n)))
+			for (unsigned i = 0; i < n; i++)
+				((struct vhu_blk_slot *)used[i].token)->done = true;
+		if (rc == VHU_E_IO && b->reconnect)
+			rc = resume(b, next_seq);
+		if (rc || (rc = finish_ready(b, j, &done_seq)))
 			return rc;
-		if ((rc = vhu_drv_wait(b->d, b->q, used, b->depth, &n)))
-			return rc;
-		for (unsigned i = 0; i < n; i++)
-			((struct vhu_blk_slot *)used[i].token)->done = true;
-		/* In submission order: data leaves in offset order, and the
-		 * first failure reported is the lowest request. */
-		for (bool progress = true; progress;) {
-			progress = false;
-			for (unsigned i = 0; i < b->depth; i++) {
-				struct vhu_blk_slot *s = &b->slot[i];
-
-				if (s->busy && s->done && s->seq == done_seq) {
-					if ((rc = finish(b, s, j)))
-						return rc;
-					s->busy = false;
-					done_seq++;
-					progress = true;
-				}
-			}
-		}
 	}
 	return VHU_OK;
 }

@@ -10,6 +10,15 @@
  * a callback in offset order whatever order the device completes in.
  * Discard and write-zeroes ranges are split by their sector limits.
  *
+ * A back-end that goes away during I/O ends the run with VHU_E_IO, unless
+ * a reconnect hook is set: then what the old back-end completed is
+ * collected, the connection made again with the bring-up replayed, and
+ * every request still in flight is sent again, in submission order, with
+ * the same buffers.  A request the old back-end carried out without
+ * saying so is thus carried out twice, with the same data at the same
+ * place: the requests of one run never overlap, so nothing is lost and
+ * nothing lands out of order.
+ *
  * Statuses: OK goes on; IOERR and UNSUPP end the run with VHU_E_REFUSED
  * and a message naming the request type, sector and length; any other
  * value (the status byte is preset to 0xff, so an unwritten one shows)
@@ -74,6 +83,15 @@ struct vhu_blk {
 	struct vhu_vq_seg *segs;   /* owned scratch: max_segs + 2 */
 	uint64_t requests;	   /* requests completed */
 	uint64_t bytes;		   /* data bytes moved */
+
+	/* Optional: make the connection again when the back-end went away
+	 * during I/O, and replay the bring-up (vhu_drv_replay() or the
+	 * same through vhu_drv_replay_hooks()); VHU_OK to carry on.  The
+	 * requests in flight then go to the new back-end again. */
+	int (*reconnect)(void *arg, const char *cause);
+	void *reconnect_arg;
+	uint64_t reconnects;  /* times it carried on */
+	uint64_t resubmitted; /* requests sent again after a reconnect */
 };
 
 /*

@@ -96,7 +96,8 @@ int vhu_drv_probe(struct vhu_drv *d)
 			if (rec(d, VHOST_USER_GET_PROTOCOL_FEATURES, -1, v, rc))
 				return rc;
 		}
-		v = s->protocol & d->o.protocol_mask;
+		v = s->protocol & (d->o.protocol_mask |
+				   (d->o.inflight ? VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) : 0));
 		if ((rc = rec(d, VHOST_USER_SET_PROTOCOL_FEATURES, -1, v, vhu_set_protocol_features(s, v))))
 			return rc;
 	}
@@ -329,6 +330,23 @@ int vhu_drv_start(struct vhu_drv *d, const uint32_t *rings, unsigned n)
 						"refused features 0x%llx",
 						st, (unsigned long long)acked);
 	}
+	if (d->o.inflight && vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)) {
+		uint32_t nq = 0;
+
+		for (unsigned i = 0; i < n; i++)
+			if (rings[i] + 1 > nq)
+				nq = rings[i] + 1;
+		/* QEMU: GET_INFLIGHT_FD once, SET_INFLIGHT_FD on every start. */
+		if ((rc = rec(d, VHOST_USER_GET_INFLIGHT_FD, -1, nq,
+			      vhu_get_inflight_fd(s, d->res, (uint16_t)nq, (uint16_t)d->o.queue_size))))
+			return rc;
+		if (d->res->inflight_fd >= 0) {
+			if ((rc = rec(d, VHOST_USER_SET_INFLIGHT_FD, -1, d->res->inflight.mmap_size,
+				      vhu_set_inflight_fd(s, d->res))))
+				return rc;
+			d->inflight = d->o.layout == VHU_VQ_SPLIT;
+		}
+	}
 	if ((rc = make_memory(d)))
 		return rec(d, VHOST_USER_SET_MEM_TABLE, -1, 0, rc);
 	for (unsigned i = 0; i < n; i++) {
@@ -387,4 +405,42 @@ int vhu_drv_stop(struct vhu_drv *d)
 	if (first)
 		snprintf(d->s->err, sizeof(d->s->err), "%s", err);
 	return first;
+}
+
+/* ---- replay on a new connection ---- */
+
+/* vhu_replay()'s hook: the driver's rings start afresh where the old
+ * device left them. */
+static bool ring_base(void *arg, uint32_t ring, uint32_t *base)
+{
+	struct vhu_drv *d = arg;
+	struct vhu_drv_queue *q = vhu_drv_queue(d, ring);
+
+	if (!q || !q->started)
+		return false;
+	/* The back-end serves again what it had taken: the ring stays as it
+	 * is, from the used index on (QEMU's vhost-user-blk with inflight). */
+	if (d->inflight) {
+		*base = __atomic_load_n((uint16_t *)((uint8_t *)q->vq.a.device + 2), __ATOMIC_ACQUIRE);
+		q->stopped = false;
+		return true;
+	}
+	if (vhu_vq_restart(&q->vq, base))
+		return false; /* out of memory: the vq says so on its next use */
+	q->stopped = false;
+	return true;
+}
+
+void vhu_drv_replay_hooks(struct vhu_drv *d, struct vhu_replay_hooks *h)
+{
+	h->ring_base = ring_base;
+	h->arg = d;
+}
+
+int vhu_drv_replay(struct vhu_drv *d, struct vhu_chan *c, struct vhu_replay_report *rep)
+{
+	struct vhu_replay_hooks h;
+
+	vhu_drv_replay_hooks(d, &h);
+	return vhu_replay(d->s, d->res, c, &h, rep);
 }

@@ -18,7 +18,8 @@
  *
  * Every request of probe, start and stop is recorded (struct
  * vhu_drv_step: request, ring, value, result) in order, so the bring-up
- * can be shown and replayed on a new connection.
+ * can be shown; the session's replay log (proto/replay.h) holds what
+ * vhu_drv_replay() sends again on a new connection.
  *
  * Ownership: the session and the resources (struct vhu_res: memory
  * regions, kick/call eventfds) are the caller's; the driver adds its
@@ -39,6 +40,7 @@
 #include <stdint.h>
 
 #include "proto/mem.h"
+#include "proto/replay.h"
 #include "proto/session.h"
 #include "virtq/virtq.h"
 
@@ -102,6 +104,11 @@ struct vhu_drv_opts {
 	uint64_t device_features; /* device bits the caller handles */
 	uint64_t protocol_mask;	  /* 0: VHU_DRV_PF_MASK */
 	uint32_t config_size;	  /* config bytes probe reads (0: none) */
+	/* Inflight I/O tracking (spec "Inflight I/O tracking") when the
+	 * back-end offers INFLIGHT_SHMFD: GET_INFLIGHT_FD and
+	 * SET_INFLIGHT_FD before the rings start, as QEMU's vhost-user-blk
+	 * does, so that a restarted back-end takes up what was in flight. */
+	bool inflight;
 };
 
 /* One request of the bring-up or stop, as sent. */
@@ -141,6 +148,7 @@ struct vhu_drv {
 	int region;		  /* index in res->regions, -1 none */
 	uint8_t *mem;		  /* its mapping */
 	uint64_t mem_gpa, mem_size, mem_used;
+	bool inflight; /* the back-end tracks requests in an inflight buffer */
 
 	struct vhu_drv_queue q[VHU_DRV_MAX_QUEUES];
 	unsigned nq;
@@ -211,5 +219,31 @@ int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used 
 
 /* Name of a recorded step's request ("SET_VRING_NUM"). */
 const char *vhu_drv_step_name(const struct vhu_drv_step *st);
+
+/*
+ * After the back-end went away and a new connection was made on the
+ * session: bring it to the state of the old one (proto/replay.h): the
+ * probe's GET_FEATURES and GET/SET_PROTOCOL_FEATURES, SET_OWNER,
+ * SET_FEATURES, SET_STATUS, SET_MEM_TABLE with the same guest memory,
+ * and every started ring with its eventfds, each ring started afresh
+ * with vhu_vq_restart() (split: from the used index in guest memory;
+ * packed: reset), then DRIVER_OK.  The chains that were in flight are
+ * forgotten by the rings: collect the completions first and add the rest
+ * again afterwards (dev/blk does), then vhu_drv_notify().  With an
+ * inflight buffer (d->inflight) it goes to the new back-end with
+ * SET_INFLIGHT_FD and the rings are left as they are, resuming from the
+ * used index: the back-end serves again what it had taken (spec
+ * "Inflight I/O tracking"); only vhu_drv_notify() is left to do.  @c: the
+ * back-end channel to open again, or NULL.  @rep receives what was sent.
+ */
+int vhu_drv_replay(struct vhu_drv *d, struct vhu_chan *c, struct vhu_replay_report *rep);
+/* The hooks vhu_drv_replay() gives vhu_replay(), for a caller that runs
+ * the replay itself (a reconnect loop). */
+void vhu_drv_replay_hooks(struct vhu_drv *d, struct vhu_replay_hooks *h);
+
+/* Publish and write the kick eventfd whether or not the device asked
+ * for it: a device that has just started knows nothing of what is
+ * already in the ring.  VHU_OK or VHU_E_IO. */
+int vhu_drv_notify(struct vhu_drv *d, struct vhu_drv_queue *q);
 
 #endif

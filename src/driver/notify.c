@@ -43,6 +43,22 @@ int vhu_drv_kick(struct vhu_drv *d, struct vhu_drv_queue *q)
 	return VHU_OK;
 }
 
+int vhu_drv_notify(struct vhu_drv *d, struct vhu_drv_queue *q)
+{
+	uint64_t one = 1;
+
+	vhu_vq_publish(&q->vq);
+	q->kicks++;
+	while (write(q->kick_fd, &one, sizeof(one)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			break;
+		return vhu_fail(d->s, VHU_E_IO, "queue %u: kick: %s", q->index, strerror(errno));
+	}
+	return VHU_OK;
+}
+
 /* The main socket while I/O runs: readable means the back-end hung up
  * (or sent something nobody asked for). */
 static int socket_check(struct vhu_drv *d, struct vhu_drv_queue *q, short revents)

@@ -132,6 +132,17 @@ int vhu_region_create_ex(struct vhu_session *s, struct vhu_res *r, uint64_t size
 	return (int)r->nregions++;
 }
 
+void *vhu_res_ptr(const struct vhu_res *r, uint64_t uva, uint64_t len)
+{
+	for (unsigned i = 0; i < r->nregions; i++) {
+		const struct vhu_region *g = &r->regions[i];
+
+		if (g->map && uva >= g->uva && len <= g->size && uva - g->uva <= g->size - len)
+			return (uint8_t *)g->map + (uva - g->uva);
+	}
+	return NULL;
+}
+
 void vhu_region_drop_from(struct vhu_res *r, unsigned first)
 {
 	while (r->nregions > first) {

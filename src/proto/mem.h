@@ -59,6 +59,10 @@ int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, u
 int vhu_region_create_ex(struct vhu_session *s, struct vhu_res *r, uint64_t size, uint64_t gpa,
 			 const char *path, unsigned flags);
 
+/* Our pointer to [@uva, @uva + @len) when it lies inside one mapped
+ * region (user addresses are our own mappings), else NULL. */
+void *vhu_res_ptr(const struct vhu_res *r, uint64_t uva, uint64_t len);
+
 /* Unmap and close regions [first, nregions) again (a failed command). */
 void vhu_region_drop_from(struct vhu_res *r, unsigned first);
 

@@ -10,6 +10,7 @@
  *  - On a wrong reply the front-end closes the connection: the stream is
  *    out of step and cannot be trusted any more.
  */
+#define _GNU_SOURCE /* accept4, O_PATH */
 #include "proto/session.h"
 
 #include <dirent.h>
@@ -19,6 +20,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -55,6 +57,87 @@ void vhu_session_close(struct vhu_session *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+}
+
+void vhu_session_fini(struct vhu_session *s)
+{
+	vhu_session_close(s);
+	for (unsigned i = 0; i < s->log.n; i++)
+		free(s->log.rec[i].payload);
+	free(s->log.rec);
+	memset(&s->log, 0, sizeof(s->log));
+}
+
+void vhu_session_forget(struct vhu_session *s)
+{
+	s->have_features = s->features_set = false;
+	s->have_protocol = s->protocol_set = false;
+	s->owner_set = false;
+	s->features = s->acked_features = 0;
+	s->protocol = s->acked_protocol = 0;
+	s->rcvtimeo_ms = 0;
+}
+
+bool vhu_replayable(uint32_t code)
+{
+	switch (code) {
+	case VHOST_USER_SET_FEATURES:
+	case VHOST_USER_SET_PROTOCOL_FEATURES:
+	case VHOST_USER_SET_OWNER:
+	case VHOST_USER_RESET_OWNER:
+	case VHOST_USER_RESET_DEVICE:
+	case VHOST_USER_SET_MEM_TABLE:
+	case VHOST_USER_ADD_MEM_REG:
+	case VHOST_USER_REM_MEM_REG:
+	case VHOST_USER_SET_LOG_BASE:
+	case VHOST_USER_SET_LOG_FD:
+	case VHOST_USER_SET_VRING_NUM:
+	case VHOST_USER_SET_VRING_ADDR:
+	case VHOST_USER_SET_VRING_BASE:
+	case VHOST_USER_GET_VRING_BASE:
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL:
+	case VHOST_USER_SET_VRING_ERR:
+	case VHOST_USER_SET_VRING_ENABLE:
+	case VHOST_USER_SET_VRING_ENDIAN:
+	case VHOST_USER_SET_BACKEND_REQ_FD:
+	case VHOST_USER_SET_CONFIG:
+	case VHOST_USER_NET_SET_MTU:
+	case VHOST_USER_GET_INFLIGHT_FD:
+	case VHOST_USER_SET_INFLIGHT_FD:
+	case VHOST_USER_SET_STATUS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Keep a request that went through in the replay log. */
+static void log_request(struct vhu_session *s, uint32_t code, const void *payload, uint32_t len)
+{
+	struct vhu_replay_log *l = &s->log;
+	uint8_t *copy = NULL;
+
+	if (!s->record || !vhu_replayable(code) || l->overflow)
+		return;
+	if (l->n == l->cap) {
+		unsigned cap = l->cap ? l->cap * 2 : 32;
+		struct vhu_replay_rec *r;
+
+		if (l->n >= VHU_REPLAY_MAX || !(r = realloc(l->rec, sizeof(*r) * cap))) {
+			l->overflow = true;
+			return;
+		}
+		l->rec = r;
+		l->cap = cap;
+	}
+	if (len && !(copy = malloc(len))) {
+		l->overflow = true;
+		return;
+	}
+	if (len)
+		memcpy(copy, payload, len);
+	l->rec[l->n++] = (struct vhu_replay_rec){ code, len, copy };
 }
 
 const char *vhu_session_error(const struct vhu_session *s)
@@ -131,6 +214,19 @@ void vhu_session_adopt(struct vhu_session *s, int fd)
 	s->rcvtimeo_ms = 0;
 }
 
+bool vhu_session_alive(const struct vhu_session *s)
+{
+	char b;
+	ssize_t n;
+
+	if (s->fd < 0)
+		return false;
+	do {
+		n = recv(s->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
 int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -204,6 +300,189 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 		return vhu_fail(s, VHU_E_CONNECT, "cannot connect to %s: %s%s", path, strerror(err),
 				wait_ms > 0 ? " (after --wait)" : "");
 	}
+}
+
+/* ---- the listen role ---- */
+
+void vhu_listener_init(struct vhu_listener *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->fd = -1;
+	l->dirfd = -1;
+	l->intr_slot = -1;
+}
+
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m)    ? "a directory"
+	       : S_ISREG(m)  ? "a regular file"
+	       : S_ISLNK(m)  ? "a symbolic link"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+			     : "some other kind of file";
+}
+
+/*
+ * Is the socket file at @sa in use?  0: stale (connect refused: nobody
+ * listens on it), 1: live, or -errno when it cannot be told.
+ */
+static int socket_in_use(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err;
+
+	if (fd < 0)
+		return -errno;
+	do {
+		err = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) ? errno : 0;
+	} while (err == EINTR);
+	close(fd);
+	/* A full backlog (EAGAIN) is a live listener too. */
+	if (!err || err == EAGAIN || err == EINPROGRESS)
+		return 1;
+	if (err == ECONNREFUSED)
+		return 0;
+	return -err;
+}
+
+int vhu_listen(struct vhu_session *s, struct vhu_listener *l, const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *slash, *base;
+	char dir[sizeof(sa.sun_path)];
+	struct stat st;
+	int fd, live;
+
+	if (!*path)
+		return vhu_fail(s, VHU_E_USAGE, "--listen: empty socket path");
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return vhu_fail(s, VHU_E_USAGE, "socket path too long (%zu bytes, at most %zu)", strlen(path),
+				sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	slash = strrchr(path, '/');
+	base = slash ? slash + 1 : path;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return vhu_fail(s, VHU_E_USAGE, "cannot listen on %s: not a file name", path);
+
+	if (lstat(path, &st) == 0) {
+		/* Only a socket nobody listens on is ours to replace: what
+		 * a crashed front-end or back-end leaves behind. */
+		if (!S_ISSOCK(st.st_mode))
+			return vhu_fail(s, VHU_E_USAGE, "cannot listen on %s: %s is there, not a stale socket; nothing removed",
+					path, file_kind(st.st_mode));
+		live = socket_in_use(&sa);
+		if (live > 0)
+			return vhu_fail(s, VHU_E_CONNECT,
+					"cannot listen on %s: a live socket (another process accepts connections on it); nothing removed",
+					path);
+		if (live < 0)
+			return vhu_fail(s, VHU_E_CONNECT,
+					"cannot listen on %s: cannot tell whether the socket there is in use (%s); nothing removed",
+					path, vhu_strerror(-live));
+		if (unlink(path) && errno != ENOENT)
+			return vhu_fail(s, VHU_E_CONNECT, "cannot listen on %s: cannot remove the stale socket: %s", path,
+					vhu_strerror(errno));
+		vhu_note(s, VHU_DIR_SEND, "removed the stale socket %s", path);
+	} else if (errno != ENOENT) {
+		return vhu_fail(s, VHU_E_CONNECT, "cannot listen on %s: %s", path, vhu_strerror(errno));
+	}
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return vhu_fail(s, VHU_E_IO, "socket: %s", vhu_strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = errno;
+
+		close(fd);
+		/* EADDRINUSE: someone created the file since the check. */
+		return vhu_fail(s, VHU_E_CONNECT, "cannot listen on %s: %s", path,
+				err == EADDRINUSE ? "another process created it meanwhile; nothing removed"
+						  : vhu_strerror(err));
+	}
+	if (lstat(path, &st) == 0) {
+		l->dev = st.st_dev;
+		l->ino = st.st_ino;
+	}
+	l->bound = true;
+	l->fd = fd;
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	/* A second signal exits from the handler: it still removes the
+	 * socket file (by name in this directory). */
+	if (slash) {
+		size_t n = slash == path ? 1 : (size_t)(slash - path);
+
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+	} else {
+		snprintf(dir, sizeof(dir), ".");
+	}
+	l->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (l->dirfd >= 0)
+		l->intr_slot = vhu_intr_register(l->dirfd, base);
+	if (listen(fd, 4)) {
+		int err = errno;
+
+		vhu_listener_close(l);
+		return vhu_fail(s, VHU_E_CONNECT, "cannot listen on %s: %s", path, vhu_strerror(err));
+	}
+	vhu_note(s, VHU_DIR_SEND, "listening on %s", path);
+	return VHU_OK;
+}
+
+int vhu_accept(struct vhu_session *s, struct vhu_listener *l, int wait_ms)
+{
+	int64_t deadline = vhu_now_ms() + (wait_ms > 0 ? wait_ms : 0);
+
+	if (l->fd < 0)
+		return vhu_fail(s, VHU_E_USAGE, "not listening");
+	vhu_session_close(s);
+	for (;;) {
+		int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC), rc;
+
+		if (fd >= 0) {
+			vhu_session_adopt(s, fd);
+			/* accept4() without SOCK_NONBLOCK: a blocking socket,
+			 * like vhu_connect() leaves it (see may_block). */
+			s->blocking = true;
+			vhu_note(s, VHU_DIR_SEND, "a back-end connected to %s", l->path);
+			return VHU_OK;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE)
+			return vhu_fail(s, VHU_E_IO, "accept on %s: %s", l->path, vhu_strerror(errno));
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return vhu_fail(s, VHU_E_CONNECT, "accept on %s: %s", l->path, vhu_strerror(errno));
+		rc = vhu_wait_fd(l->fd, POLLIN, deadline, NULL);
+		if (vhu_intr_is_status(rc))
+			return vhu_fail(s, rc, "waiting for a back-end to connect to %s: interrupted by %s", l->path,
+					vhu_intr_name(vhu_intr_signo()));
+		if (rc == VHU_E_TIMEOUT)
+			return vhu_fail(s, VHU_E_CONNECT, "no back-end connected to %s within %d ms", l->path,
+					wait_ms);
+		if (rc)
+			return vhu_fail(s, VHU_E_IO, "waiting for a back-end on %s: %s", l->path, vhu_strerror(errno));
+	}
+}
+
+void vhu_listener_close(struct vhu_listener *l)
+{
+	struct stat st;
+
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	/* Remove the file only while it is the socket we bound: another
+	 * process may have replaced it meanwhile. */
+	if (l->bound && lstat(l->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == l->dev &&
+	    st.st_ino == l->ino)
+		unlink(l->path);
+	l->bound = false;
+	vhu_intr_unregister(l->intr_slot);
+	l->intr_slot = -1;
+	if (l->dirfd >= 0)
+		close(l->dirfd);
+	l->dirfd = -1;
 }
 
 static int io_fail(struct vhu_session *s, const char *req, int rc, int err, const char *what)
@@ -711,17 +990,22 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 		if (v != 0)
 			return vhu_fail(s, VHU_E_REFUSED, "%s: back-end refused the request (REPLY_ACK status %llu)",
 					d->name, (unsigned long long)v);
+		log_request(s, code, payload, len);
 		return VHU_OK;
 	}
 	if (want) {
 		rc = recv_reply(s, d, d->name, code, d->reply_min, d->reply_max, d->rfds_min, d->rfds_max, reply);
 		if (rc == VHU_OK && reply == &tmp)
 			vhu_msg_close_fds(&tmp);
+		if (!rc)
+			log_request(s, code, payload, len);
 		return rc;
 	}
 	if (!s->no_sync && code != VHOST_USER_SET_PROTOCOL_FEATURES)
-		return sync_barrier(s, d->name);
-	return VHU_OK;
+		rc = sync_barrier(s, d->name);
+	if (!rc)
+		log_request(s, code, payload, len);
+	return rc;
 }
 
 static int get_u64_reply(struct vhu_session *s, uint32_t code, uint64_t *v)

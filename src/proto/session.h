@@ -44,6 +44,29 @@ struct vhu_stats {
 	uint64_t bytes_sent, bytes_received;
 };
 
+/*
+ * The replay log: every request that changed the back-end's state on
+ * this session, in order (features, owner, memory, rings, channel,
+ * status, config, ...), so that a new connection can be brought to the
+ * same state (proto/replay.h).  Payloads are copies; fds are not kept
+ * (they are found again in the session's resources at replay).  malloc'd,
+ * released by vhu_session_fini(); kept across vhu_session_close().
+ */
+struct vhu_replay_rec {
+	uint32_t code;
+	uint32_t len;
+	uint8_t *payload; /* @len bytes, owned */
+};
+
+struct vhu_replay_log {
+	struct vhu_replay_rec *rec;
+	unsigned n, cap;
+	bool overflow; /* a request could not be kept: no replay possible */
+};
+
+/* Requests kept at most (a setup of 256 rings needs about 1600). */
+#define VHU_REPLAY_MAX 16384u
+
 struct vhu_session {
 	int fd;                 /* owned; -1 when closed */
 	bool blocking;          /* fd is a blocking socket (vhu_connect) */
@@ -74,6 +97,11 @@ struct vhu_session {
 	vhu_trace_fn trace;
 	void *trace_arg;
 	struct vhu_stats stats;
+
+	/* Keep the replay log (off by default: one-shot commands need none). */
+	bool record;
+	struct vhu_replay_log log;
+
 	char err[512];
 };
 
@@ -103,8 +131,15 @@ int vhu_count_fds(void);
 void vhu_note(struct vhu_session *s, enum vhu_dir dir, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void vhu_session_init(struct vhu_session *s);
-/* Close the socket; safe to call twice. */
+/* Close the socket; safe to call twice.  The replay log stays. */
 void vhu_session_close(struct vhu_session *s);
+/* Close the socket and free the replay log (end of the run). */
+void vhu_session_fini(struct vhu_session *s);
+/* Forget what was negotiated (a new connection starts from nothing);
+ * options, statistics and the replay log stay. */
+void vhu_session_forget(struct vhu_session *s);
+/* True when request @code goes into the replay log. */
+bool vhu_replayable(uint32_t code);
 const char *vhu_session_error(const struct vhu_session *s);
 /* Set the error text ("REQ: problem") and return @rc. */
 int vhu_fail(struct vhu_session *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -114,8 +149,60 @@ int vhu_fail(struct vhu_session *s, int rc, const char *fmt, ...) __attribute__(
  * a refused connection is retried until @wait_ms has passed.
  */
 int vhu_connect(struct vhu_session *s, const char *path, int wait_ms);
+/* False once the back-end hung up (or the socket failed): a look at the
+ * socket, nothing read, nothing sent.  Without a request outstanding,
+ * nothing else may arrive on it. */
+bool vhu_session_alive(const struct vhu_session *s);
 /* Adopt an already connected socket (tests). Takes ownership of @fd. */
 void vhu_session_adopt(struct vhu_session *s, int fd);
+
+/*
+ * The listen role (-L): vhuctl creates the socket and one back-end
+ * connects to it, as DPDK vhost with client=1 or an OVS
+ * dpdkvhostuserclient port do (the spec's front-end may be either end of
+ * the Unix socket; only who sends requests is fixed).
+ *
+ * A zeroed struct is not a valid listener: vhu_listener_init() first.
+ * Owns the listening socket and an O_PATH fd of the socket's directory,
+ * registered with util/intr so that a second signal still removes the
+ * file; vhu_listener_close() releases both and removes the socket file
+ * when it is still the one vhu_listen() created.
+ */
+struct vhu_listener {
+	int fd;	   /* listening socket, -1 = none */
+	int dirfd; /* O_PATH directory of @path, -1 = none */
+	int intr_slot;
+	bool bound; /* the socket file at @path is ours */
+	unsigned long long dev, ino; /* of that file, so another is never removed */
+	char path[108];
+};
+
+void vhu_listener_init(struct vhu_listener *l);
+
+/*
+ * Create the socket @path and listen on it.  An existing file is only
+ * replaced when it is a stale socket (nobody accepts on it: connect()
+ * is refused); anything else stays, untouched:
+ *   VHU_E_USAGE   @path is not a socket (a regular file, a directory, a
+ *                 link, ...), or too long;
+ *   VHU_E_CONNECT a live socket (another process accepts on it), or the
+ *                 socket cannot be created (no permission on the
+ *                 directory, no such directory).
+ * Nothing is accepted yet: vhu_accept().
+ */
+int vhu_listen(struct vhu_session *s, struct vhu_listener *l, const char *path);
+
+/*
+ * Wait up to @wait_ms (> 0) for a back-end to connect and make the
+ * connection the session's (an open connection is closed first).
+ * VHU_E_CONNECT when none came in time, 128 + signal when interrupted.
+ * The listening socket stays open for the next vhu_accept().
+ */
+int vhu_accept(struct vhu_session *s, struct vhu_listener *l, int wait_ms);
+
+/* Close the listening socket and remove the socket file if it is still
+ * the one we created; safe to call twice. */
+void vhu_listener_close(struct vhu_listener *l);
 
 /*
  * Send request @code with @len payload bytes and @nfds fds (borrowed, not

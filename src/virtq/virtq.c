@@ -119,6 +119,30 @@ int vhu_vq_set_base(struct vhu_vq *vq, uint32_t base)
 	return VHU_OK;
 }
 
+int vhu_vq_restart(struct vhu_vq *vq, uint32_t *base)
+{
+	struct vhu_vq_config cfg = vq->cfg;
+	struct vhu_vq_areas a = vq->a;
+	struct vhu_vq_stats st = vq->stats;
+	bool notify = vq->notify_on;
+	uint32_t b = 0x8000;
+	int rc;
+
+	/* Spec "The Virtqueue Used Ring": idx at offset 2 of the device
+	 * area, stored by the device with one 16-bit write. */
+	if (cfg.layout == VHU_VQ_SPLIT)
+		b = vhu_ld16_acquire((const uint8_t *)a.device + 2);
+	vhu_vq_fini(vq);
+	if ((rc = vhu_vq_init(vq, &cfg, &a)))
+		return rc;
+	vhu_vq_set_base(vq, b);
+	vq->stats = st;
+	if (!notify)
+		vhu_vq_disable_notify(vq);
+	*base = b;
+	return VHU_OK;
+}
+
 uint32_t vhu_vq_base(const struct vhu_vq *vq)
 {
 	if (vq->cfg.layout == VHU_VQ_PACKED)

@@ -172,6 +172,19 @@ int vhu_vq_set_base(struct vhu_vq *vq, uint32_t base);
 uint32_t vhu_vq_base(const struct vhu_vq *vq);
 
 /*
+ * Start the ring again for a new device (the back-end restarted): every
+ * chain in flight is forgotten (the caller adds again those it still
+ * wants), the areas are cleared and *@base is where both sides start:
+ * split, the used index the old device left in the ring, as QEMU resumes
+ * a ring after a reconnect; packed, a fresh ring (position 0, wrap
+ * counters 1), as DPDK's front-end does, since 16 bits cannot carry the
+ * used state of a packed ring.  Completions still in the ring must be
+ * collected first (vhu_vq_poll).  Statistics and the notification choice
+ * are kept.  Re-allocates the per-id table: VHU_OK or VHU_E_IO.
+ */
+int vhu_vq_restart(struct vhu_vq *vq, uint32_t *base);
+
+/*
  * Add a chain of @n segments (device-readable ones first) with @token.
  * With config.indirect, a chain of 2..indirect_max segments goes through
  * the id's indirect table and takes one ring descriptor.  The chain may

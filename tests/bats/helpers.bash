@@ -32,6 +32,7 @@ MOCK_SEQ=0
 # which it writes after listen().  Sets SOCK, MOCK_PID, MOCK_LOG.
 mock_start() {
 	local dir=$BATS_TEST_TMPDIR i
+	MOCK_CONNECT=
 	MOCK_SEQ=$((MOCK_SEQ + 1))
 	# sun_path holds 107 bytes; a deep TMPDIR must not break the suite.
 	if [ $((${#dir} + 16)) -gt 100 ]; then
@@ -61,6 +62,72 @@ mock_start() {
 	echo "mock did not write $MOCK_PIDFILE within 60 s" >&2
 	mock_stop
 	return 1
+}
+
+# Start the mock as a client on socket $1 (--connect, what DPDK's client=1
+# is): it connects, retrying every 20 ms while nobody listens, and again
+# after each disconnect.  Waits for its pidfile like mock_start; sets
+# MOCK_PID, MOCK_LOG.  The log has CONNECTED / DISCONNECTED lines.
+mock_connect() {
+	local path=$1 i
+	shift
+	MOCK_CONNECT=$path
+	MOCK_SEQ=$((MOCK_SEQ + 1))
+	MOCK_PIDFILE=$BATS_TEST_TMPDIR/mock$MOCK_SEQ.pid
+	MOCK_LOG=$BATS_TEST_TMPDIR/mock$MOCK_SEQ.log
+	MOCK_STDERR=$BATS_TEST_TMPDIR/mock$MOCK_SEQ.stderr
+	rm -f "$MOCK_PIDFILE"
+	: >"$MOCK_LOG"
+	"$VHU_MOCK" --connect "$path" --pidfile "$MOCK_PIDFILE" --log "$MOCK_LOG" "$@" \
+		</dev/null >/dev/null 2>"$MOCK_STDERR" 3>&- &
+	MOCK_PID=$!
+	for ((i = 0; i < 3000; i++)); do
+		[ -s "$MOCK_PIDFILE" ] && return 0
+		kill -0 "$MOCK_PID" 2>/dev/null || fail "mock exited early: $(cat "$MOCK_STDERR")"
+		sleep 0.02
+	done
+	fail "mock did not write $MOCK_PIDFILE within 60 s"
+}
+
+# Kill the mock at once (SIGKILL: a back-end that crashes) and start a new
+# one on the same $SOCK (or, after mock_connect, connecting to the same
+# path) with arguments "$@": a back-end restarting.  The new mock logs to
+# a new $MOCK_LOG.
+mock_restart() {
+	kill -KILL "$MOCK_PID" 2>/dev/null || true
+	wait "$MOCK_PID" 2>/dev/null || true
+	MOCK_PID=
+	MOCK_SEQ=$((MOCK_SEQ + 1))
+	MOCK_PIDFILE=$BATS_TEST_TMPDIR/mock$MOCK_SEQ.pid
+	MOCK_LOG=$BATS_TEST_TMPDIR/mock$MOCK_SEQ.log
+	MOCK_STDERR=$BATS_TEST_TMPDIR/mock$MOCK_SEQ.stderr
+	: >"$MOCK_LOG"
+	local where=(--socket "$SOCK")
+	[ -z "${MOCK_CONNECT:-}" ] || where=(--connect "$MOCK_CONNECT")
+	# A killed listening mock left its socket file: a stale socket, replaced.
+	"$VHU_MOCK" "${where[@]}" --pidfile "$MOCK_PIDFILE" --log "$MOCK_LOG" "$@" \
+		</dev/null >/dev/null 2>"$MOCK_STDERR" 3>&- &
+	MOCK_PID=$!
+	wait_file "$MOCK_PIDFILE"
+}
+
+# A path for -L in a directory short enough for sun_path: $LSOCK.
+# listen_cleanup (teardown) removes that directory when it is not
+# $BATS_TEST_TMPDIR.
+listen_path() {
+	local dir=$BATS_TEST_TMPDIR
+	if [ $((${#dir} + 16)) -gt 100 ]; then
+		dir=$(mktemp -d /tmp/vhu-bats.XXXXXX)
+		LISTEN_SHORT_DIR=$dir
+	fi
+	LSOCK=$dir/listen.sock
+}
+
+listen_cleanup() {
+	if [ -n "${LISTEN_SHORT_DIR:-}" ]; then
+		rm -rf "$LISTEN_SHORT_DIR"
+		LISTEN_SHORT_DIR=
+	fi
 }
 
 # Stop the mock: SIGTERM, at most 2 s for it to go, then SIGKILL.
@@ -151,6 +218,17 @@ wait_file() {
 		sleep 0.02
 	done
 	fail "$1 never appeared"
+}
+
+# Wait (at most 60 s) until file $1 has a line matching ERE $2 (the output
+# of a command running in the background, say).
+wait_grep() {
+	local i
+	for ((i = 0; i < 3000; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	fail "$1 never showed /$2/: $(cat "$1" 2>/dev/null)"
 }
 
 # An output FILE ($F) with known contents, alone in its directory ($D),

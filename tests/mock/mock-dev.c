@@ -37,6 +37,15 @@
  * num_buffers 1 with MRG_RXBUF, 0 without as DPDK does), odd rings
  * transmit (each frame is logged).  "NET_RX q=Q frame=I len=L",
  * "NET_TX q=Q len=L hdr=HEX frame=HEX", "NET_RX q=Q short buffer=B".
+ *
+ * Inflight I/O tracking (spec "Inflight I/O tracking", split rings, as
+ * libvhost-user does it): with a buffer from GET_INFLIGHT_FD or
+ * SET_INFLIGHT_FD, every request taken from the ring is marked in flight
+ * there until its used entry is written.  A mock started again that gets
+ * the buffer with SET_INFLIGHT_FD serves the requests still marked, in
+ * the order they were taken, before anything new ("RESUBMIT q=Q head=H"),
+ * and takes new ones from used index + that count on.  A request held by
+ * never-complete stays marked: what a back-end that died holds.
  */
 #define _GNU_SOURCE
 #include "mock-dev.h"
@@ -119,6 +128,10 @@ struct ring {
 	/* packed */
 	uint16_t avail_pos, used_pos, sig_pos;
 	bool avail_wrap, used_wrap, sig_wrap;
+	/* inflight: looked at once the ring runs; heads to serve first */
+	bool infl_checked;
+	uint16_t *resubmit;
+	unsigned nresubmit, resubmit_pos;
 };
 
 struct mdev {
@@ -129,6 +142,11 @@ struct mdev {
 	uint64_t served;
 	uint64_t rx_frames; /* net: frames delivered on this connection */
 	bool hold;	    /* net: the buffer just taken is held (out of frames) */
+	/* inflight buffer (mapped), its queues and queue size */
+	uint8_t *infl;
+	uint64_t infl_len;
+	uint16_t infl_nq, infl_qs;
+	uint64_t counter;
 };
 
 struct seg {
@@ -341,6 +359,10 @@ void mdev_free(struct mdev *d)
 	if (!d)
 		return;
 	unmap_all(d);
+	if (d->infl)
+		munmap(d->infl, d->infl_len);
+	for (unsigned i = 0; i < MAX_RINGS; i++)
+		free(d->ring[i].resubmit);
 	for (unsigned i = 0; i < MAX_RINGS; i++) {
 		if (d->ring[i].kick >= 0)
 			close(d->ring[i].kick);
@@ -396,6 +418,144 @@ static void set_mem_table(struct mdev *d, const uint8_t *payload, uint32_t size,
 				     w->mmap_offset + w->memory_size,
 				     w->mmap_offset};
 		d->nreg++;
+	}
+}
+
+/* ---- inflight buffer (split layout) ---- */
+
+/* Queue region: features u64, version u16, desc_num u16, last_batch_head
+ * u16, used_idx u16, then per descriptor {inflight u8, padding[5], next
+ * u16, counter u64}; queues round_up(16 + 16 * queue_size, 64) apart. */
+static uint8_t *infl_queue(struct mdev *d, unsigned q)
+{
+	uint64_t stride = ((16 + 16 * (uint64_t)d->infl_qs) + 63) & ~UINT64_C(63);
+
+	if (!d->infl || q >= d->infl_nq || (q + 1) * stride > d->infl_len)
+		return NULL;
+	return d->infl + q * stride;
+}
+
+static uint8_t *infl_desc(uint8_t *qr, uint16_t i)
+{
+	return qr + 16 + 16 * (size_t)i;
+}
+
+void mdev_inflight(struct mdev *d, int fd, uint64_t size, uint64_t offset, uint16_t nq, uint16_t qs, bool init)
+{
+	void *p;
+
+	if (!g.disk || fd < 0 || !size)
+		return;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)offset);
+	if (p == MAP_FAILED)
+		return;
+	if (d->infl)
+		munmap(d->infl, d->infl_len);
+	d->infl = p;
+	d->infl_len = size;
+	d->infl_nq = nq;
+	d->infl_qs = qs;
+	for (unsigned q = 0; q < MAX_RINGS; q++)
+		d->ring[q].infl_checked = false;
+	/* libvhost-user's GET_INFLIGHT_FD: version 1, desc_num per queue. */
+	for (unsigned q = 0; init && q < nq; q++) {
+		uint8_t *qr = infl_queue(d, q);
+		uint16_t one = 1;
+
+		if (!qr)
+			break;
+		memcpy(qr + 8, &one, 2);
+		memcpy(qr + 10, &qs, 2);
+	}
+}
+
+/* Taken from the ring: in flight, with the next counter. */
+static void infl_get(struct mdev *d, unsigned q, uint16_t head)
+{
+	uint8_t *qr = infl_queue(d, q);
+	uint64_t c = d->counter++;
+
+	if (!qr || head >= d->infl_qs)
+		return;
+	memcpy(infl_desc(qr, head) + 8, &c, 8);
+	infl_desc(qr, head)[0] = 1;
+}
+
+/* Its used entry is about to be written / was written. */
+static void infl_pre_put(struct mdev *d, unsigned q, uint16_t head)
+{
+	uint8_t *qr = infl_queue(d, q);
+
+	if (qr)
+		memcpy(qr + 12, &head, 2);
+}
+
+static void infl_post_put(struct mdev *d, unsigned q, uint16_t head, uint16_t used_idx)
+{
+	uint8_t *qr = infl_queue(d, q);
+
+	if (!qr || head >= d->infl_qs)
+		return;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	infl_desc(qr, head)[0] = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	memcpy(qr + 14, &used_idx, 2);
+}
+
+static int by_counter(const void *a, const void *b, void *qr)
+{
+	uint64_t ca, cb;
+
+	memcpy(&ca, infl_desc(qr, *(const uint16_t *)a) + 8, 8);
+	memcpy(&cb, infl_desc(qr, *(const uint16_t *)b) + 8, 8);
+	return ca < cb ? -1 : ca > cb;
+}
+
+/* libvhost-user's vu_check_queue_inflights, when the ring first runs. */
+static void infl_check(struct mdev *d, unsigned q, struct ring *r)
+{
+	uint8_t *qr = infl_queue(d, q);
+	uint16_t version, desc_num, last_batch, iused, used;
+	unsigned n = 0;
+
+	r->infl_checked = true;
+	if (!qr)
+		return;
+	memcpy(&version, qr + 8, 2);
+	if (!version) {
+		version = 1;
+		memcpy(qr + 8, &version, 2);
+		return;
+	}
+	memcpy(&desc_num, qr + 10, 2);
+	memcpy(&last_batch, qr + 12, 2);
+	memcpy(&iused, qr + 14, 2);
+	used = vhu_ld16(&((struct vring_used *)r->used)->idx);
+	/* Died between the used index and clearing the last request. */
+	if (iused != used) {
+		if (last_batch < desc_num)
+			infl_desc(qr, last_batch)[0] = 0;
+		memcpy(qr + 14, &used, 2);
+	}
+	if (desc_num > r->num)
+		desc_num = (uint16_t)r->num;
+	free(r->resubmit);
+	r->resubmit = calloc(desc_num ? desc_num : 1, sizeof(*r->resubmit));
+	r->nresubmit = r->resubmit_pos = 0;
+	for (uint16_t i = 0; r->resubmit && i < desc_num; i++)
+		if (infl_desc(qr, i)[0] == 1)
+			r->resubmit[n++] = i;
+	if (n > 1)
+		qsort_r(r->resubmit, n, sizeof(*r->resubmit), by_counter, qr);
+	r->nresubmit = n;
+	/* What was taken before is in flight; new requests follow it. */
+	r->used_idx = r->signalled = used;
+	r->last_avail = (uint16_t)(used + n);
+	if (n) {
+		uint64_t c;
+
+		memcpy(&c, infl_desc(qr, r->resubmit[n - 1]) + 8, 8);
+		d->counter = c + 1;
 	}
 }
 
@@ -472,6 +632,15 @@ void mdev_request(struct mdev *d, uint32_t code, const uint8_t *payload, uint32_
 		if (vs.index < MAX_RINGS)
 			d->ring[vs.index].enabled = vs.num != 0;
 		return;
+	case VHOST_USER_SET_INFLIGHT_FD: {
+		struct vhost_user_inflight in;
+
+		if (size < sizeof(in) || !nfds)
+			return;
+		memcpy(&in, payload, sizeof(in));
+		mdev_inflight(d, fds[0], in.mmap_size, in.mmap_offset, in.num_queues, in.queue_size, false);
+		return;
+	}
 	default: return;
 	}
 }
@@ -1007,14 +1176,24 @@ static bool process_split(struct mdev *d, unsigned q, struct ring *r)
 	bool any = false;
 
 	for (;;) {
-		while (vhu_ld16_acquire(&avail->idx) != r->last_avail) {
-			uint16_t head = vhu_ld16(vhu_avail_ring(avail, r->last_avail % r->num));
+		while (r->nresubmit || vhu_ld16_acquire(&avail->idx) != r->last_avail) {
+			uint16_t head;
 			enum fault f = fault_for(d);
 			bool ind = false;
 			unsigned n;
-			uint32_t len, id = head;
+			uint32_t len, id;
 
-			r->last_avail++;
+			if (r->nresubmit) {
+				/* Taken by the device that went away. */
+				head = r->resubmit[r->resubmit_pos++];
+				r->nresubmit--;
+				g.log("RESUBMIT q=%u head=%u", q, head);
+			} else {
+				head = vhu_ld16(vhu_avail_ring(avail, r->last_avail % r->num));
+				r->last_avail++;
+				infl_get(d, q, head);
+			}
+			id = head;
 			n = head < r->num ? chain_split(d, r, head, s, &ind) : 0;
 			len = n ? serve(d, q, s, n, ind) : 0;
 			d->served++;
@@ -1034,6 +1213,7 @@ static bool process_split(struct mdev *d, unsigned q, struct ring *r)
 				len++;
 				g.log("RING_FAULT bad-len q=%u", q);
 			}
+			infl_pre_put(d, q, head);
 			vhu_st32(&used->ring[r->used_idx % r->num].id, id);
 			vhu_st32(&used->ring[r->used_idx % r->num].len, len);
 			r->used_idx++;
@@ -1042,6 +1222,7 @@ static bool process_split(struct mdev *d, unsigned q, struct ring *r)
 				g.log("RING_FAULT idx-jump q=%u", q);
 			}
 			vhu_st16_release(&used->idx, r->used_idx);
+			infl_post_put(d, q, head, r->used_idx);
 			any = true;
 		}
 		if (!event_idx(d))
@@ -1224,10 +1405,13 @@ void mdev_kicked(struct mdev *d, int fd)
 				return;
 			}
 		}
-		if (packed(d))
+		if (packed(d)) {
 			process_packed(d, q, r);
-		else
+		} else {
+			if (d->infl && !r->infl_checked)
+				infl_check(d, q, r);
 			process_split(d, q, r);
+		}
 		return;
 	}
 }

@@ -265,6 +265,7 @@ struct fault {
 
 static struct {
 	const char *socket_path;
+	const char *connect_path; /* --connect: the back-end is the client */
 	const char *pidfile;
 	const char *logfile;
 	bool once;
@@ -1447,6 +1448,14 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		return;
 	case VHOST_USER_GET_INFLIGHT_FD:
 		handle_get_inflight(m, r);
+		/* The device tracks its requests in the buffer it hands out. */
+		if (r->nfds) {
+			struct vhost_user_inflight in;
+
+			memcpy(&in, r->body, sizeof(in));
+			mdev_inflight(c->dev, r->fds[0], in.mmap_size, in.mmap_offset, in.num_queues, in.queue_size,
+				      true);
+		}
 		return;
 	case VHOST_USER_SET_DEVICE_STATE_FD:
 		handle_set_device_state(c, m, r, px);
@@ -1805,7 +1814,9 @@ static void on_term(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vhu-mock-backend --socket PATH [options]\n"
+		"usage: vhu-mock-backend --socket PATH | --connect PATH [options]\n"
+		"  --connect PATH            be the client: connect to PATH (retried every\n"
+		"                            20 ms), again after each disconnect\n"
 		"  --pidfile FILE            write pid once listening\n"
 		"  --log FILE                append one line per request\n"
 		"  --once                    serve one connection, then exit\n"
@@ -2030,6 +2041,41 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
+/*
+ * --connect: be the client, as DPDK vhost with client=1 is: connect to
+ * @path, retrying every 20 ms while nobody listens there (DPDK: every
+ * second), and log CONNECTED once a front-end accepted.
+ */
+static int connect_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "vhu-mock-backend: socket path too long\n");
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	for (;;) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0) {
+			perror("vhu-mock-backend: socket");
+			return -1;
+		}
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			log_line("CONNECTED");
+			return fd;
+		}
+		if (errno != ENOENT && errno != ECONNREFUSED && errno != EAGAIN && errno != EINTR) {
+			perror("vhu-mock-backend: connect");
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		sleep_ms(20);
+	}
+}
+
 static int listen_socket(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -2069,10 +2115,11 @@ int main(int argc, char **argv)
 	enum {
 		O_SOCKET = 1, O_PIDFILE, O_LOG, O_ONCE, O_FEATURES, O_PFEATURES,
 		O_QUEUES, O_SLOTS, O_CONFIG, O_STATE, O_FAULT, O_SHM_REGIONS, O_SO_FD,
-		O_BACKEND_MSG, O_HELP, O_DEV,
+		O_BACKEND_MSG, O_HELP, O_DEV, O_CONNECT,
 	};
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "connect", required_argument, NULL, O_CONNECT },
 		{ "pidfile", required_argument, NULL, O_PIDFILE },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "once", no_argument, NULL, O_ONCE },
@@ -2126,6 +2173,7 @@ int main(int argc, char **argv)
 
 		switch (o) {
 		case O_SOCKET: opt.socket_path = optarg; break;
+		case O_CONNECT: opt.connect_path = optarg; break;
 		case O_PIDFILE: opt.pidfile = optarg; break;
 		case O_LOG: opt.logfile = optarg; break;
 		case O_ONCE: opt.once = true; break;
@@ -2151,7 +2199,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || !opt.socket_path) {
+	if (optind != argc || !opt.socket_path == !opt.connect_path) {
 		usage(stderr);
 		return 2;
 	}
@@ -2178,6 +2226,24 @@ int main(int argc, char **argv)
 		if (g_log_fd < 0) {
 			perror("vhu-mock-backend: log");
 			return 1;
+		}
+	}
+	if (opt.connect_path) {
+		if (opt.pidfile && write_pidfile(opt.pidfile) < 0) {
+			perror("vhu-mock-backend: pidfile");
+			return 1;
+		}
+		/* Like DPDK's client mode: connect again at once after the
+		 * front-end hung up. */
+		for (;;) {
+			int cfd = connect_socket(opt.connect_path);
+
+			if (cfd < 0)
+				return 1;
+			serve_conn(cfd);
+			log_line("DISCONNECTED");
+			if (opt.once)
+				return 0;
 		}
 	}
 	lfd = listen_socket(opt.socket_path);

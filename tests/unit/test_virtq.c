@@ -882,6 +882,76 @@ static void test_readonly_chain_len(void **state)
 	}
 }
 
+/*
+ * A device that goes away with chains in flight: vhu_vq_restart() starts
+ * the ring again where a new device can take over (split: at the used
+ * index the old one left; packed: afresh), and the chains added again
+ * come back with their tokens.
+ */
+static void restart_case(struct fx *f, enum vhu_vq_layout layout)
+{
+	struct vhu_vq_seg s[3];
+	struct vhu_vq_used u[8];
+	struct dreq r;
+	unsigned n = blk_chain(f, s, 512), got;
+	uint32_t base;
+
+	fx_init(f, layout, 16, true, false, 0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(vhu_vq_add(&f->vq, s, n, &f->tokens[i]), VHU_OK);
+	vhu_vq_publish(&f->vq);
+	/* the old device takes three and completes two */
+	for (unsigned i = 0; i < 3; i++)
+		assert_true(dev_fetch(&f->d, &r)), i < 2 ? dev_complete(&f->d, &r, 513) : (void)0;
+	assert_int_equal(vhu_vq_poll(&f->vq, u, 8, &got), VHU_OK);
+	assert_int_equal(got, 2);
+	assert_int_equal(vhu_vq_inflight(&f->vq), 2);
+
+	assert_int_equal(vhu_vq_restart(&f->vq, &base), VHU_OK);
+	assert_int_equal(vhu_vq_inflight(&f->vq), 0);
+	assert_int_equal(vhu_vq_free(&f->vq), 16);
+	if (layout == VHU_VQ_SPLIT) {
+		assert_int_equal(base, 2);
+		assert_int_equal(vhu_ld16(&((struct vring_used *)f->d.device)->idx), 2);
+		assert_int_equal(vhu_ld16(&((struct vring_avail *)f->d.driver)->idx), 2);
+		f->d.last_avail = f->d.used_idx = f->d.signalled = 2;
+	} else {
+		assert_int_equal(base, 0x8000);
+		/* nothing left available or used from the old laps */
+		for (unsigned i = 0; i < 16; i++)
+			assert_int_equal(vhu_ld16(&((struct vring_packed_desc *)f->d.desc)[i].flags), 0);
+		f->d.avail_pos = f->d.used_pos = 0;
+		f->d.avail_wrap = f->d.used_wrap = true;
+	}
+	assert_int_equal(vhu_vq_base(&f->vq), base);
+	/* the two in flight go again, to the new device */
+	for (unsigned i = 2; i < 4; i++)
+		assert_int_equal(vhu_vq_add(&f->vq, s, n, &f->tokens[i]), VHU_OK);
+	vhu_vq_publish(&f->vq);
+	for (unsigned i = 0; i < 2; i++) {
+		assert_true(dev_fetch(&f->d, &r));
+		dev_complete(&f->d, &r, 513);
+	}
+	assert_false(dev_fetch(&f->d, &r));
+	assert_int_equal(vhu_vq_poll(&f->vq, u, 8, &got), VHU_OK);
+	assert_int_equal(got, 2);
+	assert_ptr_equal(u[0].token, &f->tokens[2]);
+	assert_ptr_equal(u[1].token, &f->tokens[3]);
+	/* counters run on across the restart */
+	assert_int_equal(f->vq.stats.added, 6);
+	assert_int_equal(f->vq.stats.completed, 4);
+}
+
+static void test_restart_split(void **state)
+{
+	restart_case(*state, VHU_VQ_SPLIT);
+}
+
+static void test_restart_packed(void **state)
+{
+	restart_case(*state, VHU_VQ_PACKED);
+}
+
 static void test_init_rules(void **state)
 {
 	struct fx *f = *state;
@@ -907,6 +977,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_split_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_split, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_packed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_wrap_256, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_wrap_65536, setup, teardown),

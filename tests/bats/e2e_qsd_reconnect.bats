@@ -1,0 +1,114 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+#
+# blk --reconnect end to end: qemu-storage-daemon (Debian 12: QEMU 7.2) is
+# killed (SIGKILL) in the middle of a long write, and of a long read, and
+# started again on the same raw file.  The first daemon exports the file
+# through a throttle filter of 1 byte per second in the direction under
+# test: once the bring-up is acknowledged, requests are in flight and none
+# can complete (at most the first, the bucket's burst), so the kill lands
+# in the middle by construction, not by timing.  The second daemon has no
+# throttle.  Every byte must then verify: nothing lost, nothing out of
+# place.
+
+load helpers
+
+IMG_SIZE=$((64 * 1048576))
+DATA_SIZE=$((32 * 1048576))
+
+setup() {
+	command -v qemu-storage-daemon >/dev/null || skip "qemu-storage-daemon not installed"
+	IMG=$BATS_TEST_TMPDIR/disk.img
+	SOCK=$BATS_TEST_TMPDIR/blk.sock
+	QSD_SEQ=0
+	BG_PID=
+}
+
+teardown() {
+	if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
+		kill -KILL "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+	fi
+	qsd_kill
+}
+
+# qemu-storage-daemon exporting $IMG on $SOCK, writable; with $1 (bps-read
+# or bps-write), through a throttle of 1 byte per second that way.
+qsd_run() {
+	local node=r0 thr=()
+	QSD_SEQ=$((QSD_SEQ + 1))
+	if [ -n "${1:-}" ]; then
+		thr=(--object "throttle-group,id=tg0,x-$1=1"
+			--blockdev driver=throttle,throttle-group=tg0,file=r0,node-name=t0)
+		node=t0
+	fi
+	qemu-storage-daemon --blockdev driver=file,filename="$IMG",node-name=f0 \
+		--blockdev driver=raw,file=f0,node-name=r0 "${thr[@]}" \
+		--export type=vhost-user-blk,id=e0,node-name=$node,addr.type=unix,addr.path="$SOCK",writable=on \
+		>"$BATS_TEST_TMPDIR/qsd$QSD_SEQ.log" 2>&1 3>&- &
+	QSD_PID=$!
+}
+
+qsd_kill() {
+	if [ -n "${QSD_PID:-}" ]; then
+		kill -KILL "$QSD_PID" 2>/dev/null || true
+		wait "$QSD_PID" 2>/dev/null || true
+		QSD_PID=
+	fi
+}
+
+bg_vhu() {
+	"$VHUCTL" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- &
+	BG_PID=$!
+}
+
+bg_wait() {
+	if ! wait_gone "$BG_PID"; then
+		kill -KILL "$BG_PID"
+		wait "$BG_PID" 2>/dev/null || true
+		BG_PID=
+		fail "vhuctl was still running: $(grep -v '^trace:' "$BATS_TEST_TMPDIR/bg.err")"
+	fi
+	status=0
+	wait "$BG_PID" || status=$?
+	BG_PID=
+	output=$(cat "$BATS_TEST_TMPDIR/bg.out")
+	stderr=$(grep -v '^trace:' "$BATS_TEST_TMPDIR/bg.err" || true)
+}
+
+# Start vhuctl "$@" against the throttled daemon, kill the daemon once the
+# bring-up is acknowledged, start an unthrottled one, wait for vhuctl.
+kill_in_the_middle() {
+	local dir=$1
+	shift
+	qsd_run "$dir"
+	bg_vhu -s "$SOCK" --wait 60 -t 60 --reconnect=60 --trace -j "$@"
+	wait_grep "$BATS_TEST_TMPDIR/bg.err" '^trace: B>F SET_VRING_ENABLE \(reply\)'
+	qsd_kill
+	qsd_run
+	bg_wait
+	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
+}
+
+@test "qsd killed and restarted in the middle of a 32 MiB blk write, then of the read back: every byte verifies" {
+	local sum
+	truncate -s $IMG_SIZE "$IMG"
+	head -c $DATA_SIZE /dev/urandom >"$BATS_TEST_TMPDIR/in.bin"
+	sum=$(sha256sum <"$BATS_TEST_TMPDIR/in.bin" | cut -d' ' -f1)
+
+	kill_in_the_middle bps-write blk write 8M -i "$BATS_TEST_TMPDIR/in.bin"
+	assert_json ".blk.bytes == $DATA_SIZE and .blk.sha256 == \"$sum\" and .blk.resubmitted >= 1
+		and (.reconnects | length) == 1 and (.reconnects[0].cause | test(\"in flight\"))
+		and ([.reconnects[0].replayed[].request] | index(\"SET_MEM_TABLE\") != null)"
+	[[ $stderr == *"vhuctl: reconnect: queue 0: the back-end closed the connection with "*" in flight; connected again to $SOCK"* ]] ||
+		fail "$stderr"
+	# the file holds exactly the data, where it belongs, and nothing else
+	cmp <(dd if="$IMG" bs=1M skip=8 count=32 status=none) "$BATS_TEST_TMPDIR/in.bin"
+	cmp <(head -c 8M "$IMG") <(head -c 8M /dev/zero)
+	cmp <(dd if="$IMG" bs=1M skip=40 status=none) <(head -c 24M /dev/zero)
+
+	qsd_kill
+	kill_in_the_middle bps-read blk read 8M 32M -o "$BATS_TEST_TMPDIR/out.bin"
+	assert_json ".blk.bytes == $DATA_SIZE and .blk.sha256 == \"$sum\" and .blk.resubmitted >= 1 and (.reconnects | length) == 1"
+	cmp "$BATS_TEST_TMPDIR/out.bin" "$BATS_TEST_TMPDIR/in.bin"
+}
