@@ -247,6 +247,74 @@ void vhu_out_int(const char *key, const char *label, int64_t v, const char *unit
 	text_line(label, buf);
 }
 
+void vhu_out_uint_named(const char *key, const char *label, uint64_t v, const char *unit, const char *name)
+{
+	char buf[160];
+
+	if (o.json) {
+		add(key, json_object_new_uint64(v));
+		if (name) {
+			snprintf(buf, sizeof(buf), "%s_name", key ? key : "value");
+			add(buf, json_object_new_string(name));
+		}
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%llu%s%s%s%s%s", (unsigned long long)v, unit ? " " : "", unit ? unit : "",
+		 name ? " (" : "", name ? name : "", name ? ")" : "");
+	text_line(label, buf);
+}
+
+void vhu_out_uint_flags(const char *key, const char *label, uint64_t v, const char *unit,
+			const char *const *names, unsigned n)
+{
+	char tmp[24];
+
+	if (o.json) {
+		json_object *list = json_object_new_array();
+		char k[160];
+
+		add(key, json_object_new_uint64(v));
+		for (unsigned b = 0; b < 64; b++) {
+			if (!(v & VHU_BIT(b)))
+				continue;
+			if (b < n && names[b]) {
+				json_object_array_add(list, json_object_new_string(names[b]));
+			} else {
+				snprintf(tmp, sizeof(tmp), "bit_%u", b);
+				json_object_array_add(list, json_object_new_string(tmp));
+			}
+		}
+		snprintf(k, sizeof(k), "%s_names", key ? key : "value");
+		add(k, list);
+		return;
+	}
+	{
+		char buf[2048];
+		size_t len;
+
+		snprintf(buf, sizeof(buf), "%llu%s%s", (unsigned long long)v, unit ? " " : "", unit ? unit : "");
+		len = strlen(buf);
+		for (unsigned b = 0, first = 1; b < 64 && len + 1 < sizeof(buf); b++) {
+			const char *nm;
+
+			if (!(v & VHU_BIT(b)))
+				continue;
+			nm = b < n && names[b] ? names[b] : NULL;
+			if (!nm) {
+				snprintf(tmp, sizeof(tmp), "bit_%u", b);
+				nm = tmp;
+			}
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", first ? " (" : ", ", nm);
+			first = 0;
+			if (len >= sizeof(buf))
+				len = sizeof(buf) - 1;
+		}
+		if (v && len + 2 < sizeof(buf))
+			strcat(buf, ")");
+		text_line(label, buf);
+	}
+}
+
 void vhu_out_hex(const char *key, const char *label, uint64_t v, int digits)
 {
 	char buf[32];
@@ -310,6 +378,13 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 			json_object_array_add(names, json_object_new_string(n));
 		}
 		json_object_object_add(obj, "names", names);
+		/* The numbers too: a script finds a bit without knowing the
+		 * name a device table gives it. */
+		names = json_object_new_array();
+		for (unsigned b = 0; b < nbits; b++)
+			if (mask & VHU_BIT(b))
+				json_object_array_add(names, json_object_new_int((int)b));
+		json_object_object_add(obj, "bits", names);
 		add(key, obj);
 		return;
 	}
