@@ -30,6 +30,7 @@ static const char exit_table[] =
 	"  1   the back-end refused a request (non-zero REPLY_ACK status, failed check)\n"
 	"  2   protocol violation by the back-end (bad reply header, code, size or fds)\n"
 	"  3   feature not offered or not negotiated (nothing was sent)\n"
+	"  4   a requirement (--require) is not met (one line each on stderr)\n"
 	"  64  usage error (bad command line)\n"
 	"  69  cannot connect to the socket\n"
 	"  74  I/O error (connection closed, send or receive failed)\n"
@@ -208,8 +209,10 @@ int main(int argc, char **argv)
 	vhu_out_init(false, false);
 
 	rc = vhu_cmd_parse(&ctx, &root_argp, argc, argv, NULL);
-	if (rc < 0) /* --help, --usage or --version */
+	if (rc < 0) { /* --help, --usage or --version */
+		vhu_req_free(&ctx);
 		return vhu_out_discard();
+	}
 	if (rc == VHU_OK && !cmd_index)
 		rc = vhu_usage(&ctx, "missing COMMAND (see `vhuctl --help`)");
 	if (rc == VHU_OK) {
@@ -218,6 +221,7 @@ int main(int argc, char **argv)
 		if (rc < 0) { /* --help of the command */
 			vhu_session_close(&ctx.s);
 			vhu_res_free(&ctx.res);
+			vhu_req_free(&ctx);
 			return vhu_out_discard();
 		}
 	}
@@ -230,6 +234,7 @@ int main(int argc, char **argv)
 	vhu_chan_release(&ctx.chan);
 	vhu_session_close(&ctx.s);
 	vhu_res_free(&ctx.res);
+	vhu_req_free(&ctx);
 	if (ctx.stats)
 		report_stats(fds_at_start);
 	return vhu_out_finish(rc, rc ? ctx.s.err : NULL);

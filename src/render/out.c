@@ -32,6 +32,7 @@ static struct {
 	int text_depth;
 	int out_errno;           /* first failure writing stdout, 0 while none */
 	bool out_reported;
+	bool quiet;              /* vhu_out_quiet(): emit nothing */
 } o;
 
 /* After writing stdout: keep the errno of its first failure, while it is
@@ -179,6 +180,8 @@ static void push(const char *key, const char *label, bool list)
 {
 	json_object *c;
 
+	if (o.quiet)
+		return;
 	if (!o.json) {
 		int ind = 2 * o.text_depth;
 		printf("%*s%s:\n", ind, "", label);
@@ -194,6 +197,8 @@ static void push(const char *key, const char *label, bool list)
 
 static void pop(void)
 {
+	if (o.quiet)
+		return;
 	if (!o.json) {
 		if (o.text_depth > 0)
 			o.text_depth--;
@@ -227,6 +232,8 @@ void vhu_out_uint(const char *key, const char *label, uint64_t v, const char *un
 {
 	char buf[64];
 
+	if (o.quiet)
+		return;
 	if (o.json) {
 		add(key, json_object_new_uint64(v));
 		return;
@@ -239,6 +246,8 @@ void vhu_out_int(const char *key, const char *label, int64_t v, const char *unit
 {
 	char buf[64];
 
+	if (o.quiet)
+		return;
 	if (o.json) {
 		add(key, json_object_new_int64(v));
 		return;
@@ -251,6 +260,8 @@ void vhu_out_uint_named(const char *key, const char *label, uint64_t v, const ch
 {
 	char buf[160];
 
+	if (o.quiet)
+		return;
 	if (o.json) {
 		add(key, json_object_new_uint64(v));
 		if (name) {
@@ -269,6 +280,8 @@ void vhu_out_uint_flags(const char *key, const char *label, uint64_t v, const ch
 {
 	char tmp[24];
 
+	if (o.quiet)
+		return;
 	if (o.json) {
 		json_object *list = json_object_new_array();
 		char k[160];
@@ -319,6 +332,8 @@ void vhu_out_hex(const char *key, const char *label, uint64_t v, int digits)
 {
 	char buf[32];
 
+	if (o.quiet)
+		return;
 	snprintf(buf, sizeof(buf), "0x%0*llx", digits, (unsigned long long)v);
 	if (o.json)
 		add(key, json_object_new_string(buf));
@@ -330,6 +345,8 @@ void vhu_out_string(const char *key, const char *label, const char *v)
 {
 	char *esc;
 
+	if (o.quiet)
+		return;
 	if (!v)
 		v = "";
 	if (o.json) {
@@ -346,6 +363,8 @@ void vhu_out_string(const char *key, const char *label, const char *v)
 
 void vhu_out_bool(const char *key, const char *label, bool v)
 {
+	if (o.quiet)
+		return;
 	if (o.json)
 		add(key, json_object_new_boolean(v));
 	else
@@ -358,6 +377,8 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 	unsigned nbits = space == VHU_BITS_STATUS ? 8 : 64;
 	char hex[32];
 
+	if (o.quiet)
+		return;
 	snprintf(hex, sizeof(hex), "0x%0*llx", space == VHU_BITS_STATUS ? 2 : 16, (unsigned long long)mask);
 	if (o.json) {
 		json_object *obj = json_object_new_object();
@@ -447,6 +468,8 @@ static char *calloc_hex(const uint8_t *buf, size_t len)
 
 void vhu_out_bytes(const char *key, const char *label, const uint8_t *buf, size_t len, uint32_t base)
 {
+	if (o.quiet)
+		return;
 	if (o.json) {
 		char *hex = calloc_hex(buf, len);
 		add(key, json_object_new_string(hex ? hex : ""));
@@ -484,6 +507,8 @@ void vhu_out_text(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (o.quiet)
+		return;
 	if (o.json)
 		return;
 	spaces(2 * o.text_depth);
@@ -496,6 +521,8 @@ void vhu_out_text(const char *fmt, ...)
 
 int vhu_out_raw(const void *buf, size_t len)
 {
+	if (o.quiet)
+		return 0;
 	if (o.json || !len)
 		return 0;
 	errno = 0;
@@ -508,13 +535,15 @@ void vhu_out_warn(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
-
 	char *esc;
 
+	if (o.quiet)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	esc = vhu_text_plain(buf) ? NULL : vhu_escape_controls(buf);
+	vhu_out_before_stderr();
 	fprintf(stderr, "vhuctl: warning: %s\n", esc ? esc : buf);
 	free(esc);
 	if (!o.json)
@@ -537,6 +566,27 @@ void vhu_out_warn(const char *fmt, ...)
 	json_object_array_add(o.warnings, jstr(buf));
 }
 
+void vhu_out_quiet(bool on)
+{
+	o.quiet = on;
+}
+
+void vhu_out_null(const char *key)
+{
+	if (o.quiet)
+		return;
+	if (o.json)
+		add(key, NULL);
+}
+
+void vhu_out_before_stderr(void)
+{
+	if (o.finished || !o.root || o.json)
+		return;
+	fflush(stdout);
+	note_write();
+}
+
 const char *vhu_exit_name(int status)
 {
 	switch (status) {
@@ -544,6 +594,7 @@ const char *vhu_exit_name(int status)
 	case VHU_E_REFUSED: return "refused";
 	case VHU_E_PROTO: return "protocol_violation";
 	case VHU_E_UNSUPPORTED: return "not_supported";
+	case VHU_E_REQUIREMENT: return "requirement_not_met";
 	case VHU_E_USAGE: return "usage";
 	case VHU_E_CONNECT: return "cannot_connect";
 	case VHU_E_IO: return "io_error";

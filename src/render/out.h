@@ -77,6 +77,19 @@ int vhu_out_raw(const void *buf, size_t len);
  * the "warnings" list of the document as well. */
 void vhu_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* While on, every emitting call does nothing (batch --check runs the
+ * commands' parsers, not their output). */
+void vhu_out_quiet(bool on);
+
+/* JSON null (text mode: nothing). */
+void vhu_out_null(const char *key);
+
+/* Before a message goes to stderr: what stdout holds goes out first, so
+ * that a terminal or a merged stream shows them in order (a batch step's
+ * header, then the step's messages).  Costs nothing when stdout holds
+ * nothing. */
+void vhu_out_before_stderr(void);
+
 /* Name of an exit status ("protocol_violation"). */
 const char *vhu_exit_name(int status);
 
