@@ -148,6 +148,7 @@ static void print_error(const char *msg)
 {
 	char *esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
 
+	vhu_out_before_stderr();
 	fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
 	free(esc);
 }
