@@ -440,7 +440,13 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 		if (a.output && (rc = out_open(&io)))
 			goto out;
 	}
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	/* --require waits for the driver's own negotiation (it acks only
+	 * the protocol features it uses) and is checked before any ring
+	 * starts. */
+	ctx->reqs_deferred = true;
+	rc = vhu_cmd_connect(ctx, VHU_NEG_NONE);
+	ctx->reqs_deferred = false;
+	if (rc)
 		goto out;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -450,7 +456,7 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 	a.d.o.device_features = VHU_BLK_FEATURES;
 	a.d.o.config_size = VHU_BLK_CONFIG_SIZE;
 	vhu_drv_init(d, &ctx->s, &ctx->res, &a.d.o);
-	if ((rc = vhu_drv_probe(d)))
+	if ((rc = vhu_drv_probe(d)) || (rc = vhu_req_check(ctx, NULL, false)))
 		goto out;
 	vhu_blk_info(d->config, d->config_len, ctx->s.features, &bi);
 	if ((rc = check_device(ctx, &bi, op, off, len, &a)) || (rc = vhu_drv_start(d, &a.d.queue, 1)))
