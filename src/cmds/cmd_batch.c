@@ -264,9 +264,14 @@ static int step_state(struct vhu_ctx *ctx, int ac)
 {
 	const struct vhu_session *s = &ctx->s;
 	enum vhu_dev_type dev = vhu_ctx_dev(ctx);
+	int rc;
 
 	if (ac != 1)
 		return vhu_usage(ctx, "state takes no arguments");
+	/* `--require ... state`: the requirements first, as for a command
+	 * (with --check: their names only). */
+	if (ctx->nreqs > ctx->reqs_done && (rc = vhu_ctx_connect(ctx)))
+		return rc;
 	if (ctx->check_only)
 		return VHU_OK;
 	vhu_out_open("state", "State");

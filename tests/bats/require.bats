@@ -268,6 +268,17 @@ NOSOCK=/nonexistent/vhuctl-require-test.sock
 	[ "$stderr" = "vhuctl: line 1: requirement not met: queues>=4 (actual: 2)" ] || fail "stderr: $stderr"
 }
 
+@test "batch: --require on a state line is checked before the state is shown" {
+	blk_mock
+	run --separate-stderr vhu -j batch -k - <<-'EOF'
+		--require queues>=4 state
+		--require queues>=2 state
+	EOF
+	assert_failure 4
+	assert_json '[.steps[].exit_status] == [4, 0]'
+	assert_json '(.steps[0] | has("state") | not) and .steps[1].requirements[0].met and .steps[1].state.connected'
+}
+
 # The smoke script of the README, as it stands there.
 readme_smoke() {
 	awk '/^<!-- smoke-test -->$/ { on = 1; next } on && /^```sh$/ { inblk = 1; next }
