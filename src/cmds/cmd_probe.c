@@ -54,7 +54,7 @@ static const struct argp probe_argp = {
 
 struct skip {
 	const char *step;
-	char reason[512 + 256];
+	char reason[512 + 256]; /* the session error and a hint */
 };
 
 int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
