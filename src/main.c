@@ -103,7 +103,8 @@ static char *help_filter(int key, const char *text, void *input)
 		fprintf(f, "\nRun `vhuctl COMMAND --help` for a command's options.\n\n%s\n%s", exit_table,
 			"\nExamples:\n  vhuctl -s /run/vhost-blk.sock probe\n"
 			"  vhuctl -s /run/vhost-blk.sock -T blk get-config -p\n"
-			"  vhuctl -s SOCK --trace get-queue-num\n");
+			"  vhuctl -s SOCK --trace get-queue-num\n"
+			"  vhuctl -s SOCK probe --require feature=VIRTIO_BLK_F_FLUSH --require 'queues>=2'\n");
 		fclose(f);
 		return buf;
 	}

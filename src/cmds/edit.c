@@ -242,8 +242,10 @@ struct vhu_edit *vhu_edit_open(const char *prompt)
 	el_set(e->el, EL_PROMPT, edit_prompt);
 	el_set(e->el, EL_HIST, history, e->hist);
 	el_set(e->el, EL_GETCFN, edit_getc);
-	el_set(e->el, EL_ADDFN, "vhu-complete", "complete a command name, set option or device type",
-	       edit_complete);
+	/* The wide call: the narrow EL_ADDFN copies both strings and never
+	 * frees them (a leak libedit's own source admits). */
+	el_wset(e->el, EL_ADDFN, L"vhu-complete", L"complete a command name, set option or device type",
+		edit_complete);
 	el_set(e->el, EL_BIND, "^I", "vhu-complete", NULL);
 	/* The user's ~/.editrc, as every libedit program reads it. */
 	el_source(e->el, NULL);
