@@ -104,7 +104,7 @@ static char *help_filter(int key, const char *text, void *input)
 			"\nExamples:\n  vhuctl -s /run/vhost-blk.sock probe\n"
 			"  vhuctl -s /run/vhost-blk.sock -T blk get-config -p\n"
 			"  vhuctl -s SOCK --trace get-queue-num\n"
-			"  vhuctl -s SOCK probe --require feature=VIRTIO_BLK_F_FLUSH --require 'queues>=2'\n");
+			"  vhuctl -s SOCK probe --require 'queues>=2' --require feature=FLUSH\n");
 		fclose(f);
 		return buf;
 	}
