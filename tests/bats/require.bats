@@ -243,6 +243,17 @@ NOSOCK=/nonexistent/vhuctl-require-test.sock
 	assert_one_line_error "cannot read --require-from"
 }
 
+@test "unmet and met requirements leave no fd open and no memory error (valgrind)" {
+	require_valgrind
+	blk_mock
+	run vhu_valgrind get-queue-num --require 'queues>=4' --require 'config.capacity>=1'
+	[ "$status" -eq 4 ] || fail "exit $status: $output"
+	assert_no_fd_leak
+	run vhu_valgrind -j probe --require 'queues>=2' --require-from /dev/null
+	[ "$status" -eq 0 ] || fail "exit $status: $output"
+	assert_no_fd_leak
+}
+
 @test "list --require: 64, list does not connect" {
 	run --separate-stderr "$VHUCTL" list types --require 'queues>=1'
 	assert_failure 64
