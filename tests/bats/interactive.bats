@@ -69,7 +69,7 @@ exit_status() {
 
 @test "interactive: help lists the commands and the batch steps" {
 	mock_start
-	drive 'expect vhuctl> ' 'send help\r' 'expect quit' 'expect vhuctl> ' 'eof'
+	drive 'expect vhuctl> ' 'send help\r' 'expect quit' 'expect vhuctl> ' 'send quit\r'
 	[ "$(exit_status)" = 0 ] || fail "$output"
 	[[ $output == *"get-queue-num"* && $output == *"set OPTION VALUE"* && $output == *"state "* ]] ||
 		fail "$output"

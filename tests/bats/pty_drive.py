@@ -10,7 +10,11 @@ unless set).  SCRIPT is read line by line:
     expect TEXT     wait until TEXT appears in the output after the last match
     send TEXT       type TEXT; \\t \\r \\n \\x01 \\x1b[A ... are escapes
     signal NAME     send signal NAME (INT, TERM, ...) to PROGRAM
-    eof             type the end-of-file character (Ctrl-D)
+
+There is no "type Ctrl-D": a program may show its prompt before it puts
+the terminal in raw mode, and an end-of-file character the line discipline
+takes in canonical mode is lost in the switch (ordinary characters are
+not), so a script could not wait for the moment it is safe.
 
 Every wait is for an event (the text, the program's exit), bounded by a
 generous 60 s that only a failure reaches.  At the end the whole output
@@ -88,8 +92,6 @@ def main():
             os.write(fd, arg.encode().decode("unicode_escape").encode("latin-1"))
         elif cmd == "signal":
             os.kill(pid, getattr(signal, "SIG" + arg))
-        elif cmd == "eof":
-            os.write(fd, b"\x04")
         else:
             fail("bad script line %r" % line)
     # Whatever follows, until the program ends.
