@@ -30,6 +30,7 @@ static const char exit_table[] =
 	"  1   the back-end refused a request (non-zero REPLY_ACK status, failed check)\n"
 	"  2   protocol violation by the back-end (bad reply header, code, size or fds)\n"
 	"  3   feature not offered or not negotiated (nothing was sent)\n"
+	"  4   a requirement (--require) is not met (one line each on stderr)\n"
 	"  64  usage error (bad command line)\n"
 	"  69  cannot connect to the socket\n"
 	"  74  I/O error (connection closed, send or receive failed)\n"
@@ -102,7 +103,8 @@ static char *help_filter(int key, const char *text, void *input)
 		fprintf(f, "\nRun `vhuctl COMMAND --help` for a command's options.\n\n%s\n%s", exit_table,
 			"\nExamples:\n  vhuctl -s /run/vhost-blk.sock probe\n"
 			"  vhuctl -s /run/vhost-blk.sock -T blk get-config -p\n"
-			"  vhuctl -s SOCK --trace get-queue-num\n");
+			"  vhuctl -s SOCK --trace get-queue-num\n"
+			"  vhuctl -s SOCK probe --require 'queues>=2' --require feature=FLUSH\n");
 		fclose(f);
 		return buf;
 	}
@@ -147,6 +149,7 @@ static void print_error(const char *msg)
 {
 	char *esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
 
+	vhu_out_before_stderr();
 	fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
 	free(esc);
 }
@@ -209,8 +212,10 @@ int main(int argc, char **argv)
 	vhu_out_init(false, false);
 
 	rc = vhu_cmd_parse(&ctx, &root_argp, argc, argv, NULL);
-	if (rc < 0) /* --help, --usage or --version */
+	if (rc < 0) { /* --help, --usage or --version */
+		vhu_req_free(&ctx);
 		return vhu_out_discard();
+	}
 	if (rc == VHU_OK && !cmd_index)
 		rc = vhu_usage(&ctx, "missing COMMAND (see `vhuctl --help`)");
 	if (rc == VHU_OK) {
@@ -220,6 +225,7 @@ int main(int argc, char **argv)
 			vhu_session_fini(&ctx.s);
 			vhu_listener_close(&ctx.lsn);
 			vhu_res_free(&ctx.res);
+			vhu_req_free(&ctx);
 			return vhu_out_discard();
 		}
 	}
@@ -235,6 +241,7 @@ int main(int argc, char **argv)
 	vhu_session_fini(&ctx.s);
 	vhu_listener_close(&ctx.lsn);
 	vhu_res_free(&ctx.res);
+	vhu_req_free(&ctx);
 	if (ctx.stats)
 		report_stats(fds_at_start);
 	return vhu_out_finish(rc, rc ? ctx.s.err : NULL);

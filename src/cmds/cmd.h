@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "decode/bits.h"
+#include "decode/require.h"
 #include "proto/chan.h"
 #include "proto/mem.h"
 #include "proto/replay.h"
@@ -38,8 +39,16 @@ struct vhu_ctx {
 	struct vhu_trace_ctx tctx;
 	struct vhu_reconnect *reconnects; /* every reconnect of the run, malloc'd */
 	unsigned nreconnects;
+	/* --require and --require-from: parsed with the options, resolved
+	 * against --type and evaluated when the command connects (probe:
+	 * after its own reads).  reqs[0, reqs_done) were evaluated. */
+	struct vhu_req *reqs;
+	size_t nreqs, reqs_cap, reqs_done;
+	bool reqs_deferred;
+
 	bool in_batch;      /* commands run as steps of one session */
-	unsigned batch_line; /* the step's line in the batch input */
+	bool check_only;    /* batch --check: parse every step, connect nothing */
+	unsigned lineno;    /* the batch line of the running step, 0 outside a batch */
 	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
 	char usage_err[256]; /* argp's message when parsing failed */
 };
@@ -47,6 +56,9 @@ struct vhu_ctx {
 /* Or-ed into a command's result when its message is already on stderr
  * (a batch step's), so main does not print it twice. */
 #define VHU_RC_REPORTED 0x1000
+/* batch --check: the step's command parsed its arguments and stopped where
+ * it would have connected (vhu_ctx_connect); not a failure. */
+#define VHU_RC_CHECKED (-2)
 
 #define VHU_CMD_NO_SOCKET (1u << 0)  /* runs without a back-end (list) */
 #define VHU_CMD_NO_BATCH (1u << 1)   /* not allowed as a batch step */
@@ -84,9 +96,29 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 extern void (*vhu_cmd_introspect)(const struct argp *argp);
 
 /* Connect the session (once) and apply session options.  Commands call it
- * after parsing, so --help works without a socket.  With -L: create the
- * socket and wait for a back-end to connect, max(--wait, --timeout). */
+ * after parsing, so --help works without a socket.  Requirements not yet
+ * evaluated are resolved first (a bad name is a usage error, nothing is
+ * sent) and evaluated once connected, unless reqs_deferred: an unmet one
+ * is VHU_E_REQUIREMENT | VHU_RC_REPORTED.  With check_only it returns
+ * VHU_RC_CHECKED after resolving, without connecting.  With -L: create
+ * the socket and wait for a back-end to connect, max(--wait, --timeout). */
 int vhu_ctx_connect(struct vhu_ctx *ctx);
+
+/* Requirements (cmd_require.c).  vhu_req_add(): parse one expression
+ * into ctx->reqs (0, or -1 with the message in @err).  vhu_req_prepare():
+ * resolve those not yet evaluated against --type (VHU_OK or a usage
+ * error).  vhu_req_check(): evaluate them against @given (probe: what it
+ * read; nothing more is asked) or, when NULL, against what it asks the
+ * back-end for; emits the "requirements" list (in text mode only when
+ * @text), reports each unmet one on stderr.  vhu_req_free() at exit. */
+int vhu_req_add(struct vhu_ctx *ctx, const char *text, char *err, size_t errlen);
+int vhu_req_prepare(struct vhu_ctx *ctx);
+int vhu_req_check(struct vhu_ctx *ctx, const struct vhu_req_facts *given, bool text);
+void vhu_req_free(struct vhu_ctx *ctx);
+/* The device type config requirements not yet evaluated name, for a
+ * command without --type choosing how much config space to read;
+ * VHU_DEV_NONE when none (the first one's when several). */
+enum vhu_dev_type vhu_req_config_dev(const struct vhu_ctx *ctx);
 /* Apply the options (timeout, --force, --no-sync, --trace, --type) to the
  * session without connecting. */
 void vhu_ctx_apply(struct vhu_ctx *ctx);

@@ -360,7 +360,13 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 		if ((rc = vhu_drv_sink_open(&io.sink, &ctx->s, a.output, !a.output && !ctx->json)))
 			goto out;
 	}
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	/* --require waits for the driver's own negotiation (it acks only
+	 * the protocol features it uses) and is checked before any ring
+	 * starts. */
+	ctx->reqs_deferred = true;
+	rc = vhu_cmd_connect(ctx, VHU_NEG_NONE);
+	ctx->reqs_deferred = false;
+	if (rc)
 		goto out;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -373,7 +379,7 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 	 * can track it. */
 	a.d.o.inflight = ctx->reconnect;
 	vhu_drv_init(d, &ctx->s, &ctx->res, &a.d.o);
-	if ((rc = vhu_drv_probe(d)))
+	if ((rc = vhu_drv_probe(d)) || (rc = vhu_req_check(ctx, NULL, false)))
 		goto out;
 	vhu_blk_info(d->config, d->config_len, ctx->s.features, &bi);
 	if ((rc = check_device(ctx, &bi, op, off, len, &a)) || (rc = vhu_drv_start(d, &a.d.queue, 1)))

@@ -26,6 +26,10 @@ void vhu_show_config(struct vhu_ctx *ctx, const uint8_t *buf, size_t len, uint32
 	vhu_out_open("config", "Config");
 	vhu_out_uint("offset", "offset", offset, NULL);
 	vhu_out_uint("size", "size", len, "bytes");
+	/* JSON always has the bytes as read, next to what they decode to:
+	 * a script can check a field vhuctl does not decode. */
+	if (vhu_out_is_json())
+		vhu_out_bytes("raw", "raw", buf, len, offset);
 	if (!l || !l->nfields) {
 		vhu_out_bytes("bytes", "bytes", buf, len, offset);
 		if (!l)
@@ -61,12 +65,21 @@ void vhu_show_config(struct vhu_ctx *ctx, const uint8_t *buf, size_t len, uint32
 			snprintf(label, sizeof(label), "%s (feature not offered)", f->name);
 		else
 			snprintf(label, sizeof(label), "%s", f->name);
-		if (f->kind == VHU_CFG_UINT)
+		if (f->kind == VHU_CFG_UINT && vhu_cfg_is_flags(f)) {
+			const char *names[64];
+
+			for (unsigned bit = 0; bit < 64; bit++)
+				names[bit] = vhu_cfg_bit_name(f, bit);
+			vhu_out_uint_flags(f->name, label, v[i].u, f->unit, names, 64);
+		} else if (f->kind == VHU_CFG_UINT && vhu_cfg_is_enum(f)) {
+			vhu_out_uint_named(f->name, label, v[i].u, f->unit, vhu_cfg_value_name(f, v[i].u));
+		} else if (f->kind == VHU_CFG_UINT) {
 			vhu_out_uint(f->name, label, v[i].u, f->unit);
-		else if (f->kind == VHU_CFG_INT)
+		} else if (f->kind == VHU_CFG_INT) {
 			vhu_out_int(f->name, label, v[i].i, f->unit);
-		else
+		} else {
 			vhu_out_string(f->name, label, v[i].str);
+		}
 	}
 	if (group)
 		vhu_out_close();

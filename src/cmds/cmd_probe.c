@@ -64,6 +64,9 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 	struct skip skips[SKIP_MAX];
 	unsigned nskip = 0;
 	uint64_t v;
+	/* What --require is checked against: what probe read, or why not. */
+	struct vhu_req_facts facts = { 0 };
+	uint8_t buf[VHOST_USER_MAX_CONFIG_SIZE];
 	int rc = vhu_cmd_parse(ctx, &probe_argp, argc, argv, &a);
 
 #define SKIP(name, ...)                                                                             \
@@ -75,7 +78,9 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 
 	if (rc)
 		return rc;
+	ctx->reqs_deferred = true;
 	rc = vhu_ctx_connect(ctx);
+	ctx->reqs_deferred = false;
 	if (rc)
 		return rc;
 	vhu_out_string("socket", "Socket", ctx->listen ? ctx->listen : ctx->socket);
@@ -91,6 +96,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 
 	if (!(v & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))) {
 		SKIP("protocol_features", "back-end does not offer VHOST_USER_F_PROTOCOL_FEATURES (bit 30)");
+		facts.protocol_why = skips[nskip - 1].reason;
 	} else {
 		rc = vhu_get_protocol_features(s, &v);
 		if (rc)
@@ -108,15 +114,21 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 		if ((rc = vhu_get_queue_num(s, &v)))
 			return rc;
 		vhu_out_uint("queue_num", "Queues", v, NULL);
+		facts.have_queues = true;
+		facts.queues = v;
 	} else {
 		SKIP("queue_num", "%s", s->err);
+		facts.queues_why = skips[nskip - 1].reason;
 	}
 	if (vhu_gate(s, vhu_req_by_code(VHOST_USER_GET_MAX_MEM_SLOTS)) == VHU_OK) {
 		if ((rc = vhu_get_max_mem_slots(s, &v)))
 			return rc;
 		vhu_out_uint("max_mem_slots", "Memory slots", v, NULL);
+		facts.have_slots = true;
+		facts.slots = v;
 	} else {
 		SKIP("max_mem_slots", "%s", s->err);
+		facts.slots_why = skips[nskip - 1].reason;
 	}
 	if (vhu_gate(s, vhu_req_by_code(VHOST_USER_GET_STATUS)) == VHU_OK) {
 		uint8_t st;
@@ -124,20 +136,26 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 		if ((rc = vhu_get_status(s, &st)))
 			return rc;
 		vhu_show_mask(ctx, "status", "Status", st, VHU_BITS_STATUS);
+		facts.have_status = true;
+		facts.status = st;
 	} else {
 		SKIP("status", "%s", s->err);
+		facts.status_why = skips[nskip - 1].reason;
 	}
 	/* Config last: some back-ends close the connection on a size they
 	 * do not like, and nothing may follow it then. */
 	if (vhu_gate(s, vhu_req_by_code(VHOST_USER_GET_CONFIG)) == VHU_OK) {
-		const struct vhu_cfg_layout *l = vhu_cfg_layout(vhu_ctx_dev(ctx));
-		uint8_t buf[VHOST_USER_MAX_CONFIG_SIZE];
+		/* Without --type, a config requirement names the layout whose
+		 * size to read, as --type would. */
+		const struct vhu_cfg_layout *l =
+			vhu_cfg_layout(ctx->dev ? vhu_ctx_dev(ctx) : vhu_req_config_dev(ctx));
 		uint32_t size = a.have_size ? (uint32_t)a.config_size
 				: l && l->size ? l->size
 					       : VHOST_USER_MAX_CONFIG_SIZE;
 
 		if (l && !l->size && !a.have_size) {
-			SKIP("config", "%s devices have no config space", ctx->dev->name);
+			SKIP("config", "%s devices have no config space", vhu_dev_by_id(l->dev)->name);
+			facts.config_why = skips[nskip - 1].reason;
 		} else {
 			rc = vhu_get_config(s, 0, size, 0, buf);
 			if (rc == VHU_E_REFUSED) {
@@ -146,15 +164,19 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 				if (!a.have_size)
 					vhu_config_hint(ctx, 0, size, hint, sizeof(hint));
 				SKIP("config", "%s%s%s", s->err, *hint ? "; " : "", hint);
+				facts.config_why = skips[nskip - 1].reason;
 				rc = VHU_OK;
 			} else if (rc) {
 				return rc;
 			} else {
 				vhu_show_config(ctx, buf, size, 0);
+				facts.config = buf;
+				facts.config_len = size;
 			}
 		}
 	} else {
 		SKIP("config", "%s", s->err);
+		facts.config_why = skips[nskip - 1].reason;
 	}
 	s->err[0] = '\0';
 
@@ -164,6 +186,6 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 	if (!nskip)
 		vhu_out_text("(nothing)");
 	vhu_out_close();
-	return VHU_OK;
+	return vhu_req_check(ctx, &facts, true);
 #undef SKIP
 }

@@ -142,7 +142,7 @@ int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_r
 	snprintf(r->cause, sizeof(r->cause), "%s", cause);
 	r->duration_ms = vhu_now_ms() - t0;
 	r->attempts = attempts;
-	r->line = ctx->in_batch ? ctx->batch_line : 0;
+	r->line = ctx->in_batch ? ctx->lineno : 0;
 	r->rep = rep;
 	summary(&rep, sum, sizeof(sum));
 	esc = vhu_text_plain(cause) ? NULL : vhu_escape_controls(cause);

@@ -108,6 +108,15 @@ static FILE *g_stderr;
  * carries exactly one document. */
 static FILE *help_stream(const struct vhu_ctx *ctx)
 {
+	static FILE *null;
+
+	/* batch --check shows nothing, help included. */
+	if (ctx->check_only) {
+		if (!null)
+			null = fopen("/dev/null", "we");
+		if (null)
+			return null;
+	}
 	return ctx->in_batch && vhu_out_is_json() ? g_stderr : stdout;
 }
 
@@ -117,6 +126,8 @@ enum {
 	OPT_NO_SYNC,
 	OPT_STATS,
 	OPT_RECONNECT,
+	OPT_REQUIRE,
+	OPT_REQUIRE_FROM,
 };
 
 /* --reconnect without a value: a minute per outage. */
@@ -143,10 +154,58 @@ static const struct argp_option global_opts[] = {
 	{ "reconnect", OPT_RECONNECT, "MAX_SECONDS", OPTION_ARG_OPTIONAL,
 	  "batch, watch, blk: when the connection is lost, connect again (or accept again with -L) for up to "
 	  "MAX_SECONDS per outage (default 60, 0: no limit) and replay the bring-up", -2 },
+	{ "require", OPT_REQUIRE, "EXPR", 0,
+	  "exit 4 unless the back-end meets EXPR (repeatable): feature=NAME, protocol-feature=NAME, "
+	  "queues>=N, mem-slots>=N, status=NAME, config.FIELD>=VALUE (also = != < <= >)", -2 },
+	{ "require-from", OPT_REQUIRE_FROM, "FILE", 0, "--require each line of FILE (# comments, blank lines)",
+	  -2 },
 	{ "help", '?', NULL, 0, "give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "give a short usage message", -1 },
 	{ 0 }
 };
+
+/* --require-from FILE: one expression per line; blank lines and lines
+ * starting with # are skipped.  The first bad line is the usage error. */
+static error_t require_from(struct vhu_ctx *ctx, struct argp_state *state, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL, err[600];
+	size_t cap = 0;
+	unsigned n = 0;
+	error_t e = 0;
+
+	if (!f) {
+		argp_error(state, "cannot open --require-from %s: %s", path, strerror(errno));
+		return EINVAL;
+	}
+	for (;;) {
+		char *p;
+
+		errno = 0;
+		if (getline(&line, &cap, f) < 0) {
+			if (ferror(f)) {
+				argp_error(state, "cannot read --require-from %s: %s", path,
+					   strerror(errno ? errno : EIO));
+				e = EINVAL;
+			}
+			break;
+		}
+		n++;
+		line[strcspn(line, "\r\n")] = '\0';
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (!*p || *p == '#')
+			continue;
+		if (vhu_req_add(ctx, p, err, sizeof(err))) {
+			argp_error(state, "--require-from %s, line %u: invalid requirement %s", path, n, err);
+			e = EINVAL;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return e;
+}
 
 static error_t global_parser(int key, char *arg, struct argp_state *state)
 {
@@ -210,6 +269,17 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		break;
+	case OPT_REQUIRE: {
+		char err[600];
+
+		if (vhu_req_add(ctx, arg, err, sizeof(err))) {
+			argp_error(state, "invalid --require %s", err);
+			return EINVAL;
+		}
+		break;
+	}
+	case OPT_REQUIRE_FROM:
+		return require_from(ctx, state, arg);
 	case '?':
 		argp_state_help(state, help_stream(ctx), ARGP_HELP_STD_HELP);
 		vhu_out_error();
@@ -338,6 +408,10 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	}
 	if (!ctx->in_batch)
 		vhu_out_set_mode(ctx->json, ctx->pretty);
+	/* Silently unchecked requirements would pass a CI check. */
+	if (g_cmd && (g_cmd->flags & VHU_CMD_NO_SOCKET) && ctx->nreqs > ctx->reqs_done)
+		return vhu_usage(ctx, "%s: --require needs a back-end, and %s does not connect to one", g_cmd->name,
+				 g_cmd->name);
 	return VHU_OK;
 }
 
@@ -404,21 +478,32 @@ int vhu_ctx_connect(struct vhu_ctx *ctx)
 	int rc;
 
 	vhu_ctx_apply(ctx);
-	if (ctx->s.fd >= 0)
-		return VHU_OK;
-	if (ctx->in_batch && ctx->s.stats.sent)
-		return vhu_fail(&ctx->s, VHU_E_IO, "the connection was closed by an earlier step");
-	if (ctx->listen) {
-		/* Waiting for a back-end to come is the point of -L: at
-		 * least --timeout, --wait when longer. */
-		if (ctx->lsn.fd < 0 && (rc = vhu_listen(&ctx->s, &ctx->lsn, ctx->listen)))
+	/* Names first: a requirement that cannot be checked sends nothing. */
+	if ((rc = vhu_req_prepare(ctx)))
+		return rc;
+	if (ctx->check_only)
+		return VHU_RC_CHECKED;
+	if (ctx->s.fd < 0) {
+		if (ctx->in_batch && ctx->s.stats.sent)
+			return vhu_fail(&ctx->s, VHU_E_IO, "the connection was closed by an earlier step");
+		if (ctx->listen) {
+			/* Waiting for a back-end to come is the point of -L: at
+			 * least --timeout, --wait when longer. */
+			if (ctx->lsn.fd < 0 && (rc = vhu_listen(&ctx->s, &ctx->lsn, ctx->listen)))
+				return rc;
+			rc = vhu_accept(&ctx->s, &ctx->lsn,
+					ctx->wait_ms > ctx->timeout_ms ? ctx->wait_ms : ctx->timeout_ms);
+		} else if (!ctx->socket || !*ctx->socket) {
+			return vhu_usage(ctx, "no back-end socket: give -s PATH (or -L PATH) or set VHUCTL_SOCKET");
+		} else {
+			rc = vhu_connect(&ctx->s, ctx->socket, ctx->wait_ms);
+		}
+		if (rc)
 			return rc;
-		return vhu_accept(&ctx->s, &ctx->lsn, ctx->wait_ms > ctx->timeout_ms ? ctx->wait_ms : ctx->timeout_ms);
 	}
-	if (!ctx->socket || !*ctx->socket)
-		return vhu_usage(ctx, "no back-end socket: give -s PATH (or -L PATH) or set VHUCTL_SOCKET");
-	rc = vhu_connect(&ctx->s, ctx->socket, ctx->wait_ms);
-	return rc;
+	if (!ctx->reqs_deferred && ctx->reqs_done < ctx->nreqs)
+		return vhu_req_check(ctx, NULL, false);
+	return VHU_OK;
 }
 
 int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...)

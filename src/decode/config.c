@@ -10,6 +10,7 @@
  * longer windows than we asked for, so every access is bounds-checked
  * against the window and nothing is assumed about alignment.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,6 +28,12 @@
 #define CFG_I(g, n, off, sz, un, feat, wr, h)                                          \
 	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_INT,   \
 	  .unit = (un), .feature = (feat), .writable = (wr), .help = (h) }
+/* An unsigned field with value or bit names (struct vhu_cfg_names). */
+#define CFG_UN(g, n, off, sz, un, feat, wr, h, nm)                                     \
+	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_UINT,  \
+	  .unit = (un), .feature = (feat), .writable = (wr), .help = (h), .names = &(nm) }
+#define NAMES(tab) { .flags = false, .v = (tab), .n = ARRAY_SIZE(tab) }
+#define FLAGS(tab) { .flags = true, .v = (tab), .n = ARRAY_SIZE(tab) }
 #define CFG_F(g, n, off, sz, k, feat, h)                                                \
 	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = (k),           \
 	  .unit = NULL, .feature = (feat), .writable = false, .help = (h) }
@@ -46,6 +53,20 @@
 #define BLK_F_WRITE_ZEROES 14
 #define BLK_F_SECURE_ERASE 16
 #define BLK_F_ZONED 17
+
+/* "Block Device", writeback: the cache mode the device uses. */
+static const struct vhu_cfg_name blk_writeback_v[] = {
+	{ 0, "writethrough" },
+	{ 1, "writeback" },
+};
+static const struct vhu_cfg_names blk_writeback = NAMES(blk_writeback_v);
+/* "Block Device", zoned.model: VIRTIO_BLK_Z_NONE, _HM, _HA. */
+static const struct vhu_cfg_name blk_model_v[] = {
+	{ 0, "none" },
+	{ 1, "host-managed" },
+	{ 2, "host-aware" },
+};
+static const struct vhu_cfg_names blk_model = NAMES(blk_model_v);
 
 static const struct vhu_cfg_field blk_fields[] = {
 	CFG_U(NULL, "capacity", 0, 8, "512-byte sectors", -1, false,
@@ -70,8 +91,8 @@ static const struct vhu_cfg_field blk_fields[] = {
 	      "suggested minimum I/O size"),
 	CFG_U("topology", "opt_io_size", 28, 4, "logical blocks", BLK_F_TOPOLOGY, false,
 	      "optimal (suggested maximum) I/O size"),
-	CFG_U(NULL, "writeback", 32, 1, NULL, BLK_F_CONFIG_WCE, true,
-	      "cache mode: 0 writethrough, 1 writeback"),
+	CFG_UN(NULL, "writeback", 32, 1, NULL, BLK_F_CONFIG_WCE, true,
+	       "cache mode: 0 writethrough, 1 writeback", blk_writeback),
 	CFG_U(NULL, "num_queues", 34, 2, NULL, BLK_F_MQ, false,
 	      "number of request queues"),
 	CFG_U(NULL, "max_discard_sectors", 36, 4, "512-byte sectors", BLK_F_DISCARD, false,
@@ -102,8 +123,8 @@ static const struct vhu_cfg_field blk_fields[] = {
 	      "largest zone append (0 = zone append unsupported)"),
 	CFG_U("zoned", "write_granularity", 88, 4, "bytes", BLK_F_ZONED, false,
 	      "write granularity in sequential zones"),
-	CFG_U("zoned", "model", 92, 1, NULL, BLK_F_ZONED, false,
-	      "zoned model: 0 none, 1 host-managed, 2 host-aware"),
+	CFG_UN("zoned", "model", 92, 1, NULL, BLK_F_ZONED, false,
+	       "zoned model: 0 none, 1 host-managed, 2 host-aware", blk_model),
 };
 
 /*
@@ -120,25 +141,71 @@ static const struct vhu_cfg_field blk_fields[] = {
 #define NET_F_RSS 60
 #define NET_F_SPEED_DUPLEX 63
 
+/* "Network Device", status bits. */
+static const struct vhu_cfg_name net_status_v[] = {
+	{ 0, "VIRTIO_NET_S_LINK_UP" },
+	{ 1, "VIRTIO_NET_S_ANNOUNCE" },
+};
+static const struct vhu_cfg_names net_status = FLAGS(net_status_v);
+/* speed is a number of Mbit/s; only the "unknown" value has a name. */
+static const struct vhu_cfg_name net_speed_v[] = {
+	{ 0xffffffff, "unknown" },
+};
+static const struct vhu_cfg_names net_speed = NAMES(net_speed_v);
+/* 1 full, 0 half: Linux and ethtool, and the spec's descriptive text
+ * (its normative paragraph says the reverse). */
+static const struct vhu_cfg_name net_duplex_v[] = {
+	{ 0, "half" },
+	{ 1, "full" },
+	{ 0xff, "unknown" },
+};
+static const struct vhu_cfg_names net_duplex = NAMES(net_duplex_v);
+/* "Supported/enabled hash types" of RSS and hash reports. */
+static const struct vhu_cfg_name net_hash_v[] = {
+	{ 0, "VIRTIO_NET_RSS_HASH_TYPE_IPv4" },
+	{ 1, "VIRTIO_NET_RSS_HASH_TYPE_TCPv4" },
+	{ 2, "VIRTIO_NET_RSS_HASH_TYPE_UDPv4" },
+	{ 3, "VIRTIO_NET_RSS_HASH_TYPE_IPv6" },
+	{ 4, "VIRTIO_NET_RSS_HASH_TYPE_TCPv6" },
+	{ 5, "VIRTIO_NET_RSS_HASH_TYPE_UDPv6" },
+	{ 6, "VIRTIO_NET_RSS_HASH_TYPE_IP_EX" },
+	{ 7, "VIRTIO_NET_RSS_HASH_TYPE_TCP_EX" },
+	{ 8, "VIRTIO_NET_RSS_HASH_TYPE_UDP_EX" },
+};
+static const struct vhu_cfg_names net_hash = FLAGS(net_hash_v);
+/* "Hash calculation for tunnelled packets", supported tunnel types. */
+static const struct vhu_cfg_name net_tunnel_v[] = {
+	{ 0, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_2784" },
+	{ 1, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_2890" },
+	{ 2, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_7676" },
+	{ 3, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_UDP" },
+	{ 4, "VIRTIO_NET_HASH_TUNNEL_TYPE_VXLAN" },
+	{ 5, "VIRTIO_NET_HASH_TUNNEL_TYPE_VXLAN_GPE" },
+	{ 6, "VIRTIO_NET_HASH_TUNNEL_TYPE_GENEVE" },
+	{ 7, "VIRTIO_NET_HASH_TUNNEL_TYPE_IPIP" },
+	{ 8, "VIRTIO_NET_HASH_TUNNEL_TYPE_NVGRE" },
+};
+static const struct vhu_cfg_names net_tunnel = FLAGS(net_tunnel_v);
+
 static const struct vhu_cfg_field net_fields[] = {
 	CFG_F(NULL, "mac", 0, 6, VHU_CFG_MAC, NET_F_MAC, "MAC address"),
-	CFG_U(NULL, "status", 6, 2, NULL, NET_F_STATUS, false,
-	      "link status: bit 0 LINK_UP, bit 1 ANNOUNCE"),
+	CFG_UN(NULL, "status", 6, 2, NULL, NET_F_STATUS, false,
+	       "link status: bit 0 LINK_UP, bit 1 ANNOUNCE", net_status),
 	CFG_U(NULL, "max_virtqueue_pairs", 8, 2, NULL, NET_F_MQ, false,
 	      "most receive/transmit queue pairs"),
 	CFG_U(NULL, "mtu", 10, 2, "bytes", NET_F_MTU, false, "maximum MTU"),
-	CFG_U(NULL, "speed", 12, 4, "Mbit/s", NET_F_SPEED_DUPLEX, false,
-	      "link speed (0xffffffff = unknown)"),
-	CFG_U(NULL, "duplex", 16, 1, NULL, NET_F_SPEED_DUPLEX, false,
-	      "duplex: 1 full, 0 half, 0xff unknown"),
+	CFG_UN(NULL, "speed", 12, 4, "Mbit/s", NET_F_SPEED_DUPLEX, false,
+	       "link speed (0xffffffff = unknown)", net_speed),
+	CFG_UN(NULL, "duplex", 16, 1, NULL, NET_F_SPEED_DUPLEX, false,
+	       "duplex: 1 full, 0 half, 0xff unknown", net_duplex),
 	CFG_U(NULL, "rss_max_key_size", 17, 1, "bytes", NET_F_RSS, false,
 	      "largest RSS key"),
 	CFG_U(NULL, "rss_max_indirection_table_length", 18, 2, "entries", NET_F_RSS, false,
 	      "largest RSS indirection table"),
-	CFG_U(NULL, "supported_hash_types", 20, 4, NULL, NET_F_RSS, false,
-	      "bit mask of supported hash types"),
-	CFG_U(NULL, "supported_tunnel_types", 24, 4, NULL, NET_F_HASH_TUNNEL, false,
-	      "bit mask of supported tunnel types for inner-header hash"),
+	CFG_UN(NULL, "supported_hash_types", 20, 4, NULL, NET_F_RSS, false,
+	       "bit mask of supported hash types", net_hash),
+	CFG_UN(NULL, "supported_tunnel_types", 24, 4, NULL, NET_F_HASH_TUNNEL, false,
+	       "bit mask of supported tunnel types for inner-header hash", net_tunnel),
 };
 
 /* virtio-fs (virtio spec "File System Device", config layout). */
@@ -179,11 +246,17 @@ static const struct vhu_cfg_field vsock_fields[] = {
 /* GPU (virtio spec "GPU Device"). */
 #define GPU_F_BLOB_ALIGNMENT 5
 
+/* "GPU Device", events_read / events_clear. */
+static const struct vhu_cfg_name gpu_events_v[] = {
+	{ 0, "VIRTIO_GPU_EVENT_DISPLAY" },
+};
+static const struct vhu_cfg_names gpu_events = FLAGS(gpu_events_v);
+
 static const struct vhu_cfg_field gpu_fields[] = {
-	CFG_U(NULL, "events_read", 0, 4, NULL, -1, false,
-	      "pending events (bit 0 EVENT_DISPLAY)"),
-	CFG_U(NULL, "events_clear", 4, 4, NULL, -1, true,
-	      "write 1 bits to clear events"),
+	CFG_UN(NULL, "events_read", 0, 4, NULL, -1, false,
+	       "pending events (bit 0 EVENT_DISPLAY)", gpu_events),
+	CFG_UN(NULL, "events_clear", 4, 4, NULL, -1, true,
+	       "write 1 bits to clear events", gpu_events),
 	CFG_U(NULL, "num_scanouts", 8, 4, NULL, -1, false, "number of scanouts (1-16)"),
 	CFG_U(NULL, "num_capsets", 12, 4, NULL, -1, false, "number of capability sets"),
 	CFG_U(NULL, "blob_alignment", 16, 4, "bytes", GPU_F_BLOB_ALIGNMENT, false,
@@ -195,8 +268,21 @@ static const struct vhu_cfg_field gpu_fields[] = {
  * and the raw union; vhu_cfg_decode() replaces "u" by the interpretation
  * the select value asks for (input_*_fields below).
  */
+/* Select values (virtio spec "Input Device"); vhu_input_select_parse()
+ * takes the same names. */
+static const struct vhu_cfg_name input_select_v[] = {
+	{ VHU_INPUT_CFG_UNSET, "UNSET" },
+	{ VHU_INPUT_CFG_ID_NAME, "ID_NAME" },
+	{ VHU_INPUT_CFG_ID_SERIAL, "ID_SERIAL" },
+	{ VHU_INPUT_CFG_ID_DEVIDS, "ID_DEVIDS" },
+	{ VHU_INPUT_CFG_PROP_BITS, "PROP_BITS" },
+	{ VHU_INPUT_CFG_EV_BITS, "EV_BITS" },
+	{ VHU_INPUT_CFG_ABS_INFO, "ABS_INFO" },
+};
+static const struct vhu_cfg_names input_select = NAMES(input_select_v);
+
 static const struct vhu_cfg_field input_fields[] = {
-	CFG_U(NULL, "select", 0, 1, NULL, -1, true, "what to query (ID_NAME, EV_BITS, ...)"),
+	CFG_UN(NULL, "select", 0, 1, NULL, -1, true, "what to query (ID_NAME, EV_BITS, ...)", input_select),
 	CFG_U(NULL, "subsel", 1, 1, NULL, -1, true,
 	      "sub-selector (event type for EV_BITS, axis for ABS_INFO)"),
 	CFG_U(NULL, "size", 2, 1, "bytes", -1, false, "bytes of valid data in u (0 = none)"),
@@ -243,21 +329,106 @@ static const struct vhu_cfg_field console_fields[] = {
 };
 
 /* Crypto (virtio spec "Crypto Device"): all fields always valid. */
+/* "Crypto Device": status, services, and one bit per algorithm id
+ * (the _h masks hold ids 32-63). */
+static const struct vhu_cfg_name crypto_status_v[] = {
+	{ 0, "VIRTIO_CRYPTO_S_HW_READY" },
+};
+static const struct vhu_cfg_names crypto_status = FLAGS(crypto_status_v);
+static const struct vhu_cfg_name crypto_services_v[] = {
+	{ 0, "VIRTIO_CRYPTO_SERVICE_CIPHER" },
+	{ 1, "VIRTIO_CRYPTO_SERVICE_HASH" },
+	{ 2, "VIRTIO_CRYPTO_SERVICE_MAC" },
+	{ 3, "VIRTIO_CRYPTO_SERVICE_AEAD" },
+	{ 4, "VIRTIO_CRYPTO_SERVICE_AKCIPHER" },
+};
+static const struct vhu_cfg_names crypto_services = FLAGS(crypto_services_v);
+static const struct vhu_cfg_name crypto_cipher_v[] = {
+	{ 0, "VIRTIO_CRYPTO_NO_CIPHER" },
+	{ 1, "VIRTIO_CRYPTO_CIPHER_ARC4" },
+	{ 2, "VIRTIO_CRYPTO_CIPHER_AES_ECB" },
+	{ 3, "VIRTIO_CRYPTO_CIPHER_AES_CBC" },
+	{ 4, "VIRTIO_CRYPTO_CIPHER_AES_CTR" },
+	{ 5, "VIRTIO_CRYPTO_CIPHER_DES_ECB" },
+	{ 6, "VIRTIO_CRYPTO_CIPHER_DES_CBC" },
+	{ 7, "VIRTIO_CRYPTO_CIPHER_3DES_ECB" },
+	{ 8, "VIRTIO_CRYPTO_CIPHER_3DES_CBC" },
+	{ 9, "VIRTIO_CRYPTO_CIPHER_3DES_CTR" },
+	{ 10, "VIRTIO_CRYPTO_CIPHER_KASUMI_F8" },
+	{ 11, "VIRTIO_CRYPTO_CIPHER_SNOW3G_UEA2" },
+	{ 12, "VIRTIO_CRYPTO_CIPHER_AES_F8" },
+	{ 13, "VIRTIO_CRYPTO_CIPHER_AES_XTS" },
+	{ 14, "VIRTIO_CRYPTO_CIPHER_ZUC_EEA3" },
+};
+static const struct vhu_cfg_names crypto_cipher = FLAGS(crypto_cipher_v);
+static const struct vhu_cfg_name crypto_hash_v[] = {
+	{ 0, "VIRTIO_CRYPTO_NO_HASH" },
+	{ 1, "VIRTIO_CRYPTO_HASH_MD5" },
+	{ 2, "VIRTIO_CRYPTO_HASH_SHA1" },
+	{ 3, "VIRTIO_CRYPTO_HASH_SHA_224" },
+	{ 4, "VIRTIO_CRYPTO_HASH_SHA_256" },
+	{ 5, "VIRTIO_CRYPTO_HASH_SHA_384" },
+	{ 6, "VIRTIO_CRYPTO_HASH_SHA_512" },
+	{ 7, "VIRTIO_CRYPTO_HASH_SHA3_224" },
+	{ 8, "VIRTIO_CRYPTO_HASH_SHA3_256" },
+	{ 9, "VIRTIO_CRYPTO_HASH_SHA3_384" },
+	{ 10, "VIRTIO_CRYPTO_HASH_SHA3_512" },
+	{ 11, "VIRTIO_CRYPTO_HASH_SHA3_SHAKE128" },
+	{ 12, "VIRTIO_CRYPTO_HASH_SHA3_SHAKE256" },
+};
+static const struct vhu_cfg_names crypto_hash = FLAGS(crypto_hash_v);
+static const struct vhu_cfg_name crypto_mac_l_v[] = {
+	{ 0, "VIRTIO_CRYPTO_NO_MAC" },
+	{ 1, "VIRTIO_CRYPTO_MAC_HMAC_MD5" },
+	{ 2, "VIRTIO_CRYPTO_MAC_HMAC_SHA1" },
+	{ 3, "VIRTIO_CRYPTO_MAC_HMAC_SHA_224" },
+	{ 4, "VIRTIO_CRYPTO_MAC_HMAC_SHA_256" },
+	{ 5, "VIRTIO_CRYPTO_MAC_HMAC_SHA_384" },
+	{ 6, "VIRTIO_CRYPTO_MAC_HMAC_SHA_512" },
+	{ 25, "VIRTIO_CRYPTO_MAC_CMAC_3DES" },
+	{ 26, "VIRTIO_CRYPTO_MAC_CMAC_AES" },
+	{ 27, "VIRTIO_CRYPTO_MAC_KASUMI_F9" },
+	{ 28, "VIRTIO_CRYPTO_MAC_SNOW3G_UIA2" },
+};
+static const struct vhu_cfg_names crypto_mac_l = FLAGS(crypto_mac_l_v);
+static const struct vhu_cfg_name crypto_mac_h_v[] = {
+	{ 41 - 32, "VIRTIO_CRYPTO_MAC_GMAC_AES" },
+	{ 42 - 32, "VIRTIO_CRYPTO_MAC_GMAC_TWOFISH" },
+	{ 49 - 32, "VIRTIO_CRYPTO_MAC_CBCMAC_AES" },
+	{ 50 - 32, "VIRTIO_CRYPTO_MAC_CBCMAC_KASUMI_F9" },
+	{ 53 - 32, "VIRTIO_CRYPTO_MAC_XCBC_AES" },
+	{ 54 - 32, "VIRTIO_CRYPTO_MAC_ZUC_EIA3" },
+};
+static const struct vhu_cfg_names crypto_mac_h = FLAGS(crypto_mac_h_v);
+static const struct vhu_cfg_name crypto_aead_v[] = {
+	{ 0, "VIRTIO_CRYPTO_NO_AEAD" },
+	{ 1, "VIRTIO_CRYPTO_AEAD_GCM" },
+	{ 2, "VIRTIO_CRYPTO_AEAD_CCM" },
+	{ 3, "VIRTIO_CRYPTO_AEAD_CHACHA20_POLY1305" },
+};
+static const struct vhu_cfg_names crypto_aead = FLAGS(crypto_aead_v);
+static const struct vhu_cfg_name crypto_akcipher_v[] = {
+	{ 0, "VIRTIO_CRYPTO_NO_AKCIPHER" },
+	{ 1, "VIRTIO_CRYPTO_AKCIPHER_RSA" },
+	{ 2, "VIRTIO_CRYPTO_AKCIPHER_ECDSA" },
+};
+static const struct vhu_cfg_names crypto_akcipher = FLAGS(crypto_akcipher_v);
+
 static const struct vhu_cfg_field crypto_fields[] = {
-	CFG_U(NULL, "status", 0, 4, NULL, -1, false, "bit 0 HW_READY"),
+	CFG_UN(NULL, "status", 0, 4, NULL, -1, false, "bit 0 HW_READY", crypto_status),
 	CFG_U(NULL, "max_dataqueues", 4, 4, NULL, -1, false, "most data queues"),
-	CFG_U(NULL, "crypto_services", 8, 4, NULL, -1, false, "bit mask of services"),
-	CFG_U(NULL, "cipher_algo_l", 12, 4, NULL, -1, false, "cipher algorithms 0-31"),
+	CFG_UN(NULL, "crypto_services", 8, 4, NULL, -1, false, "bit mask of services", crypto_services),
+	CFG_UN(NULL, "cipher_algo_l", 12, 4, NULL, -1, false, "cipher algorithms 0-31", crypto_cipher),
 	CFG_U(NULL, "cipher_algo_h", 16, 4, NULL, -1, false, "cipher algorithms 32-63"),
-	CFG_U(NULL, "hash_algo", 20, 4, NULL, -1, false, "hash algorithms"),
-	CFG_U(NULL, "mac_algo_l", 24, 4, NULL, -1, false, "MAC algorithms 0-31"),
-	CFG_U(NULL, "mac_algo_h", 28, 4, NULL, -1, false, "MAC algorithms 32-63"),
-	CFG_U(NULL, "aead_algo", 32, 4, NULL, -1, false, "AEAD algorithms"),
+	CFG_UN(NULL, "hash_algo", 20, 4, NULL, -1, false, "hash algorithms", crypto_hash),
+	CFG_UN(NULL, "mac_algo_l", 24, 4, NULL, -1, false, "MAC algorithms 0-31", crypto_mac_l),
+	CFG_UN(NULL, "mac_algo_h", 28, 4, NULL, -1, false, "MAC algorithms 32-63", crypto_mac_h),
+	CFG_UN(NULL, "aead_algo", 32, 4, NULL, -1, false, "AEAD algorithms", crypto_aead),
 	CFG_U(NULL, "max_cipher_key_len", 36, 4, "bytes", -1, false, "longest cipher key"),
 	CFG_U(NULL, "max_auth_key_len", 40, 4, "bytes", -1, false,
 	      "longest authentication key"),
-	CFG_U(NULL, "akcipher_algo", 44, 4, NULL, -1, false,
-	      "asymmetric cipher algorithms"),
+	CFG_UN(NULL, "akcipher_algo", 44, 4, NULL, -1, false,
+	       "asymmetric cipher algorithms", crypto_akcipher),
 	CFG_U(NULL, "max_size", 48, 8, "bytes", -1, false, "largest request content"),
 };
 
@@ -273,8 +444,13 @@ static const struct vhu_cfg_field sound_fields[] = {
 
 /* CAN (virtio spec "CAN Device").  Bit 0 of status is BUSOFF per spec and
  * Linux; vhost-device-can uses value 2. */
+static const struct vhu_cfg_name can_status_v[] = {
+	{ 0, "VIRTIO_CAN_S_CTRL_BUSOFF" },
+};
+static const struct vhu_cfg_names can_status = FLAGS(can_status_v);
+
 static const struct vhu_cfg_field can_fields[] = {
-	CFG_U(NULL, "status", 0, 2, NULL, -1, false, "bit 0 BUSOFF"),
+	CFG_UN(NULL, "status", 0, 2, NULL, -1, false, "bit 0 BUSOFF", can_status),
 };
 
 /* GPIO (virtio spec "GPIO Device"); bytes 2-3 are padding. */
@@ -422,6 +598,62 @@ const struct vhu_cfg_field *vhu_cfg_field_by_name(enum vhu_dev_type dev, const c
 		}
 	}
 	return NULL;
+}
+
+const struct vhu_cfg_field *vhu_cfg_field_find(enum vhu_dev_type dev, const char *name)
+{
+	const struct vhu_cfg_field *f[64];
+	size_t n = vhu_cfg_fields(dev, f, ARRAY_SIZE(f)), i;
+	char full[96];
+
+	if (!name)
+		return NULL;
+	for (i = 0; i < n && i < ARRAY_SIZE(f); i++) {
+		snprintf(full, sizeof(full), "%s%s%s", f[i]->group ? f[i]->group : "", f[i]->group ? "." : "",
+			 f[i]->name);
+		if (!strcmp(full, name))
+			return f[i];
+	}
+	return NULL;
+}
+
+const char *vhu_cfg_value_name(const struct vhu_cfg_field *f, uint64_t v)
+{
+	size_t i;
+
+	if (!f || !vhu_cfg_is_enum(f))
+		return NULL;
+	for (i = 0; i < f->names->n; i++)
+		if (f->names->v[i].value == v)
+			return f->names->v[i].name;
+	return NULL;
+}
+
+const char *vhu_cfg_bit_name(const struct vhu_cfg_field *f, unsigned bit)
+{
+	size_t i;
+
+	if (!f || !vhu_cfg_is_flags(f))
+		return NULL;
+	for (i = 0; i < f->names->n; i++)
+		if (f->names->v[i].value == bit)
+			return f->names->v[i].name;
+	return NULL;
+}
+
+int vhu_cfg_name_parse(const struct vhu_cfg_field *f, const char *word, uint64_t *v)
+{
+	size_t i;
+
+	if (!f || !word || !vhu_cfg_is_enum(f))
+		return -1;
+	for (i = 0; i < f->names->n; i++) {
+		if (!strcasecmp(f->names->v[i].name, word)) {
+			*v = f->names->v[i].value;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* ---- decoding ---- */
@@ -840,19 +1072,6 @@ int vhu_cfg_encode(const struct vhu_cfg_field *field, const char *text, uint8_t 
 	return -1;
 }
 
-static const struct {
-	const char *name;
-	uint8_t value;
-} input_selects[] = {
-	{ "UNSET", VHU_INPUT_CFG_UNSET },
-	{ "ID_NAME", VHU_INPUT_CFG_ID_NAME },
-	{ "ID_SERIAL", VHU_INPUT_CFG_ID_SERIAL },
-	{ "ID_DEVIDS", VHU_INPUT_CFG_ID_DEVIDS },
-	{ "PROP_BITS", VHU_INPUT_CFG_PROP_BITS },
-	{ "EV_BITS", VHU_INPUT_CFG_EV_BITS },
-	{ "ABS_INFO", VHU_INPUT_CFG_ABS_INFO },
-};
-
 int vhu_input_select_parse(const char *word, uint8_t *select)
 {
 	uint64_t v;
@@ -860,9 +1079,9 @@ int vhu_input_select_parse(const char *word, uint8_t *select)
 
 	if (!word || !select)
 		return -1;
-	for (i = 0; i < ARRAY_SIZE(input_selects); i++) {
-		if (!strcasecmp(word, input_selects[i].name)) {
-			*select = input_selects[i].value;
+	for (i = 0; i < ARRAY_SIZE(input_select_v); i++) {
+		if (!strcasecmp(word, input_select_v[i].name)) {
+			*select = (uint8_t)input_select_v[i].value;
 			return 0;
 		}
 	}

@@ -22,6 +22,22 @@ enum vhu_cfg_kind {
 	VHU_CFG_BYTES,  /* opaque bytes shown as hex */
 };
 
+/*
+ * Names of a field's values.  An enum names whole values (net duplex 1 is
+ * "full"); a flags field names single bits (net status bit 0 is
+ * VIRTIO_NET_S_LINK_UP): value is then the bit number.
+ */
+struct vhu_cfg_name {
+	uint64_t value;
+	const char *name;
+};
+
+struct vhu_cfg_names {
+	bool flags;
+	const struct vhu_cfg_name *v;
+	size_t n;
+};
+
 struct vhu_cfg_field {
 	const char *group;  /* JSON object the field belongs to ("geometry"), or NULL */
 	const char *name;   /* snake_case, e.g. "capacity" */
@@ -32,6 +48,7 @@ struct vhu_cfg_field {
 	int feature;        /* virtio feature bit making it valid, -1 = always */
 	bool writable;      /* driver-writable (set-config --field) */
 	const char *help;
+	const struct vhu_cfg_names *names; /* value or bit names, or NULL */
 };
 
 struct vhu_cfg_layout {
@@ -62,6 +79,29 @@ uint32_t vhu_cfg_extent(enum vhu_dev_type dev, uint64_t features);
 
 /* Field named @name ("capacity" or "group.name") of @dev, or NULL. */
 const struct vhu_cfg_field *vhu_cfg_field_by_name(enum vhu_dev_type dev, const char *name);
+
+/* Like vhu_cfg_field_by_name() among every field vhu_cfg_fields() lists
+ * (for input also string, bitmap, devids.*, abs.*). */
+const struct vhu_cfg_field *vhu_cfg_field_find(enum vhu_dev_type dev, const char *name);
+
+/*
+ * Value names.  vhu_cfg_value_name(): the name of @v for an enum field,
+ * NULL for a value without one or a field that is not an enum.
+ * vhu_cfg_bit_name(): the name of bit @bit of a flags field, or NULL.
+ * vhu_cfg_name_parse(): an enum value given by name (case-insensitive);
+ * 0 and *@v, or -1.
+ */
+const char *vhu_cfg_value_name(const struct vhu_cfg_field *f, uint64_t v);
+const char *vhu_cfg_bit_name(const struct vhu_cfg_field *f, unsigned bit);
+int vhu_cfg_name_parse(const struct vhu_cfg_field *f, const char *word, uint64_t *v);
+static inline bool vhu_cfg_is_enum(const struct vhu_cfg_field *f)
+{
+	return f->names && !f->names->flags;
+}
+static inline bool vhu_cfg_is_flags(const struct vhu_cfg_field *f)
+{
+	return f->names && f->names->flags;
+}
 
 #define VHU_CFG_STR_MAX 520
 

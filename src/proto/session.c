@@ -1197,14 +1197,40 @@ int vhu_get_status(struct vhu_session *s, uint8_t *status)
 
 int vhu_set_status(struct vhu_session *s, uint8_t status)
 {
-	return vhu_set_u64(s, VHOST_USER_SET_STATUS, status);
+	int rc = vhu_set_u64(s, VHOST_USER_SET_STATUS, status);
+
+	if (!rc) {
+		s->status_set = true;
+		s->status = status;
+	}
+	return rc;
+}
+
+/* The record of ring @index, or NULL beyond what is recorded. */
+static struct vhu_ring_state *ring_rec(struct vhu_session *s, uint32_t index)
+{
+	return index < VHU_MAX_FD_VRINGS ? &s->rings[index] : NULL;
 }
 
 int vhu_set_vring_state(struct vhu_session *s, uint32_t code, uint32_t index, uint32_t num)
 {
 	struct vhost_vring_state st = { index, num };
+	struct vhu_ring_state *r = ring_rec(s, index);
+	int rc = vhu_request(s, code, &st, sizeof(st), NULL, 0, NULL);
 
-	return vhu_request(s, code, &st, sizeof(st), NULL, 0, NULL);
+	if (rc || !r)
+		return rc;
+	if (code == VHOST_USER_SET_VRING_NUM) {
+		r->set |= VHU_RING_NUM;
+		r->num = num;
+	} else if (code == VHOST_USER_SET_VRING_BASE) {
+		r->set |= VHU_RING_BASE;
+		r->base = num;
+	} else if (code == VHOST_USER_SET_VRING_ENABLE) {
+		r->set |= VHU_RING_ENABLE;
+		r->enabled = num != 0;
+	}
+	return VHU_OK;
 }
 
 int vhu_get_vring_base(struct vhu_session *s, uint32_t index, uint32_t *num)
@@ -1220,6 +1246,10 @@ int vhu_get_vring_base(struct vhu_session *s, uint32_t index, uint32_t *num)
 		return vhu_fail(s, VHU_E_PROTO, "GET_VRING_BASE: reply is for ring %u, asked for ring %u", st.index,
 				index);
 	*num = st.num;
+	if (ring_rec(s, index)) {
+		ring_rec(s, index)->set |= VHU_RING_STOPPED;
+		ring_rec(s, index)->stop_base = st.num;
+	}
 	return VHU_OK;
 }
 
@@ -1233,7 +1263,16 @@ int vhu_set_vring_addr(struct vhu_session *s, const struct vhost_vring_addr *add
 	if (addr->flags & ~VHOST_VRING_F_LOG)
 		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: unknown flags 0x%x (only LOG, 0x1, is defined)",
 				addr->flags & ~VHOST_VRING_F_LOG);
-	return vhu_request(s, VHOST_USER_SET_VRING_ADDR, addr, sizeof(*addr), NULL, 0, NULL);
+	struct vhu_ring_state *r = ring_rec(s, addr->index);
+	int rc = vhu_request(s, VHOST_USER_SET_VRING_ADDR, addr, sizeof(*addr), NULL, 0, NULL);
+
+	if (!rc && r) {
+		r->set |= VHU_RING_ADDR;
+		r->desc = addr->desc_user_addr;
+		r->avail = addr->avail_user_addr;
+		r->used = addr->used_user_addr;
+	}
+	return rc;
 }
 
 int vhu_set_vring_fd(struct vhu_session *s, uint32_t code, uint32_t index, int fd)
@@ -1244,9 +1283,25 @@ int vhu_set_vring_fd(struct vhu_session *s, uint32_t code, uint32_t index, int f
 	if (index >= VHU_MAX_FD_VRINGS)
 		return vhu_fail(s, VHU_E_USAGE, "%s: ring %u cannot be addressed (the index field has 8 bits)",
 				d ? d->name : "?", index);
+	struct vhu_ring_state *r = ring_rec(s, index);
+	int rc;
+
 	if (fd < 0)
 		v |= VHOST_USER_VRING_NOFD_MASK;
-	return vhu_request(s, code, &v, sizeof(v), fd < 0 ? NULL : &fd, fd < 0 ? 0 : 1, NULL);
+	rc = vhu_request(s, code, &v, sizeof(v), fd < 0 ? NULL : &fd, fd < 0 ? 0 : 1, NULL);
+	if (rc || !r)
+		return rc;
+	if (code == VHOST_USER_SET_VRING_KICK) {
+		r->set |= VHU_RING_KICK;
+		r->kick_fd = fd >= 0;
+	} else if (code == VHOST_USER_SET_VRING_CALL) {
+		r->set |= VHU_RING_CALL;
+		r->call_fd = fd >= 0;
+	} else if (code == VHOST_USER_SET_VRING_ERR) {
+		r->set |= VHU_RING_ERR;
+		r->err_fd = fd >= 0;
+	}
+	return VHU_OK;
 }
 
 int vhu_config_check(struct vhu_session *s, const char *req, uint32_t offset, uint32_t size,

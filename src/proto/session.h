@@ -67,6 +67,25 @@ struct vhu_replay_log {
 /* Requests kept at most (a setup of 256 rings needs about 1600). */
 #define VHU_REPLAY_MAX 16384u
 
+/* What a session sent for one ring, as a record for `batch`'s state step:
+ * a bit of @set for each request that went through. */
+#define VHU_RING_NUM     (1u << 0)
+#define VHU_RING_BASE    (1u << 1)
+#define VHU_RING_ADDR    (1u << 2)
+#define VHU_RING_KICK    (1u << 3)
+#define VHU_RING_CALL    (1u << 4)
+#define VHU_RING_ERR     (1u << 5)
+#define VHU_RING_ENABLE  (1u << 6)
+#define VHU_RING_STOPPED (1u << 7) /* GET_VRING_BASE answered */
+struct vhu_ring_state {
+	uint8_t set;
+	bool enabled;                  /* the last SET_VRING_ENABLE */
+	bool kick_fd, call_fd, err_fd; /* an fd was sent (else the no-fd flag) */
+	uint32_t num, base;            /* SET_VRING_NUM, SET_VRING_BASE */
+	uint32_t stop_base;            /* GET_VRING_BASE's answer */
+	uint64_t desc, avail, used;    /* SET_VRING_ADDR */
+};
+
 struct vhu_session {
 	int fd;                 /* owned; -1 when closed */
 	bool blocking;          /* fd is a blocking socket (vhu_connect) */
@@ -84,6 +103,9 @@ struct vhu_session {
 	bool protocol_set;
 	uint64_t acked_protocol;
 	bool owner_set;
+	bool status_set;
+	uint8_t status;         /* the last SET_STATUS */
+	struct vhu_ring_state rings[VHU_MAX_FD_VRINGS];
 
 	/* Serviced while the session waits for a reply on the main socket:
 	 * the back-end channel, since a back-end may wait for the answer to

@@ -33,6 +33,7 @@ static struct {
 	int text_depth;
 	int out_errno;           /* first failure writing stdout, 0 while none */
 	bool out_reported;
+	bool quiet;              /* vhu_out_quiet(): emit nothing */
 } o;
 
 /* After writing stdout: keep the errno of its first failure, while it is
@@ -180,6 +181,8 @@ static void push(const char *key, const char *label, bool list)
 {
 	json_object *c;
 
+	if (o.quiet)
+		return;
 	if (!o.json) {
 		int ind = 2 * o.text_depth;
 		printf("%*s%s:\n", ind, "", label);
@@ -195,6 +198,8 @@ static void push(const char *key, const char *label, bool list)
 
 static void pop(void)
 {
+	if (o.quiet)
+		return;
 	if (!o.json) {
 		if (o.text_depth > 0)
 			o.text_depth--;
@@ -228,6 +233,8 @@ void vhu_out_uint(const char *key, const char *label, uint64_t v, const char *un
 {
 	char buf[64];
 
+	if (o.quiet)
+		return;
 	if (o.json) {
 		add(key, json_object_new_uint64(v));
 		return;
@@ -240,6 +247,8 @@ void vhu_out_int(const char *key, const char *label, int64_t v, const char *unit
 {
 	char buf[64];
 
+	if (o.quiet)
+		return;
 	if (o.json) {
 		add(key, json_object_new_int64(v));
 		return;
@@ -252,6 +261,8 @@ void vhu_out_double(const char *key, const char *label, double v, int decimals, 
 {
 	char buf[64];
 
+	if (o.quiet)
+		return;
 	if (!isfinite(v))
 		v = 0;
 	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
@@ -265,10 +276,84 @@ void vhu_out_double(const char *key, const char *label, double v, int decimals, 
 	text_line(label, buf);
 }
 
+void vhu_out_uint_named(const char *key, const char *label, uint64_t v, const char *unit, const char *name)
+{
+	char buf[160];
+
+	if (o.quiet)
+		return;
+	if (o.json) {
+		add(key, json_object_new_uint64(v));
+		if (name) {
+			snprintf(buf, sizeof(buf), "%s_name", key ? key : "value");
+			add(buf, json_object_new_string(name));
+		}
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%llu%s%s%s%s%s", (unsigned long long)v, unit ? " " : "", unit ? unit : "",
+		 name ? " (" : "", name ? name : "", name ? ")" : "");
+	text_line(label, buf);
+}
+
+void vhu_out_uint_flags(const char *key, const char *label, uint64_t v, const char *unit,
+			const char *const *names, unsigned n)
+{
+	char tmp[24];
+
+	if (o.quiet)
+		return;
+	if (o.json) {
+		json_object *list = json_object_new_array();
+		char k[160];
+
+		add(key, json_object_new_uint64(v));
+		for (unsigned b = 0; b < 64; b++) {
+			if (!(v & VHU_BIT(b)))
+				continue;
+			if (b < n && names[b]) {
+				json_object_array_add(list, json_object_new_string(names[b]));
+			} else {
+				snprintf(tmp, sizeof(tmp), "bit_%u", b);
+				json_object_array_add(list, json_object_new_string(tmp));
+			}
+		}
+		snprintf(k, sizeof(k), "%s_names", key ? key : "value");
+		add(k, list);
+		return;
+	}
+	{
+		char buf[2048];
+		size_t len;
+
+		snprintf(buf, sizeof(buf), "%llu%s%s", (unsigned long long)v, unit ? " " : "", unit ? unit : "");
+		len = strlen(buf);
+		for (unsigned b = 0, first = 1; b < 64 && len + 1 < sizeof(buf); b++) {
+			const char *nm;
+
+			if (!(v & VHU_BIT(b)))
+				continue;
+			nm = b < n && names[b] ? names[b] : NULL;
+			if (!nm) {
+				snprintf(tmp, sizeof(tmp), "bit_%u", b);
+				nm = tmp;
+			}
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", first ? " (" : ", ", nm);
+			first = 0;
+			if (len >= sizeof(buf))
+				len = sizeof(buf) - 1;
+		}
+		if (v && len + 2 < sizeof(buf))
+			strcat(buf, ")");
+		text_line(label, buf);
+	}
+}
+
 void vhu_out_hex(const char *key, const char *label, uint64_t v, int digits)
 {
 	char buf[32];
 
+	if (o.quiet)
+		return;
 	snprintf(buf, sizeof(buf), "0x%0*llx", digits, (unsigned long long)v);
 	if (o.json)
 		add(key, json_object_new_string(buf));
@@ -280,6 +365,8 @@ void vhu_out_string(const char *key, const char *label, const char *v)
 {
 	char *esc;
 
+	if (o.quiet)
+		return;
 	if (!v)
 		v = "";
 	if (o.json) {
@@ -296,6 +383,8 @@ void vhu_out_string(const char *key, const char *label, const char *v)
 
 void vhu_out_bool(const char *key, const char *label, bool v)
 {
+	if (o.quiet)
+		return;
 	if (o.json)
 		add(key, json_object_new_boolean(v));
 	else
@@ -308,6 +397,8 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 	unsigned nbits = space == VHU_BITS_STATUS ? 8 : 64;
 	char hex[32];
 
+	if (o.quiet)
+		return;
 	snprintf(hex, sizeof(hex), "0x%0*llx", space == VHU_BITS_STATUS ? 2 : 16, (unsigned long long)mask);
 	if (o.json) {
 		json_object *obj = json_object_new_object();
@@ -328,6 +419,13 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 			json_object_array_add(names, json_object_new_string(n));
 		}
 		json_object_object_add(obj, "names", names);
+		/* The numbers too: a script finds a bit without knowing the
+		 * name a device table gives it. */
+		names = json_object_new_array();
+		for (unsigned b = 0; b < nbits; b++)
+			if (mask & VHU_BIT(b))
+				json_object_array_add(names, json_object_new_int((int)b));
+		json_object_object_add(obj, "bits", names);
 		add(key, obj);
 		return;
 	}
@@ -390,6 +488,8 @@ static char *calloc_hex(const uint8_t *buf, size_t len)
 
 void vhu_out_bytes(const char *key, const char *label, const uint8_t *buf, size_t len, uint32_t base)
 {
+	if (o.quiet)
+		return;
 	if (o.json) {
 		char *hex = calloc_hex(buf, len);
 		add(key, json_object_new_string(hex ? hex : ""));
@@ -427,6 +527,8 @@ void vhu_out_text(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (o.quiet)
+		return;
 	if (o.json)
 		return;
 	spaces(2 * o.text_depth);
@@ -439,6 +541,8 @@ void vhu_out_text(const char *fmt, ...)
 
 int vhu_out_raw(const void *buf, size_t len)
 {
+	if (o.quiet)
+		return 0;
 	if (o.json || !len)
 		return 0;
 	errno = 0;
@@ -451,13 +555,15 @@ void vhu_out_warn(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
-
 	char *esc;
 
+	if (o.quiet)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	esc = vhu_text_plain(buf) ? NULL : vhu_escape_controls(buf);
+	vhu_out_before_stderr();
 	fprintf(stderr, "vhuctl: warning: %s\n", esc ? esc : buf);
 	free(esc);
 	if (!o.json)
@@ -503,6 +609,27 @@ void vhu_out_progress_end(bool tty)
 	}
 }
 
+void vhu_out_quiet(bool on)
+{
+	o.quiet = on;
+}
+
+void vhu_out_null(const char *key)
+{
+	if (o.quiet)
+		return;
+	if (o.json)
+		add(key, NULL);
+}
+
+void vhu_out_before_stderr(void)
+{
+	if (o.finished || !o.root || o.json)
+		return;
+	fflush(stdout);
+	note_write();
+}
+
 const char *vhu_exit_name(int status)
 {
 	switch (status) {
@@ -510,6 +637,7 @@ const char *vhu_exit_name(int status)
 	case VHU_E_REFUSED: return "refused";
 	case VHU_E_PROTO: return "protocol_violation";
 	case VHU_E_UNSUPPORTED: return "not_supported";
+	case VHU_E_REQUIREMENT: return "requirement_not_met";
 	case VHU_E_USAGE: return "usage";
 	case VHU_E_CONNECT: return "cannot_connect";
 	case VHU_E_IO: return "io_error";

@@ -4,13 +4,13 @@
  * aligned "Label: value" text line or a JSON member (json-c), so text and
  * JSON cannot drift apart.  A run produces exactly one JSON document:
  *
- *   { "json_format_version": [1, 0],
+ *   { "json_format_version": [1, 1],
  *     "vhuctl": { "version", "command", "exit_status", "exit_status_name" },
  *     ...command members...,
  *     "error": "message"            (only on failure) }
  *
- * Keys are snake_case; 64-bit masks are { "mask": "0x%016x", "names": [...] }
- * with unknown bits named "bit_N".  Strings passed in are copied; in JSON
+ * Keys are snake_case; 64-bit masks are { "mask": "0x%016x", "names": [...],
+ * "bits": [N, ...] } with unknown bits named "bit_N".  Strings passed in are copied; in JSON
  * bytes that are not well-formed UTF-8 become U+FFFD, in text (and in
  * warnings on stderr) control characters and such bytes become \xNN.
  */
@@ -24,7 +24,7 @@
 #include "decode/bits.h"
 
 #define VHU_JSON_FORMAT_MAJOR 1
-#define VHU_JSON_FORMAT_MINOR 0
+#define VHU_JSON_FORMAT_MINOR 1
 
 void vhu_out_init(bool json, bool pretty);
 /* Change the mode before anything was emitted (options after the command). */
@@ -54,9 +54,21 @@ void vhu_out_double(const char *key, const char *label, double v, int decimals, 
 void vhu_out_hex(const char *key, const char *label, uint64_t v, int digits);
 void vhu_out_string(const char *key, const char *label, const char *v);
 void vhu_out_bool(const char *key, const char *label, bool v);
-/* A bit mask with the name of every set bit (bit_N when unnamed). */
+/* A bit mask with the name (bit_N when unnamed) and number of every set bit. */
 void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bit_space space,
 		  enum vhu_dev_type dev);
+/*
+ * A number with a name for its value: JSON @key and "@key_name" (only
+ * when @name is not NULL); text "V unit (name)".
+ */
+void vhu_out_uint_named(const char *key, const char *label, uint64_t v, const char *unit, const char *name);
+/*
+ * A number whose bits have names: JSON @key and "@key_names", the name of
+ * every set bit lowest first (@names[bit], or bit_N when NULL or beyond
+ * @n); text "V (NAME, NAME)".
+ */
+void vhu_out_uint_flags(const char *key, const char *label, uint64_t v, const char *unit,
+			const char *const *names, unsigned n);
 /* Bytes: text hex dump with offsets; JSON lowercase hex string. */
 void vhu_out_bytes(const char *key, const char *label, const uint8_t *buf, size_t len, uint32_t base);
 /* A free text line (text mode only; JSON ignores it). */
@@ -76,6 +88,18 @@ void vhu_out_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 void vhu_out_progress(bool tty, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vhu_out_progress_end(bool tty);
+/* While on, every emitting call does nothing (batch --check runs the
+ * commands' parsers, not their output). */
+void vhu_out_quiet(bool on);
+
+/* JSON null (text mode: nothing). */
+void vhu_out_null(const char *key);
+
+/* Before a message goes to stderr: what stdout holds goes out first, so
+ * that a terminal or a merged stream shows them in order (a batch step's
+ * header, then the step's messages).  Costs nothing when stdout holds
+ * nothing. */
+void vhu_out_before_stderr(void);
 
 /* Name of an exit status ("protocol_violation"). */
 const char *vhu_exit_name(int status);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* --trace printer: one line per message on stderr, decoded by shape. */
 #include "render/trace.h"
+#include "render/out.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,7 @@ void vhu_trace_print(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *h
 		/* Notes may quote a path from the command line. */
 		char *esc = vhu_text_plain(note) ? NULL : vhu_escape_controls(note);
 
+		vhu_out_before_stderr();
 		fprintf(stderr, "trace: -- %s\n", esc ? esc : note);
 		free(esc);
 		return;
@@ -212,6 +214,7 @@ void vhu_trace_print(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *h
 		snprintf(nb, sizeof(nb), "%s", d->name);
 	else
 		snprintf(nb, sizeof(nb), "REQ_%u", hdr->request);
+	vhu_out_before_stderr();
 	fprintf(stderr, "trace: %s %s%s flags=0x%x size=%u fds=%u%s\n", arrow, nb, reply ? " (reply)" : "",
 		hdr->flags, hdr->size, nfds, dec);
 }

@@ -277,3 +277,221 @@ load helpers
 	assert_failure 69
 	assert_one_line_error "cannot connect to"
 }
+
+@test "batch: '-T blk get-config' decodes that step only; the next get-config shows raw bytes" {
+	# capacity 2097152 sectors, then zeros: a 60-byte blk config
+	mock_start --config "0000200000000000$(printf '0%.0s' {1..104})"
+	run --separate-stderr vhu -j batch - <<-'EOF'
+		-T blk get-config
+		get-config -n 60
+	EOF
+	assert_success
+	assert_json '.steps[0].config.type == "blk" and .steps[0].config.fields.capacity == 2097152'
+	assert_json '(.steps[1].config | has("type") | not) and (.steps[1].config | has("fields") | not)'
+	assert_json '.steps[1].config.bytes == .steps[1].config.raw'
+	run --separate-stderr vhu batch - <<-'EOF'
+		-T blk get-config
+		get-config -n 60
+	EOF
+	assert_success
+	[ "$(grep -c 'capacity:' <<<"$output")" -eq 1 ] || fail "stdout: $output"
+	assert_line --regexp '^  \(give --type TYPE to decode these bytes'
+}
+
+@test "batch: '-f get-inflight-fd' forces that step only; the next one is gated again (text)" {
+	# protocol features without INFLIGHT_SHMFD (bit 12)
+	mock_start --once --protocol-features 0xda22b
+	run --separate-stderr vhu batch -k - <<-'EOF'
+		-f get-inflight-fd
+		get-inflight-fd
+	EOF
+	assert_failure 3
+	assert_one_line_error "line 2: GET_INFLIGHT_FD: back-end does not offer VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD"
+	[ "$(mock_count GET_INFLIGHT_FD)" -eq 1 ] || fail "log: $(mock_log)"
+}
+
+@test "batch: set force on holds for the steps after it; set force off ends it" {
+	mock_start --once --protocol-features 0xda22b
+	run --separate-stderr vhu -j batch -k - <<-'EOF'
+		get-inflight-fd
+		set force on
+		get-inflight-fd
+		get-inflight-fd
+		set force off
+		get-inflight-fd
+	EOF
+	assert_failure 3
+	assert_json '[.steps[].exit_status] == [3, 0, 0, 0, 0, 3]'
+	assert_json '.steps[1].command == "set" and .steps[1].settings.force == true'
+	assert_json '.steps[4].settings.force == false'
+	[ "$(mock_count GET_INFLIGHT_FD)" -eq 2 ] || fail "log: $(mock_log)"
+}
+
+@test "batch: set type, timeout, trace, no-sync, keep-going; set alone shows them" {
+	mock_start --features 0x0000000140000200
+	run --separate-stderr vhu -j batch - <<-'EOF'
+		set
+		set type blk
+		get-features
+		get-features -T net
+		get-features
+		set timeout 2.5
+		set keep-going on
+		get-status --bogus
+		set type none
+		get-features
+	EOF
+	assert_failure 64
+	assert_json '.steps[0].settings == {"force": false, "timeout_ms": 5000, "type": "none", "trace": false,
+		"no_sync": false, "keep_going": false}'
+	assert_json '.steps[2].features.names | index("VIRTIO_BLK_F_FLUSH") != null'
+	assert_json '.steps[3].features.names | index("VIRTIO_BLK_F_FLUSH") == null'
+	assert_json '.steps[4].features.names | index("VIRTIO_BLK_F_FLUSH") != null'
+	assert_json '.steps[5].settings.timeout_ms == 2500 and .steps[6].settings.keep_going'
+	# keep-going set in the batch: the usage error does not stop it
+	assert_json '[.steps[].exit_status] == [0, 0, 0, 0, 0, 0, 0, 64, 0, 0]'
+	assert_json '.steps[9].features.names | index("bit_9") != null'
+	run --separate-stderr vhu batch - <<-'EOF'
+		set trace on
+		get-queue-num
+		set trace off
+		get-queue-num
+	EOF
+	assert_success
+	[ "$(grep -c 'GET_QUEUE_NUM' <<<"$stderr")" -eq 2 ] || fail "stderr: $stderr"
+}
+
+@test "batch: a bad set is that step's usage error, with its line" {
+	mock_start --once
+	run --separate-stderr vhu batch -k - <<-'EOF'
+		set force maybe
+		set colour blue
+		set timeout 0
+		set type floppy
+		set force
+		-f set force on
+		get-queue-num
+	EOF
+	assert_failure 64
+	[ "${#stderr_lines[@]}" -eq 6 ] || fail "stderr: $stderr"
+	assert_equal "${stderr_lines[0]}" "vhuctl: line 1: set: force takes on or off, not 'maybe'"
+	[[ ${stderr_lines[1]} == "vhuctl: line 2: set: unknown option 'colour'"* ]] || fail "stderr: $stderr"
+	[[ ${stderr_lines[2]} == "vhuctl: line 3: set: invalid timeout '0'"* ]] || fail "stderr: $stderr"
+	[[ ${stderr_lines[3]} == "vhuctl: line 4: set: unknown device type 'floppy'"* ]] || fail "stderr: $stderr"
+	[[ ${stderr_lines[4]} == "vhuctl: line 5: set: expected \`set OPTION VALUE\`"* ]] || fail "stderr: $stderr"
+	[[ ${stderr_lines[5]} == "vhuctl: line 6: set: options do not apply to \`set\`"* ]] || fail "stderr: $stderr"
+	assert_line --regexp '^Queues: +2$'
+}
+
+@test "batch: state shows what the session negotiated and set up so far" {
+	mock_start
+	run --separate-stderr vhu -j batch - <<-'EOF'
+		state
+		set-features offered
+		set-owner
+		set-mem-table 1M
+		set-vring-num 0 64
+		set-vring-base 0 0
+		set-vring-addr 0 --auto
+		set-vring-kick 0
+		set-vring-call 0 --nofd
+		set-vring-enable 0 on
+		get-vring-base 0
+		set-status ACKNOWLEDGE
+		state
+	EOF
+	assert_success
+	assert_json '.steps[0].state == {"connected": true, "owner": false, "regions": [], "rings": [],
+		"backend_channel": false, "inflight": false, "log": false}'
+	assert_json '.steps[12].state.owner and .steps[12].state.features.bits == [28, 29, 30, 32] and .steps[12].state.acked_features.bits == [28, 29, 30, 32]'
+	assert_json '.steps[12].state.acked_protocol_features.mask == "0x00000000000db22b"'
+	assert_json '.steps[12].state.queue_num == 2 and .steps[12].state.status.names == ["VIRTIO_CONFIG_S_ACKNOWLEDGE"]'
+	assert_json '.steps[12].state.regions | length == 1 and .[0].memory_size == 1048576 and .[0].sent'
+	assert_json '.steps[12].state.rings | length == 1'
+	assert_json '.steps[12].state.rings[0] | .ring == 0 and .num == 64 and .base == 0 and .kick == "eventfd"
+		and .call == "none" and .enabled and .stopped_at == 0 and (.desc | startswith("0x"))'
+	run --separate-stderr vhu batch - <<<'state now'
+	assert_failure 64
+	assert_one_line_error "line 1: state takes no arguments"
+}
+
+@test "batch: a step's header comes before its messages in a merged stream" {
+	mock_start --once
+	run vhu batch -k - <<-'EOF'
+		get-queue-num
+		bogus
+		--trace get-status
+		set-vring-base 0 70000
+	EOF
+	assert_failure 64
+	local hdr msg
+	hdr=$(grep -n '^\[2\] bogus$' <<<"$output" | cut -d: -f1)
+	msg=$(grep -n "^vhuctl: line 2: unknown command 'bogus'" <<<"$output" | cut -d: -f1)
+	[ -n "$hdr" ] && [ -n "$msg" ] && [ "$hdr" -lt "$msg" ] || fail "order: $output"
+	hdr=$(grep -n '^\[3\] get-status$' <<<"$output" | cut -d: -f1)
+	msg=$(grep -n '^trace: F>B GET_STATUS' <<<"$output" | cut -d: -f1)
+	[ -n "$hdr" ] && [ -n "$msg" ] && [ "$hdr" -lt "$msg" ] || fail "order: $output"
+	hdr=$(grep -n '^\[4\] set-vring-base$' <<<"$output" | cut -d: -f1)
+	msg=$(grep -n '^vhuctl: warning: ' <<<"$output" | cut -d: -f1)
+	[ -n "$hdr" ] && [ -n "$msg" ] && [ "$hdr" -lt "$msg" ] || fail "order: $output"
+}
+
+@test "batch -j: a step that shows its help has help: true and none of its members" {
+	mock_start --once
+	run --separate-stderr vhu -j batch - <<-'EOF'
+		get-features --help
+		get-queue-num
+	EOF
+	assert_success
+	assert_json '.steps[0] == {"command": "get-features", "line": 1, "help": true, "exit_status": 0}'
+	[[ $stderr == *"Usage: vhuctl get-features"* ]] || fail "stderr: $stderr"
+}
+
+@test "batch --check: every bad line with its number, 64, nothing connected" {
+	cat >"$BATS_TEST_TMPDIR/walk" <<-'EOF'
+		# a walkthrough with mistakes
+		get-features
+		bogus
+		set-vring-num 0
+		-T blk get-config
+		set-config --field capacity=1
+		set type blk
+		set-config --field writeback=1
+		get-queue-num --require feature=NOPE
+		"unbalanced
+		state
+		list types
+		get-config --help
+	EOF
+	# no back-end at all: a connection attempt would be 69
+	run --separate-stderr "$VHUCTL" -s /nonexistent/vhu.sock batch --check "$BATS_TEST_TMPDIR/walk"
+	assert_failure 64
+	[ "${#stderr_lines[@]}" -eq 5 ] || fail "stderr: $stderr"
+	[[ ${stderr_lines[0]} == "vhuctl: line 3: unknown command 'bogus'"* ]] || fail "stderr: $stderr"
+	[[ ${stderr_lines[1]} == "vhuctl: line 4: missing NUM"* ]] || fail "stderr: $stderr"
+	[[ ${stderr_lines[2]} == "vhuctl: line 6: --field needs --type TYPE"* ]] || fail "stderr: $stderr"
+	[[ ${stderr_lines[3]} == "vhuctl: line 9: invalid --require 'feature=NOPE'"* ]] || fail "stderr: $stderr"
+	[[ ${stderr_lines[4]} == "vhuctl: line 10: unbalanced quote"* ]] || fail "stderr: $stderr"
+	assert_line --regexp '^  bad lines: +5$'
+	assert_line --regexp '^  steps: +12$'
+	# nothing else on stdout: no step ran or printed
+	[ "${#lines[@]}" -eq 5 ] || fail "stdout: $output"
+	run --separate-stderr "$VHUCTL" -j batch --check "$BATS_TEST_TMPDIR/walk"
+	assert_failure 64
+	assert_json '[.check.errors[].line] == [3, 4, 6, 9, 10] and .check.lines == 13 and .check.bad_lines == 5'
+	assert_json '.check.errors[0].command == "bogus" and (has("steps") | not)'
+	assert_json '.error | test("5 of 12 steps")'
+}
+
+@test "batch --check of a good file: 0, and nothing sent to a running back-end" {
+	mock_start
+	printf 'get-features\nset force on\nget-inflight-fd\n-T blk get-config\nstate\n' >"$BATS_TEST_TMPDIR/ok"
+	run --separate-stderr vhu -j batch --check "$BATS_TEST_TMPDIR/ok"
+	assert_success
+	assert_json '.check == {"file": "'"$BATS_TEST_TMPDIR/ok"'", "errors": [], "lines": 5, "steps": 5, "bad_lines": 0}'
+	[ ! -s "$MOCK_LOG" ] || fail "the back-end saw: $(mock_log)"
+	printf 'get-features\n' | vhu batch --check
+	run --separate-stderr vhu batch --check - <<<'get-features'
+	assert_success
+	assert_line --regexp '^  file: +standard input$'
+}

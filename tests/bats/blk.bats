@@ -306,3 +306,20 @@ ring_fault() {
 	assert_success
 	assert_no_fd_leak
 }
+
+@test "blk --require: checked on the driver's own negotiation, before any ring starts" {
+	mock_blk
+	run --separate-stderr vhu -j blk get-id --require feature=VIRTIO_BLK_F_FLUSH --require 'queues>=1' \
+		--require 'config.capacity>=8192'
+	assert_success
+	assert_json '[.requirements[].met] == [true, true, true] and .requirements[2].actual == 8192'
+	# the driver acks only MQ, REPLY_ACK, CONFIG and STATUS: no slot count
+	run --separate-stderr vhu blk get-id --require 'config.capacity>8192' --require 'mem-slots>=1'
+	assert_failure 4
+	[ "${#stderr_lines[@]}" -eq 2 ] || fail "stderr: $stderr"
+	[[ ${stderr_lines[0]} == "vhuctl: requirement not met: config.capacity>8192 (actual: 8192)" ]] ||
+		fail "stderr: $stderr"
+	[[ ${stderr_lines[1]} == *"mem-slots>=1 (actual: unknown: GET_MAX_MEM_SLOTS: not negotiated"* ]] ||
+		fail "stderr: $stderr"
+	[ "$(mock_count SET_VRING_KICK)" -eq 1 ] || fail "a ring was started for the failed run: $(mock_log)"
+}

@@ -366,3 +366,53 @@ BLK_FEATURES=0x0000000140001840
 	assert_failure 1
 	[[ "$stderr" == *"--type for its layout"* ]] || fail "stderr: $stderr"
 }
+
+@test "get-config JSON: raw holds the bytes read, with --type as without" {
+	mock_start --features $BLK_FEATURES --config "$(blk_config)"
+	run --separate-stderr vhu -j -T blk get-config
+	assert_success
+	assert_json ".config.raw == \"$(blk_config)\" and .config.fields.capacity == 2097152"
+	run --separate-stderr vhu -j get-config -n 60
+	assert_success
+	assert_json ".config.raw == \"$(blk_config)\" and .config.bytes == .config.raw"
+	run --separate-stderr vhu -j -T blk get-config --offset 20 --size 4
+	assert_success
+	assert_json '.config.raw == "00100000" and .config.fields.blk_size == 4096'
+}
+
+@test "get-config -T net: speed and duplex unknown, status and hash types by name" {
+	# mac, status LINK_UP|ANNOUNCE, 1 pair, mtu 1500, speed 0xffffffff,
+	# duplex 0xff, key 40, table 128, hash types IPv4|TCPv4|UDP_EX|bit 9
+	mock_start --features 0x8000000140010020 --config "525400123456$(le 3 2)$(le 1 2)$(le 1500 2)ffffffffff28$(le 128 2)$(le 0x303 4)$(zeros 4)"
+	run --separate-stderr vhu -j -T net get-config
+	assert_success
+	assert_json '.config.fields.speed == 4294967295 and .config.fields.speed_name == "unknown"'
+	assert_json '.config.fields.duplex == 255 and .config.fields.duplex_name == "unknown"'
+	assert_json '.config.fields.status == 3 and .config.fields.status_names == ["VIRTIO_NET_S_LINK_UP", "VIRTIO_NET_S_ANNOUNCE"]'
+	assert_json '.config.fields.supported_hash_types == 771'
+	assert_json '.config.fields.supported_hash_types_names == ["VIRTIO_NET_RSS_HASH_TYPE_IPv4", "VIRTIO_NET_RSS_HASH_TYPE_TCPv4", "VIRTIO_NET_RSS_HASH_TYPE_UDP_EX", "bit_9"]'
+	assert_json '.config.fields.supported_tunnel_types_names == [] and (.config.fields | has("mtu_name") | not)'
+	run --separate-stderr vhu -T net get-config
+	assert_success
+	assert_line --regexp '^ +speed: +4294967295 Mbit/s \(unknown\)$'
+	assert_line --regexp '^ +duplex: +255 \(unknown\)$'
+	assert_line --regexp '^ +status: +3 \(VIRTIO_NET_S_LINK_UP, VIRTIO_NET_S_ANNOUNCE\)$'
+}
+
+@test "get-config: a known speed has no name; full duplex, blk writeback, input select by name" {
+	mock_start --features 0x8000000140000000 --config "$(zeros 12)$(le 10000 4)01$(zeros 11)"
+	run --separate-stderr vhu -j -T net get-config
+	assert_success
+	assert_json '.config.fields.speed == 10000 and (.config.fields | has("speed_name") | not)'
+	assert_json '.config.fields.duplex_name == "full"'
+	mock_stop
+	mock_start --features $BLK_FEATURES --config "$(zeros 32)01$(zeros 27)"
+	run --separate-stderr vhu -j -T blk get-config
+	assert_success
+	assert_json '.config.fields.writeback == 1 and .config.fields.writeback_name == "writeback"'
+	mock_stop
+	mock_start --config "110014$(zeros 133)"
+	run --separate-stderr vhu -j -T input get-config
+	assert_success
+	assert_json '.config.fields.select == 17 and .config.fields.select_name == "EV_BITS"'
+}

@@ -97,6 +97,7 @@ EXIT_ROWS=(
 	"1|the back-end refused a request"
 	"2|protocol violation by the back-end"
 	"3|feature not offered or not negotiated"
+	"4|a requirement"
 	"64|usage error"
 	"69|cannot connect to the socket"
 	"74|I/O error"

@@ -240,3 +240,41 @@ STEPS
 		($d | ltrimstr("0x") | length) > 0 and $d >= $u'
 	! grep -q "Specified region not found" "$BATS_TEST_TMPDIR/qsd.log"
 }
+
+# The smoke script of the README (a CI check with --require, no jq).
+readme_smoke() {
+	awk '/^<!-- smoke-test -->$/ { on = 1; next } on && /^```sh$/ { inblk = 1; next }
+		inblk && /^```$/ { exit } inblk { print }' "$VHU_SRC/README.md" >"$BATS_TEST_TMPDIR/smoke.sh"
+	[ -s "$BATS_TEST_TMPDIR/smoke.sh" ] || fail "no smoke-test script in README.md"
+}
+
+@test "README smoke script: the 1 GiB 2-queue export meets its requirements (0)" {
+	readme_smoke
+	qsd_null
+	PATH="$(dirname "$VHUCTL"):$PATH" run --separate-stderr sh "$BATS_TEST_TMPDIR/smoke.sh" "$SOCK"
+	assert_success
+	[ -z "$stderr" ] || fail "stderr: $stderr"
+}
+
+@test "README smoke script: a 1-queue export fails with 4, naming queues>=2 and the actual 1" {
+	readme_smoke
+	qsd_start --blockdev driver=null-co,node-name=n0,size=1073741824 \
+		--export type=vhost-user-blk,id=e0,node-name=n0,addr.type=unix,addr.path="$BATS_TEST_TMPDIR/blk.sock",num-queues=1
+	PATH="$(dirname "$VHUCTL"):$PATH" run --separate-stderr sh "$BATS_TEST_TMPDIR/smoke.sh" "$SOCK"
+	assert_failure 4
+	[ "$stderr" = "vhuctl: requirement not met: queues>=2 (actual: 1)" ] || fail "stderr: $stderr"
+}
+
+@test "probe -j without -T: FLUSH by bit number; requirements by name, config read as blk's 60 bytes" {
+	qsd_null
+	run --separate-stderr "$VHUCTL" -s "$SOCK" -j probe --require feature=VIRTIO_BLK_F_FLUSH \
+		--require 'config.capacity>=2097152' --require 'config.capacity>2097152'
+	assert_failure 4
+	echo "$output" | jq -e '.features.bits | index(9) != null'
+	echo "$output" | jq -e '.features.names | index("bit_9") != null'
+	echo "$output" | jq -e '[.requirements[].met] == [true, true, false]'
+	echo "$output" | jq -e '.requirements[2].actual == 2097152'
+	echo "$output" | jq -e '.config.size == 60 and (.config.raw | length) == 120'
+	[ "$stderr" = "vhuctl: requirement not met: config.capacity>2097152 (actual: 2097152)" ] ||
+		fail "stderr: $stderr"
+}

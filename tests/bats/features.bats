@@ -533,3 +533,19 @@ spf_sent() {
 	assert_failure 64
 	[ ! -s "$MOCK_LOG" ]
 }
+
+@test "JSON masks carry bits: a script finds FLUSH (9) by number without --type" {
+	mock_start --features 0x0000000100000206
+	run --separate-stderr vhu -j get-features
+	assert_success
+	assert_json '.features.bits == [1, 2, 9, 32]'
+	assert_json '.json_format_version == [1, 1]'
+	mock_stop
+	mock_start --features 0x0000000140000206
+	run --separate-stderr vhu -j probe
+	assert_success
+	assert_json '.features.bits | index(9) != null'
+	assert_json '.features.names | index("bit_9") != null'
+	assert_json '.protocol_features.bits == [0, 1, 3, 5, 9, 12, 13, 15, 16, 18, 19]'
+	assert_json '.status.bits == []'
+}

@@ -12,7 +12,9 @@ that tests/bats/helpers.bash collects), or a directory of such *.jsonl
 files.
 
 A document is checked against the schema of its vhuctl.command; a batch
-step against the step envelope plus its command's $defs/members.  A name
+step against the step envelope plus its command's $defs/members (set and
+state, the steps of batch itself: batch.schema.json's $defs/set_members
+and $defs/state_members).  A name
 that is not a command (a usage error) may carry the envelope only.  Every
 command must have a schema, and every schema a command.
 
@@ -92,6 +94,11 @@ class Checker:
         return self.validator(("doc", None), schema, "unknown-command")
 
     def step_validator(self, command):
+        if command in BATCH_STEPS:
+            schema = {"$ref": "common.schema.json#/$defs/step",
+                      "allOf": [{"$ref": "batch.schema.json#/$defs/%s_members" % command}],
+                      "unevaluatedProperties": False}
+            return self.validator(("step", command), schema, "step-" + command)
         if command in self.commands:
             schema = {"$ref": "common.schema.json#/$defs/step",
                       "allOf": [{"$ref": command + ".schema.json#/$defs/members"}],
@@ -117,6 +124,11 @@ class Checker:
                 for e in ordered(sv.iter_errors(step)):
                     errs.append("steps[%d] (%s): %s: %s" % (i, step.get("command"), path(e), e.message))
         return errs
+
+
+# Steps of batch itself (not commands of the table): batch.schema.json
+# describes them as $defs/<name>_members.
+BATCH_STEPS = ("set", "state")
 
 
 def ordered(errors):
