@@ -278,8 +278,10 @@ int vhu_req_check(struct vhu_ctx *ctx, const struct vhu_req_facts *given, bool t
 		if (res[i - first].met)
 			continue;
 		unmet++;
-		snprintf(msg, sizeof(msg), "requirement not met: %s (actual: %s)", ctx->reqs[i].text,
-			 res[i - first].text);
+		/* A long requirement is cut short in the message, not lost. */
+		if (snprintf(msg, sizeof(msg), "requirement not met: %s (actual: %s)", ctx->reqs[i].text,
+			     res[i - first].text) < 0)
+			msg[0] = '\0';
 		report(ctx, msg);
 		if (len < sizeof(all))
 			len += (size_t)snprintf(all + len, sizeof(all) - len, "%s%s (actual: %s)", len ? "; " : "",
