@@ -39,6 +39,8 @@ static const struct vhu_cmd cmds[] = {
 	{ "net-set-mtu", "tell a net back-end the MTU (NET_SET_MTU)", 0, cmd_net_set_mtu },
 	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
 	  cmd_probe },
+	{ "proxy", "relay front-ends to a back-end and print every message decoded (text or JSON lines)",
+	  VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, cmd_proxy },
 	{ "raw", "send any request by name or code with a hex payload and print the reply", 0, cmd_raw },
 	{ "rem-mem-reg", "remove a guest memory region added earlier (REM_MEM_REG)", 0, cmd_rem_mem_reg },
 	{ "reset-device", "reset the device (RESET_DEVICE)", 0, cmd_reset_device },

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""A scriptable vhost-user front-end for the proxy tests: sends what a
+well-behaved front-end would not (garbage, half messages, no reads), and
+checks what comes back.  Every wait is bounded (60 s) and ends on an
+event: a reply, EOF, or a send that fails.
+
+    frontend.py SOCKET SCENARIO [ARG]
+
+Exit status 0 when the scenario saw what it expects, 1 with a message on
+stderr otherwise.
+"""
+import array
+import socket
+import struct
+import sys
+
+WAIT = 60.0
+GET_FEATURES = 1
+VERSION = 0x1
+REPLY = 0x4
+
+
+def connect(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(WAIT)
+    s.connect(path)
+    return s
+
+
+def recv_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise EOFError("EOF after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return buf
+
+
+def get_features(s):
+    s.sendall(struct.pack("<III", GET_FEATURES, VERSION, 0))
+    code, flags, size = struct.unpack("<III", recv_exact(s, 12))
+    body = recv_exact(s, size)
+    if code != GET_FEATURES or flags != VERSION | REPLY or size != 8:
+        raise AssertionError("bad reply: code %d flags 0x%x size %d" % (code, flags, size))
+    return struct.unpack("<Q", body)[0]
+
+
+def wait_eof(s):
+    """The proxy closes a session it ended: recv returns b"" (or a reset)."""
+    try:
+        while s.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+
+
+def still_open(s):
+    s.setblocking(False)
+    try:
+        data = s.recv(1)
+        return False if data == b"" else True
+    except BlockingIOError:
+        return True
+    finally:
+        s.settimeout(WAIT)
+
+
+def main():
+    path, scenario = sys.argv[1], sys.argv[2]
+    if scenario == "garbage":
+        # Session 1 works, session 2 sends a header announcing 2 GiB of
+        # payload: only session 2 ends, session 1 still works.
+        a = connect(path)
+        get_features(a)
+        b = connect(path)
+        b.sendall(struct.pack("<III", 0x41414141, 0x41414141, 0x7FFFFFFF) + b"garbage")
+        wait_eof(b)
+        get_features(a)
+    elif scenario == "stall":
+        # Session 1 works; session 2 sends half a header and stops; session
+        # 1 is still served, and session 2 still connected after that.
+        # (Back-ends, the mock included, serve one connection at a time:
+        # the stalled session is the later one.)
+        a = connect(path)
+        get_features(a)
+        b = connect(path)
+        b.sendall(struct.pack("<III", GET_FEATURES, VERSION, 0)[:5])
+        get_features(a)
+        if not still_open(b):
+            raise AssertionError("the stalled session was ended before the other one was served")
+        a.close()
+        if len(sys.argv) > 3 and sys.argv[3] == "wait":
+            wait_eof(b)
+    elif scenario == "half-close":
+        # Half a message, then the front-end goes away.
+        a = connect(path)
+        a.sendall(struct.pack("<III", GET_FEATURES, VERSION, 8) + b"\0\0\0")
+        a.close()
+    elif scenario == "no-read":
+        # Requests without ever reading a reply: the proxy's queue toward
+        # this front-end fills and the session ends (send fails).
+        a = connect(path)
+        chunk = struct.pack("<III", GET_FEATURES, VERSION, 0) * 1024
+        try:
+            for _ in range(100000):
+                a.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            return 0
+        raise AssertionError("the session never ended")
+    elif scenario == "features":
+        print("0x%x" % get_features(connect(path)))
+    else:
+        raise SystemExit("unknown scenario " + scenario)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (AssertionError, EOFError, OSError) as e:
+        print("frontend.py: %s" % e, file=sys.stderr)
+        sys.exit(1)
