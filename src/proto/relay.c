@@ -40,8 +40,10 @@
 #define QUEUE_MAX 64u
 /* Requests awaiting a reply, per session and direction. */
 #define PEND_MAX 256u
-/* Messages read from one socket before the others get their turn. */
+/* Messages read from one socket before the others get their turn; and as
+ * a session ends, what is still read from one socket at most. */
 #define READ_BURST 16u
+#define FINAL_BURST 1024u
 
 struct qmsg {
 	struct qmsg *next;
@@ -439,15 +441,16 @@ static void handle(struct relay *r, struct sess *s, struct end *src, struct qmsg
 		free_qmsg(q);
 }
 
-/* Read what @e has, up to READ_BURST messages. */
-static void drain(struct relay *r, struct sess *s, struct end *e)
+/* Read what @e has, up to READ_BURST messages (@final: as the session
+ * ends, whatever is there, without reporting more reasons to end it). */
+static void drain(struct relay *r, struct sess *s, struct end *e, bool final)
 {
 	bool chan = e == &s->cf || e == &s->cb;
 
-	for (unsigned k = 0; k < READ_BURST && !s->ending && e->fd >= 0; k++) {
+	for (unsigned k = 0; k < (final ? FINAL_BURST : READ_BURST) && (final || !s->ending) && e->fd >= 0; k++) {
 		enum vhu_rx_status st;
 
-		if (peer(s, e)->qlen >= QUEUE_MAX)
+		if (peer(s, e)->qlen >= QUEUE_MAX || (final && peer(s, e)->fd < 0))
 			return; /* resumes when the peer reads */
 		if (!e->in) {
 			e->in = malloc(sizeof(*e->in));
@@ -475,12 +478,16 @@ static void drain(struct relay *r, struct sess *s, struct end *e)
 			break;
 		}
 		case VHU_RX_EOF:
+			if (final)
+				return;
 			if (chan)
 				close_chan(r, s, e == &s->cb ? "the back-end closed it" : "the front-end closed it");
 			else
 				end_session(s, "%s closed the connection", e->who);
 			return;
 		case VHU_RX_ERROR:
+			if (final)
+				return;
 			if (errno == 0)
 				end_session(s, "%s closed the connection inside a message (%zu of %zu bytes)%s", e->who,
 					    e->rx.got,
@@ -554,12 +561,18 @@ static void accept_one(struct relay *r)
 
 static void free_session(struct relay *r, struct sess *s)
 {
-	/* What is queued for a peer still there goes out if it can at once:
-	 * a reply that came just before the other side left. */
-	if (s->fe.fd >= 0)
-		flush(s, &s->fe);
-	if (s->be.fd >= 0)
-		flush(s, &s->be);
+	struct end *ends[4] = { &s->cf, &s->cb, &s->fe, &s->be };
+
+	/* What a peer sent before it left still reaches the other side if it
+	 * can at once: a front-end answers on the back-end channel and then
+	 * closes everything, and the answer is still unread on the channel
+	 * when the main socket's end of stream is seen. */
+	for (int i = 0; i < 4; i++)
+		if (ends[i]->fd >= 0 && peer(s, ends[i])->fd >= 0)
+			drain(r, s, ends[i], true);
+	for (int i = 0; i < 4; i++)
+		if (ends[i]->fd >= 0)
+			flush(s, ends[i]);
 	end_close(&s->fe);
 	end_close(&s->be);
 	end_close(&s->cf);
@@ -772,7 +785,7 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 			if (pfd[i].revents & (POLLOUT | POLLERR | POLLHUP))
 				flush(s, e);
 			if (!s->ending && (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)))
-				drain(&r, s, e);
+				drain(&r, s, e, false);
 		}
 		if (k > 0 && (pfd[0].revents & POLLIN))
 			for (int i = 0; i < 16; i++) {

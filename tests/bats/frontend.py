@@ -11,9 +11,12 @@ Exit status 0 when the scenario saw what it expects, 1 with a message on
 stderr otherwise.
 """
 import array
+import os
+import signal
 import socket
 import struct
 import sys
+import time
 
 WAIT = 60.0
 GET_FEATURES = 1
@@ -109,6 +112,30 @@ def main():
         except (BrokenPipeError, ConnectionResetError):
             return 0
         raise AssertionError("the session never ended")
+    elif scenario == "answer-and-leave":
+        # Open the back-end channel, read the back-end's request on it,
+        # then, while the proxy (pid ARG) is stopped, answer it and close
+        # everything: the proxy then sees the answer and the end of the
+        # main socket at once, and must still relay the answer.
+        pid = int(sys.argv[3])
+        a = connect(path)
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        mine.settimeout(WAIT)
+        a.sendmsg([struct.pack("<III", 21, VERSION, 0)],
+                  [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [theirs.fileno()]))])
+        theirs.close()
+        code, flags, size = struct.unpack("<III", recv_exact(mine, 12))
+        recv_exact(mine, size)
+        os.kill(pid, signal.SIGSTOP)
+        end = time.monotonic() + WAIT
+        while open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] != "T":
+            if time.monotonic() > end:
+                raise AssertionError("the proxy never stopped")
+            time.sleep(0.01)
+        mine.sendall(struct.pack("<IIIQ", code, VERSION | REPLY, 8, 0))
+        mine.close()
+        a.close()
+        os.kill(pid, signal.SIGCONT)
     elif scenario == "features":
         print("0x%x" % get_features(connect(path)))
     else:

@@ -236,6 +236,15 @@ jcount() {
 	[ "$(jcount '.chan and .dir == "F>B" and .reply and .name == "BACKEND_CONFIG_CHANGE_MSG"')" -eq 1 ]
 }
 
+@test "proxy: a channel answer sent just before the front-end leaves still reaches the back-end" {
+	mock_start --backend-msg CONFIG_CHANGE_MSG:need-reply
+	proxy_start
+	run $FRONTEND "$PSOCK" answer-and-leave "$PROXY_PID"
+	assert_success
+	mock_wait_log 'BACKEND_ACK CONFIG_CHANGE_MSG value=0'
+	wait_line "$POUT" 's1 +F>B chan BACKEND_CONFIG_CHANGE_MSG reply flags=0x5 size=8 rtt=[0-9]+us ack=0'
+}
+
 @test "proxy: a back-end that blocks on its channel ack while a main reply is due is served" {
 	# The mock sends IOTLB_MSG on GET_QUEUE_NUM and waits for the answer
 	# before it replies to GET_QUEUE_NUM: one loop must serve both sockets.
