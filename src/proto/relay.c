@@ -40,9 +40,7 @@
 #define QUEUE_MAX 64u
 /* Requests awaiting a reply, per session and direction. */
 #define PEND_MAX 256u
-/* Messages read from one socket before the others get their turn; and as
- * a session ends, what is still read from one socket at most. */
-#define READ_BURST 16u
+/* As a session ends, what is still read from one socket at most. */
 #define FINAL_BURST 1024u
 
 struct qmsg {
@@ -441,13 +439,14 @@ static void handle(struct relay *r, struct sess *s, struct end *src, struct qmsg
 		free_qmsg(q);
 }
 
-/* Read what @e has, up to READ_BURST messages (@final: as the session
- * ends, whatever is there, without reporting more reasons to end it). */
+/* Read one message of @e, or the part of it that is there (@final: as the
+ * session ends, whatever is there, without reporting more reasons to end
+ * it). */
 static void drain(struct relay *r, struct sess *s, struct end *e, bool final)
 {
 	bool chan = e == &s->cf || e == &s->cb;
 
-	for (unsigned k = 0; k < (final ? FINAL_BURST : READ_BURST) && (final || !s->ending) && e->fd >= 0; k++) {
+	for (unsigned k = 0; k < FINAL_BURST && (final || !s->ending) && e->fd >= 0; k++) {
 		enum vhu_rx_status st;
 
 		if (peer(s, e)->qlen >= QUEUE_MAX || (final && peer(s, e)->fd < 0))
@@ -475,6 +474,11 @@ static void drain(struct relay *r, struct sess *s, struct end *e, bool final)
 			e->rx_start = 0;
 			handle(r, s, e, q);
 			vhu_rx_reset(&e->rx);
+			/* Back to poll, which tells whether more is there: a
+			 * request and its reply then cost no recvmsg that
+			 * finds nothing. */
+			if (!final)
+				return;
 			break;
 		}
 		case VHU_RX_EOF:
