@@ -20,10 +20,12 @@ enum {
 	OPT_CONNECT = 'c',
 	OPT_RAW = 0x200,
 	OPT_SESSIONS,
+	OPT_CONNECT_FRONT,
+	OPT_LISTEN_BACK,
 };
 
 struct proxy_args {
-	const char *listen, *connect;
+	const char *listen, *connect, *connect_front, *listen_back;
 	bool raw;
 	uint64_t sessions;
 };
@@ -38,6 +40,12 @@ static error_t proxy_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_CONNECT:
 		a->connect = arg;
+		break;
+	case OPT_CONNECT_FRONT:
+		a->connect_front = arg;
+		break;
+	case OPT_LISTEN_BACK:
+		a->listen_back = arg;
 		break;
 	case OPT_RAW:
 		a->raw = true;
@@ -57,8 +65,12 @@ static error_t proxy_parser(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_option proxy_opts[] = {
-	{ "listen", OPT_LISTEN, "FRONT.sock", 0, "socket to create for front-ends (required)", 0 },
+	{ "listen", OPT_LISTEN, "FRONT.sock", 0, "socket to create for front-ends", 0 },
+	{ "connect-front", OPT_CONNECT_FRONT, "FRONT.sock", 0,
+	  "instead: connect to a front-end in server mode (QEMU server=on, DPDK virtio-user server=1)", 0 },
 	{ "connect", OPT_CONNECT, "BACK.sock", 0, "the back-end's socket (default: -s PATH)", 0 },
+	{ "listen-back", OPT_LISTEN_BACK, "BACK.sock", 0,
+	  "instead: create BACK.sock for a back-end in client mode (DPDK vhost client=1)", 0 },
 	{ "raw", OPT_RAW, NULL, 0, "with -j: each message's bytes as \"raw\" hex", 0 },
 	{ "sessions", OPT_SESSIONS, "N", 0, "stop after N sessions ended", 0 },
 	{ 0 }
@@ -67,7 +79,8 @@ static const struct argp_option proxy_opts[] = {
 static const struct argp proxy_argp = {
 	proxy_opts, proxy_parser, "",
 	"Listen on FRONT.sock; for each front-end that connects (QEMU, cloud-hypervisor, DPDK "
-	"virtio-user, vhuctl), connect to the back-end and relay every message and its fds unchanged "
+	"virtio-user, vhuctl), connect to the back-end (or, with --connect-front and --listen-back, the "
+	"other way round) and relay every message and its fds unchanged "
 	"in both directions, printing one line per message: time, session, direction, main socket or "
 	"back-end channel, request, decoded payload, fds, and the round-trip time of replies.  "
 	"SET_BACKEND_REQ_FD is interposed so that the back-end channel is relayed and printed too.  "
@@ -87,19 +100,25 @@ int cmd_proxy(struct vhu_ctx *ctx, int argc, char **argv)
 
 	if (rc)
 		return rc;
-	if (!a.listen)
-		return vhu_usage(ctx, "proxy: missing --listen FRONT.sock (see `vhuctl proxy --help`)");
-	if (!a.connect)
+	if (a.listen && a.connect_front)
+		return vhu_usage(ctx, "proxy: give --listen or --connect-front, not both");
+	if (a.connect && a.listen_back)
+		return vhu_usage(ctx, "proxy: give --connect or --listen-back, not both");
+	if (!a.listen && !a.connect_front)
+		return vhu_usage(ctx, "proxy: missing --listen FRONT.sock (or --connect-front) (see `vhuctl proxy --help`)");
+	if (!a.connect && !a.listen_back)
 		a.connect = ctx->socket;
-	if (!a.connect || !*a.connect)
-		return vhu_usage(ctx, "proxy: missing --connect BACK.sock (or -s PATH) (see `vhuctl proxy --help`)");
-	if (!strcmp(a.listen, a.connect))
-		return vhu_usage(ctx, "proxy: --listen and --connect name the same socket");
+	if ((!a.connect || !*a.connect) && !a.listen_back)
+		return vhu_usage(ctx, "proxy: missing --connect BACK.sock (or -s PATH, or --listen-back) (see `vhuctl proxy --help`)");
+	cfg.front = a.listen ? a.listen : a.connect_front;
+	cfg.front_connect = a.connect_front != NULL;
+	cfg.back = a.connect ? a.connect : a.listen_back;
+	cfg.back_listen = a.listen_back != NULL;
+	if (!strcmp(cfg.front, cfg.back))
+		return vhu_usage(ctx, "proxy: the front-end and the back-end socket are the same path");
 	if (!vhu_out_is_json() && a.raw)
 		return vhu_usage(ctx, "proxy: --raw needs -j (JSON lines)");
 
-	cfg.listen = a.listen;
-	cfg.connect = a.connect;
 	cfg.timeout_ms = ctx->timeout_ms;
 	cfg.sessions = (unsigned)a.sessions;
 	view.json = vhu_out_is_json();

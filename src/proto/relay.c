@@ -82,15 +82,25 @@ struct sess {
 			    * of the socketpair whose other end the back-end holds */
 	uint64_t protocol; /* as set by the front-end's SET_PROTOCOL_FEATURES */
 	struct pendq main, chan;
+	bool waiting; /* for a back-end to connect (--listen-back) */
 	bool ending;
 	char why[256];
 };
+
+/* Back-end connections accepted (--listen-back) before a front-end came
+ * for them. */
+#define PENDING_MAX 8u
 
 struct relay {
 	const struct vhu_relay_cfg *cfg;
 	vhu_relay_fn fn;
 	void *arg;
-	int lfd;
+	int lfd;          /* the front-ends' socket we listen on, or -1 */
+	int blfd;         /* the back-end's socket we listen on, or -1 */
+	int pending[PENDING_MAX];
+	unsigned npending;
+	int64_t retry_at; /* ms: next connect to the front-end (--connect-front) */
+	bool told_wait;   /* the "wait" note for the front-end was given */
 	int64_t t0_us;
 	struct sess *list;
 	uint64_t next_id, ended;
@@ -534,14 +544,20 @@ static int connect_backend(const char *path, int *fd)
 	return 0;
 }
 
-static void accept_one(struct relay *r)
+static void opened(struct relay *r, struct sess *s)
 {
-	struct sess *s;
-	int fd = accept4(r->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), err;
+	s->waiting = false;
+	note(r, s, false, "open", "front-end %s %s; back-end %s %s", r->cfg->front_connect ? "connected at" : "accepted on",
+	     r->cfg->front, r->cfg->back_listen ? "accepted on" : "connected at", r->cfg->back);
+}
 
-	if (fd < 0)
-		return; /* EAGAIN, or a connection that went away: nothing to do */
-	s = calloc(1, sizeof(*s));
+/* A session for the front-end connection @fd; its back-end connection is
+ * made, taken from those waiting, or waited for. */
+static void new_session(struct relay *r, int fd)
+{
+	struct sess *s = calloc(1, sizeof(*s)), **pp;
+	int err;
+
 	if (!s) {
 		close(fd);
 		note(r, NULL, false, "note", "front-end refused: out of memory");
@@ -553,14 +569,83 @@ static void accept_one(struct relay *r)
 	end_init(&s->cf, "front-end");
 	end_init(&s->cb, "back-end");
 	s->fe.fd = fd;
-	s->next = r->list;
-	r->list = s;
-	err = connect_backend(r->cfg->connect, &s->be.fd);
-	if (err) {
-		end_session(s, "cannot connect to the back-end at %s: %s", r->cfg->connect, vhu_strerror(err));
+	/* Oldest first: back-end connections go to sessions in order. */
+	for (pp = &r->list; *pp; pp = &(*pp)->next)
+		;
+	*pp = s;
+	if (r->cfg->back_listen) {
+		if (!r->npending) {
+			s->waiting = true;
+			note(r, s, false, "wait", "front-end %s %s; waiting for the back-end to connect on %s",
+			     r->cfg->front_connect ? "connected at" : "accepted on", r->cfg->front, r->cfg->back);
+			return;
+		}
+		s->be.fd = r->pending[0];
+		memmove(r->pending, r->pending + 1, sizeof(r->pending[0]) * --r->npending);
+		opened(r, s);
 		return;
 	}
-	note(r, s, false, "open", "front-end connected; back-end connected at %s", r->cfg->connect);
+	err = connect_backend(r->cfg->back, &s->be.fd);
+	if (err) {
+		end_session(s, "cannot connect to the back-end at %s: %s", r->cfg->back, vhu_strerror(err));
+		return;
+	}
+	opened(r, s);
+}
+
+static void accept_front(struct relay *r)
+{
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(r->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return; /* EAGAIN, or a connection that went away */
+		new_session(r, fd);
+	}
+}
+
+static void accept_back(struct relay *r)
+{
+	for (int i = 0; i < 16; i++) {
+		int fd = accept4(r->blfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sess *s = r->list;
+
+		if (fd < 0)
+			return;
+		while (s && !(s->waiting && !s->ending))
+			s = s->next;
+		if (s) {
+			s->be.fd = fd;
+			opened(r, s);
+		} else if (r->npending < PENDING_MAX) {
+			r->pending[r->npending++] = fd;
+		} else {
+			close(fd);
+			note(r, NULL, false, "note", "a back-end connection refused: %u already wait for a front-end",
+			     PENDING_MAX);
+		}
+	}
+}
+
+/* --connect-front: one session at a time, connected to the front-end's
+ * socket, again after each one ended. */
+static void connect_front(struct relay *r)
+{
+	int fd, err;
+
+	if (r->list || vhu_now_ms() < r->retry_at)
+		return;
+	err = connect_backend(r->cfg->front, &fd);
+	if (err) {
+		r->retry_at = vhu_now_ms() + 100;
+		if (!r->told_wait)
+			note(r, NULL, false, "wait", "waiting for the front-end at %s: %s", r->cfg->front,
+			     vhu_strerror(err));
+		r->told_wait = true;
+		return;
+	}
+	r->told_wait = false;
+	new_session(r, fd);
 }
 
 static void free_session(struct relay *r, struct sess *s)
@@ -698,23 +783,47 @@ static int listen_on(const char *path, struct stat *st, char *err, size_t errlen
 	return fd;
 }
 
+/* Remove a socket we created, if it is still ours. */
+static void unlink_ours(const char *path, const struct stat *ours)
+{
+	struct stat now;
+
+	if (stat(path, &now) == 0 && now.st_ino == ours->st_ino && now.st_dev == ours->st_dev)
+		unlink(path);
+}
+
 int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, char *err, size_t errlen)
 {
-	struct relay r = { .cfg = cfg, .fn = fn, .arg = arg, .t0_us = mono_us() };
+	struct relay r = { .cfg = cfg, .fn = fn, .arg = arg, .t0_us = mono_us(), .lfd = -1, .blfd = -1 };
 	struct pollfd *pfd = NULL;
 	struct end **pend = NULL;
 	struct sess **psess = NULL;
 	size_t cap = 0;
-	struct stat lst, now;
+	struct stat lst, blst;
 	int rc = VHU_OK;
 
-	r.lfd = listen_on(cfg->listen, &lst, err, errlen);
-	if (r.lfd < 0)
-		return -r.lfd;
-	note(&r, NULL, false, "listen", "listening on %s, back-end %s", cfg->listen, cfg->connect);
+	if (!cfg->front_connect) {
+		r.lfd = listen_on(cfg->front, &lst, err, errlen);
+		if (r.lfd < 0)
+			return -r.lfd;
+	}
+	if (cfg->back_listen) {
+		r.blfd = listen_on(cfg->back, &blst, err, errlen);
+		if (r.blfd < 0) {
+			rc = -r.blfd;
+			if (r.lfd >= 0) {
+				close(r.lfd);
+				unlink_ours(cfg->front, &lst);
+			}
+			return rc;
+		}
+	}
+	note(&r, NULL, false, "listen", "front-ends: %s %s; back-end: %s %s",
+	     cfg->front_connect ? "connecting to" : "listening on", cfg->front,
+	     cfg->back_listen ? "listening on" : "connecting to", cfg->back);
 
 	for (;;) {
-		size_t n = 2, need = 2;
+		size_t n = 3, need = 3;
 		int64_t deadline;
 		int timeout = -1, k;
 
@@ -722,6 +831,8 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 			break;
 		if (cfg->sessions && r.ended >= cfg->sessions)
 			break;
+		if (cfg->front_connect)
+			connect_front(&r);
 		for (struct sess *s = r.list; s; s = s->next)
 			need += 4;
 		if (need > cap) {
@@ -745,6 +856,7 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 		}
 		pfd[0] = (struct pollfd){ .fd = r.lfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = vhu_intr_fd(), .events = POLLIN };
+		pfd[2] = (struct pollfd){ .fd = r.blfd, .events = POLLIN };
 		for (struct sess *s = r.list; s; s = s->next) {
 			struct end *ends[4] = { &s->fe, &s->be, &s->cf, &s->cb };
 
@@ -754,19 +866,23 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 
 				if (e->fd < 0)
 					continue;
-				if (peer(s, e)->qlen < QUEUE_MAX)
+				if (peer(s, e)->qlen < QUEUE_MAX && peer(s, e)->fd >= 0)
 					ev |= POLLIN;
 				if (e->qhead)
 					ev |= POLLOUT;
 				/* Nothing wanted: not even a hang-up may wake
-				 * the loop (it is seen once reading resumes). */
-				pfd[n] = (struct pollfd){ .fd = ev ? e->fd : -1, .events = ev };
+				 * the loop (it is seen once reading resumes);
+				 * except for a front-end that waits for its
+				 * back-end: its hang-up ends the wait. */
+				pfd[n] = (struct pollfd){ .fd = ev || s->waiting ? e->fd : -1, .events = ev };
 				pend[n] = e;
 				psess[n] = s;
 				n++;
 			}
 		}
 		deadline = next_deadline(&r);
+		if (cfg->front_connect && !r.list && (deadline < 0 || r.retry_at < deadline))
+			deadline = r.retry_at;
 		if (deadline >= 0) {
 			int64_t left = deadline - vhu_now_ms();
 
@@ -780,25 +896,26 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 		}
 		if (vhu_intr_status())
 			break;
-		for (size_t i = 2; k > 0 && i < n; i++) {
+		for (size_t i = 3; k > 0 && i < n; i++) {
 			struct sess *s = psess[i];
 			struct end *e = pend[i];
 
 			if (!pfd[i].revents || s->ending || e->fd != pfd[i].fd)
 				continue;
+			if (s->waiting) {
+				if (pfd[i].revents & (POLLERR | POLLHUP))
+					end_session(s, "front-end closed the connection before a back-end connected");
+				continue;
+			}
 			if (pfd[i].revents & (POLLOUT | POLLERR | POLLHUP))
 				flush(s, e);
 			if (!s->ending && (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)))
 				drain(&r, s, e, false);
 		}
 		if (k > 0 && (pfd[0].revents & POLLIN))
-			for (int i = 0; i < 16; i++) {
-				size_t before = r.next_id;
-
-				accept_one(&r);
-				if (r.next_id == before)
-					break;
-			}
+			accept_front(&r);
+		if (k > 0 && (pfd[2].revents & POLLIN))
+			accept_back(&r);
 		check_stalls(&r, vhu_now_ms());
 		reap(&r);
 	}
@@ -816,10 +933,15 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 			end_session(s, "the proxy stopped");
 		reap(&r);
 	}
-	close(r.lfd);
-	/* Remove the socket only if it is still ours. */
-	if (stat(cfg->listen, &now) == 0 && now.st_ino == lst.st_ino && now.st_dev == lst.st_dev)
-		unlink(cfg->listen);
+	vhu_close_fds(r.pending, r.npending);
+	if (r.lfd >= 0) {
+		close(r.lfd);
+		unlink_ours(cfg->front, &lst);
+	}
+	if (r.blfd >= 0) {
+		close(r.blfd);
+		unlink_ours(cfg->back, &blst);
+	}
 	note(&r, NULL, false, "stop", "%" PRIu64 " %s relayed", r.next_id, VHU_PLURAL(r.next_id, "session", "sessions"));
 	free(pfd);
 	free(pend);

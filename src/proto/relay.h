@@ -3,8 +3,10 @@
  * The relay behind `vhuctl proxy`: a man in the middle between front-ends
  * (QEMU, cloud-hypervisor, DPDK virtio-user, vhuctl) and one back-end.
  *
- * Each accepted front-end connection is a session with its own connection
- * to the back-end.  Every message is read whole (proto/msg.h) and written
+ * Each front-end connection is a session with its own connection to the
+ * back-end.  By default the relay creates the front-ends' socket and
+ * connects to the back-end's; either side may be the other way round
+ * (struct vhu_relay_cfg).  Every message is read whole (proto/msg.h) and written
  * on unchanged: same header, same payload, same fds, one sendmsg with the
  * fds on the first byte, never merged with or split from another message.
  * The one exception is SET_BACKEND_REQ_FD: its fd (the front-end's end of
@@ -40,10 +42,15 @@
 #include "proto/msg.h"
 
 struct vhu_relay_cfg {
-	const char *listen;  /* socket the front-ends connect to (created, removed at the end) */
-	const char *connect; /* the back-end's socket, connected once per session */
-	int timeout_ms;      /* an unfinished message, or a queue that does not move */
-	unsigned sessions;   /* stop after this many sessions ended (0: never) */
+	const char *front;  /* the front-ends' socket */
+	bool front_connect; /* connect to it (a front-end in server mode: QEMU server=on,
+			     * DPDK virtio-user server=1), one session at a time, again
+			     * after each; else create it and accept front-ends */
+	const char *back;   /* the back-end's socket */
+	bool back_listen;   /* create it and let the back-end connect (DPDK vhost
+			     * client=1), one connection per session; else connect */
+	int timeout_ms;     /* an unfinished message, or a queue that does not move */
+	unsigned sessions;  /* stop after this many sessions ended (0: never) */
 };
 
 enum vhu_relay_kind {
@@ -73,19 +80,19 @@ struct vhu_relay_rec {
 	char problem[256];               /* the rules it breaks; "" when none */
 
 	/* VHU_REL_NOTE */
-	const char *event; /* "listen", "open", "channel", "end", "stop" */
+	const char *event; /* "listen", "wait", "open", "channel", "end", "stop", "note" */
 	char note[320];
 };
 
 typedef void (*vhu_relay_fn)(void *arg, const struct vhu_relay_rec *r);
 
 /*
- * Listen on cfg->listen and relay until SIGINT or SIGTERM (util/intr;
+ * Relay front-ends to the back-end until SIGINT or SIGTERM (util/intr;
  * VHU_OK, the signal left pending for the caller), until cfg->sessions
  * sessions ended (VHU_OK), or another signal (128 + signal).  Failures to
  * start: VHU_E_USAGE (path too long), VHU_E_CONNECT (cannot listen), with
- * a one-line message in @err.  Every fd is closed and the listening socket
- * removed when it returns.
+ * a one-line message in @err.  Every fd is closed and the sockets it
+ * created are removed when it returns.
  */
 int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, char *err, size_t errlen);
 

@@ -16,7 +16,7 @@
  *     "decoded": { ... }, "rtt_us": 12 (paired replies), "expect": "reply"|"ack"
  *     (requests that get an answer), "interposed": true (SET_BACKEND_REQ_FD),
  *     "dropped": true, "invalid": "problems", "raw": "hex" (--raw) }
- *   { "ts", "t", "event": "listen"|"open"|"channel"|"end"|"stop", "session",
+ *   { "ts", "t", "event": "listen"|"wait"|"open"|"channel"|"end"|"stop"|"note", "session",
  *     "chan", "note": "text" }
  */
 #ifndef VHU_RENDER_RELAY_H

@@ -63,23 +63,45 @@ testpmd() {
 		"$@" -- -i --total-num-mbufs=16384 --no-mlockall
 }
 
-@test "DPDK virtio-user -> proxy -> DPDK vhost: packets flow, memory and eventfds relayed" {
-	testpmd be --vdev "net_vhost0,iface=$BSOCK,queues=1" <>"$BIN" >"$BATS_TEST_TMPDIR/back.log" 2>&1 3>&- &
-	BE_PID=$!
+# Wait for socket $1 (at most 60 s); $2 names who makes it, $3 its log.
+wait_sock() {
 	local i
 	for ((i = 0; i < 3000; i++)); do
-		[ -S "$BSOCK" ] && break
+		[ -S "$1" ] && return 0
 		sleep 0.02
 	done
-	[ -S "$BSOCK" ] || fail "testpmd (vhost) made no socket: $(cat "$BATS_TEST_TMPDIR/back.log")"
+	fail "$2 made no socket $1: $(cat "$3")"
+}
+
+# The whole flow.  $1 = listen: the proxy creates FRONT.sock and connects
+# to the back-end's socket (virtio-user client, vhost server); $1 = connect:
+# the other way round on both sides (virtio-user server=1, vhost client=1,
+# proxy --connect-front and --listen-back).
+flow() {
+	local i
+	if [ "$1" = listen ]; then
+		testpmd be --vdev "net_vhost0,iface=$BSOCK,queues=1" <>"$BIN" >"$BATS_TEST_TMPDIR/back.log" 2>&1 3>&- &
+		BE_PID=$!
+		wait_sock "$BSOCK" "testpmd (vhost)" "$BATS_TEST_TMPDIR/back.log"
+		"$VHUCTL" proxy -j -T net --listen "$PSOCK" --connect "$BSOCK" >"$POUT" \
+			2>"$BATS_TEST_TMPDIR/proxy.err" 3>&- &
+		PROXY_PID=$!
+		wait_line "$POUT" '"event":"listen"'
+		testpmd fe --vdev "net_virtio_user0,path=$PSOCK,queues=1" <>"$FIN" >"$BATS_TEST_TMPDIR/front.log" 2>&1 3>&- &
+		FE_PID=$!
+	else
+		testpmd fe --vdev "net_virtio_user0,path=$PSOCK,queues=1,server=1" <>"$FIN" \
+			>"$BATS_TEST_TMPDIR/front.log" 2>&1 3>&- &
+		FE_PID=$!
+		wait_sock "$PSOCK" "testpmd (virtio-user)" "$BATS_TEST_TMPDIR/front.log"
+		"$VHUCTL" proxy -j -T net --connect-front "$PSOCK" --listen-back "$BSOCK" >"$POUT" \
+			2>"$BATS_TEST_TMPDIR/proxy.err" 3>&- &
+		PROXY_PID=$!
+		wait_line "$POUT" '"event":"listen"'
+		testpmd be --vdev "net_vhost0,iface=$BSOCK,queues=1,client=1" <>"$BIN" >"$BATS_TEST_TMPDIR/back.log" 2>&1 3>&- &
+		BE_PID=$!
+	fi
 	printf '%s\n' 'set fwd rxonly' start >"$BIN"
-
-	"$VHUCTL" proxy -j -T net --listen "$PSOCK" --connect "$BSOCK" >"$POUT" 2>"$BATS_TEST_TMPDIR/proxy.err" 3>&- &
-	PROXY_PID=$!
-	wait_line "$POUT" '"event":"listen"'
-
-	testpmd fe --vdev "net_virtio_user0,path=$PSOCK,queues=1" <>"$FIN" >"$BATS_TEST_TMPDIR/front.log" 2>&1 3>&- &
-	FE_PID=$!
 	# DRIVER_OK sent: the device runs.
 	wait_line "$POUT" '"name":"SET_STATUS","reply":false.*"mask":"0x0f"' 120
 	printf '%s\n' 'set fwd txonly' start >"$FIN"
@@ -113,4 +135,14 @@ testpmd() {
 		(map(select(.event == "message" and .reply and .rtt_us != null)) | length)' "$POUT" >/dev/null
 	jq -e -s 'map(select(.invalid != null)) | length == 0' "$POUT" >/dev/null ||
 		fail "$(jq -c 'select(.invalid)' "$POUT")"
+}
+
+@test "DPDK virtio-user -> proxy -> DPDK vhost: packets flow, memory and eventfds relayed" {
+	flow listen
+}
+
+@test "DPDK virtio-user server=1 <- proxy --connect-front --listen-back <- DPDK vhost client=1: packets flow" {
+	flow connect
+	jq -e -s 'map(select(.event == "open")) | .[0].note | test("front-end connected at .*; back-end accepted on ")' \
+		"$POUT" >/dev/null || fail "$(grep open "$POUT")"
 }

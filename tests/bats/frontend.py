@@ -136,6 +136,39 @@ def main():
         mine.close()
         a.close()
         os.kill(pid, signal.SIGCONT)
+    elif scenario == "serve-front":
+        # A front-end in server mode (QEMU server=on): create the socket,
+        # take the proxy's connection, one GET_FEATURES round trip.
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        srv.listen(1)
+        srv.settimeout(WAIT)
+        a, _ = srv.accept()
+        a.settimeout(WAIT)
+        print("0x%x" % get_features(a))
+        a.close()
+        srv.close()
+        os.unlink(path)
+    elif scenario == "client-back":
+        # A back-end in client mode (DPDK vhost client=1): connect to the
+        # proxy's socket once it is there, answer GET_FEATURES until EOF.
+        end = time.monotonic() + WAIT
+        while True:
+            try:
+                b = connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > end:
+                    raise AssertionError("no socket at " + path)
+                time.sleep(0.02)
+        while True:
+            try:
+                code, flags, size = struct.unpack("<III", recv_exact(b, 12))
+            except EOFError:
+                return 0
+            recv_exact(b, size)
+            if code == GET_FEATURES:
+                b.sendall(struct.pack("<IIIQ", code, VERSION | REPLY, 8, 0x140000000))
     elif scenario == "features":
         print("0x%x" % get_features(connect(path)))
     else:

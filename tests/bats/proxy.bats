@@ -324,6 +324,47 @@ jcount() {
 	wait_line "$POUT" 's2 +-- session ended: cannot connect to the back-end at '
 }
 
+@test "proxy --connect-front: the proxy connects to a front-end in server mode" {
+	mock_start
+	local F
+	F=$(dirname "$SOCK")/server-front.sock
+	$FRONTEND "$F" serve-front >"$BATS_TEST_TMPDIR/front.out" 2>&1 3>&- &
+	local fpid=$!
+	POUT=$BATS_TEST_TMPDIR/proxy.out
+	run "$VHUCTL" proxy --connect-front "$F" --connect "$SOCK" --sessions 1
+	assert_success
+	wait "$fpid" || fail "front-end: $(cat "$BATS_TEST_TMPDIR/front.out")"
+	[ "$(cat "$BATS_TEST_TMPDIR/front.out")" = 0x170000000 ]
+	assert_output --regexp 's1 +-- front-end connected at .*server-front.sock; back-end connected at '
+	assert_output --regexp 's1 +B>F main GET_FEATURES reply flags=0x5 size=8 rtt=[0-9]+us features=0x170000000'
+}
+
+@test "proxy --listen-back: a back-end in client mode connects to the proxy; a front-end may not wait for it" {
+	local B
+	B=$BATS_TEST_TMPDIR/b.sock
+	SOCK=$BATS_TEST_TMPDIR/unused.sock
+	PSOCK=$BATS_TEST_TMPDIR/f.sock
+	POUT=$BATS_TEST_TMPDIR/proxy.out
+	"$VHUCTL" proxy --listen "$PSOCK" --listen-back "$B" >"$POUT" 2>&1 3>&- &
+	PROXY_PID=$!
+	wait_line "$POUT" 'back-end: listening on'
+	# No back-end yet: the front-end waits, gives up, and that ends it.
+	run --separate-stderr vhp -t 0.5 get-features
+	assert_failure 75
+	wait_line "$POUT" 's1 +-- session ended: front-end closed the connection before a back-end connected'
+	# A back-end connects; before or after the front-end, they are paired.
+	$FRONTEND "$B" client-back >"$BATS_TEST_TMPDIR/back.out" 2>&1 3>&- &
+	local bpid=$!
+	run vhp get-features
+	assert_success
+	assert_output --regexp 'Features: +0x0000000140000000'
+	wait "$bpid" || fail "back-end: $(cat "$BATS_TEST_TMPDIR/back.out")"
+	wait_line "$POUT" 's2 +-- session ended'
+	proxy_stop TERM
+	[ "$PROXY_RC" -eq 0 ]
+	[ ! -e "$B" ] && [ ! -e "$PSOCK" ] || fail "a socket was left behind"
+}
+
 @test "proxy: no fd is left open after sessions end; SIGINT ends it with 0" {
 	mock_start
 	proxy_start
