@@ -131,6 +131,7 @@ int cmd_net_set_mtu(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_device_state(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv);
 int cmd_proxy(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_decode(struct vhu_ctx *ctx, int argc, char **argv);
 
 /* batch: after each step, print (and answer) the back-end channel messages
  * that arrived, without waiting.  Returns @rc, or the channel's failure

@@ -11,6 +11,7 @@
 #include "cmds/cmd_common.h"
 #include "proto/relay.h"
 #include "render/out.h"
+#include "render/capture.h"
 #include "render/relay.h"
 #include "util/intr.h"
 #include "util/parse.h"
@@ -22,11 +23,13 @@ enum {
 	OPT_SESSIONS,
 	OPT_CONNECT_FRONT,
 	OPT_LISTEN_BACK,
+	OPT_PCAPNG,
+	OPT_QUIET,
 };
 
 struct proxy_args {
-	const char *listen, *connect, *connect_front, *listen_back;
-	bool raw;
+	const char *listen, *connect, *connect_front, *listen_back, *pcapng;
+	bool raw, quiet;
 	uint64_t sessions;
 };
 
@@ -50,6 +53,12 @@ static error_t proxy_parser(int key, char *arg, struct argp_state *state)
 	case OPT_RAW:
 		a->raw = true;
 		break;
+	case OPT_PCAPNG:
+		a->pcapng = arg;
+		break;
+	case OPT_QUIET:
+		a->quiet = true;
+		break;
 	case OPT_SESSIONS:
 		if (vhu_parse_u64(arg, UINT32_MAX, &a->sessions) || !a->sessions) {
 			argp_error(state, "invalid --sessions '%s': expected a count of at least 1", arg);
@@ -72,6 +81,8 @@ static const struct argp_option proxy_opts[] = {
 	{ "listen-back", OPT_LISTEN_BACK, "BACK.sock", 0,
 	  "instead: create BACK.sock for a back-end in client mode (DPDK vhost client=1)", 0 },
 	{ "raw", OPT_RAW, NULL, 0, "with -j: each message's bytes as \"raw\" hex", 0 },
+	{ "pcapng", OPT_PCAPNG, "FILE", 0, "also write a capture for Wireshark and `vhuctl decode` (created or truncated)", 0 },
+	{ "quiet", OPT_QUIET, NULL, 0, "no lines on stdout (with --pcapng)", 0 },
 	{ "sessions", OPT_SESSIONS, "N", 0, "stop after N sessions ended", 0 },
 	{ 0 }
 };
@@ -118,14 +129,23 @@ int cmd_proxy(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "proxy: the front-end and the back-end socket are the same path");
 	if (!vhu_out_is_json() && a.raw)
 		return vhu_usage(ctx, "proxy: --raw needs -j (JSON lines)");
+	if (a.quiet && !a.pcapng)
+		return vhu_usage(ctx, "proxy: --quiet needs --pcapng FILE");
 
 	cfg.timeout_ms = ctx->timeout_ms;
 	cfg.sessions = (unsigned)a.sessions;
+	cfg.stop = &view.failed;
 	view.json = vhu_out_is_json();
 	view.raw = a.raw;
 	view.dev = vhu_ctx_dev(ctx);
+	view.quiet = a.quiet;
 	if (view.json)
 		vhu_out_streamed();
+	if (a.pcapng) {
+		view.cap = vhu_cap_open(a.pcapng, ctx->s.err, sizeof(ctx->s.err));
+		if (!view.cap)
+			return VHU_E_IO;
+	}
 
 	/* SIGINT and SIGTERM are the documented end of a proxy: caught even
 	 * when the shell started it with them ignored (a background job). */
@@ -136,7 +156,14 @@ int cmd_proxy(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_intr_clear();
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	if (!rc && view.err)
-		rc = vhu_fail(&ctx->s, VHU_E_IO, "proxy: cannot write the output: %s", strerror(view.err));
+	{
+		int cerr = vhu_cap_close(view.cap);
+
+		if (!view.cap_err)
+			view.cap_err = cerr;
+	}
+	/* A failed stdout is reported (once) by the end of the run. */
+	if (!rc && view.cap_err)
+		rc = vhu_fail(&ctx->s, VHU_E_IO, "proxy: cannot write %s: %s", a.pcapng, strerror(view.cap_err));
 	return rc;
 }

@@ -18,6 +18,8 @@ static const struct vhu_cmd cmds[] = {
 	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH, cmd_batch },
 	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes", VHU_CMD_NO_BATCH,
 	  cmd_blk },
+	{ "decode", "print a capture of `proxy --pcapng` as the proxy did (text or JSON lines)",
+	  VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, cmd_decode },
 	{ "device-state", "save or load the back-end's device state, or check the last transfer "
 	  "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)", 0, cmd_device_state },
 	{ "get-config", "read and decode the device config space (GET_CONFIG)", 0, cmd_get_config },

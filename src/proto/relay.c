@@ -831,6 +831,8 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 			break;
 		if (cfg->sessions && r.ended >= cfg->sessions)
 			break;
+		if (cfg->stop && *cfg->stop)
+			break;
 		if (cfg->front_connect)
 			connect_front(&r);
 		for (struct sess *s = r.list; s; s = s->next)
@@ -930,7 +932,7 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 			rc = vhu_intr_status();
 	} else {
 		for (struct sess *s = r.list; s; s = s->next)
-			end_session(s, "the proxy stopped");
+			end_session(s, cfg->stop && *cfg->stop ? "the proxy stopped: its output failed" : "the proxy stopped");
 		reap(&r);
 	}
 	vhu_close_fds(r.pending, r.npending);

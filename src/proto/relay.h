@@ -51,6 +51,7 @@ struct vhu_relay_cfg {
 			     * client=1), one connection per session; else connect */
 	int timeout_ms;     /* an unfinished message, or a queue that does not move */
 	unsigned sessions;  /* stop after this many sessions ended (0: never) */
+	const int *stop;    /* stop once *stop is non-zero (the callback's output failed), or NULL */
 };
 
 enum vhu_relay_kind {

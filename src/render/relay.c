@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "decode/payload.h"
+#include "render/capture.h"
 #include "render/jsonl.h"
 #include "render/trace.h"
 #include "util/text.h"
@@ -159,8 +160,13 @@ void vhu_relay_print(void *arg, const struct vhu_relay_rec *r)
 {
 	struct vhu_relay_view *v = arg;
 
-	if (v->json)
-		json_line(v, r);
-	else
-		text_line(v, r);
+	if (v->cap && !v->cap_err)
+		v->cap_err = vhu_cap_write(v->cap, r);
+	if (!v->quiet) {
+		if (v->json)
+			json_line(v, r);
+		else
+			text_line(v, r);
+	}
+	v->failed = v->err || v->cap_err;
 }

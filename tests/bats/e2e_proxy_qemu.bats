@@ -74,7 +74,7 @@ jl() {
 
 @test "QEMU realizes and starts vhost-user-blk through the proxy; the JSON lines carry the real values" {
 	qsd_start
-	proxy_start
+	proxy_start --pcapng "$D/cap.pcapng"
 	qemu-system-x86_64 -accel tcg -machine q35,memory-backend=mem -m 256M \
 		-object memory-backend-memfd,id=mem,size=256M,share=on \
 		-nographic -nodefaults -serial none -monitor none -S \
@@ -123,6 +123,20 @@ jl() {
 	jl '(map(select(.event == "message" and .expect != null)) | length) ==
 		(map(select(.event == "message" and .reply and .rtt_us != null)) | length)'
 	jl 'map(select(.invalid != null)) | length == 0'
+
+	# The capture: vhuctl decode prints the same lines; Wireshark's Lua
+	# dissector lists the same messages.
+	run "$VHUCTL" -j -T blk decode "$D/cap.pcapng"
+	assert_success
+	[ "$output" = "$(cat "$POUT")" ] || fail "decode differs: $(diff <(echo "$output") "$POUT")"
+	if command -v tshark >/dev/null; then
+		run tshark -X lua_script:"$VHU_SRC/contrib/wireshark/vhost-user.lua" -r "$D/cap.pcapng" \
+			-Y 'vhost_user.kind == 0' -T fields -e vhost_user.session -e vhost_user.dir -e vhost_user.name
+		assert_success
+		diff <(grep -v '^Running as' <<<"$output") \
+			<(jq -r 'select(.event == "message") | [.session, .dir, .name] | @tsv' "$POUT") ||
+			fail "tshark and the JSON lines differ"
+	fi
 }
 
 @test "vhuctl probe through the proxy against qemu-storage-daemon equals the direct probe" {

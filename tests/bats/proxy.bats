@@ -365,6 +365,81 @@ jcount() {
 	[ ! -e "$B" ] && [ ! -e "$PSOCK" ] || fail "a socket was left behind"
 }
 
+@test "proxy --pcapng: vhuctl decode prints the capture exactly as the proxy printed it live" {
+	mock_start --backend-msg IOTLB_MSG:need-reply
+	local CAP=$BATS_TEST_TMPDIR/cap.pcapng
+	proxy_start -j --raw --sessions 2 --pcapng "$CAP"
+	run vhp setup
+	assert_success
+	run vhp watch --count 1
+	assert_success
+	proxy_wait
+	[ "$PROXY_RC" -eq 0 ]
+	run "$VHUCTL" -j decode --raw "$CAP"
+	assert_success
+	[ "$output" = "$(cat "$POUT")" ] || fail "decode differs from the live lines: $(diff <(echo "$output") "$POUT")"
+	# Text too, and from standard input.
+	run "$VHUCTL" -T blk decode - <"$CAP"
+	assert_success
+	assert_output --regexp 's2 +B>F chan BACKEND_IOTLB_MSG flags=0x9 size=32 iova=0x100000'
+	assert_output --regexp 's1 +F>B main SET_MEM_TABLE flags=0x9 size=40 fds=1 \[memfd:[0-9]+\] nregions=1'
+}
+
+@test "decode: a file that is not a capture, or a capture cut short, is 64 with one line" {
+	printf 'not a capture at all' >"$BATS_TEST_TMPDIR/x"
+	run --separate-stderr "$VHUCTL" decode "$BATS_TEST_TMPDIR/x"
+	assert_failure 64
+	assert_one_line_error "not a pcapng capture"
+	run --separate-stderr "$VHUCTL" decode "$BATS_TEST_TMPDIR/missing"
+	assert_failure 74
+	assert_one_line_error "cannot open"
+	mock_start
+	local CAP=$BATS_TEST_TMPDIR/cap.pcapng
+	# --quiet prints nothing to wait for: the front-end retries (--wait)
+	# until the socket accepts.
+	PSOCK=$(dirname "$SOCK")/front.sock
+	POUT=$BATS_TEST_TMPDIR/proxy.out
+	"$VHUCTL" proxy --quiet --sessions 1 --pcapng "$CAP" --listen "$PSOCK" --connect "$SOCK" >"$POUT" 2>&1 3>&- &
+	PROXY_PID=$!
+	run vhp -w 30 get-features
+	assert_success
+	proxy_wait
+	[ ! -s "$POUT" ] || fail "--quiet printed: $(cat "$POUT")"
+	head -c $(($(stat -c %s "$CAP") - 10)) "$CAP" >"$BATS_TEST_TMPDIR/cut.pcapng"
+	run --separate-stderr "$VHUCTL" decode "$BATS_TEST_TMPDIR/cut.pcapng"
+	assert_failure 64
+	assert_one_line_error "cut short"
+	# What came before the cut is printed.
+	assert_output --regexp 's1 +B>F main GET_FEATURES reply'
+	run --separate-stderr "$VHUCTL" proxy --listen "$BATS_TEST_TMPDIR/f.sock" --connect x --quiet
+	assert_failure 64
+}
+
+@test "Wireshark: the Lua dissector lists the same messages as the JSON lines, and knows every request" {
+	command -v tshark >/dev/null || skip "tshark not installed"
+	local LUA=$VHU_SRC/contrib/wireshark/vhost-user.lua n
+	# Every front-end request of the catalog has its name in the dissector.
+	for n in $("$VHUCTL" list -j requests | jq -r '.requests[].name'); do
+		grep -q "\"$n\"" "$LUA" || fail "the dissector does not know $n"
+	done
+	mock_start --backend-msg IOTLB_MSG:need-reply
+	local CAP=$BATS_TEST_TMPDIR/cap.pcapng
+	proxy_start -j --sessions 2 --pcapng "$CAP"
+	run vhp setup
+	assert_success
+	run vhp watch --count 1
+	assert_success
+	proxy_wait
+	run tshark -X lua_script:"$LUA" -r "$CAP" -Y 'vhost_user.kind == 0' \
+		-T fields -e vhost_user.session -e vhost_user.dir -e vhost_user.chan -e vhost_user.name -e vhost_user.flags
+	assert_success
+	[ "$(grep -cE 'BACKEND_IOTLB_MSG' <<<"$output")" -eq 2 ] || fail "$output"
+	local want
+	want=$(jq -r 'select(.event == "message") | [.session, .dir, (if .chan then "1" else "0" end), .name,
+		.flags] | @tsv' "$POUT" | sed 's/\t0x\([0-9a-f]*\)$/\t0x0000000\1/')
+	diff <(grep -v '^Running as' <<<"$output") <(echo "$want") || fail "tshark and the JSON lines differ"
+}
+
 @test "proxy: no fd is left open after sessions end; SIGINT ends it with 0" {
 	mock_start
 	proxy_start
