@@ -440,6 +440,25 @@ jcount() {
 	diff <(grep -v '^Running as' <<<"$output") <(echo "$want") || fail "tshark and the JSON lines differ"
 }
 
+@test "proxy: when nobody reads its output any more it ends every session and exits 74" {
+	mock_start
+	PSOCK=$(dirname "$SOCK")/front.sock
+	PERR=$BATS_TEST_TMPDIR/proxy.err
+	mkfifo "$BATS_TEST_TMPDIR/out"
+	"$VHUCTL" proxy --listen "$PSOCK" --connect "$SOCK" >"$BATS_TEST_TMPDIR/out" 2>"$PERR" 3>&- &
+	PROXY_PID=$!
+	# Read the first line (written after listen()), then go away.
+	exec 4<"$BATS_TEST_TMPDIR/out"
+	read -r line <&4
+	exec 4<&-
+	[[ $line == *"listening on"* ]] || fail "first line: $line"
+	run vhp get-features
+	proxy_wait
+	[ "$PROXY_RC" -eq 74 ] || fail "exit $PROXY_RC: $(cat "$PERR")"
+	assert_equal "$(cat "$PERR")" "vhuctl: cannot write standard output: Broken pipe"
+	[ ! -e "$PSOCK" ]
+}
+
 @test "proxy: no fd is left open after sessions end; SIGINT ends it with 0" {
 	mock_start
 	proxy_start
