@@ -83,6 +83,8 @@ flow() {
 		testpmd be --vdev "net_vhost0,iface=$BSOCK,queues=1" <>"$BIN" >"$BATS_TEST_TMPDIR/back.log" 2>&1 3>&- &
 		BE_PID=$!
 		wait_sock "$BSOCK" "testpmd (vhost)" "$BATS_TEST_TMPDIR/back.log"
+		# From bind() to listen() the socket refuses: wait until it accepts.
+		python3 "$BATS_TEST_DIRNAME/frontend.py" "$BSOCK" accepts
 		"$VHUCTL" proxy -j -T net --listen "$PSOCK" --connect "$BSOCK" >"$POUT" \
 			2>"$BATS_TEST_TMPDIR/proxy.err" 3>&- &
 		PROXY_PID=$!

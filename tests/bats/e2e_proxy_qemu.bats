@@ -54,10 +54,13 @@ qsd_start() {
 	QSD_PID=$!
 	local i
 	for ((i = 0; i < 3000; i++)); do
-		[ -S "$BSOCK" ] && return 0
+		[ -S "$BSOCK" ] && break
 		sleep 0.02
 	done
-	fail "qemu-storage-daemon did not create $BSOCK: $(cat "$BATS_TEST_TMPDIR/qsd.log")"
+	# The socket exists from bind(), before listen(): one round trip
+	# (retried while refused) says the daemon accepts.
+	[ -S "$BSOCK" ] && "$VHUCTL" -s "$BSOCK" -w 60 get-features >/dev/null ||
+		fail "qemu-storage-daemon does not accept on $BSOCK: $(cat "$BATS_TEST_TMPDIR/qsd.log")"
 }
 
 proxy_start() {

@@ -169,6 +169,18 @@ def main():
             recv_exact(b, size)
             if code == GET_FEATURES:
                 b.sendall(struct.pack("<IIIQ", code, VERSION | REPLY, 8, 0x140000000))
+    elif scenario == "accepts":
+        # Wait until something listens on the socket (it exists from
+        # bind(), before listen()); connect and leave at once.
+        end = time.monotonic() + WAIT
+        while True:
+            try:
+                connect(path).close()
+                return 0
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > end:
+                    raise AssertionError("nothing accepts on " + path)
+                time.sleep(0.02)
     elif scenario == "features":
         print("0x%x" % get_features(connect(path)))
     else:
