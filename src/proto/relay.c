@@ -531,6 +531,10 @@ static int connect_backend(const char *path, int *fd)
 	*fd = -1;
 	if (s < 0)
 		return errno;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		close(s);
+		return ENAMETOOLONG;
+	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	while (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
 		int err = errno;
@@ -802,6 +806,16 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 	struct stat lst, blst;
 	int rc = VHU_OK;
 
+	for (int i = 0; i < 2; i++) {
+		const char *path = i ? cfg->back : cfg->front;
+		struct sockaddr_un sa;
+
+		if (strlen(path) >= sizeof(sa.sun_path)) {
+			snprintf(err, errlen, "socket path too long (%zu bytes, at most %zu): %s", strlen(path),
+				 sizeof(sa.sun_path) - 1, path);
+			return VHU_E_USAGE;
+		}
+	}
 	if (!cfg->front_connect) {
 		r.lfd = listen_on(cfg->front, &lst, err, errlen);
 		if (r.lfd < 0)

@@ -119,9 +119,11 @@ int vhu_cap_write(struct vhu_cap_writer *w, const struct vhu_relay_rec *r)
 		pkt[off] = (uint8_t)r->fd[i].type;
 		put64(pkt + off + 8, (uint64_t)r->fd[i].size);
 	}
-	memcpy(pkt + off, r->event, elen);
+	if (elen)
+		memcpy(pkt + off, r->event, elen);
 	off += elen;
-	memcpy(pkt + off, text, tlen);
+	if (tlen)
+		memcpy(pkt + off, text, tlen);
 	off += tlen;
 	if (r->kind == VHU_REL_MSG) {
 		memcpy(pkt + off, &r->m->hdr, VHOST_USER_HDR_SIZE);

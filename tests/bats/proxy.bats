@@ -82,6 +82,15 @@ jcount() {
 	assert_one_line_error "--raw"
 	run --separate-stderr "$VHUCTL" proxy --listen "$BATS_TEST_TMPDIR/f.sock" --connect x --sessions 0
 	assert_failure 64
+	local long
+	long=/tmp/$(printf 'x%.0s' $(seq 120))
+	run --separate-stderr "$VHUCTL" proxy --listen "$BATS_TEST_TMPDIR/f.sock" --connect "$long"
+	assert_failure 64
+	assert_one_line_error "socket path too long"
+	run --separate-stderr "$VHUCTL" proxy --connect-front "$long" --connect x
+	assert_failure 64
+	assert_one_line_error "socket path too long"
+	[ ! -e "$BATS_TEST_TMPDIR/f.sock" ]
 }
 
 @test "proxy: a socket path another proxy listens on is 69; a stale one is taken over" {
