@@ -219,6 +219,9 @@ void vhu_show_reconnect(const struct vhu_reconnect *r);
 /* Free the records (end of the run). */
 void vhu_reconnects_free(struct vhu_ctx *ctx);
 
+int cmd_proxy(struct vhu_ctx *ctx, int argc, char **argv);
+int cmd_decode(struct vhu_ctx *ctx, int argc, char **argv);
+
 /* batch: after each step, print (and answer) the back-end channel messages
  * that arrived, without waiting.  Returns @rc, or the channel's failure
  * when @rc was VHU_OK; a failed step keeps its own message. */

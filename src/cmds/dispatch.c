@@ -21,6 +21,8 @@ static const struct vhu_cmd cmds[] = {
 	  VHU_CMD_NO_BATCH, cmd_bench },
 	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes",
 	  VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_blk },
+	{ "decode", "print a capture of `proxy --pcapng` as the proxy did (text or JSON lines)",
+	  VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, cmd_decode },
 	{ "device-state", "save or load the back-end's device state, or check the last transfer "
 	  "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)", 0, cmd_device_state },
 	{ "fs", "virtio-fs through FUSE in one session: ls, cat, stat of a path in the shared directory",
@@ -45,6 +47,8 @@ static const struct vhu_cmd cmds[] = {
 	{ "net-set-mtu", "tell a net back-end the MTU (NET_SET_MTU)", 0, cmd_net_set_mtu },
 	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
 	  cmd_probe },
+	{ "proxy", "relay front-ends to a back-end and print every message decoded (text or JSON lines)",
+	  VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, cmd_proxy },
 	{ "raw", "send any request by name or code with a hex payload and print the reply", 0, cmd_raw },
 	{ "reconnect", "batch step: connect again and replay what the batch set up so far", VHU_CMD_BATCH_ONLY,
 	  cmd_reconnect },

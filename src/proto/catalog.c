@@ -178,6 +178,29 @@ const struct vhu_req_desc *vhu_backend_req_by_code(uint32_t code)
 	return find_code(backend, N(backend), code);
 }
 
+enum vhu_expect vhu_reply_expected(const struct vhu_req_desc *d, bool chan, uint64_t protocol,
+				   uint32_t flags)
+{
+	bool need = flags & VHOST_USER_NEED_REPLY_MASK;
+	bool ack = need && (chan || (protocol & VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK)));
+
+	if (flags & VHOST_USER_REPLY_MASK)
+		return VHU_EXPECT_NONE;
+	switch (d ? d->reply : VHU_REPLY_ACK) {
+	case VHU_REPLY_ALWAYS:
+		return VHU_EXPECT_OWN;
+	case VHU_REPLY_LOG:
+		if (protocol & VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD))
+			return VHU_EXPECT_OWN;
+		return ack ? VHU_EXPECT_ACK : VHU_EXPECT_NONE;
+	case VHU_REPLY_ACK:
+		return ack ? VHU_EXPECT_ACK : VHU_EXPECT_NONE;
+	case VHU_REPLY_NONE:
+		break;
+	}
+	return VHU_EXPECT_NONE;
+}
+
 /* "get-features" and "GET_FEATURES" name the same row. */
 static bool name_eq(const char *spec, const char *word)
 {

@@ -87,6 +87,31 @@ const struct vhu_req_desc *vhu_backend_req_at(size_t i);
  * into @buf (at least 16 bytes) in that case. */
 const char *vhu_req_name(uint32_t code, char *buf, size_t len);
 
+/* What answers a message (spec "Communication", "Back-end communication"). */
+enum vhu_expect {
+	VHU_EXPECT_NONE, /* nothing */
+	VHU_EXPECT_OWN,  /* its own reply: reply_shape, reply_min..reply_max, rfds */
+	VHU_EXPECT_ACK,  /* a u64 status (REPLY_ACK) */
+};
+
+/*
+ * Does the message with header flags @flags, described by row @d (NULL:
+ * a code outside the catalog), get a reply?  @protocol is the protocol
+ * feature mask negotiated on the session (0 before SET_PROTOCOL_FEATURES;
+ * for SET_PROTOCOL_FEATURES itself, the mask it carries: back-ends apply
+ * it before they answer).  @chan: a back-end request on the back-end
+ * channel.  A pure function: the session, the back-end channel and the
+ * proxy all pair replies with it.
+ *  - a message carrying the REPLY flag gets nothing;
+ *  - VHU_REPLY_ALWAYS rows get their own reply;
+ *  - SET_LOG_BASE gets its own reply when LOG_SHMFD is negotiated;
+ *  - otherwise NEED_REPLY asks for an ack: on the main socket only when
+ *    REPLY_ACK is negotiated, on the back-end channel whenever it is set
+ *    (the back-end sets it only with REPLY_ACK, and waits for the ack).
+ */
+enum vhu_expect vhu_reply_expected(const struct vhu_req_desc *d, bool chan, uint64_t protocol,
+				   uint32_t flags);
+
 /* Name of a shape, for `list`. */
 const char *vhu_shape_name(enum vhu_shape shape);
 

@@ -31,10 +31,6 @@
 #include "util/text.h"
 #include "util/intr.h"
 
-/* Receive room for more fds than a message may carry, so an excess is
- * seen (and closed) rather than silently truncated by the kernel. */
-#define RECV_FD_ROOM 32u
-
 
 void vhu_chan_close(struct vhu_chan *c)
 {
@@ -215,13 +211,6 @@ static int chan_wait(struct vhu_chan *c, short ev, int64_t deadline, bool interr
 	return vhu_wait_fd(c->fd, ev, deadline, interruptible ? c->stop : NULL);
 }
 
-/* Read exactly @len bytes of the channel (see vhu_recv_exact). */
-static int chan_read(struct vhu_chan *c, void *buf, size_t len, int64_t deadline, int *fds,
-		     unsigned *nfds, unsigned *stray, bool *trunc, size_t *got)
-{
-	return vhu_recv_exact(c->fd, buf, len, deadline, fds, nfds, RECV_FD_ROOM, stray, trunc, got);
-}
-
 static void add_problem(struct vhu_chan_msg *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_problem(struct vhu_chan_msg *m, const char *fmt, ...)
 {
@@ -251,9 +240,9 @@ static const char *msg_name(uint32_t code, char *buf, size_t len)
 
 /* A violation: drop what arrived, close the channel (its stream is out of
  * step, 6.14), return VHU_E_PROTO with the message already set. */
-static int violation(struct vhu_chan *c, int *fds, unsigned nfds)
+static int violation(struct vhu_chan *c, struct vhu_msg *in)
 {
-	vhu_close_fds(fds, nfds);
+	vhu_msg_close_fds(in);
 	vhu_chan_close(c);
 	return VHU_E_PROTO;
 }
@@ -304,10 +293,9 @@ static void check_semantics(struct vhu_session *s, struct vhu_chan_msg *m)
 int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct vhu_chan_msg *m,
 		  enum vhu_chan_event *ev)
 {
-	int fds[RECV_FD_ROOM];
-	unsigned nfds = 0, stray = 0;
-	bool trunc = false;
-	size_t got;
+	static struct vhu_msg in; /* 4 KiB payload: not on the stack */
+	struct vhu_rx rx;
+	unsigned nfds, stray;
 	int64_t deadline;
 	const struct vhu_req_desc *d;
 	const char *name;
@@ -339,14 +327,16 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	if (rc)
 		return io_error(s, c, "back-end channel", errno, "");
 
-	/* Once a message has started, the rest is due within --timeout. */
+	/* Once a message has started, the rest is due within --timeout.  The
+	 * header is checked before a payload byte is read. */
 	deadline = chan_deadline(s, c);
-	rc = chan_read(c, &m->hdr, sizeof(m->hdr), deadline, fds, &nfds, &stray, &trunc, &got);
+	vhu_rx_reset(&rx);
+	rc = vhu_msg_recv(c->fd, &in, &rx, VHU_MAX_PAYLOAD, VHU_RX_STOP_HEADER, deadline, NULL);
 	if (rc) {
 		int err = errno;
 
-		vhu_close_fds(fds, nfds);
-		if (rc == VHU_E_IO && (err == 0 || err == ECONNRESET) && got == 0) {
+		vhu_msg_close_fds(&in);
+		if (rc == VHU_E_IO && (err == 0 || err == ECONNRESET) && rx.got == 0) {
 			/* EOF between messages: the back-end is done with it
 			 * (a reset: it closed with our last answer unread). */
 			vhu_note(s, VHU_DIR_BACKEND_RECV, "back-end closed the channel");
@@ -363,11 +353,12 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 			/* Part of a message is gone: the stream is out of step. */
 			vhu_chan_close(c);
 			return vhu_fail(s, rc, "back-end channel: interrupted by %s inside a message header (%zu of %zu bytes)",
-					vhu_intr_name(vhu_intr_signo()), got, sizeof(m->hdr));
+					vhu_intr_name(vhu_intr_signo()), rx.got, sizeof(m->hdr));
 		}
 		return io_error(s, c, "back-end channel", err, "inside a message header");
 	}
 
+	m->hdr = in.hdr;
 	d = vhu_backend_req_by_code(m->hdr.request);
 	name = msg_name(m->hdr.request, nb, sizeof(nb));
 	m->desc = d;
@@ -376,17 +367,17 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
 		vhu_fail(s, VHU_E_PROTO, "%s: back-end request has version %u, expected %u (flags 0x%x)", name,
 			 m->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION, m->hdr.flags);
-		return violation(c, fds, nfds);
+		return violation(c, &in);
 	}
 	if (m->hdr.flags & VHOST_USER_REPLY_MASK) {
 		vhu_fail(s, VHU_E_PROTO, "%s: back-end request carries the REPLY flag (flags 0x%x)", name,
 			 m->hdr.flags);
-		return violation(c, fds, nfds);
+		return violation(c, &in);
 	}
 	if (m->hdr.flags & VHOST_USER_RESERVED_MASK) {
 		vhu_fail(s, VHU_E_PROTO, "%s: back-end request sets reserved flag bits (flags 0x%x)", name,
 			 m->hdr.flags);
-		return violation(c, fds, nfds);
+		return violation(c, &in);
 	}
 	/* Size per catalog row before a payload byte is read; unknown codes
 	 * only get the transport cap (VHU_MAX_PAYLOAD). */
@@ -402,13 +393,14 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		else
 			vhu_fail(s, VHU_E_PROTO, "%s: payload of %u bytes exceeds the %u-byte bound", name,
 				 m->hdr.size, VHU_MAX_PAYLOAD);
-		return violation(c, fds, nfds);
+		return violation(c, &in);
 	}
-	rc = chan_read(c, m->payload, m->hdr.size, deadline, NULL, NULL, &stray, &trunc, &got);
+	rc = vhu_msg_recv(c->fd, &in, &rx, max, 0, deadline, NULL);
 	if (rc) {
 		int err = errno;
+		size_t got = rx.got - VHOST_USER_HDR_SIZE;
 
-		vhu_close_fds(fds, nfds);
+		vhu_msg_close_fds(&in);
 		if (rc == VHU_E_TIMEOUT) {
 			vhu_chan_close(c);
 			return vhu_fail(s, VHU_E_TIMEOUT, "%s: payload incomplete after %d ms (%zu of %u bytes)", name,
@@ -421,27 +413,30 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		}
 		return io_error(s, c, name, err, "inside the payload");
 	}
+	memcpy(m->payload, in.payload, m->hdr.size);
 	c->received++;
 	m->need_reply = m->hdr.flags & VHOST_USER_NEED_REPLY_MASK;
+	stray = rx.stray;
+	nfds = in.nfds;
 	if (s->trace)
 		s->trace(s->trace_arg, VHU_DIR_BACKEND_RECV, &m->hdr, m->payload, m->hdr.size, nfds + stray, NULL);
 
 	/* fds (spec "Communication"): with the first byte only, at most 8. */
-	if (stray) {
-		vhu_fail(s, VHU_E_PROTO, "%s: %u %s arrived after the first byte of the message", name, stray,
-			 VHU_PLURAL(stray, "fd", "fds"));
-		return violation(c, fds, nfds);
+	if (rx.stray) {
+		vhu_fail(s, VHU_E_PROTO, "%s: %u %s arrived after the first byte of the message", name, rx.stray,
+			 VHU_PLURAL(rx.stray, "fd", "fds"));
+		return violation(c, &in);
 	}
-	if (trunc || nfds > VHOST_USER_MAX_FDS) {
+	if (rx.trunc || nfds > VHOST_USER_MAX_FDS) {
 		vhu_fail(s, VHU_E_PROTO, "%s: %s%u fds attached, at most %u on the back-end channel", name,
-			 trunc ? "more than " : "", nfds, VHOST_USER_MAX_FDS);
-		return violation(c, fds, nfds);
+			 rx.trunc ? "more than " : "", nfds, VHOST_USER_MAX_FDS);
+		return violation(c, &in);
 	}
 	m->nfds = nfds;
 	if (nfds && !vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD)) {
 		/* The back-end may not send fds at all: do not even look. */
 		for (unsigned i = 0; i < nfds; i++) {
-			close(fds[i]);
+			close(in.fds[i]);
 			m->fd[i].kind = VHU_FD_REFUSED;
 			m->fd[i].size = -1;
 		}
@@ -453,8 +448,9 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	} else {
 		/* vhuctl maps nothing: describe each fd, then let it go. */
 		for (unsigned i = 0; i < nfds; i++)
-			vhu_fd_describe_close(fds[i], &m->fd[i]);
+			vhu_fd_describe_close(in.fds[i], &m->fd[i]);
 	}
+	in.nfds = 0;
 	check_semantics(s, m);
 	*ev = VHU_CHAN_MSG;
 	return VHU_OK;
@@ -482,53 +478,39 @@ int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_m
 {
 	struct vhost_user_hdr h = { m->hdr.request, VHOST_USER_VERSION | VHOST_USER_REPLY_MASK, 8 };
 	uint64_t v = vhu_chan_answer_value(m);
-	uint8_t buf[sizeof(h) + 8];
-	int64_t deadline = chan_deadline(s, c);
-	size_t done = 0;
+	struct vhu_tx tx = { 0 };
 	char nb[24];
 	const char *name = msg_name(m->hdr.request, nb, sizeof(nb));
+	int rc;
 
-	if (!m->need_reply && m->hdr.request != VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP)
+	if (vhu_reply_expected(m->desc, true, 0, m->hdr.flags) == VHU_EXPECT_NONE)
 		return VHU_OK;
 	if (!c->open)
 		return vhu_fail(s, VHU_E_IO, "%s: back-end channel closed before the answer", name);
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), &v, 8);
 	if (s->trace)
-		s->trace(s->trace_arg, VHU_DIR_BACKEND_SEND, &h, buf + sizeof(h), 8, 0, NULL);
-	/* One send for header and payload, as on the main socket. */
-	while (done < sizeof(buf)) {
-		ssize_t n;
-		int rc = chan_wait(c, POLLOUT, deadline, false);
-
-		if (rc == VHU_E_TIMEOUT) {
-			vhu_chan_close(c);
-			return vhu_fail(s, VHU_E_TIMEOUT, "%s: no room to answer on the back-end channel within %d ms",
-					name, s->timeout_ms);
-		}
-		if (vhu_intr_is_status(rc)) {
-			if (done)
-				vhu_chan_close(c); /* half an answer went out */
-			return vhu_fail(s, rc, "%s: interrupted by %s before the answer was sent", name,
-					vhu_intr_name(vhu_intr_signo()));
-		}
-		if (rc)
-			return io_error(s, c, name, errno, "");
-		n = send(c->fd, buf + done, sizeof(buf) - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno == EPIPE || errno == ECONNRESET) {
-				/* It asked and left: its loss, not an error here. */
-				add_problem(m, "back-end closed the channel before the answer");
-				vhu_note(s, VHU_DIR_BACKEND_RECV, "%s: back-end closed the channel before the answer", name);
-				hang_up(c);
-				return VHU_OK;
-			}
-			return io_error(s, c, name, errno, "");
-		}
-		done += (size_t)n;
+		s->trace(s->trace_arg, VHU_DIR_BACKEND_SEND, &h, (const uint8_t *)&v, 8, 0, NULL);
+	/* One sendmsg for header and payload, as on the main socket. */
+	rc = vhu_msg_send(c->fd, &h, &v, NULL, 0, &tx, chan_deadline(s, c));
+	if (rc == VHU_E_TIMEOUT) {
+		vhu_chan_close(c);
+		return vhu_fail(s, VHU_E_TIMEOUT, "%s: no room to answer on the back-end channel within %d ms", name,
+				s->timeout_ms);
 	}
+	if (vhu_intr_is_status(rc)) {
+		if (tx.done)
+			vhu_chan_close(c); /* half an answer went out */
+		return vhu_fail(s, rc, "%s: interrupted by %s before the answer was sent", name,
+				vhu_intr_name(vhu_intr_signo()));
+	}
+	if (rc == VHU_E_IO && (errno == EPIPE || errno == ECONNRESET)) {
+		/* It asked and left: its loss, not an error here. */
+		add_problem(m, "back-end closed the channel before the answer");
+		vhu_note(s, VHU_DIR_BACKEND_RECV, "%s: back-end closed the channel before the answer", name);
+		hang_up(c);
+		return VHU_OK;
+	}
+	if (rc)
+		return io_error(s, c, name, errno, "");
 	m->answered = true;
 	m->answer = v;
 	c->answered++;

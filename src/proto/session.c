@@ -32,18 +32,6 @@
 #include "util/text.h"
 #include "util/intr.h"
 
-/* Receive room for more fds than any message may carry, so that an excess
- * is seen (and closed) rather than silently truncated. */
-#define RECV_FD_ROOM 32u
-
-void vhu_msg_close_fds(struct vhu_msg *m)
-{
-	for (unsigned i = 0; i < m->nfds; i++)
-		if (m->fds[i] >= 0)
-			close(m->fds[i]);
-	m->nfds = 0;
-}
-
 void vhu_session_init(struct vhu_session *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -166,44 +154,6 @@ void vhu_note(struct vhu_session *s, enum vhu_dir dir, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	s->trace(s->trace_arg, dir, NULL, NULL, 0, 0, buf);
-}
-
-int64_t vhu_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *stop)
-{
-	for (;;) {
-		/* The self-pipe of util/intr wakes the wait on SIGINT & co. */
-		struct pollfd p[2] = { { .fd = fd, .events = events }, { .fd = vhu_intr_fd(), .events = POLLIN } };
-		int left = -1, r;
-
-		if (stop && *stop)
-			return VHU_E_TIMEOUT;
-		if (vhu_intr_status())
-			return vhu_intr_status();
-		if (deadline >= 0) {
-			int64_t l = deadline - vhu_now_ms();
-			left = l < 0 ? 0 : l > INT_MAX ? INT_MAX : (int)l;
-		}
-		r = poll(p, 2, left);
-		if (r > 0 && p[0].revents)
-			return 0;
-		if (r == 0)
-			return VHU_E_TIMEOUT;
-		if (r < 0 && errno != EINTR)
-			return VHU_E_IO;
-	}
-}
-
-static int wait_ready(int fd, short events, int64_t deadline)
-{
-	return vhu_wait_fd(fd, events, deadline, NULL);
 }
 
 void vhu_session_adopt(struct vhu_session *s, int fd)
@@ -505,192 +455,24 @@ static int io_fail(struct vhu_session *s, const char *req, int rc, int err, cons
 	return r;
 }
 
-/* Send header, payload and fds in one sendmsg: QEMU 7.2's virtiofsd aborts
- * when a body arrives in a second piece. */
+/* Send header, payload and fds in one sendmsg (proto/msg.h). */
 static int send_whole(struct vhu_session *s, const char *req, const struct vhost_user_hdr *hdr,
-		      const void *payload, uint32_t len, const int *fds, unsigned nfds)
+		      const void *payload, const int *fds, unsigned nfds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)hdr, .iov_len = sizeof(*hdr) },
-		{ .iov_base = (void *)payload, .iov_len = len },
-	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	int64_t deadline = vhu_now_ms() + s->timeout_ms;
-	size_t total = sizeof(*hdr) + len, done = 0;
+	struct vhu_tx tx = { 0 };
+	int rc;
 
 	if (s->fd < 0)
 		return vhu_fail(s, VHU_E_IO, "%s: not connected (the connection was closed earlier)", req);
 	if (nfds > VHOST_USER_MAX_FDS)
 		return vhu_fail(s, VHU_E_USAGE, "%s: %u %s, at most %u", req, nfds,
 				VHU_PLURAL(nfds, "fd", "fds"), VHOST_USER_MAX_FDS);
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(&ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	/* Send first, wait for room only when the socket buffer is full:
-	 * one system call for a message that fits, which is nearly all. */
-	while (done < total) {
-		ssize_t n = sendmsg(s->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-		if (n < 0) {
-			int rc;
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return io_fail(s, req, VHU_E_IO, errno, "send");
-			rc = wait_ready(s->fd, POLLOUT, deadline);
-			if (rc)
-				return io_fail(s, req, rc, errno, "room to send");
-			continue;
-		}
-		done += (size_t)n;
-		/* fds went with the first byte; advance the iovecs. */
-		mh.msg_control = NULL;
-		mh.msg_controllen = 0;
-		while (n > 0 && mh.msg_iovlen) {
-			size_t step = (size_t)n < mh.msg_iov->iov_len ? (size_t)n : mh.msg_iov->iov_len;
-			mh.msg_iov->iov_base = (char *)mh.msg_iov->iov_base + step;
-			mh.msg_iov->iov_len -= step;
-			n -= (ssize_t)step;
-			if (!mh.msg_iov->iov_len) {
-				mh.msg_iov++;
-				mh.msg_iovlen--;
-			}
-		}
-	}
+	rc = vhu_msg_send(s->fd, hdr, payload, fds, nfds, &tx, vhu_now_ms() + s->timeout_ms);
+	if (rc)
+		return io_fail(s, req, rc, errno, rc == VHU_E_IO ? "send" : "room to send");
 	s->stats.sent++;
-	s->stats.bytes_sent += total;
+	s->stats.bytes_sent += tx.done;
 	return VHU_OK;
-}
-
-/*
- * After a recvmsg that reported MSG_CTRUNC: did the fds fail to arrive
- * because this process has no free fd left (the kernel stops installing
- * them at the first one over RLIMIT_NOFILE)?  @installed fds of the
- * message are still open.  A full control buffer (RECV_FD_ROOM fds) means
- * the sender sent more than any message may carry: its fault, not ours.
- */
-static bool own_fd_limit(int fd, size_t installed)
-{
-	int probe;
-
-	if (installed >= RECV_FD_ROOM)
-		return false;
-	probe = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (probe >= 0) {
-		close(probe);
-		return false;
-	}
-	return errno == EMFILE;
-}
-
-/*
- * vhu_recv_exact(), and with @block the first read may wait in the kernel
- * (a blocking socket whose SO_RCVTIMEO the caller set to the time left):
- * a reply then costs one recvmsg instead of poll + recvmsg.  Every other
- * read is tried at once and waits in poll only on EAGAIN.
- */
-static int recv_exact_from(int fd, bool block, void *buf, size_t len, int64_t deadline, int *fds,
-			   unsigned *nfds, unsigned room, unsigned *stray, bool *trunc, size_t *got)
-{
-	*got = 0;
-	while (*got < len) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * RECV_FD_ROOM)];
-			struct cmsghdr align;
-		} ctl;
-		struct iovec iov = { .iov_base = (char *)buf + *got, .iov_len = len - *got };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-				     .msg_controllen = sizeof(ctl.buf) };
-		size_t installed = 0;
-		bool out_of_fds = false;
-		ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
-
-		block = false;
-		if (n < 0) {
-			int rc;
-
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return VHU_E_IO;
-			rc = wait_ready(fd, POLLIN, deadline);
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (mh.msg_flags & MSG_CTRUNC) {
-			for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-				if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-					installed += (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			out_of_fds = own_fd_limit(fd, installed);
-		}
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			size_t k;
-
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			for (size_t i = 0; i < k; i++) {
-				int rfd;
-
-				memcpy(&rfd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				/* fds are only legal with the first bytes of a message. */
-				if (fds && *got == 0 && *nfds < room)
-					fds[(*nfds)++] = rfd;
-				else {
-					close(rfd);
-					(*stray)++;
-				}
-			}
-		}
-		if (out_of_fds) {
-			/* Our limit, not the back-end's excess: a local I/O
-			 * error (the message is lost, so is the stream). */
-			errno = EMFILE;
-			return VHU_E_IO;
-		}
-		if (mh.msg_flags & MSG_CTRUNC)
-			*trunc = true; /* the kernel dropped fds that did not fit */
-		if (n == 0) {
-			errno = 0;
-			return VHU_E_IO;
-		}
-		*got += (size_t)n;
-	}
-	return VHU_OK;
-}
-
-int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, unsigned *nfds,
-		   unsigned room, unsigned *stray, bool *trunc, size_t *got)
-{
-	return recv_exact_from(fd, false, buf, len, deadline, fds, nfds, room, stray, trunc, got);
-}
-
-/* Session reads: a truncated control message counts as a stray fd.
- * @block: see recv_exact_from(). */
-static int recv_exact(struct vhu_session *s, bool block, void *buf, size_t len, int64_t deadline, int *fds,
-		      unsigned *nfds, unsigned room, unsigned *stray, size_t *got)
-{
-	bool trunc = false;
-	int rc = recv_exact_from(s->fd, block, buf, len, deadline, fds, nfds, room, stray, &trunc, got);
-
-	if (trunc)
-		(*stray)++;
-	return rc;
 }
 
 int vhu_count_fds(void)
@@ -706,12 +488,6 @@ int vhu_count_fds(void)
 			n++;
 	closedir(d);
 	return n - 1; /* the directory's own fd */
-}
-
-void vhu_close_fds(const int *fds, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);
 }
 
 
@@ -767,32 +543,33 @@ static int wait_reply(struct vhu_session *s, int64_t deadline)
 	return VHU_OK;
 }
 
-/* Receive the reply to @sent, validated against @d. */
-static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const char *req,
-		      uint32_t code, uint16_t min, uint16_t max, unsigned rfds_min, unsigned rfds_max,
-		      struct vhu_msg *r)
+/* Receive the reply to request @code (named @req), validated against the
+ * bounds the caller expects. */
+static int recv_reply(struct vhu_session *s, const char *req, uint32_t code, uint16_t min, uint16_t max,
+		      unsigned rfds_min, unsigned rfds_max, struct vhu_msg *r)
 {
 	int64_t deadline = vhu_now_ms() + s->timeout_ms;
-	int fds[RECV_FD_ROOM];
-	unsigned nfds = 0, stray = 0;
-	size_t got;
+	struct vhu_rx rx;
+	unsigned nfds;
 	bool block;
-	int rc;
+	int rc, err;
 	char nb[16];
 
-	(void)d;
+	vhu_rx_reset(&rx);
 	r->nfds = 0;
-	got = 0;
+	/* Header first, checked before a payload byte is read: a wrong size
+	 * must not make us read the next message. */
 	block = may_block(s);
 	rc = block ? VHU_OK : wait_reply(s, deadline);
 	if (!rc)
-		rc = recv_exact(s, block, &r->hdr, sizeof(r->hdr), deadline, fds, &nfds, RECV_FD_ROOM, &stray,
-				&got);
+		rc = vhu_msg_recv(s->fd, r, &rx, VHU_MAX_PAYLOAD, VHU_RX_STOP_HEADER | (block ? VHU_RX_BLOCK : 0),
+				  deadline, NULL);
 	if (rc) {
-		vhu_close_fds(fds, nfds);
-		if (rc == VHU_E_IO && errno == 0 && got)
-			return io_fail(s, req, rc, 0, got ? "the reply header" : "");
-		return io_fail(s, req, rc, errno, rc == VHU_E_TIMEOUT ? "reply from the back-end" : "");
+		err = errno;
+		vhu_msg_close_fds(r);
+		if (rc == VHU_E_IO && err == 0 && rx.got)
+			return io_fail(s, req, rc, 0, "the reply header");
+		return io_fail(s, req, rc, err, rc == VHU_E_TIMEOUT ? "reply from the back-end" : "");
 	}
 	s->stats.received++;
 	s->stats.bytes_received += sizeof(r->hdr);
@@ -813,34 +590,35 @@ static int recv_reply(struct vhu_session *s, const struct vhu_req_desc *d, const
 	if (rc)
 		goto bad;
 
-	rc = recv_exact(s, false, r->payload, r->hdr.size, deadline, NULL, NULL, 0, &stray, &got);
+	rc = vhu_msg_recv(s->fd, r, &rx, max, 0, deadline, NULL);
 	if (rc) {
-		vhu_close_fds(fds, nfds);
-		return io_fail(s, req, rc, errno,
+		err = errno;
+		vhu_msg_close_fds(r);
+		return io_fail(s, req, rc, err,
 			       rc == VHU_E_TIMEOUT ? "reply body from the back-end" : "the reply body");
 	}
 	s->stats.bytes_received += r->hdr.size;
+	/* Strays and fds the kernel dropped count as fds too many. */
+	nfds = r->nfds + rx.stray + (rx.trunc ? 1 : 0);
 	if (s->trace)
-		s->trace(s->trace_arg, VHU_DIR_RECV, &r->hdr, r->payload, r->hdr.size, nfds + stray, NULL);
+		s->trace(s->trace_arg, VHU_DIR_RECV, &r->hdr, r->payload, r->hdr.size, nfds, NULL);
 
 	if (r->hdr.flags & VHOST_USER_NEED_REPLY_MASK)
 		vhu_note(s, VHU_DIR_SEND, "%s: reply echoes NEED_REPLY (flags 0x%x); accepted", req, r->hdr.flags);
 	if (r->hdr.size < min)
 		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply size %u below the %u bytes expected", req, r->hdr.size,
 			      min);
-	else if (stray || nfds > rfds_max)
-		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u %s, at most %u expected", req,
-			      nfds + stray, VHU_PLURAL(nfds + stray, "fd", "fds"), rfds_max);
+	else if (nfds > rfds_max)
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u %s, at most %u expected", req, nfds,
+			      VHU_PLURAL(nfds, "fd", "fds"), rfds_max);
 	else if (nfds < rfds_min)
 		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u %s, %u expected", req, nfds,
 			      VHU_PLURAL(nfds, "fd", "fds"), rfds_min);
 	if (rc)
 		goto bad;
-	memcpy(r->fds, fds, nfds * sizeof(int));
-	r->nfds = nfds;
 	return VHU_OK;
 bad:
-	vhu_close_fds(fds, nfds);
+	vhu_msg_close_fds(r);
 	vhu_session_close(s);
 	return rc;
 }
@@ -887,7 +665,6 @@ int vhu_gate(struct vhu_session *s, const struct vhu_req_desc *d)
 static int sync_barrier(struct vhu_session *s, const char *after)
 {
 	struct vhost_user_hdr h = { VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, 0 };
-	const struct vhu_req_desc *d = vhu_req_by_code(VHOST_USER_GET_FEATURES);
 	struct vhu_msg r;
 	char req[64];
 	int rc;
@@ -896,9 +673,9 @@ static int sync_barrier(struct vhu_session *s, const char *after)
 	vhu_note(s, VHU_DIR_SEND, "barrier: GET_FEATURES confirms %s was read", after);
 	if (s->trace)
 		s->trace(s->trace_arg, VHU_DIR_SEND, &h, NULL, 0, 0, NULL);
-	rc = send_whole(s, req, &h, NULL, 0, NULL, 0);
+	rc = send_whole(s, req, &h, NULL, NULL, 0);
 	if (!rc)
-		rc = recv_reply(s, d, req, h.request, 8, 8, 0, 0, &r);
+		rc = recv_reply(s, req, h.request, 8, 8, 0, 0, &r);
 	return rc;
 }
 
@@ -906,6 +683,7 @@ int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const 
 		    uint32_t len, const int *fds, unsigned nfds, bool want_reply, struct vhu_msg *reply)
 {
 	struct vhost_user_hdr h = { code, flags, len };
+	struct vhu_msg tmp;
 	char nb[16];
 	const char *req = vhu_req_name(code, nb, sizeof(nb));
 	int rc;
@@ -914,18 +692,20 @@ int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const 
 		return vhu_fail(s, VHU_E_USAGE, "%s: payload of %u bytes exceeds %u", req, len, VHU_MAX_PAYLOAD);
 	if (s->trace)
 		s->trace(s->trace_arg, VHU_DIR_SEND, &h, payload, len, nfds, NULL);
-	struct vhu_msg tmp;
-
-	rc = send_whole(s, req, &h, payload, len, fds, nfds);
+	rc = send_whole(s, req, &h, payload, fds, nfds);
 	if (rc || !want_reply)
 		return rc;
-	if (!reply) {
-		rc = recv_reply(s, vhu_req_by_code(code), req, code, 0, VHU_MAX_PAYLOAD, 0, VHOST_USER_MAX_FDS, &tmp);
-		if (!rc)
-			vhu_msg_close_fds(&tmp);
-		return rc;
-	}
-	return recv_reply(s, vhu_req_by_code(code), req, code, 0, VHU_MAX_PAYLOAD, 0, VHOST_USER_MAX_FDS, reply);
+	rc = recv_reply(s, req, code, 0, VHU_MAX_PAYLOAD, 0, VHOST_USER_MAX_FDS, reply ? reply : &tmp);
+	if (!rc && !reply)
+		vhu_msg_close_fds(&tmp);
+	return rc;
+}
+
+/* The protocol features in force on the session, as the back-end sees
+ * them (0 until SET_PROTOCOL_FEATURES). */
+static uint64_t session_protocol(const struct vhu_session *s)
+{
+	return s->protocol_set ? s->acked_protocol : 0;
 }
 
 int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint32_t len,
@@ -934,7 +714,7 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 	const struct vhu_req_desc *d = vhu_req_by_code(code);
 	struct vhost_user_hdr h = { code, VHOST_USER_VERSION, len };
 	struct vhu_msg tmp;
-	bool want = false, ack = false;
+	enum vhu_expect expect;
 	int rc;
 
 	if (!d)
@@ -949,25 +729,13 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 	if (rc)
 		return rc;
 
-	switch (d->reply) {
-	case VHU_REPLY_ALWAYS:
-		want = true;
-		break;
-	case VHU_REPLY_LOG:
-		/* Its own reply only with LOG_SHMFD; otherwise an ordinary
-		 * request that may ask for an ack. */
-		want = vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_LOG_SHMFD);
-		ack = !want && vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-		break;
-	case VHU_REPLY_ACK:
-		ack = !(d->gate & VHU_GATE_NO_NEED_REPLY) &&
-		      vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_REPLY_ACK);
-		break;
-	case VHU_REPLY_NONE:
-		break;
-	}
-	if (ack)
+	/* With REPLY_ACK, every request that has no reply of its own asks
+	 * for an ack (spec "REPLY_ACK"), except SET_PROTOCOL_FEATURES: the
+	 * seed client never waits there, REPLY_ACK being negotiated by it. */
+	if (vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_REPLY_ACK) && !(d->gate & VHU_GATE_NO_NEED_REPLY) &&
+	    d->reply != VHU_REPLY_NONE && vhu_reply_expected(d, false, session_protocol(s), h.flags) == VHU_EXPECT_NONE)
 		h.flags |= VHOST_USER_NEED_REPLY_MASK;
+	expect = vhu_reply_expected(d, false, session_protocol(s), h.flags);
 	if (!reply)
 		reply = &tmp;
 	/* A request without a reply leaves an empty, not a stale, message. */
@@ -976,14 +744,14 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 
 	if (s->trace)
 		s->trace(s->trace_arg, VHU_DIR_SEND, &h, payload, len, nfds, NULL);
-	rc = send_whole(s, d->name, &h, payload, len, fds, nfds);
+	rc = send_whole(s, d->name, &h, payload, fds, nfds);
 	if (rc)
 		return rc;
 
-	if (ack) {
+	if (expect == VHU_EXPECT_ACK) {
 		uint64_t v;
 
-		rc = recv_reply(s, d, d->name, code, 8, 8, 0, 0, reply);
+		rc = recv_reply(s, d->name, code, 8, 8, 0, 0, reply);
 		if (rc)
 			return rc;
 		memcpy(&v, reply->payload, 8);
@@ -993,8 +761,8 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 		log_request(s, code, payload, len);
 		return VHU_OK;
 	}
-	if (want) {
-		rc = recv_reply(s, d, d->name, code, d->reply_min, d->reply_max, d->rfds_min, d->rfds_max, reply);
+	if (expect == VHU_EXPECT_OWN) {
+		rc = recv_reply(s, d->name, code, d->reply_min, d->reply_max, d->rfds_min, d->rfds_max, reply);
 		if (rc == VHU_OK && reply == &tmp)
 			vhu_msg_close_fds(&tmp);
 		if (!rc)

@@ -18,19 +18,10 @@
 #include <stdint.h>
 
 #include "proto/catalog.h"
+#include "proto/msg.h" /* struct vhu_msg, the transport */
 #include "proto/wire.h"
 #include "util/rc.h" /* enum vhu_rc: VHU_OK, VHU_E_* */
 
-/* One message as sent or received.  Received fds belong to whoever holds
- * the message: release them with vhu_msg_close_fds(). */
-struct vhu_msg {
-	struct vhost_user_hdr hdr;
-	uint8_t payload[VHU_MAX_PAYLOAD];
-	int fds[VHOST_USER_MAX_FDS];
-	unsigned nfds;
-};
-
-void vhu_msg_close_fds(struct vhu_msg *m);
 
 enum vhu_dir { VHU_DIR_SEND, VHU_DIR_RECV, VHU_DIR_BACKEND_RECV, VHU_DIR_BACKEND_SEND };
 
@@ -127,26 +118,6 @@ struct vhu_session {
 	char err[512];
 };
 
-/* Transport helpers shared by the main socket, the back-end channel and
- * the device-state stream. */
-int64_t vhu_now_ms(void);
-/* 0 when @fd is ready for @events (HUP/ERR count as ready: the next I/O
- * tells), VHU_E_TIMEOUT at @deadline (vhu_now_ms() based; < 0: none) or
- * when *@stop becomes non-zero during the wait, VHU_E_IO on poll errors. */
-int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *stop);
-/*
- * Read exactly @len bytes from @fd with recvmsg, each read tried at once
- * and waited for (poll) only on EAGAIN.  fds that arrive with the
- * first bytes (*@got == 0) are stored in @fds (up to @room, when @fds is
- * given); every other fd is closed at once and counted in *@stray, and a
- * truncated control message sets *@trunc.  VHU_E_IO with errno 0 is EOF;
- * with errno EMFILE, fds sent along were dropped because this process has
- * no free fd left (our limit, not the sender's fault; the rest of the
- * message is not read).
- */
-int vhu_recv_exact(int fd, void *buf, size_t len, int64_t deadline, int *fds, unsigned *nfds,
-		   unsigned room, unsigned *stray, bool *trunc, size_t *got);
-void vhu_close_fds(const int *fds, unsigned n);
 /* Open fds of this process (from /proc/self/fd), -1 without /proc. */
 int vhu_count_fds(void);
 /* A note for --trace (no message), tagged with @dir. */

@@ -25,6 +25,7 @@
 
 static struct {
 	bool json, pretty, finished;
+	bool streamed; /* the command wrote JSON lines itself */
 	json_object *root;       /* the document */
 	json_object *steps;      /* batch: the steps list */
 	json_object *warnings;
@@ -75,6 +76,11 @@ void vhu_out_set_mode(bool json, bool pretty)
 {
 	o.json = json || pretty;
 	o.pretty = pretty;
+}
+
+void vhu_out_streamed(void)
+{
+	o.streamed = true;
 }
 
 bool vhu_out_is_json(void)
@@ -684,7 +690,7 @@ int vhu_out_finish(int exit_status, const char *error)
 	if (o.finished)
 		return exit_status;
 	o.finished = true;
-	if (!o.json) {
+	if (!o.json || (o.streamed && exit_status == 0)) {
 		json_object_put(o.root);
 		return out_status(exit_status);
 	}

@@ -30,6 +30,10 @@ void vhu_out_init(bool json, bool pretty);
 /* Change the mode before anything was emitted (options after the command). */
 void vhu_out_set_mode(bool json, bool pretty);
 bool vhu_out_is_json(void);
+/* The command wrote its output as JSON lines (render/jsonl.h): a run that
+ * ends with exit status 0 adds no document; a failure still ends with one,
+ * carrying the error. */
+void vhu_out_streamed(void);
 
 /* Names the command in the document; for batch, each step is an element
  * of "steps" opened with vhu_out_step_begin() and closed with

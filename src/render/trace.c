@@ -9,20 +9,6 @@
 
 #include "util/text.h"
 
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
 static size_t names(char *buf, size_t size, uint64_t mask, enum vhu_bit_space sp, enum vhu_dev_type dev)
 {
 	size_t n = 0;
@@ -46,129 +32,81 @@ static size_t names(char *buf, size_t size, uint64_t mask, enum vhu_bit_space sp
 
 #define OUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
 
+void vhu_decoded_text(const struct vhu_decoded *d, enum vhu_dev_type dev, char *buf, size_t size)
+{
+	enum vhu_val_kind open[8];
+	unsigned depth = 0;
+	bool fresh = false; /* just after "[": no space before the next value */
+	size_t n = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < d->n; i++) {
+		const struct vhu_val *v = &d->v[i];
+		const char *sp = fresh ? "" : " ";
+
+		if (v->kind != VHU_VAL_END && v->kind != VHU_VAL_LIST)
+			fresh = false;
+		switch (v->kind) {
+		case VHU_VAL_UINT:
+			OUT("%s%s=%llu", sp, v->key, (unsigned long long)v->v);
+			break;
+		case VHU_VAL_HEX:
+			OUT("%s%s=0x%llx", sp, v->key, (unsigned long long)v->v);
+			break;
+		case VHU_VAL_MASK:
+			OUT("%s%s=0x%llx", sp, v->key, (unsigned long long)v->v);
+			n += names(buf + (n < size ? n : size), n < size ? size - n : 0, v->v, v->space, dev);
+			break;
+		case VHU_VAL_FLAG:
+			if (v->v)
+				OUT("%s%s", sp, v->key);
+			else if (v->str)
+				OUT("%s%s", sp, v->str);
+			break;
+		case VHU_VAL_WORD:
+			OUT("%s%s=%s", sp, v->key, v->str);
+			break;
+		case VHU_VAL_BYTES:
+			OUT("%s%s=", sp, v->key);
+			for (size_t k = 0; k < v->len && k < v->show; k++)
+				OUT("%02x", v->bytes[k]);
+			if (v->len > v->show)
+				OUT("...");
+			break;
+		case VHU_VAL_UUID:
+			OUT("%s%s=", sp, v->key);
+			for (int k = 0; k < 16; k++)
+				OUT("%s%02x", (k == 4 || k == 6 || k == 8 || k == 10) ? "-" : "", v->bytes[k]);
+			break;
+		case VHU_VAL_LIST:
+			/* The elements speak for themselves: "[k=v ...] [k=v ...]". */
+		case VHU_VAL_OBJ:
+			if (v->kind == VHU_VAL_OBJ) {
+				OUT("%s[", sp);
+				fresh = true;
+			}
+			if (depth < sizeof(open) / sizeof(open[0]))
+				open[depth] = v->kind;
+			depth++;
+			break;
+		case VHU_VAL_END:
+			if (depth && --depth < sizeof(open) / sizeof(open[0]) && open[depth] == VHU_VAL_OBJ) {
+				OUT("]");
+				fresh = false;
+			}
+			break;
+		}
+	}
+}
+
 void vhu_trace_decode(enum vhu_shape shape, enum vhu_dev_type dev, const uint8_t *p, size_t len,
 		      char *buf, size_t size)
 {
-	size_t n = 0;
+	struct vhu_decoded d;
 
-	buf[0] = '\0';
-	switch (shape) {
-	case VHU_SHAPE_U64:
-	case VHU_SHAPE_ACK:
-		if (len >= 8)
-			OUT(" %s=%llu", shape == VHU_SHAPE_ACK ? "ack" : "u64", (unsigned long long)rd64(p));
-		break;
-	case VHU_SHAPE_FEATURES:
-	case VHU_SHAPE_PROTOCOL:
-	case VHU_SHAPE_STATUS:
-		if (len >= 8) {
-			enum vhu_bit_space sp = shape == VHU_SHAPE_FEATURES   ? VHU_BITS_FEATURES
-						: shape == VHU_SHAPE_PROTOCOL ? VHU_BITS_PROTOCOL
-									      : VHU_BITS_STATUS;
-			OUT(" %s=0x%llx", shape == VHU_SHAPE_STATUS ? "status" : "features",
-			    (unsigned long long)rd64(p));
-			n += names(buf + n, n < size ? size - n : 0, rd64(p), sp, dev);
-		}
-		break;
-	case VHU_SHAPE_VRING_STATE:
-		if (len >= 8)
-			OUT(" vring=%u num=%u", rd32(p), rd32(p + 4));
-		break;
-	case VHU_SHAPE_VRING_FD:
-		if (len >= 8)
-			OUT(" vring=%llu%s", (unsigned long long)(rd64(p) & 0xff),
-			    (rd64(p) & VHOST_USER_VRING_NOFD_MASK) ? " nofd" : "");
-		break;
-	case VHU_SHAPE_VRING_ADDR:
-		if (len >= 40)
-			OUT(" vring=%u flags=0x%x desc=0x%llx used=0x%llx avail=0x%llx log=0x%llx", rd32(p), rd32(p + 4),
-			    (unsigned long long)rd64(p + 8), (unsigned long long)rd64(p + 16),
-			    (unsigned long long)rd64(p + 24), (unsigned long long)rd64(p + 32));
-		break;
-	case VHU_SHAPE_MEMORY:
-		if (len >= 8) {
-			uint32_t nr = rd32(p);
-			OUT(" nregions=%u", nr);
-			for (uint32_t i = 0; i < nr && 8 + 32 * (size_t)(i + 1) <= len; i++) {
-				const uint8_t *r = p + 8 + 32 * i;
-				OUT(" [gpa=0x%llx size=0x%llx uva=0x%llx off=0x%llx]", (unsigned long long)rd64(r),
-				    (unsigned long long)rd64(r + 8), (unsigned long long)rd64(r + 16),
-				    (unsigned long long)rd64(r + 24));
-			}
-		}
-		break;
-	case VHU_SHAPE_MEM_REG:
-		if (len >= 40)
-			OUT(" gpa=0x%llx size=0x%llx uva=0x%llx off=0x%llx", (unsigned long long)rd64(p + 8),
-			    (unsigned long long)rd64(p + 16), (unsigned long long)rd64(p + 24),
-			    (unsigned long long)rd64(p + 32));
-		break;
-	case VHU_SHAPE_LOG:
-		if (len >= 16)
-			OUT(" mmap_size=%llu mmap_offset=%llu", (unsigned long long)rd64(p),
-			    (unsigned long long)rd64(p + 8));
-		else if (len >= 8)
-			OUT(" u64=0x%llx", (unsigned long long)rd64(p));
-		break;
-	case VHU_SHAPE_CONFIG:
-		if (len >= 12) {
-			OUT(" offset=%u size=%u flags=0x%x data=", rd32(p), rd32(p + 4), rd32(p + 8));
-			for (size_t i = 12; i < len && i < 12 + 64; i++)
-				OUT("%02x", p[i]);
-			if (len > 12 + 64)
-				OUT("...");
-		}
-		break;
-	case VHU_SHAPE_INFLIGHT:
-		if (len >= 24)
-			OUT(" mmap_size=%llu mmap_offset=%llu num_queues=%u queue_size=%u",
-			    (unsigned long long)rd64(p), (unsigned long long)rd64(p + 8),
-			    (unsigned)(p[16] | p[17] << 8), (unsigned)(p[18] | p[19] << 8));
-		break;
-	case VHU_SHAPE_TRANSFER:
-		if (len >= 8)
-			OUT(" direction=%s phase=%u", rd32(p) == 0 ? "save" : rd32(p) == 1 ? "load" : "?",
-			    rd32(p + 4));
-		break;
-	case VHU_SHAPE_DEVICE_STATE_REPLY:
-		if (len >= 8)
-			OUT(" error=%llu%s", (unsigned long long)(rd64(p) & 0xff),
-			    (rd64(p) & 0x100) ? " nofd" : " fd");
-		break;
-	case VHU_SHAPE_SHARED:
-		if (len >= 16) {
-			OUT(" uuid=");
-			for (int i = 0; i < 16; i++)
-				OUT("%s%02x", (i == 4 || i == 6 || i == 8 || i == 10) ? "-" : "", p[i]);
-		}
-		break;
-	case VHU_SHAPE_IOTLB:
-		if (len >= 32)
-			OUT(" iova=0x%llx size=0x%llx uaddr=0x%llx perm=%u type=%u", (unsigned long long)rd64(p),
-			    (unsigned long long)rd64(p + 8), (unsigned long long)rd64(p + 16), p[24], p[25]);
-		break;
-	case VHU_SHAPE_VRING_AREA:
-		if (len >= 24)
-			OUT(" vring=%llu%s size=%llu offset=%llu", (unsigned long long)(rd64(p) & 0xff),
-			    (rd64(p) & 0x100) ? " nofd" : "", (unsigned long long)rd64(p + 8),
-			    (unsigned long long)rd64(p + 16));
-		break;
-	case VHU_SHAPE_MMAP:
-		if (len >= 40)
-			OUT(" shmid=%u fd_offset=0x%llx shm_offset=0x%llx len=0x%llx flags=0x%llx", p[0],
-			    (unsigned long long)rd64(p + 8), (unsigned long long)rd64(p + 16),
-			    (unsigned long long)rd64(p + 24), (unsigned long long)rd64(p + 32));
-		break;
-	default:
-		if (len) {
-			OUT(" data=");
-			for (size_t i = 0; i < len && i < 32; i++)
-				OUT("%02x", p[i]);
-			if (len > 32)
-				OUT("...");
-		}
-		break;
-	}
+	vhu_decode_payload(shape, p, len, &d);
+	vhu_decoded_text(&d, dev, buf, size);
 }
 
 void vhu_trace_print(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *hdr,

@@ -21,7 +21,9 @@
  *
  * The same rest bytes are then fed to the pure decoders: vhu_cfg_decode()
  * for every device type at several offsets, vhu_trace_decode() for every
- * payload shape, and the command-line parsers on a NUL-terminated copy.
+ * payload shape, vhu_cap_read() on the bytes as a capture file of `proxy
+ * --pcapng` and as one packet of a valid one, and the command-line parsers
+ * on a NUL-terminated copy.
  * Besides ASan/UBSan findings the harness checks invariants (decoder
  * output bounds, no fd leaked by any path) and aborts when one fails.
  *
@@ -47,7 +49,9 @@
 #include <unistd.h>
 
 #include "decode/bits.h"
+#include "decode/capture.h"
 #include "decode/config.h"
+#include "decode/payload.h"
 #include "proto/catalog.h"
 #include "proto/chan.h"
 #include "proto/devstate.h"
@@ -589,6 +593,63 @@ static void fz_decoders(uint8_t sel, const uint8_t *p, size_t n)
 	}
 }
 
+/* A record read back from a capture: decoded as the proxy would print it. */
+static void fz_cap_record(void *arg, const struct vhu_relay_rec *r)
+{
+	struct vhu_decoded d;
+	char line[1024];
+
+	(void)arg;
+	if (r->kind != VHU_REL_MSG) {
+		FZ_CHECK(strlen(r->note) < sizeof(r->note), "note not terminated");
+		return;
+	}
+	FZ_CHECK(r->m->hdr.size <= VHU_MAX_PAYLOAD && r->m->nfds <= VHU_MSG_FD_ROOM, "record out of bounds");
+	vhu_decode_payload(vhu_body_shape(r->desc, r->reply, r->expect), r->m->payload, r->m->hdr.size, &d);
+	vhu_decoded_text(&d, VHU_DEV_BLK, line, sizeof(line));
+	fz_sink += strlen(line);
+}
+
+/* The bytes as a capture file of `proxy --pcapng`, and as one packet
+ * behind a valid section and interface header. */
+static void fz_capture(const uint8_t *p, size_t n)
+{
+	static uint8_t buf[28 + 20 + 28 + 8192 + 8];
+	static const uint8_t head[48] = {
+		0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
+		1, 0, 0, 0, 20, 0, 0, 0, 147, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0,
+	};
+	char err[256];
+	size_t len, pad, total;
+	FILE *f;
+
+	if (n) {
+		f = fmemopen((void *)p, n, "r");
+		if (f) {
+			vhu_cap_read(f, fz_cap_record, NULL, err, sizeof(err));
+			fclose(f);
+		}
+	}
+	len = n < 8192 ? n : 8192;
+	pad = (4 - len % 4) % 4;
+	total = 28 + len + pad + 4;
+	memcpy(buf, head, sizeof(head));
+	memset(buf + 48, 0, 28);
+	buf[48] = 6;
+	memcpy(buf + 52, &(uint32_t){ (uint32_t)total }, 4);
+	memcpy(buf + 68, &(uint32_t){ (uint32_t)len }, 4);
+	memcpy(buf + 72, &(uint32_t){ (uint32_t)len }, 4);
+	memcpy(buf + 76, p, len);
+	memset(buf + 76 + len, 0, pad);
+	memcpy(buf + 76 + len + pad, &(uint32_t){ (uint32_t)total }, 4);
+	f = fmemopen(buf, 48 + total, "r");
+	if (f) {
+		vhu_cap_read(f, fz_cap_record, NULL, err, sizeof(err));
+		fclose(f);
+	}
+}
+
 static void fz_parsers(uint8_t sel, const uint8_t *p, size_t n)
 {
 	static const enum vhu_bit_space spaces[] = { VHU_BITS_FEATURES, VHU_BITS_PROTOCOL, VHU_BITS_STATUS };
@@ -671,6 +732,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sel = data[0];
 	fz_session(sel, data + 1, size - 1);
 	fz_decoders(sel, data + 1, size - 1);
+	fz_capture(data + 1, size - 1);
 	fz_parsers(sel, data + 1, size - 1);
 
 	after = vhu_count_fds();
