@@ -21,14 +21,10 @@ setup() {
 	IMG=$BATS_TEST_TMPDIR/disk.img
 	SOCK=$BATS_TEST_TMPDIR/blk.sock
 	QSD_SEQ=0
-	BG_PID=
 }
 
 teardown() {
-	if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
-		kill -KILL "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
+	bg_reap
 	qsd_kill
 }
 
@@ -55,25 +51,6 @@ qsd_kill() {
 		wait "$QSD_PID" 2>/dev/null || true
 		QSD_PID=
 	fi
-}
-
-bg_vhu() {
-	"$VHUCTL" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- &
-	BG_PID=$!
-}
-
-bg_wait() {
-	if ! wait_gone "$BG_PID"; then
-		kill -KILL "$BG_PID"
-		wait "$BG_PID" 2>/dev/null || true
-		BG_PID=
-		fail "vhuctl was still running: $(grep -v '^trace:' "$BATS_TEST_TMPDIR/bg.err")"
-	fi
-	status=0
-	wait "$BG_PID" || status=$?
-	BG_PID=
-	output=$(cat "$BATS_TEST_TMPDIR/bg.out")
-	stderr=$(grep -v '^trace:' "$BATS_TEST_TMPDIR/bg.err" || true)
 }
 
 # Start vhuctl "$@" against the throttled daemon, kill the daemon once the

@@ -12,6 +12,9 @@
 #   vhu_valgrind ARGS...       vhu under valgrind --track-fds=yes, inherited fds closed
 #   assert_no_fd_leak          the last vhu_valgrind run left only stdio open
 #   assert_one_line_error REQ  $stderr is exactly one line naming REQ
+#   bg_vhu ARGS...             "$VHUCTL" ARGS... in the background ($BG_PID)
+#   bg_wait                    wait for it; status, output, stderr... as `run`
+#   bg_reap                    kill and reap it if still running (teardown)
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
@@ -27,6 +30,7 @@ unset VHUCTL_SOCKET
 
 MOCK_PID=
 MOCK_SEQ=0
+BG_PID=
 
 # Start the mock on a fresh socket and wait (at most 60 s) for its pidfile,
 # which it writes after listen().  Sets SOCK, MOCK_PID, MOCK_LOG.
@@ -210,6 +214,48 @@ wait_gone() {
 	return 1
 }
 
+# vhuctl ARGS... in the background, for a test that acts while it runs
+# (restarts the back-end, sends a signal); sets BG_PID.  Every signal is at
+# its default disposition: a non-interactive shell starts background jobs
+# with SIGINT and SIGQUIT ignored, and vhuctl keeps what it inherits as
+# ignored.  fd 3 (bats' own) and fd 8 (a test's FIFO writer) are not
+# inherited: a child holding them would stall bats or the FIFO's reader.
+# Stdout and stderr go to $BATS_TEST_TMPDIR/bg.out and bg.err.
+bg_vhu() {
+	env --default-signal "$VHUCTL" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- 8>&- &
+	BG_PID=$!
+}
+
+# Wait (wait_gone's bound) for the background vhuctl to end; sets status,
+# output, lines, stderr and stderr_lines as `run --separate-stderr` does.
+# Still running after the bound: killed, and the test fails.
+bg_wait() {
+	if ! wait_gone "$BG_PID"; then
+		kill -KILL "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+		BG_PID=
+		fail "vhuctl was still running: $(grep -v '^trace:' "$BATS_TEST_TMPDIR/bg.err")"
+	fi
+	status=0
+	wait "$BG_PID" || status=$?
+	BG_PID=
+	output=$(cat "$BATS_TEST_TMPDIR/bg.out")
+	stderr=$(cat "$BATS_TEST_TMPDIR/bg.err")
+	mapfile -t lines <"$BATS_TEST_TMPDIR/bg.out"
+	mapfile -t stderr_lines <"$BATS_TEST_TMPDIR/bg.err"
+}
+
+# Teardown: the background vhuctl of a test that failed before bg_wait is
+# killed and reaped (a no-op when there is none).
+bg_reap() {
+	if [ -n "${BG_PID:-}" ]; then
+		kill -KILL "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+		BG_PID=
+	fi
+	return 0
+}
+
 # Wait (at most 60 s) until file $1 exists.
 wait_file() {
 	local i
@@ -333,5 +379,6 @@ jqr() {
 }
 
 teardown() {
+	bg_reap
 	mock_stop
 }

@@ -8,38 +8,12 @@ load helpers
 
 setup() {
 	listen_path
-	BG_PID=
 }
 
 teardown() {
-	if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
-		kill -KILL "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
+	bg_reap
 	mock_stop
 	listen_cleanup
-}
-
-# vhuctl -L in the background, signals at their default disposition.
-bg_listen() {
-	env --default-signal "$VHUCTL" -L "$LSOCK" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- &
-	BG_PID=$!
-}
-
-# Wait for the background vhuctl; status, output, stderr, stderr_lines.
-bg_wait() {
-	if ! wait_gone "$BG_PID"; then
-		kill -KILL "$BG_PID"
-		wait "$BG_PID" 2>/dev/null || true
-		BG_PID=
-		fail "vhuctl was still running: $(cat "$BATS_TEST_TMPDIR/bg.err")"
-	fi
-	status=0
-	wait "$BG_PID" || status=$?
-	BG_PID=
-	output=$(cat "$BATS_TEST_TMPDIR/bg.out")
-	stderr=$(cat "$BATS_TEST_TMPDIR/bg.err")
-	mapfile -t stderr_lines <"$BATS_TEST_TMPDIR/bg.err"
 }
 
 @test "-L: probe over the connection a client back-end made; the socket file is gone afterwards" {
@@ -55,7 +29,7 @@ bg_wait() {
 }
 
 @test "-L: a command started before the back-end waits for it (--wait)" {
-	bg_listen --wait 60 -j get-queue-num
+	bg_vhu -L "$LSOCK" --wait 60 -j get-queue-num
 	wait_file "$LSOCK"
 	mock_connect "$LSOCK"
 	bg_wait
@@ -168,7 +142,7 @@ bg_wait() {
 @test "-L: SIGTERM and SIGINT while waiting for a back-end: 143 / 130, the socket file removed" {
 	local sig
 	for sig in TERM INT; do
-		bg_listen -t 60 get-features
+		bg_vhu -L "$LSOCK" -t 60 get-features
 		wait_file "$LSOCK"
 		kill "-$sig" "$BG_PID"
 		bg_wait
@@ -180,7 +154,7 @@ bg_wait() {
 
 @test "-L: SIGTERM in the middle of a session (watch): 143, the socket file removed" {
 	mock_connect "$LSOCK" --backend-msg CONFIG_CHANGE_MSG
-	bg_listen -t 60 watch
+	bg_vhu -L "$LSOCK" -t 60 watch
 	wait_grep "$BATS_TEST_TMPDIR/bg.out" '^channel: BACKEND_CONFIG_CHANGE_MSG'
 	kill -TERM "$BG_PID"
 	bg_wait
@@ -195,7 +169,7 @@ bg_wait() {
 }
 
 @test "-L: another file put in place of our socket meanwhile is not removed at exit" {
-	bg_listen -t 60 --wait 60 get-features
+	bg_vhu -L "$LSOCK" -t 60 --wait 60 get-features
 	wait_file "$LSOCK"
 	# Someone replaces the socket file while vhuctl waits ...
 	rm "$LSOCK"

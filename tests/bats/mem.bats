@@ -71,7 +71,7 @@ teardown() {
 	run "$VHUCTL" -s "$SOCK" set-vring-kick 2
 	assert_failure 64
 	assert_output --partial "SET_VRING_KICK: ring 2 is beyond the back-end's 2 queues"
-	! grep -q 'SET_VRING_KICK' "$LOG"
+	! grep -q 'SET_VRING_KICK' "$LOG" || fail "the log has SET_VRING_KICK: $(cat "$LOG")"
 }
 
 @test "set-vring-call --nofd sends the invalid-fd flag and no fd" {
@@ -87,7 +87,7 @@ teardown() {
 	run "$VHUCTL" -s "$SOCK" set-vring-enable 0 on
 	assert_failure 3
 	assert_output --partial "acknowledged with SET_FEATURES"
-	! grep -q 'SET_VRING_ENABLE' "$LOG"
+	! grep -q 'SET_VRING_ENABLE' "$LOG" || fail "the log has SET_VRING_ENABLE: $(cat "$LOG")"
 }
 
 @test "10,000 batch steps on one connection keep the fd count flat" {
@@ -137,7 +137,7 @@ teardown() {
 	run "$VHUCTL" -s "$SOCK" net-set-mtu 1500
 	assert_failure 3
 	assert_output --partial "VHOST_USER_PROTOCOL_F_NET_MTU"
-	! grep -q NET_SET_MTU "$LOG"
+	! grep -q NET_SET_MTU "$LOG" || fail "the log has NET_SET_MTU: $(cat "$LOG")"
 }
 
 @test "set-log-base needs LOG_SHMFD; --force sends the legacy u64 base and no fd" {
@@ -145,7 +145,7 @@ teardown() {
 	run "$VHUCTL" -s "$SOCK" set-log-base 0x1000
 	assert_failure 3
 	assert_output --partial "SET_LOG_BASE: back-end does not offer VHOST_USER_PROTOCOL_F_LOG_SHMFD"
-	! grep -q '^SET_LOG_BASE' "$LOG"
+	! grep -q '^SET_LOG_BASE' "$LOG" || fail "the log has ^SET_LOG_BASE: $(cat "$LOG")"
 	run "$VHUCTL" -s "$SOCK" --force set-log-base 0x1000 -j
 	assert_success
 	echo "$output" | jq -e '.fd == false and .address == 4096'
@@ -200,7 +200,7 @@ teardown() {
 	echo "$output" | jq -e '.failed_step == "SET_VRING_KICK" and .failed_ring == 0'
 	echo "$output" | jq -e '.steps[-1] == {"request": "SET_VRING_ADDR", "ring": 0}'
 	[[ "$stderr" == *"SET_VRING_KICK: back-end refused"* ]]
-	! grep -q '^SET_VRING_CALL' "$LOG"
+	! grep -q '^SET_VRING_CALL' "$LOG" || fail "the log has ^SET_VRING_CALL: $(cat "$LOG")"
 }
 
 @test "setup acks only the ring features it drives; packed and forced ring features are checked first" {
@@ -214,7 +214,7 @@ teardown() {
 	run --separate-stderr "$VHUCTL" -s "$SOCK" setup --ring packed
 	assert_failure 3
 	[[ "$stderr" == *"VIRTIO_F_RING_PACKED: the back-end does not offer packed rings"* ]]
-	! grep -q '^SET_OWNER' "$LOG"
+	! grep -q '^SET_OWNER' "$LOG" || fail "the log has ^SET_OWNER: $(cat "$LOG")"
 	run --separate-stderr "$VHUCTL" -s "$SOCK" setup --queue-size 100
 	assert_failure 64
 	[[ "$stderr" == *"power of 2"* ]]
@@ -299,7 +299,7 @@ teardown() {
 	run --separate-stderr "$VHUCTL" -s "$SOCK" batch "$BATS_TEST_TMPDIR/b"
 	assert_failure 64
 	[[ "$stderr" == *"--auto needs a memory region in the back-end's table"* ]] || fail "$stderr"
-	! grep -q '^SET_VRING_ADDR ' "$LOG"
+	! grep -q '^SET_VRING_ADDR ' "$LOG" || fail "the log has ^SET_VRING_ADDR : $(cat "$LOG")"
 }
 
 @test "net rings: GET_QUEUE_NUM counts queue pairs with -T net; --force passes the local cap" {
@@ -308,7 +308,7 @@ teardown() {
 	run --separate-stderr "$VHUCTL" -s "$SOCK" set-vring-num 3 256
 	assert_failure 64
 	[[ "$stderr" == *"beyond the back-end's 2 queues"*"-T net"* ]] || fail "$stderr"
-	! grep -q '^SET_VRING_NUM ' "$LOG"
+	! grep -q '^SET_VRING_NUM ' "$LOG" || fail "the log has ^SET_VRING_NUM : $(cat "$LOG")"
 	# -T net: 2 pairs are 4 rings, 0..3.
 	run --separate-stderr "$VHUCTL" -s "$SOCK" -T net set-vring-num 3 256
 	assert_success

@@ -9,42 +9,16 @@ load helpers
 
 setup() {
 	listen_path
-	BG_PID=
 	# A channel message sent once the SET_BACKEND_REQ_FD ack is out, that
 	# vhuctl answers: its BACKEND_ACK line says the watch is running.
 	MSG=CONFIG_CHANGE_MSG:need-reply:after
 }
 
 teardown() {
-	if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
-		kill -KILL "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
+	bg_reap
 	exec 8>&- 2>/dev/null || true
 	mock_stop
 	listen_cleanup
-}
-
-# vhuctl in the background (signals at their default disposition).
-bg_vhu() {
-	env --default-signal "$VHUCTL" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- 8>&- &
-	BG_PID=$!
-}
-
-bg_wait() {
-	if ! wait_gone "$BG_PID"; then
-		kill -KILL "$BG_PID"
-		wait "$BG_PID" 2>/dev/null || true
-		BG_PID=
-		fail "vhuctl was still running: $(cat "$BATS_TEST_TMPDIR/bg.err")"
-	fi
-	status=0
-	wait "$BG_PID" || status=$?
-	BG_PID=
-	output=$(cat "$BATS_TEST_TMPDIR/bg.out")
-	stderr=$(cat "$BATS_TEST_TMPDIR/bg.err")
-	mapfile -t stderr_lines <"$BATS_TEST_TMPDIR/bg.err"
-	mapfile -t lines <"$BATS_TEST_TMPDIR/bg.out"
 }
 
 # ---- watch -------------------------------------------------------------

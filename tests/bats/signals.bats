@@ -10,40 +10,6 @@ load helpers
 
 setup() {
 	state_file_setup
-	BG_PID=
-}
-
-teardown() {
-	if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
-		kill -KILL "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
-	mock_stop
-}
-
-# vhuctl in the background with every signal at its default disposition:
-# a non-interactive shell starts background jobs with SIGINT and SIGQUIT
-# ignored, and vhuctl keeps what it inherits as ignored.
-bg_vhu() {
-	env --default-signal "$VHUCTL" -s "$SOCK" "$@" >"$BATS_TEST_TMPDIR/bg.out" 2>"$BATS_TEST_TMPDIR/bg.err" 3>&- &
-	BG_PID=$!
-}
-
-# Wait (wait_gone's bound) for the background vhuctl to end; sets status,
-# output, stderr and stderr_lines as `run --separate-stderr` does.
-bg_wait() {
-	if ! wait_gone "$BG_PID"; then
-		kill -KILL "$BG_PID"
-		wait "$BG_PID" 2>/dev/null || true
-		BG_PID=
-		fail "vhuctl was still running long after the signal: $(cat "$BATS_TEST_TMPDIR/bg.err")"
-	fi
-	status=0
-	wait "$BG_PID" || status=$?
-	BG_PID=
-	output=$(cat "$BATS_TEST_TMPDIR/bg.out")
-	stderr=$(cat "$BATS_TEST_TMPDIR/bg.err")
-	mapfile -t stderr_lines <"$BATS_TEST_TMPDIR/bg.err"
 }
 
 signo() {
@@ -61,7 +27,7 @@ signo() {
 	local sig
 	for sig in INT TERM HUP QUIT; do
 		mock_start --fault SET_DEVICE_STATE_FD:ds-drip:20
-		bg_vhu -t 30 device-state save "$F"
+		bg_vhu -s "$SOCK" -t 30 device-state save "$F"
 		mock_wait_log '^SET_DEVICE_STATE_FD '
 		kill "-$sig" "$BG_PID"
 		bg_wait
@@ -74,7 +40,7 @@ signo() {
 
 @test "device-state save -j: SIGINT gives the envelope with exit_status 130, \"interrupted\"" {
 	mock_start --fault SET_DEVICE_STATE_FD:ds-drip:20
-	bg_vhu -t 30 -j device-state save "$F"
+	bg_vhu -s "$SOCK" -t 30 -j device-state save "$F"
 	mock_wait_log '^SET_DEVICE_STATE_FD '
 	kill -INT "$BG_PID"
 	bg_wait
@@ -88,7 +54,7 @@ signo() {
 	head -c 4194304 /dev/zero >"$F"
 	cp "$F" "$BATS_TEST_TMPDIR/orig"
 	mock_start --fault SET_DEVICE_STATE_FD:ds-drip:20
-	bg_vhu -t 30 device-state load "$F"
+	bg_vhu -s "$SOCK" -t 30 device-state load "$F"
 	mock_wait_log '^SET_DEVICE_STATE_FD '
 	kill -TERM "$BG_PID"
 	bg_wait
@@ -101,7 +67,7 @@ signo() {
 
 @test "a wait for a reply ends at once on SIGTERM: 143 naming the request" {
 	mock_start --fault GET_FEATURES:silent
-	bg_vhu -t 30 get-features
+	bg_vhu -s "$SOCK" -t 30 get-features
 	mock_wait_log '^GET_FEATURES '
 	kill -TERM "$BG_PID"
 	bg_wait
@@ -131,7 +97,7 @@ signo() {
 	# the SET_BACKEND_REQ_FD ack is out, and logs when vhuctl has read
 	# all of that: vhuctl then waits for the rest of the payload.
 	mock_start --backend-msg VRING_CALL:stall:after
-	bg_vhu -t 30 -j watch
+	bg_vhu -s "$SOCK" -t 30 -j watch
 	mock_wait_log '^BACKEND_CONSUMED VRING_CALL$'
 	kill -INT "$BG_PID"
 	bg_wait
@@ -142,7 +108,7 @@ signo() {
 
 @test "watch: SIGINT while the set-up waits for its ack: 130 naming the request" {
 	mock_start --fault SET_BACKEND_REQ_FD:silent
-	bg_vhu -t 30 -j watch
+	bg_vhu -s "$SOCK" -t 30 -j watch
 	mock_wait_log '^SET_BACKEND_REQ_FD '
 	kill -INT "$BG_PID"
 	bg_wait
@@ -152,7 +118,7 @@ signo() {
 
 @test "watch: SIGTERM completes the document and exits 143" {
 	mock_start --backend-msg VRING_CALL:after
-	bg_vhu -t 30 -j watch
+	bg_vhu -s "$SOCK" -t 30 -j watch
 	mock_wait_log '^BACKEND_SENT VRING_CALL '
 	kill -TERM "$BG_PID"
 	bg_wait
@@ -165,7 +131,7 @@ signo() {
 @test "batch -k: a signal ends the whole batch, not just the step: 130, later steps not run" {
 	mock_start --fault SET_DEVICE_STATE_FD:ds-drip:20
 	printf '%s\n' "device-state save $F" get-queue-num >"$BATS_TEST_TMPDIR/steps"
-	bg_vhu -t 30 -j batch -k "$BATS_TEST_TMPDIR/steps"
+	bg_vhu -s "$SOCK" -t 30 -j batch -k "$BATS_TEST_TMPDIR/steps"
 	mock_wait_log '^SET_DEVICE_STATE_FD '
 	kill -INT "$BG_PID"
 	bg_wait
