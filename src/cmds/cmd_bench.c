@@ -18,6 +18,13 @@
  * the exit status is 0.  SIGHUP and SIGQUIT do the same but keep their
  * exit status (129, 131).  A second signal while requests drain gives up
  * on them (and on the orderly stop).
+ *
+ * --reconnect: a back-end that hangs up during a run pauses it (the
+ * queues' threads end, keeping their requests in flight), the connection
+ * is made again and the bring-up replayed (vhu_ctx_reconnect with the
+ * driver's hooks), and the queues run on, adding again what was in
+ * flight.  The outage counts in the measured time: the figures are what
+ * the front-end saw.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -349,8 +356,9 @@ struct bench {
 	const char *ended_by; /* "runtime", a signal name, "error" */
 	int signo;	      /* the signal that ended the run */
 	uint64_t filled;      /* --verify: blocks written by the fill */
+	int paused_from;      /* the phase a pause (--reconnect) goes back to */
 	int rc;		      /* the supervisor's own failure */
-	char err[320];
+	char err[sizeof(((struct vhu_session *)0)->err)];
 };
 
 static int64_t mono_ns(void)
@@ -366,7 +374,7 @@ static void set_phase(struct bench *bn, int ph)
 	uint64_t one = 1;
 
 	__atomic_store_n(&bn->ctl.phase, ph, __ATOMIC_RELEASE);
-	if (ph == VHU_BB_ABORT && write(bn->ctl.wake_fd, &one, sizeof(one)) < 0) {
+	if (ph >= VHU_BB_ABORT && write(bn->ctl.wake_fd, &one, sizeof(one)) < 0) {
 		/* the counter cannot overflow from one write */
 	}
 }
@@ -399,7 +407,8 @@ static void sup_fail(struct bench *bn, int rc, const char *msg)
 }
 
 /* The main socket while requests run: readable means the back-end hung up
- * (or sent something nobody asked for). */
+ * (or sent something nobody asked for).  A hang-up with --reconnect
+ * pauses the run (see run()). */
 static void watch_socket(struct bench *bn)
 {
 	char c;
@@ -407,12 +416,58 @@ static void watch_socket(struct bench *bn)
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (r > 0)
+	if (r > 0) {
 		sup_fail(bn, VHU_E_PROTO,
 			 "the back-end sent an unrequested message while requests were in flight");
-	else
+	} else if (bn->ctx->reconnect) {
+		bn->paused_from = phase(bn);
+		set_phase(bn, VHU_BB_PAUSE);
+		return;
+	} else {
 		sup_fail(bn, VHU_E_IO, "the back-end closed the connection while requests were in flight");
+	}
 	set_phase(bn, VHU_BB_ABORT);
+}
+
+/*
+ * Every queue's thread ended in a pause: the back-end is gone.  Make the
+ * connection again and replay the bring-up (the rings start afresh, split
+ * from the used index, packed reset), then mark the queues to add again
+ * what was in flight.  A signal that came during the pause ends the run
+ * instead (the requests in flight cannot complete).
+ */
+static int reconnect(struct bench *bn)
+{
+	struct vhu_replay_hooks h;
+	char cause[160];
+	unsigned lost = 0;
+	uint64_t n;
+	int rc;
+
+	for (unsigned i = 0; i < bn->nq; i++)
+		lost += vhu_bb_in_flight(&bn->bq[i]);
+	snprintf(cause, sizeof(cause), "the back-end closed the connection with %u request%s in flight", lost,
+		 lost == 1 ? "" : "s");
+	if (bn->signo) {
+		sup_fail(bn, VHU_E_IO, cause);
+		return VHU_E_IO;
+	}
+	if (bn->progress)
+		vhu_out_progress_end(bn->tty);
+	vhu_drv_replay_hooks(bn->d, &h);
+	if ((rc = vhu_ctx_reconnect(bn->ctx, cause, &h, NULL))) {
+		sup_fail(bn, rc, bn->ctx->s.err);
+		return rc;
+	}
+	/* The wake eventfd stays readable until read: the queues' sleeps
+	 * must wait for their call eventfds again. */
+	if (read(bn->ctl.wake_fd, &n, sizeof(n)) < 0) {
+		/* nothing to read: nobody slept */
+	}
+	for (unsigned i = 0; i < bn->nq; i++)
+		vhu_bb_resume(&bn->bq[i]);
+	set_phase(bn, bn->paused_from);
+	return VHU_OK;
 }
 
 static void progress(struct bench *bn, enum vhu_bb_job job, int64_t now, uint64_t *prev_done, int64_t *prev_t)
@@ -459,6 +514,13 @@ static void on_signal(struct bench *bn, int64_t now)
 		return;
 	/* Cleared: the orderly stop's requests must not see it. */
 	vhu_intr_clear();
+	/* During a pause the run ends with it (see reconnect()). */
+	if (!bn->signo && phase(bn) == VHU_BB_PAUSE) {
+		bn->signo = sig;
+		bn->ended_by = vhu_intr_name(sig);
+		end_window(bn, now);
+		return;
+	}
 	if (!bn->signo) {
 		bn->signo = sig;
 		if (phase(bn) < VHU_BB_STOP) {
@@ -509,9 +571,11 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 	} else {
 		__atomic_store_n(&bn->ctl.phase, VHU_BB_MEASURE, __ATOMIC_RELEASE);
 	}
+again:
+	e = 0;
 	/* The signals come to this thread, never to a queue's. */
 	vhu_intr_block(&old);
-	for (; started < bn->nq; started++)
+	for (started = ended = 0; started < bn->nq; started++)
 		if ((e = pthread_create(&th[started], NULL, vhu_bb_thread, &bn->bq[started])))
 			break;
 	vhu_intr_restore(&old);
@@ -520,7 +584,7 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 
 		snprintf(msg, sizeof(msg), "cannot start the thread of queue %u: %s", started, strerror(e));
 		sup_fail(bn, VHU_E_IO, msg);
-		set_phase(bn, VHU_BB_STOP);
+		set_phase(bn, phase(bn) == VHU_BB_PAUSE ? VHU_BB_ABORT : VHU_BB_STOP);
 	}
 	while (ended < started) {
 		struct pollfd p[3] = {{.fd = bn->ctl.done_fd, .events = POLLIN},
@@ -534,7 +598,9 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 		if (ph == VHU_BB_MEASURE && end && end < wake)
 			wake = end;
 		now = mono_ns();
-		r = poll(p, ph == VHU_BB_ABORT ? 2 : 3,
+		/* Paused or aborted: the socket is not watched (a hang-up
+		 * stays readable). */
+		r = poll(p, ph >= VHU_BB_ABORT ? 2 : 3,
 			 wake > now ? (int)((wake - now + 999999) / 1000000) : 0);
 		now = mono_ns();
 		if (r < 0 && errno != EINTR) {
@@ -557,7 +623,7 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 		}
 		if (vhu_intr_signo())
 			on_signal(bn, now);
-		if (r > 0 && phase(bn) != VHU_BB_ABORT && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (r > 0 && phase(bn) < VHU_BB_ABORT && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			watch_socket(bn);
 		/* The tick before the end: a late wake-up still shows a line. */
 		if (now >= next_tick) {
@@ -581,6 +647,9 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 	}
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
+	/* --reconnect: every queue is paused; connect again and go on. */
+	if (phase(bn) == VHU_BB_PAUSE && !__atomic_load_n(&bn->ctl.failed, __ATOMIC_SEQ_CST) && !reconnect(bn))
+		goto again;
 	if (job == VHU_BB_JOB_MEASURE)
 		end_window(bn, mono_ns());
 	if (bn->progress)
@@ -679,7 +748,7 @@ static void show_results(struct bench *bn, const struct bench_args *a)
 	uint64_t runtime_ns =
 		bn->measuring && bn->t_stop > bn->t_measure ? (uint64_t)(bn->t_stop - bn->t_measure) : 0;
 	double secs = (double)runtime_ns / 1e9, usr = 0, sys = 0;
-	uint64_t kicks = 0, supp = 0, waits = 0, errors = 0, ctxsw = 0, verified = 0;
+	uint64_t kicks = 0, supp = 0, waits = 0, errors = 0, ctxsw = 0, verified = 0, resent = 0;
 	bool json = vhu_out_is_json();
 	char line[256];
 
@@ -702,6 +771,7 @@ static void show_results(struct bench *bn, const struct bench_args *a)
 		waits += b->call_waits;
 		errors += b->errors;
 		verified += b->verified;
+		resent += b->resubmitted;
 	}
 	if (secs > 0) {
 		usr = (tv_s(bn->ru1.ru_utime) - tv_s(bn->ru0.ru_utime)) / secs * 100;
@@ -760,6 +830,8 @@ static void show_results(struct bench *bn, const struct bench_args *a)
 		vhu_out_uint("kicks_suppressed", "kicks_suppressed", supp, NULL);
 		vhu_out_uint("call_waits", "call_waits", waits, NULL);
 		vhu_out_uint("errors", "errors", errors, NULL);
+		if (bn->ctx->reconnect)
+			vhu_out_uint("resubmitted", "resubmitted", resent, NULL);
 		if (bn->o.verify) {
 			vhu_out_open("verify", "verify");
 			vhu_out_uint("filled_blocks", "filled_blocks", bn->filled, NULL);
@@ -776,6 +848,8 @@ static void show_results(struct bench *bn, const struct bench_args *a)
 			 (unsigned long long)kicks, (unsigned long long)supp, (unsigned long long)waits);
 		vhu_out_string("kicks", "Kicks", line);
 		vhu_out_uint("errors", "Errors", errors, NULL);
+		if (bn->ctx->reconnect)
+			vhu_out_uint("resubmitted", "Sent again after a reconnect", resent, NULL);
 		if (bn->o.verify) {
 			snprintf(line, sizeof(line), "%llu blocks filled, %llu read and checked",
 				 (unsigned long long)bn->filled, (unsigned long long)verified);
@@ -848,6 +922,9 @@ int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	a.d.o.device_features = VHU_BLK_FEATURES;
 	a.d.o.config_size = VHU_BLK_CONFIG_SIZE;
+	/* As blk: what is in flight survives a back-end restart when the
+	 * back-end can track it. */
+	a.d.o.inflight = ctx->reconnect;
 	vhu_drv_init(d, &ctx->s, &ctx->res, &a.d.o);
 	if ((rc = vhu_drv_probe(d)))
 		goto out;
@@ -881,9 +958,9 @@ int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 	if (a.verify && has_writes(a.rw) && !bn.signo)
 		rc = run(&bn, VHU_BB_JOB_CHECK);
 stop:
-	/* The orderly stop, unless the back-end is gone, hangs, or a second
-	 * signal said to give up. */
-	if (rc != VHU_E_TIMEOUT && rc != VHU_E_IO && !vhu_intr_is_status(rc)) {
+	/* The orderly stop, unless the back-end is gone (or did not come
+	 * back), hangs, or a second signal said to give up. */
+	if (rc != VHU_E_TIMEOUT && rc != VHU_E_IO && rc != VHU_E_CONNECT && !vhu_intr_is_status(rc)) {
 		src = vhu_drv_stop(d);
 		if (!rc)
 			rc = src;

@@ -18,7 +18,7 @@ static const struct vhu_cmd cmds[] = {
 	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
 	  cmd_batch },
 	{ "bench", "measure a virtio-blk back-end: IOPS, bandwidth, latency percentiles (fio-like options)",
-	  VHU_CMD_NO_BATCH, cmd_bench },
+	  VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_bench },
 	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes",
 	  VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_blk },
 	{ "decode", "print a capture of `proxy --pcapng` as the proxy did (text or JSON lines)",
@@ -156,7 +156,7 @@ static const struct argp_option global_opts[] = {
 	{ "stats", OPT_STATS, NULL, 0,
 	  "report messages, bytes and open fds at start and exit (stderr; JSON member \"stats\")", -2 },
 	{ "reconnect", OPT_RECONNECT, "MAX_SECONDS", OPTION_ARG_OPTIONAL,
-	  "batch, watch, blk: when the connection is lost, connect again (or accept again with -L) for up to "
+	  "batch, watch, blk, bench: when the connection is lost, connect again (or accept again with -L) for up to "
 	  "MAX_SECONDS per outage (default 60, 0: no limit) and replay the bring-up", -2 },
 	{ "require", OPT_REQUIRE, "EXPR", 0,
 	  "exit 4 unless the back-end meets EXPR (repeatable): feature=NAME, protocol-feature=NAME, "
@@ -398,7 +398,7 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	 * knows how to carry on makes it again; the batch's own option
 	 * holds for its steps. */
 	if (ctx->reconnect && !ctx->in_batch && g_cmd && !(g_cmd->flags & VHU_CMD_RECONNECT)) {
-		vhu_fail(&ctx->s, VHU_E_USAGE, "%s: --reconnect is for batch, watch and blk, which carry on "
+		vhu_fail(&ctx->s, VHU_E_USAGE, "%s: --reconnect is for batch, watch, blk and bench, which carry on "
 			 "after a reconnect (see `vhuctl --help`)", g_cmd->name);
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;

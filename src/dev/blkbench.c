@@ -38,6 +38,7 @@ struct vhu_bb_slot {
 	uint64_t offset;		 /* bytes */
 	int64_t t_submit;		 /* ns, CLOCK_MONOTONIC */
 	bool write;
+	bool busy; /* added to the ring, not completed */
 };
 
 static inline int64_t now_ns(void)
@@ -173,6 +174,22 @@ void vhu_bb_set_job(struct vhu_bb_queue *b, enum vhu_bb_job job)
 	b->seq = b->job_first = first;
 	b->job_end = (uint64_t)((unsigned __int128)b->nblocks * (b->index + 1) / b->nq);
 	b->blocks_done = 0;
+	b->window = false;
+	b->resume = false;
+}
+
+unsigned vhu_bb_in_flight(const struct vhu_bb_queue *b)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < b->o->qd; i++)
+		n += b->slot[i].busy;
+	return n;
+}
+
+void vhu_bb_resume(struct vhu_bb_queue *b)
+{
+	b->resume = true;
 }
 
 /* ---- failures: the queue's own message, never the session's ---- */
@@ -225,6 +242,20 @@ static inline uint64_t next_seq(struct vhu_bb_queue *b)
 	return blk;
 }
 
+/* Add the request built in @s to the ring. */
+static int add(struct vhu_bb_queue *b, struct vhu_bb_slot *s)
+{
+	int rc = vhu_vq_add(&b->q->vq, s->seg[s->write], b->nsegs, s);
+
+	if (rc == VHU_VQ_FULL)
+		return fail(b, VHU_E_IO, "queue %u: the ring is full with %u requests in flight", b->q->index,
+			    vhu_vq_inflight(&b->q->vq));
+	if (rc)
+		return fail(b, rc, "%s", vhu_vq_error(&b->q->vq));
+	s->busy = true;
+	return VHU_OK;
+}
+
 /* Build the next request in @s and add it to the ring. */
 static int submit(struct vhu_bb_queue *b, struct vhu_bb_slot *s)
 {
@@ -232,7 +263,6 @@ static int submit(struct vhu_bb_queue *b, struct vhu_bb_slot *s)
 	uint64_t blk, sector;
 	uint32_t type;
 	bool w;
-	int rc;
 
 	switch (b->job) {
 	case VHU_BB_JOB_FILL: w = true, blk = b->seq++; break;
@@ -262,13 +292,17 @@ static int submit(struct vhu_bb_queue *b, struct vhu_bb_slot *s)
 		memcpy(s->data + VHU_BB_HDR_BYTES, o->pattern + pattern_at(o, s->offset),
 		       o->bs - VHU_BB_HDR_BYTES);
 	}
-	rc = vhu_vq_add(&b->q->vq, s->seg[w], b->nsegs, s);
-	if (rc == VHU_VQ_FULL)
-		return fail(b, VHU_E_IO, "queue %u: the ring is full with %u requests in flight", b->q->index,
-			    vhu_vq_inflight(&b->q->vq));
-	if (rc)
-		return fail(b, rc, "%s", vhu_vq_error(&b->q->vq));
-	return VHU_OK;
+	return add(b, s);
+}
+
+/* The request in @s, unchanged, on a ring started afresh after a
+ * reconnect: the same block, and for a write the same data (the slot was
+ * not reused), so writing it twice writes the same bytes. */
+static int resend(struct vhu_bb_queue *b, struct vhu_bb_slot *s)
+{
+	s->hdr[16] = STATUS_UNSET;
+	b->resubmitted++;
+	return add(b, s);
 }
 
 static bool more(const struct vhu_bb_queue *b, bool stopping)
@@ -278,12 +312,14 @@ static bool more(const struct vhu_bb_queue *b, bool stopping)
 	return b->job == VHU_BB_JOB_MEASURE || b->seq < b->job_end;
 }
 
-/* Publish, and write the kick eventfd when the device wants it. */
-static int kick(struct vhu_bb_queue *b)
+/* Publish, and write the kick eventfd when the device wants it, or
+ * always (@force: a device that has just started knows nothing of what
+ * is already in the ring). */
+static int kick(struct vhu_bb_queue *b, bool force)
 {
 	uint64_t one = 1;
 
-	if (!vhu_vq_publish(&b->q->vq))
+	if (!vhu_vq_publish(&b->q->vq) && !force)
 		return VHU_OK;
 	b->q->kicks++;
 	while (write(b->q->kick_fd, &one, sizeof(one)) < 0) {
@@ -372,16 +408,16 @@ static int complete(struct vhu_bb_queue *b, struct vhu_bb_slot *s, int64_t now, 
 }
 
 /* The measured window starts on this queue: counts from zero. */
-static bool start_window(struct vhu_bb_queue *b, uint64_t base[3])
+static bool start_window(struct vhu_bb_queue *b)
 {
 	for (int i = 0; i < VHU_BB_DIRS; i++) {
 		vhu_hist_reset(&b->c[i].lat);
 		st_relaxed(&b->c[i].ios, 0);
 		st_relaxed(&b->c[i].bytes, 0);
 	}
-	base[0] = b->q->kicks;
-	base[1] = b->q->vq.stats.kicks_suppressed;
-	base[2] = b->q->call_waits;
+	b->base[0] = b->q->kicks;
+	b->base[1] = b->q->vq.stats.kicks_suppressed;
+	b->base[2] = b->q->call_waits;
 	return true;
 }
 
@@ -443,30 +479,90 @@ timeout:
 		    vhu_vq_inflight(&q->vq) == 1 ? "" : "s");
 }
 
+/* PAUSE: collect what the back-end that went away completed (the ring
+ * is started afresh next, and forgets it); the rest stays in its slots. */
+static void drain(struct vhu_bb_queue *b, bool measuring)
+{
+	struct vhu_vq *vq = &b->q->vq;
+	unsigned n;
+	int rc;
+
+	do {
+		int64_t now;
+
+		if ((rc = vhu_vq_poll(vq, b->used, b->o->qd, &n))) {
+			fail(b, rc, "%s", vhu_vq_error(vq));
+			return;
+		}
+		now = now_ns();
+		for (unsigned i = 0; i < n; i++) {
+			struct vhu_bb_slot *s = b->used[i].token;
+
+			s->busy = false;
+			complete(b, s, now, measuring);
+		}
+	} while (n);
+}
+
+/* After a reconnect: the requests in flight again, unless the back-end
+ * serves them from its inflight buffer, and the free slots' next ones;
+ * the ones added go to @fresh. */
+static int restart(struct vhu_bb_queue *b, bool stopping, unsigned *nfresh)
+{
+	for (unsigned i = 0; i < b->o->qd; i++) {
+		struct vhu_bb_slot *s = &b->slot[i];
+
+		if (s->busy && b->d->inflight)
+			continue;
+		if (s->busy) {
+			if (resend(b, s))
+				return b->rc;
+		} else if (!more(b, stopping)) {
+			continue;
+		} else if (submit(b, s)) {
+			return b->rc;
+		}
+		b->fresh[(*nfresh)++] = s;
+	}
+	return VHU_OK;
+}
+
 int vhu_bb_run(struct vhu_bb_queue *b)
 {
 	struct vhu_vq *vq = &b->q->vq;
 	struct vhu_bb_slot **fresh = b->fresh;
-	uint64_t base[3] = {0}, one = 1;
-	bool stopping = false, window = false;
+	uint64_t one = 1;
+	bool stopping, resumed = b->resume;
 	int64_t last;
 	unsigned spins = 0, nfresh = 0;
-	int ph;
+	int ph, live;
 
 	b->rc = VHU_OK;
 	b->err[0] = '\0';
+	b->resume = false;
 	ph = __atomic_load_n(&b->ctl->phase, __ATOMIC_ACQUIRE);
-	if (b->job == VHU_BB_JOB_MEASURE && ph == VHU_BB_MEASURE)
-		window = start_window(b, base);
-	for (unsigned i = 0; i < b->o->qd && more(b, ph >= VHU_BB_STOP); i++) {
-		if (submit(b, &b->slot[i]))
+	if (ph >= VHU_BB_ABORT) {
+		b->resume = resumed; /* paused again before it started */
+		goto out;
+	}
+	live = ph;
+	if (b->job == VHU_BB_JOB_MEASURE && ph == VHU_BB_MEASURE && !b->window)
+		b->window = start_window(b);
+	stopping = ph >= VHU_BB_STOP;
+	if (resumed) {
+		if (restart(b, stopping, &nfresh))
 			goto out;
-		fresh[nfresh++] = &b->slot[i];
+	} else {
+		for (unsigned i = 0; i < b->o->qd && more(b, stopping); i++) {
+			if (submit(b, &b->slot[i]))
+				goto out;
+			fresh[nfresh++] = &b->slot[i];
+		}
 	}
 	last = now_ns();
 	for (unsigned i = 0; i < nfresh; i++)
 		fresh[i]->t_submit = last;
-	if (kick(b))
+	if (kick(b, resumed))
 		goto out;
 	while (vhu_vq_inflight(vq)) {
 		unsigned n;
@@ -476,10 +572,15 @@ int vhu_bb_run(struct vhu_bb_queue *b)
 		ph = __atomic_load_n(&b->ctl->phase, __ATOMIC_ACQUIRE);
 		if (ph == VHU_BB_ABORT)
 			break;
+		if (ph == VHU_BB_PAUSE) {
+			drain(b, b->window && live == VHU_BB_MEASURE && !stopping);
+			break;
+		}
+		live = ph;
 		if (ph >= VHU_BB_STOP || b->rc)
 			stopping = true;
-		if (b->job == VHU_BB_JOB_MEASURE && ph == VHU_BB_MEASURE && !window)
-			window = start_window(b, base);
+		if (b->job == VHU_BB_JOB_MEASURE && ph == VHU_BB_MEASURE && !b->window)
+			b->window = start_window(b);
 		if ((rc = vhu_vq_poll(vq, b->used, b->o->qd, &n))) {
 			fail(b, rc, "%s", vhu_vq_error(vq));
 			break;
@@ -496,7 +597,8 @@ int vhu_bb_run(struct vhu_bb_queue *b)
 		for (unsigned i = 0; i < n; i++) {
 			struct vhu_bb_slot *s = b->used[i].token;
 
-			if (complete(b, s, now, window && ph == VHU_BB_MEASURE && !stopping))
+			s->busy = false;
+			if (complete(b, s, now, b->window && ph == VHU_BB_MEASURE && !stopping))
 				stopping = true;
 			else if (more(b, stopping) && !submit(b, s))
 				fresh[nfresh++] = s;
@@ -507,16 +609,16 @@ int vhu_bb_run(struct vhu_bb_queue *b)
 			now = now_ns();
 			for (unsigned i = 0; i < nfresh; i++)
 				fresh[i]->t_submit = now;
-			if (kick(b))
+			if (kick(b, false))
 				break;
 		}
 	}
 	/* A broken ring returns nothing more: leave the rest in flight. */
 out:
-	if (window) {
-		b->kicks = b->q->kicks - base[0];
-		b->kicks_suppressed = vq->stats.kicks_suppressed - base[1];
-		b->call_waits = b->q->call_waits - base[2];
+	if (b->window) {
+		b->kicks = b->q->kicks - b->base[0];
+		b->kicks_suppressed = vq->stats.kicks_suppressed - b->base[1];
+		b->call_waits = b->q->call_waits - b->base[2];
 	}
 	if (write(b->ctl->done_fd, &one, sizeof(one)) < 0) {
 		/* an eventfd counter does not overflow from a few writes */

@@ -25,7 +25,14 @@
  * measure, stop, abort), watches the socket and signals, and joins.
  * STOP lets the requests in flight complete (so that GET_VRING_BASE at
  * the orderly stop counts every request); ABORT leaves at once, for a
- * back-end that is gone.
+ * back-end that is gone.  PAUSE (--reconnect) also leaves at once, after
+ * collecting what the back-end that went away completed; the requests
+ * still in flight stay in their slots.  The supervisor makes the
+ * connection again and replays the bring-up (vhu_drv_replay, which starts
+ * the rings afresh), marks each queue with vhu_bb_resume() and runs it
+ * again: the queue adds those requests again, unchanged (same block, same
+ * data), unless the back-end keeps an inflight buffer and serves them
+ * again itself, and carries on with the job.
  *
  * --verify blocks: a 32-byte header {"vhuBENCH", offset, seed, block
  * size} (little-endian), then bytes of a pseudo-random pattern derived
@@ -53,8 +60,8 @@
 enum vhu_bb_rw { VHU_BB_READ, VHU_BB_WRITE, VHU_BB_RANDREAD, VHU_BB_RANDWRITE, VHU_BB_RANDRW };
 enum { VHU_BB_DIR_READ, VHU_BB_DIR_WRITE, VHU_BB_DIRS };
 enum vhu_bb_job { VHU_BB_JOB_MEASURE, VHU_BB_JOB_FILL, VHU_BB_JOB_CHECK };
-/* The shared phase, in this order. */
-enum vhu_bb_phase { VHU_BB_RAMP, VHU_BB_MEASURE, VHU_BB_STOP, VHU_BB_ABORT };
+/* The shared phase, in this order (PAUSE: see above). */
+enum vhu_bb_phase { VHU_BB_RAMP, VHU_BB_MEASURE, VHU_BB_STOP, VHU_BB_ABORT, VHU_BB_PAUSE };
 
 #define VHU_BB_HDR_BYTES 32u /* the --verify header of a block */
 
@@ -77,7 +84,8 @@ struct vhu_bb_opts {
 struct vhu_bb_ctl {
 	int phase;   /* enum vhu_bb_phase; atomic */
 	int failed;  /* atomic: 0, or 1 + the index of the first queue that failed */
-	int wake_fd; /* eventfd the supervisor writes on ABORT (never read) */
+	int wake_fd; /* eventfd the supervisor writes on ABORT and PAUSE (read
+		      * only by the supervisor, before a resume) */
 	int done_fd; /* eventfd each worker writes when its run ends */
 };
 
@@ -117,6 +125,13 @@ struct vhu_bb_queue {
 	uint64_t kicks, kicks_suppressed, call_waits;
 	uint64_t errors;   /* requests that failed (status, --verify) */
 	uint64_t verified; /* blocks read and checked (--verify) */
+	uint64_t resubmitted; /* requests added again after a reconnect */
+
+	/* The measured window of this queue: started, and the driver
+	 * counters at its start (kept across a pause). */
+	bool window;
+	uint64_t base[3];
+	bool resume; /* the next run resumes after a reconnect */
 
 	int rc;	       /* the run's result */
 	char err[320]; /* its message when rc != VHU_OK */
@@ -141,9 +156,18 @@ void vhu_bb_queue_fini(struct vhu_bb_queue *b);
 void vhu_bb_set_job(struct vhu_bb_queue *b, enum vhu_bb_job job);
 
 /* Run the job on the calling thread until it is done, the phase says
- * stop (after the requests in flight completed) or abort, or something
- * fails; sets and returns b->rc.  Writes ctl->done_fd once at the end. */
+ * stop (after the requests in flight completed), abort or pause, or
+ * something fails; sets and returns b->rc.  Writes ctl->done_fd once at
+ * the end. */
 int vhu_bb_run(struct vhu_bb_queue *b);
+/* Requests of @b in flight (added, not completed): after a pause, those
+ * the back-end that went away left. */
+unsigned vhu_bb_in_flight(const struct vhu_bb_queue *b);
+/* After a pause, the connection made again and the bring-up replayed:
+ * the next vhu_bb_run() adds the requests in flight again (unless the
+ * driver has an inflight buffer: d->inflight) and the free slots' next
+ * ones, kicks whatever the device asked, and goes on with the job. */
+void vhu_bb_resume(struct vhu_bb_queue *b);
 /* pthread entry: vhu_bb_run(arg). */
 void *vhu_bb_thread(void *arg);
 
