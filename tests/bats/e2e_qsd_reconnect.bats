@@ -64,7 +64,7 @@ kill_in_the_middle() {
 	qsd_kill
 	qsd_run
 	bg_wait
-	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
+	[ "$status" -eq 0 ] || fail "exit $status: $(grep -v '^trace:' <<<"$stderr")"
 }
 
 @test "qsd killed and restarted in the middle of a 32 MiB blk write, then of the read back: every byte verifies" {
@@ -88,4 +88,21 @@ kill_in_the_middle() {
 	kill_in_the_middle bps-read blk read 8M 32M -o "$BATS_TEST_TMPDIR/out.bin"
 	assert_json ".blk.bytes == $DATA_SIZE and .blk.sha256 == \"$sum\" and .blk.resubmitted >= 1 and (.reconnects | length) == 1"
 	cmp "$BATS_TEST_TMPDIR/out.bin" "$BATS_TEST_TMPDIR/in.bin"
+}
+
+@test "qsd killed and restarted in the middle of bench --verify --reconnect: the run completes, the requests in flight are sent again, every block verifies" {
+	truncate -s $IMG_SIZE "$IMG"
+	# Killed in the fill (every request a write, throttled): 256 blocks
+	# of 4 KiB, 8 in flight.
+	kill_in_the_middle bps-write bench --rw randrw --bs 4k --qd 8 --offset 1M --size 1M --runtime 1 --verify
+	assert_json '.jobs[0] | .errors == 0 and .ended_by == "runtime" and .resubmitted >= 1
+		and .verify.filled_blocks == 256 and .verify.checked_blocks >= 256'
+	assert_json '(.reconnects | length) == 1 and (.reconnects[0].cause | test("with [0-9]+ requests? in flight"))
+		and .jobs[0].resubmitted == (.reconnects[0].cause | capture("with (?<n>[0-9]+) request").n | tonumber)
+		and ([.reconnects[0].replayed[].request] | index("SET_MEM_TABLE") != null)'
+	[[ $stderr == *"vhuctl: reconnect: the back-end closed the connection with "*" in flight; connected again to $SOCK"* ]] ||
+		fail "$(grep -v '^trace:' <<<"$stderr")"
+	# nothing outside the span was written
+	cmp <(head -c 1M "$IMG") <(head -c 1M /dev/zero)
+	cmp <(dd if="$IMG" bs=1M skip=2 status=none) <(head -c $((IMG_SIZE - 2 * 1048576)) /dev/zero)
 }

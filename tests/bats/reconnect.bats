@@ -124,7 +124,7 @@ teardown() {
 @test "--reconnect on a command that does not carry on is a usage error" {
 	run --separate-stderr "$VHUCTL" -s /nonexistent --reconnect get-features
 	assert_failure 64
-	assert_one_line_error "--reconnect is for batch, watch and blk"
+	assert_one_line_error "--reconnect is for batch, watch, blk and bench"
 	run --separate-stderr "$VHUCTL" -s /nonexistent --reconnect=-1 watch
 	assert_failure 64
 	assert_one_line_error "invalid --reconnect '-1'"
@@ -301,4 +301,72 @@ NO_INFLIGHT=0xda22b
 	bg_wait
 	[ "$status" -eq 74 ] || fail "exit $status: $stderr"
 	assert_one_line_error "the back-end closed the connection with"
+}
+
+# ---- bench -------------------------------------------------------------
+
+# bench --verify over 64 blocks of 4 KiB with 4 requests in flight: the
+# fill takes 64 requests, so the mock's never-complete:100 holds requests
+# in the measured run (or, on a slow machine whose runtime ended first,
+# in the check): the back-end dies in the middle by construction.
+BENCH=(bench --rw randrw --bs 4k --qd 4 --size 256K --runtime 1 --verify)
+
+# The count in the reconnect's cause ("with N requests in flight").
+IN_FLIGHT='(.reconnects[0].cause | capture("with (?<n>[0-9]+) requests? in flight").n | tonumber)'
+
+@test "bench --verify --reconnect: the back-end dies mid-run; what was in flight is sent again and every block verifies (split, packed)" {
+	local ring disk=$BATS_TEST_TMPDIR/disk.img
+	head -c 1M /dev/urandom >"$disk"
+	for ring in split packed; do
+		mock_start --blk "$disk" --features 0x570007244 --protocol-features $NO_INFLIGHT --ring-fault never-complete:100
+		bg_vhu -s "$SOCK" -t 60 --reconnect=60 --trace -j "${BENCH[@]}" --ring $ring
+		mock_wait_log '^HELD q=0'
+		mock_restart --blk "$disk" --features 0x570007244 --protocol-features $NO_INFLIGHT
+		bg_wait
+		[ "$status" -eq 0 ] || fail "$ring: exit $status: $(grep -v '^trace:' <<<"$stderr")"
+		# every request held by the dead back-end was sent again, and
+		# the report says how many; the fill and the check covered
+		# every block, none failed
+		assert_json ".jobs[0] | .errors == 0 and .ended_by == \"runtime\" and .resubmitted >= 1
+			and .verify.filled_blocks == 64 and .verify.checked_blocks >= 64"
+		assert_json "(.reconnects | length) == 1 and .jobs[0].resubmitted == $IN_FLIGHT
+			and ([.reconnects[0].replayed[] | select(.ring == 0) | .request] ==
+			     [\"SET_VRING_NUM\", \"SET_VRING_BASE\", \"SET_VRING_ADDR\", \"SET_VRING_KICK\", \"SET_VRING_CALL\", \"SET_VRING_ENABLE\"])"
+		[[ $stderr == *"vhuctl: reconnect: the back-end closed the connection with "*" in flight; connected again to $SOCK"* ]] ||
+			fail "$stderr"
+		# the new back-end served the requests sent again, the rest of
+		# the run and the check (a read of every block), then the stop
+		[ "$(grep -c '^BLK q=0 type=0 ' "$MOCK_LOG")" -ge 64 ] || fail "$ring: $(mock_log)"
+		grep -q '^GET_VRING_BASE ' "$MOCK_LOG"
+		mock_stop
+	done
+}
+
+@test "bench --reconnect with INFLIGHT_SHMFD: the restarted back-end serves what was in flight from the inflight buffer; nothing is sent again" {
+	local disk=$BATS_TEST_TMPDIR/disk.img
+	head -c 1M /dev/urandom >"$disk"
+	mock_start --blk "$disk" --ring-fault never-complete:100
+	bg_vhu -s "$SOCK" -t 60 --reconnect=60 -j "${BENCH[@]}"
+	mock_wait_log '^HELD q=0'
+	mock_restart --blk "$disk"
+	bg_wait
+	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
+	assert_json ".jobs[0] | .errors == 0 and .resubmitted == 0 and .verify.filled_blocks == 64 and .verify.checked_blocks >= 64"
+	assert_json "[.reconnects[0].replayed[].request] | index(\"SET_INFLIGHT_FD\") < index(\"SET_MEM_TABLE\")"
+	[ "$(grep -c '^RESUBMIT q=0' "$MOCK_LOG")" -ge 1 ] || fail "$(mock_log)"
+	run jq -r "$IN_FLIGHT" "$BATS_TEST_TMPDIR/bg.out"
+	[ "$(grep -c '^RESUBMIT q=0' "$MOCK_LOG")" -eq "$output" ] || fail "$output in flight: $(mock_log)"
+}
+
+@test "bench --reconnect=SECONDS: a back-end that stays away ends the run with 69; the figures so far are reported" {
+	local disk=$BATS_TEST_TMPDIR/disk.img
+	head -c 1M /dev/urandom >"$disk"
+	mock_start --blk "$disk" --ring-fault never-complete:100
+	bg_vhu -s "$SOCK" -t 60 --reconnect=0.5 -j "${BENCH[@]}"
+	mock_wait_log '^HELD q=0'
+	kill -KILL "$MOCK_PID"
+	bg_wait
+	[ "$status" -eq 69 ] || fail "exit $status: $stderr"
+	assert_one_line_error "reconnect to $SOCK: gave up after"
+	assert_json '.vhuctl.exit_status == 69 and .jobs[0].verify.filled_blocks == 64 and .reconnects == []'
 }
