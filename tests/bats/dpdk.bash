@@ -9,6 +9,8 @@
 #   tp_stop               quit it (at most 5 s), then SIGKILL
 #   tp_cmd LINE           a command on its console
 #   tp_wait ERE           wait (at most 60 s) for a console line
+#   tp_forward MODE       set fwd MODE (rxonly, txonly) and start it
+#   tp_rx_packets         stop forwarding, print the accumulated RX-packets
 #   TP_LOG, TP_PID
 
 tp_require() {
@@ -56,4 +58,18 @@ tp_wait() {
 		sleep 0.02
 	done
 	fail "testpmd never printed /$1/: $(tail -20 "$TP_LOG")"
+}
+
+tp_forward() {
+	tp_cmd "set fwd $1"
+	tp_cmd start
+	tp_wait "^$1 packet forwarding"
+}
+
+# stop waits for the forwarding core, so the count is final.
+tp_rx_packets() {
+	tp_cmd stop
+	tp_wait 'Accumulated forward statistics'
+	tp_wait 'Done\.'
+	awk '/Accumulated forward statistics/ { on = 1 } on && /RX-packets:/ { print $2; exit }' "$TP_LOG"
 }

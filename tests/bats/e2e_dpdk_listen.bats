@@ -39,6 +39,28 @@ teardown() {
 	tp_wait 'virtio is now ready for processing'
 }
 
+# net send through the listen role against rxonly: testpmd counts
+# exactly what the device took.
+listen_send_counted() {
+	local n
+	tp_forward rxonly
+	run --separate-stderr "$VHUCTL" -L "$LSOCK" -t 30 -T net -j net send --count 10000 --ring "$1"
+	assert_success
+	assert_json ".net.frames == 10000 and .net.bytes == 600000
+		and .driver.ring == \"$1\" and .driver.queues[1].completed == 10000"
+	n=$(tp_rx_packets)
+	[ "$n" = 10000 ] || fail "testpmd counted $n packets, not 10000"
+	[ ! -e "$LSOCK" ]
+}
+
+@test "DPDK client=1 rxonly: -L net send --count 10000 on a split ring is counted exactly" {
+	listen_send_counted split
+}
+
+@test "DPDK client=1 rxonly: -L net send --count 10000 on a packed ring is counted exactly" {
+	listen_send_counted packed
+}
+
 @test "DPDK client=1 restarted under -L --reconnect batch (setup, watch): accepted again and set up again" {
 	local out=$BATS_TEST_TMPDIR/bg.out err=$BATS_TEST_TMPDIR/bg.err pid st=0
 	printf '%s\n' '-T net setup' watch >"$BATS_TEST_TMPDIR/steps"
