@@ -116,6 +116,8 @@ succeeded_commands() {
 	ok_json blk discard 0 4K
 	ok_json blk write-zeroes 0 4K --unmap
 	ok_json bench --rw randrw --bs 4k --qd 2 --runtime 0.2 --verify
+	ok_json --reconnect bench --rw write --bs 4k --qd 2 --runtime 0.2
+	assert_json '.jobs[0].resubmitted == 0 and .reconnects == []'
 	printf '%s\n' 'get-features' 'reconnect' 'get-queue-num' >"$BATS_TEST_TMPDIR/steps"
 	ok_json batch "$BATS_TEST_TMPDIR/steps"
 	assert_json '[.steps[].exit_status] | all(. == 0)'
