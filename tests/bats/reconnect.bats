@@ -370,3 +370,18 @@ IN_FLIGHT='(.reconnects[0].cause | capture("with (?<n>[0-9]+) requests? in fligh
 	assert_one_line_error "reconnect to $SOCK: gave up after"
 	assert_json '.vhuctl.exit_status == 69 and .jobs[0].verify.filled_blocks == 64 and .reconnects == []'
 }
+
+@test "bench -L --reconnect --notify poll: a client back-end that restarts mid-run is accepted again; the run completes" {
+	local disk=$BATS_TEST_TMPDIR/disk.img
+	head -c 1M /dev/urandom >"$disk"
+	bg_vhu -L "$LSOCK" -t 60 --reconnect=60 -j "${BENCH[@]}" --notify poll
+	mock_connect "$LSOCK" --blk "$disk" --protocol-features $NO_INFLIGHT --ring-fault never-complete:100
+	mock_wait_log '^HELD q=0'
+	mock_restart --blk "$disk" --protocol-features $NO_INFLIGHT
+	bg_wait
+	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
+	assert_json ".jobs[0] | .errors == 0 and .resubmitted >= 1 and .verify.filled_blocks == 64 and .verify.checked_blocks >= 64"
+	assert_json "(.reconnects | length) == 1 and .jobs[0].resubmitted == $IN_FLIGHT"
+	[[ $stderr == *"a back-end connected again to $LSOCK"* ]] || fail "$stderr"
+	[ ! -e "$LSOCK" ]
+}
