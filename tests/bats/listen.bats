@@ -91,7 +91,8 @@ teardown() {
 	run --separate-stderr "$VHUCTL" -L "$LSOCK" -t 0.2 get-features
 	assert_failure 64
 	assert_one_line_error "a symbolic link is there"
-	[ -L "$LSOCK" ] && [ -S "$SOCK" ]
+	[ -L "$LSOCK" ]
+	[ -S "$SOCK" ]
 }
 
 @test "-L on a live socket another process listens on: 69, the socket stays and still serves" {

@@ -155,7 +155,8 @@ batch_fifo() {
 	# the new back-end has the memory table, both rings (bases 0: no
 	# request was ever made available) and their eventfds, then the step
 	grep -q '^SET_MEM_TABLE .* fds=1$' "$MOCK_LOG"
-	[ "$(mock_count SET_VRING_KICK)" -eq 2 ] && [ "$(mock_count SET_VRING_ENABLE)" -eq 2 ]
+	[ "$(mock_count SET_VRING_KICK)" -eq 2 ]
+	[ "$(mock_count SET_VRING_ENABLE)" -eq 2 ]
 	[ "$(tail -1 "$MOCK_LOG" | cut -d' ' -f1)" = GET_VRING_BASE ]
 }
 
@@ -188,7 +189,8 @@ batch_fifo() {
 	bg_wait
 	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
 	assert_json '.steps[1].retried and .steps[1].queue_num == 2 and .steps[1].reconnect.cause == "GET_QUEUE_NUM: back-end closed the connection"'
-	[ "$(mock_count GET_QUEUE_NUM)" -eq 1 ] && [ "$(mock_count SET_OWNER)" -eq 1 ]
+	[ "$(mock_count GET_QUEUE_NUM)" -eq 1 ]
+	[ "$(mock_count SET_OWNER)" -eq 1 ]
 }
 
 @test "batch --reconnect: a step fails again on the new connection: reported once, no loop" {
@@ -264,7 +266,8 @@ NO_INFLIGHT=0xda22b
 	mock_start --blk "$disk" --ring-fault never-complete:2
 	bg_vhu -s "$SOCK" -t 60 --reconnect=60 -j --stats blk write 1M -i "$in"
 	mock_wait_log '^HELD q=0'
-	grep -q '^GET_INFLIGHT_FD ' "$MOCK_LOG" && grep -q '^SET_INFLIGHT_FD ' "$MOCK_LOG"
+	grep -q '^GET_INFLIGHT_FD ' "$MOCK_LOG"
+	grep -q '^SET_INFLIGHT_FD ' "$MOCK_LOG"
 	mock_restart --blk "$disk"
 	bg_wait
 	[ "$status" -eq 0 ] || fail "exit $status: $stderr"
@@ -273,7 +276,8 @@ NO_INFLIGHT=0xda22b
 	assert_json ".blk.bytes == 2097152 and .blk.sha256 == \"$sum\" and .blk.resubmitted == 0
 		and ([.reconnects[0].replayed[].request] | index(\"SET_INFLIGHT_FD\") < index(\"SET_MEM_TABLE\"))"
 	[ "$(grep '^RESUBMIT q=0' "$MOCK_LOG" | cut -d= -f3 | tr '\n' ' ')" = "2 3 4 " ] || fail "$(cat "$MOCK_LOG")"
-	[ "$(mock_count GET_INFLIGHT_FD)" -eq 0 ] && [ "$(mock_count SET_INFLIGHT_FD)" -eq 1 ]
+	[ "$(mock_count GET_INFLIGHT_FD)" -eq 0 ]
+	[ "$(mock_count SET_INFLIGHT_FD)" -eq 1 ]
 	assert_json '.stats.fds_at_exit == .stats.fds_at_start'
 	cmp <(dd if="$disk" bs=1M skip=1 count=2 status=none) "$in"
 }
