@@ -408,6 +408,10 @@ static int net_check_args(struct vhu_ctx *ctx, struct net_args *a, bool *send)
 	if (strcmp(a->op[0], "send") && strcmp(a->op[0], "recv"))
 		return vhu_usage(ctx, "unknown net operation '%s' (send, recv)", a->op[0]);
 	*send = !strcmp(a->op[0], "send");
+	/* A receive run cannot tell what a back-end that went away had for
+	 * it: carrying on would hide the loss. */
+	if (!*send && ctx->reconnect)
+		return vhu_usage(ctx, "--reconnect is for net send, not net recv");
 	if (!*send && (a->frame || a->pcap))
 		return vhu_usage(ctx, "--frame and --pcap are for net send");
 	if (*send && a->write)
@@ -441,6 +445,8 @@ static void net_show(const struct net_args *a, bool send, const struct net_src *
 	}
 	vhu_out_uint("frames", "Frames", n->frames, NULL);
 	vhu_out_uint("bytes", "Bytes", n->bytes, NULL);
+	if (send && n->reconnect)
+		vhu_out_uint("resubmitted", "Sent again after a reconnect", n->resubmitted, NULL);
 	if (!send) {
 		vhu_out_uint("buffers", "Buffers used", n->buffers, NULL);
 		vhu_out_uint("merged", "Merged packets", n->merged, NULL);
@@ -448,8 +454,24 @@ static void net_show(const struct net_args *a, bool send, const struct net_src *
 	vhu_out_close();
 }
 
+/* net send --reconnect: connect again and replay the driver's bring-up. */
+struct net_again {
+	struct vhu_ctx *ctx;
+	struct vhu_drv *d;
+};
+
+static int net_reconnect(void *arg, const char *cause)
+{
+	struct net_again *g = arg;
+	struct vhu_replay_hooks h;
+
+	vhu_drv_replay_hooks(g->d, &h);
+	return vhu_ctx_reconnect(g->ctx, cause, &h, NULL);
+}
+
 int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 {
+	struct net_again again = {ctx, NULL};
 	struct net_args a = {.rx_buf = VHU_NET_RX_BUF};
 	struct net_src src = {0};
 	struct net_sink sink = {.s = &ctx->s};
@@ -507,6 +529,11 @@ int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 	if ((rc = vhu_net_init(&n, d, vhu_drv_queue(d, rings[0]), vhu_drv_queue(d, rings[1]), a.rx_buf)))
 		goto out;
 	io_started = true;
+	if (send && ctx->reconnect) {
+		again.d = d;
+		n.reconnect = net_reconnect;
+		n.reconnect_arg = &again;
+	}
 	if (send)
 		rc = vhu_net_send(&n, src.f, src.n, count);
 	else

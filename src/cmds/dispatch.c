@@ -43,7 +43,7 @@ static const struct vhu_cmd cmds[] = {
 	{ "get-vring-base", "stop a ring and print its base (GET_VRING_BASE)", 0, cmd_get_vring_base },
 	{ "list", "list requests, feature bits, protocol features, status bits, device types", VHU_CMD_NO_SOCKET,
 	  cmd_list },
-	{ "net", "virtio-net frames in one session: send, recv (pcap files)", VHU_CMD_NO_BATCH, cmd_net },
+	{ "net", "virtio-net frames in one session: send, recv (pcap files)", VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_net },
 	{ "net-set-mtu", "tell a net back-end the MTU (NET_SET_MTU)", 0, cmd_net_set_mtu },
 	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
 	  cmd_probe },
@@ -156,7 +156,7 @@ static const struct argp_option global_opts[] = {
 	{ "stats", OPT_STATS, NULL, 0,
 	  "report messages, bytes and open fds at start and exit (stderr; JSON member \"stats\")", -2 },
 	{ "reconnect", OPT_RECONNECT, "MAX_SECONDS", OPTION_ARG_OPTIONAL,
-	  "batch, watch, blk, bench: when the connection is lost, connect again (or accept again with -L) for up to "
+	  "batch, watch, blk, bench, net send: when the connection is lost, connect again (or accept again with -L) for up to "
 	  "MAX_SECONDS per outage (default 60, 0: no limit) and replay the bring-up", -2 },
 	{ "require", OPT_REQUIRE, "EXPR", 0,
 	  "exit 4 unless the back-end meets EXPR (repeatable): feature=NAME, protocol-feature=NAME, "
@@ -398,7 +398,7 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	 * knows how to carry on makes it again; the batch's own option
 	 * holds for its steps. */
 	if (ctx->reconnect && !ctx->in_batch && g_cmd && !(g_cmd->flags & VHU_CMD_RECONNECT)) {
-		vhu_fail(&ctx->s, VHU_E_USAGE, "%s: --reconnect is for batch, watch, blk and bench, which carry on "
+		vhu_fail(&ctx->s, VHU_E_USAGE, "%s: --reconnect is for batch, watch, blk, bench and net send, which carry on "
 			 "after a reconnect (see `vhuctl --help`)", g_cmd->name);
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;

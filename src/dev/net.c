@@ -227,6 +227,58 @@ static int wait_failed(struct vhu_net *n, struct vhu_drv_queue *q, int rc, uint6
 	return rc;
 }
 
+/* Take what the device handed back: the buffers are free again. */
+static void tx_done(struct vhu_net *n, unsigned got)
+{
+	for (unsigned i = 0; i < got; i++) {
+		struct vhu_net_buf *b = n->used[i].token;
+
+		n->free[n->nfree++] = b;
+		n->frames++;
+		n->bytes += b->len;
+	}
+}
+
+/*
+ * The back-end closed the connection with frames in flight: keep what it
+ * handed back, reconnect (the hook starts the rings afresh and forgets
+ * the chains), add the rest again: the buffers not free, as they were.
+ */
+static int tx_resume(struct vhu_net *n, struct vhu_drv_queue *q)
+{
+	char cause[sizeof(n->d->s->err)];
+	bool is_free[VHU_NET_POOL] = {false};
+	unsigned got;
+	int rc;
+
+	snprintf(cause, sizeof(cause), "%s", n->d->s->err);
+	do {
+		if ((rc = vhu_vq_poll(&q->vq, n->used, VHU_NET_POOL, &got)))
+			return vq_fail(n, q, rc);
+		tx_done(n, got);
+	} while (got);
+	if ((rc = n->reconnect(n->reconnect_arg, cause)))
+		return rc;
+	n->reconnects++;
+	for (unsigned i = 0; i < n->nfree; i++)
+		is_free[n->free[i] - n->txb] = true;
+	for (unsigned i = 0; i < n->ntx; i++) {
+		struct vhu_net_buf *b = &n->txb[i];
+		struct vhu_vq_seg seg = {b->gpa, (uint32_t)n->hdr_len + b->len, false};
+
+		if (is_free[i])
+			continue;
+		/* The ring was emptied: there is room for every one. */
+		if ((rc = vhu_vq_add(&q->vq, &seg, 1, b)))
+			return rc == VHU_VQ_FULL ? vhu_fail(n->d->s, VHU_E_IO,
+							    "queue %u: no room to send again what was in flight",
+							    q->index)
+						 : vq_fail(n, q, rc);
+		n->resubmitted++;
+	}
+	return vhu_drv_notify(n->d, q);
+}
+
 int vhu_net_send(struct vhu_net *n, const struct vhu_net_frame *frames, size_t nframes, uint64_t count)
 {
 	struct vhu_drv_queue *q = n->tx;
@@ -274,16 +326,15 @@ int vhu_net_send(struct vhu_net *n, const struct vhu_net_frame *frames, size_t n
 				return vq_fail(n, q, rc);
 		} else {
 			rc = vhu_drv_wait(n->d, q, n->used, VHU_NET_POOL, &got);
+			if (rc == VHU_E_IO && n->reconnect) {
+				if ((rc = tx_resume(n, q)))
+					return rc;
+				continue;
+			}
 			if (rc)
 				return wait_failed(n, q, rc, count);
 		}
-		for (unsigned i = 0; i < got; i++) {
-			struct vhu_net_buf *b = n->used[i].token;
-
-			n->free[n->nfree++] = b;
-			n->frames++;
-			n->bytes += b->len;
-		}
+		tx_done(n, got);
 	}
 	return VHU_OK;
 }

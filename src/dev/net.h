@@ -108,6 +108,19 @@ struct vhu_net {
 	unsigned nfree;
 	struct vhu_vq_used *used; /* owned scratch: VHU_NET_POOL */
 	uint8_t *pkt;		  /* owned: a packet being assembled */
+	/*
+	 * Send with --reconnect: called when the back-end closed the
+	 * connection with frames in flight, to make it again and replay the
+	 * bring-up (the rings start afresh); NULL: the run fails.  What the
+	 * old back-end handed back counts as sent; the frames still in
+	 * flight are added again (counted in resubmitted): none is lost, and
+	 * one the old back-end had transmitted without handing it back goes
+	 * out twice.
+	 */
+	int (*reconnect)(void *arg, const char *cause);
+	void *reconnect_arg;
+	uint64_t reconnects;
+	uint64_t resubmitted; /* frames added again after a reconnect */
 	/* counters */
 	uint64_t frames; /* sent: completed by the device; received: whole packets */
 	uint64_t bytes;	 /* frame bytes, headers not counted */
@@ -138,7 +151,8 @@ void vhu_net_fini(struct vhu_net *n);
  * Send @count frames, frame k being @frames[k % @nframes], and wait until
  * the device has used them all.  n->frames and n->bytes count what the
  * device took.  VHU_E_TIMEOUT when the device takes nothing for
- * --timeout, VHU_E_PROTO, VHU_E_IO.
+ * --timeout, VHU_E_PROTO, VHU_E_IO (a closed connection, unless
+ * n->reconnect makes it again).
  */
 int vhu_net_send(struct vhu_net *n, const struct vhu_net_frame *frames, size_t nframes, uint64_t count);
 

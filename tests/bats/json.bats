@@ -129,6 +129,8 @@ succeeded_commands() {
 	mock_stop
 	mock_start --net
 	ok_json net send --count 3
+	ok_json --reconnect net send --count 3
+	assert_json '.net.resubmitted == 0 and .reconnects == []'
 	ok_json net recv --count 3 -w "$BATS_TEST_TMPDIR/f.pcap"
 
 	run validate "$DOCS"

@@ -124,7 +124,7 @@ teardown() {
 @test "--reconnect on a command that does not carry on is a usage error" {
 	run --separate-stderr "$VHUCTL" -s /nonexistent --reconnect get-features
 	assert_failure 64
-	assert_one_line_error "--reconnect is for batch, watch, blk and bench"
+	assert_one_line_error "--reconnect is for batch, watch, blk, bench and net send"
 	run --separate-stderr "$VHUCTL" -s /nonexistent --reconnect=-1 watch
 	assert_failure 64
 	assert_one_line_error "invalid --reconnect '-1'"
@@ -388,4 +388,40 @@ IN_FLIGHT='(.reconnects[0].cause | capture("with (?<n>[0-9]+) requests? in fligh
 	assert_json "(.reconnects | length) == 1 and .jobs[0].resubmitted == $IN_FLIGHT"
 	[[ $stderr == *"a back-end connected again to $LSOCK"* ]] || fail "$stderr"
 	[ ! -e "$LSOCK" ]
+}
+
+# ---- net send ----------------------------------------------------------
+
+@test "net send --reconnect: the back-end dies with frames in flight; they are sent again, counted, none lost (split, packed)" {
+	local ring feat t_old t_new
+	for ring in split packed; do
+		feat=()
+		[ $ring = split ] || feat=(--features 0x570008000)
+		# frames from the 100th on are transmitted but never handed back
+		mock_start --net "${feat[@]}" --ring-fault never-complete:100
+		bg_vhu -s "$SOCK" -t 60 --reconnect=60 -j net send --count 300 --ring $ring
+		mock_wait_log '^HELD q=1'
+		t_old=$MOCK_LOG
+		mock_restart --net "${feat[@]}"
+		bg_wait
+		[ "$status" -eq 0 ] || fail "$ring: exit $status: $stderr"
+		assert_json ".net.frames == 300 and .net.resubmitted >= 1
+			and (.reconnects | length) == 1 and .net.resubmitted == $IN_FLIGHT"
+		[[ $stderr == *"vhuctl: reconnect: queue 1: the back-end closed the connection with "*" in flight; connected again to $SOCK"* ]] ||
+			fail "$stderr"
+		# Nothing lost: the two back-ends transmitted every frame; a
+		# frame goes out twice only if it was sent again, and the old
+		# one had transmitted it without handing it back.
+		t_old=$(grep -c '^NET_TX q=1 ' "$t_old")
+		t_new=$(grep -c '^NET_TX q=1 ' "$MOCK_LOG")
+		[ $((t_old + t_new)) -ge 300 ] || fail "$ring: $t_old + $t_new frames transmitted"
+		[ $((t_old + t_new)) -le $((300 + $(jqr .net.resubmitted))) ] || fail "$ring: $t_old + $t_new frames transmitted"
+		mock_stop
+	done
+}
+
+@test "net recv --reconnect is a usage error (what the old back-end had for it would be lost silently)" {
+	run --separate-stderr "$VHUCTL" -s /nonexistent --reconnect net recv
+	assert_failure 64
+	assert_one_line_error "--reconnect is for net send, not net recv"
 }
