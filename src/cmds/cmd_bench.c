@@ -434,7 +434,8 @@ static void watch_socket(struct bench *bn)
  * connection again and replay the bring-up (the rings start afresh, split
  * from the used index, packed reset), then mark the queues to add again
  * what was in flight.  A signal that came during the pause ends the run
- * instead (the requests in flight cannot complete).
+ * instead, with its status as one during the reconnect does (the
+ * requests in flight cannot complete).
  */
 static int reconnect(struct bench *bn)
 {
@@ -449,8 +450,12 @@ static int reconnect(struct bench *bn)
 	snprintf(cause, sizeof(cause), "the back-end closed the connection with %u request%s in flight", lost,
 		 lost == 1 ? "" : "s");
 	if (bn->signo) {
-		sup_fail(bn, VHU_E_IO, cause);
-		return VHU_E_IO;
+		char msg[sizeof(cause) + 80];
+
+		snprintf(msg, sizeof(msg), "interrupted by %s while reconnecting: %s", vhu_intr_name(bn->signo),
+			 cause);
+		sup_fail(bn, 128 + bn->signo, msg);
+		return 128 + bn->signo;
 	}
 	if (bn->progress)
 		vhu_out_progress_end(bn->tty);

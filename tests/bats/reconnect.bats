@@ -425,3 +425,19 @@ IN_FLIGHT='(.reconnects[0].cause | capture("with (?<n>[0-9]+) requests? in fligh
 	assert_failure 64
 	assert_one_line_error "--reconnect is for net send, not net recv"
 }
+
+@test "bench --reconnect: SIGINT while the back-end is away ends the run with 130 and the figures so far" {
+	local disk=$BATS_TEST_TMPDIR/disk.img
+	head -c 1M /dev/urandom >"$disk"
+	mock_start --blk "$disk" --ring-fault never-complete:100
+	bg_vhu -s "$SOCK" -t 60 --reconnect=0 --trace -j "${BENCH[@]}"
+	mock_wait_log '^HELD q=0'
+	kill -KILL "$MOCK_PID"
+	# nobody listens: vhuctl tries again and again (no limit)
+	wait_grep "$BATS_TEST_TMPDIR/bg.err" '^trace: -- reconnect: '
+	kill -INT "$BG_PID"
+	bg_wait
+	[ "$status" -eq 130 ] || fail "exit $status: $stderr"
+	[[ $stderr == *"interrupted by SIGINT"* ]] || fail "$stderr"
+	assert_json '.vhuctl.exit_status == 130 and .jobs[0].verify.filled_blocks == 64 and .reconnects == []'
+}
