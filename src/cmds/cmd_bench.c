@@ -357,6 +357,7 @@ struct bench {
 	int signo;	      /* the signal that ended the run */
 	uint64_t filled;      /* --verify: blocks written by the fill */
 	int paused_from;      /* the phase a pause (--reconnect) goes back to */
+	int pause_signo;      /* a signal during the pause */
 	int rc;		      /* the supervisor's own failure */
 	char err[sizeof(((struct vhu_session *)0)->err)];
 };
@@ -421,6 +422,7 @@ static void watch_socket(struct bench *bn)
 			 "the back-end sent an unrequested message while requests were in flight");
 	} else if (bn->ctx->reconnect) {
 		bn->paused_from = phase(bn);
+		bn->pause_signo = 0;
 		set_phase(bn, VHU_BB_PAUSE);
 		return;
 	} else {
@@ -449,13 +451,13 @@ static int reconnect(struct bench *bn)
 		lost += vhu_bb_in_flight(&bn->bq[i]);
 	snprintf(cause, sizeof(cause), "the back-end closed the connection with %u request%s in flight", lost,
 		 lost == 1 ? "" : "s");
-	if (bn->signo) {
+	if (bn->pause_signo) {
 		char msg[sizeof(cause) + 80];
 
-		snprintf(msg, sizeof(msg), "interrupted by %s while reconnecting: %s", vhu_intr_name(bn->signo),
-			 cause);
-		sup_fail(bn, 128 + bn->signo, msg);
-		return 128 + bn->signo;
+		snprintf(msg, sizeof(msg), "interrupted by %s while reconnecting: %s",
+			 vhu_intr_name(bn->pause_signo), cause);
+		sup_fail(bn, 128 + bn->pause_signo, msg);
+		return 128 + bn->pause_signo;
 	}
 	if (bn->progress)
 		vhu_out_progress_end(bn->tty);
@@ -520,10 +522,13 @@ static void on_signal(struct bench *bn, int64_t now)
 	/* Cleared: the orderly stop's requests must not see it. */
 	vhu_intr_clear();
 	/* During a pause the run ends with it (see reconnect()). */
-	if (!bn->signo && phase(bn) == VHU_BB_PAUSE) {
-		bn->signo = sig;
-		bn->ended_by = vhu_intr_name(sig);
-		end_window(bn, now);
+	if (phase(bn) == VHU_BB_PAUSE && !bn->pause_signo) {
+		bn->pause_signo = sig;
+		if (!bn->signo) {
+			bn->signo = sig;
+			bn->ended_by = vhu_intr_name(sig);
+			end_window(bn, now);
+		}
 		return;
 	}
 	if (!bn->signo) {
