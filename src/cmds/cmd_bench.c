@@ -138,7 +138,8 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 			if (!strcmp(arg, rw_names[i]))
 				break;
 		if (i == sizeof(rw_names) / sizeof(rw_names[0])) {
-			argp_error(state, "invalid --rw '%s' (read, write, randread, randwrite, randrw; tx, rx)",
+			argp_error(state,
+				   "invalid --rw '%s' (read, write, randread, randwrite, randrw; tx, rx)",
 				   arg);
 			return EINVAL;
 		}
@@ -231,7 +232,7 @@ static int check_args(struct vhu_ctx *ctx, const struct bench_args *a)
 	enum vhu_dev_type t = vhu_ctx_dev(ctx);
 
 	if (t != VHU_DEV_NONE && t != VHU_DEV_BLK)
-		return vhu_usage(ctx, "bench drives virtio-blk (-T blk) and virtio-net (-T net) devices, not -T %s",
+		return vhu_usage(ctx, "drives virtio-blk (-T blk) and virtio-net (-T net) devices, not -T %s",
 				 ctx->dev->name);
 	if (a->net_rw)
 		return vhu_usage(ctx, "--rw %s is for -T net", a->net_rw == 't' ? "tx" : "rx");

@@ -35,10 +35,10 @@
 #include "render/out.h"
 #include "util/intr.h"
 
-#define NB_TICK_MS	   1000
-#define NB_DEFAULT_BS	   64u
-#define NB_DEFAULT_QD	   256u
-#define NB_MIN_QSIZE	   128u
+#define NB_TICK_MS    1000
+#define NB_DEFAULT_BS 64u
+#define NB_DEFAULT_QD 256u
+#define NB_MIN_QSIZE  128u
 
 struct nbench {
 	struct vhu_ctx *ctx;
@@ -70,14 +70,16 @@ static int64_t mono_ns(void)
 static int check_args(struct vhu_ctx *ctx, struct vhu_bench_net_args *a, struct nbench *bn)
 {
 	if (a->rx && a->have_bs)
-		return vhu_usage(ctx, "--bs is the frame size of --rw tx; rx counts the frames the back-end sends");
+		return vhu_usage(
+			ctx, "--bs is the frame size of --rw tx; rx counts the frames the back-end sends");
 	if (!a->have_bs)
 		a->bs = NB_DEFAULT_BS;
 	if (!a->rx && (a->bs < VHU_NET_UDP_FRAME_MIN || a->bs > VHU_NET_FRAME_MAX))
-		return vhu_usage(ctx,
-				 "--bs %llu: a frame has %u..%u bytes (Ethernet, IPv4 and UDP headers at least; "
-				 "the virtio-net header not counted)",
-				 (unsigned long long)a->bs, VHU_NET_UDP_FRAME_MIN, VHU_NET_FRAME_MAX);
+		return vhu_usage(
+			ctx,
+			"--bs %llu: a frame has %u..%u bytes (Ethernet, IPv4 and UDP headers at least; "
+			"the virtio-net header not counted)",
+			(unsigned long long)a->bs, VHU_NET_UDP_FRAME_MIN, VHU_NET_FRAME_MAX);
 	if (!a->have_qd)
 		a->qd = NB_DEFAULT_QD;
 	if (!a->qd || a->qd > VHU_VQ_MAX_SIZE)
@@ -145,7 +147,8 @@ static void watch_socket(struct nbench *bn)
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (r > 0)
-		sup_fail(bn, VHU_E_PROTO, "the back-end sent an unrequested message while frames were in flight");
+		sup_fail(bn, VHU_E_PROTO,
+			 "the back-end sent an unrequested message while frames were in flight");
 	else
 		sup_fail(bn, VHU_E_IO, "the back-end closed the connection while frames were in flight");
 	if (!bn->ended_by)
@@ -159,7 +162,8 @@ static void progress(struct nbench *bn, int64_t now, int64_t t0, uint64_t *prev,
 	uint64_t m = __atomic_load_n(&bn->nb.moved, __ATOMIC_RELAXED),
 		 b = __atomic_load_n(&bn->nb.moved_bytes, __ATOMIC_RELAXED);
 	double secs = (double)(now - *prev_t) / 1e9;
-	double pps = secs > 0 ? (double)(m - *prev) / secs : 0, bps = secs > 0 ? (double)(b - *prev_bytes) * 8 / secs : 0;
+	double pps = secs > 0 ? (double)(m - *prev) / secs : 0,
+	       bps = secs > 0 ? (double)(b - *prev_bytes) * 8 / secs : 0;
 
 	vhu_out_progress(bn->tty, "bench: %.0fs %s%s: %.0f pps, %.1f Mbit/s", (double)(now - t0) / 1e9,
 			 vhu_nb_phase(&bn->nb) == VHU_NB_RAMP ? "ramp " : "", dir_name(bn), pps, bps / 1e6);
@@ -186,8 +190,10 @@ static void on_signal(struct nbench *bn)
 			vhu_nb_set_phase(&bn->nb, VHU_NB_STOP);
 		}
 		if (bn->progress)
-			vhu_out_progress(bn->tty, "bench: %s: stopping once the ring drains (a second signal gives up)",
-					 vhu_intr_name(sig));
+			vhu_out_progress(
+				bn->tty,
+				"bench: %s: stopping once the ring drains (a second signal gives up)",
+				vhu_intr_name(sig));
 		return;
 	}
 	snprintf(msg, sizeof(msg), "interrupted by %s again while the ring drained", vhu_intr_name(sig));
@@ -215,7 +221,8 @@ static int run(struct nbench *bn)
 	e = pthread_create(&th, NULL, vhu_nb_thread, &bn->nb);
 	vhu_intr_restore(&old);
 	if (e)
-		return vhu_fail(&bn->ctx->s, VHU_E_IO, "cannot start the thread of the ring: %s", strerror(e));
+		return vhu_fail(&bn->ctx->s, VHU_E_IO, "cannot start the thread of the ring: %s",
+				strerror(e));
 	while (!ended) {
 		struct pollfd p[3] = {{.fd = bn->nb.done_fd, .events = POLLIN},
 				      {.fd = vhu_intr_fd(), .events = POLLIN},
@@ -228,7 +235,8 @@ static int run(struct nbench *bn)
 		if (ph == VHU_NB_MEASURE && end && end < wake)
 			wake = end;
 		now = mono_ns();
-		r = poll(p, ph == VHU_NB_ABORT ? 2 : 3, wake > now ? (int)((wake - now + 999999) / 1000000) : 0);
+		r = poll(p, ph == VHU_NB_ABORT ? 2 : 3,
+			 wake > now ? (int)((wake - now + 999999) / 1000000) : 0);
 		now = mono_ns();
 		if (r < 0 && errno != EINTR) {
 			sup_fail(bn, VHU_E_IO, "poll failed");
@@ -284,7 +292,8 @@ static void show_results(const struct nbench *bn)
 	const struct vhu_nb *nb = &bn->nb;
 	uint64_t ns = nb->t_begin && nb->t_end > nb->t_begin ? (uint64_t)(nb->t_end - nb->t_begin) : 0;
 	double secs = (double)ns / 1e9, usr = 0, sys = 0;
-	double pps = secs > 0 ? (double)nb->packets / secs : 0, bps = secs > 0 ? (double)nb->bytes * 8 / secs : 0;
+	double pps = secs > 0 ? (double)nb->packets / secs : 0,
+	       bps = secs > 0 ? (double)nb->bytes * 8 / secs : 0;
 	uint64_t ctxsw = 0;
 	bool json = vhu_out_is_json(), tx = bn->o.dir == VHU_NB_TX;
 	char line[256];
@@ -292,7 +301,8 @@ static void show_results(const struct nbench *bn)
 	if (secs > 0) {
 		usr = (tv_s(bn->ru1.ru_utime) - tv_s(bn->ru0.ru_utime)) / secs * 100;
 		sys = (tv_s(bn->ru1.ru_stime) - tv_s(bn->ru0.ru_stime)) / secs * 100;
-		ctxsw = (uint64_t)((bn->ru1.ru_nvcsw - bn->ru0.ru_nvcsw) + (bn->ru1.ru_nivcsw - bn->ru0.ru_nivcsw));
+		ctxsw = (uint64_t)((bn->ru1.ru_nvcsw - bn->ru0.ru_nvcsw) +
+				   (bn->ru1.ru_nivcsw - bn->ru0.ru_nivcsw));
 	}
 	if (json) {
 		vhu_out_open_list("jobs", "Jobs");
@@ -332,14 +342,14 @@ static void show_results(const struct nbench *bn)
 	}
 	vhu_out_open("bench", "Bench");
 	if (tx)
-		snprintf(line, sizeof(line), "tx, %u-byte frames, %u in flight, %s", bn->o.frame_len, bn->o.qd,
-			 bn->o.notify == VHU_NOTIFY_POLL ? "polling" : "event notification");
+		snprintf(line, sizeof(line), "tx, %u-byte frames, %u in flight, %s", bn->o.frame_len,
+			 bn->o.qd, bn->o.notify == VHU_NOTIFY_POLL ? "polling" : "event notification");
 	else
 		snprintf(line, sizeof(line), "rx, %u receive buffers of %u bytes, %s", bn->o.qd, bn->o.rx_buf,
 			 bn->o.notify == VHU_NOTIFY_POLL ? "polling" : "event notification");
 	vhu_out_string("workload", "Workload", line);
-	snprintf(line, sizeof(line), "%.3f s measured%s, ended by %s", secs, bn->ramp_ms ? " after the ramp" : "",
-		 bn->ended_by ? bn->ended_by : "an error");
+	snprintf(line, sizeof(line), "%.3f s measured%s, ended by %s", secs,
+		 bn->ramp_ms ? " after the ramp" : "", bn->ended_by ? bn->ended_by : "an error");
 	vhu_out_string("runtime", "Runtime", line);
 	vhu_out_open(dir_name(bn), dir_name(bn));
 	vhu_out_double("pps", "Packets/s", pps, 1, NULL);
@@ -399,16 +409,17 @@ int vhu_bench_net(struct vhu_ctx *ctx, struct vhu_bench_net_args *a)
 	if ((rc = vhu_drv_probe(d)))
 		goto out;
 	if (bn.o.dir == VHU_NB_RX &&
-	    (rc = vhu_net_check_rx_buf(&ctx->s,
-				       ctx->s.features & (VHU_BIT(VIRTIO_F_VERSION_1) | a->d.o.device_features),
-				       bn.o.rx_buf)))
+	    (rc = vhu_net_check_rx_buf(
+		     &ctx->s, ctx->s.features & (VHU_BIT(VIRTIO_F_VERSION_1) | a->d.o.device_features),
+		     bn.o.rx_buf)))
 		goto out;
 	if ((rc = fit(ctx, d, a, &bn.o)))
 		goto out;
 	if ((rc = vhu_drv_start(d, rings, 2)))
 		goto out;
 	brought_up = true;
-	if ((rc = vhu_nb_init(&bn.nb, d, vhu_drv_queue(d, bn.o.dir == VHU_NB_TX ? 1 : 0), &bn.o, wake_fd, done_fd)))
+	if ((rc = vhu_nb_init(&bn.nb, d, vhu_drv_queue(d, bn.o.dir == VHU_NB_TX ? 1 : 0), &bn.o, wake_fd,
+			      done_fd)))
 		goto stop;
 	ran = true;
 	rc = run(&bn);

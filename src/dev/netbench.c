@@ -138,8 +138,8 @@ static int add(struct vhu_nb *nb, struct vhu_nb_buf *b)
 
 	/* Only buffers that came back are added again: never full. */
 	if (rc == VHU_VQ_FULL)
-		return fail(nb, VHU_E_IO, "queue %u: the ring is full with %u buffers in flight", nb->q->index,
-			    vhu_vq_inflight(&nb->q->vq));
+		return fail(nb, VHU_E_IO, "queue %u: the ring is full with %u buffers in flight",
+			    nb->q->index, vhu_vq_inflight(&nb->q->vq));
 	if (rc)
 		return fail(nb, rc, "%s", vhu_vq_error(&nb->q->vq));
 	return VHU_OK;
@@ -203,10 +203,11 @@ static int handle(struct vhu_nb *nb, unsigned n, bool counting, bool again)
 					memcpy(&bufs, b->p + 10, 2);
 					bufs = le16toh(bufs);
 					if (!bufs || bufs > nb->o->qd)
-						return fail(nb, VHU_E_PROTO,
-							    "queue %u: num_buffers %u (VIRTIO_NET_F_MRG_RXBUF: 1 "
-							    "to the %u buffers posted)",
-							    nb->q->index, bufs, nb->o->qd);
+						return fail(
+							nb, VHU_E_PROTO,
+							"queue %u: num_buffers %u (VIRTIO_NET_F_MRG_RXBUF: 1 "
+							"to the %u buffers posted)",
+							nb->q->index, bufs, nb->o->qd);
 				}
 				nb->left = bufs;
 				len -= (uint32_t)nb->hdr_len;
@@ -220,7 +221,8 @@ static int handle(struct vhu_nb *nb, unsigned n, bool counting, bool again)
 			}
 		}
 	}
-	__atomic_store_n(&nb->moved, __atomic_load_n(&nb->moved, __ATOMIC_RELAXED) + frames, __ATOMIC_RELAXED);
+	__atomic_store_n(&nb->moved, __atomic_load_n(&nb->moved, __ATOMIC_RELAXED) + frames,
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&nb->moved_bytes, __atomic_load_n(&nb->moved_bytes, __ATOMIC_RELAXED) + bytes,
 			 __ATOMIC_RELAXED);
 	if (counting) {
@@ -261,7 +263,8 @@ static int idle(struct vhu_nb *nb, unsigned *spins, int64_t last, bool spin)
 	}
 	left = last + (int64_t)nb->o->timeout_ms * 1000000 - now_ns();
 	if (left > 0) {
-		struct pollfd p[2] = {{.fd = q->call_fd, .events = POLLIN}, {.fd = nb->wake_fd, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = q->call_fd, .events = POLLIN},
+				      {.fd = nb->wake_fd, .events = POLLIN}};
 		int r;
 
 		q->call_waits++;
@@ -289,8 +292,8 @@ timeout:
 	if (nb->o->dir == VHU_NB_RX)
 		return fail(nb, VHU_E_TIMEOUT, "queue %u: no frame arrived within %g s", q->index,
 			    nb->o->timeout_ms / 1000.0);
-	return fail(nb, VHU_E_TIMEOUT, "queue %u: the device used no frame within %g s (%u in flight)", q->index,
-		    nb->o->timeout_ms / 1000.0, vhu_vq_inflight(&q->vq));
+	return fail(nb, VHU_E_TIMEOUT, "queue %u: the device used no frame within %g s (%u in flight)",
+		    q->index, nb->o->timeout_ms / 1000.0, vhu_vq_inflight(&q->vq));
 }
 
 int vhu_nb_run(struct vhu_nb *nb)

@@ -296,7 +296,7 @@ bench_bg() {
 	assert_one_line_error "--qd 0"
 	run --separate-stderr vhu -T fs bench
 	assert_failure 64
-	assert_one_line_error "bench drives virtio-blk (-T blk) and virtio-net (-T net) devices, not -T fs"
+	assert_one_line_error "bench: drives virtio-blk (-T blk) and virtio-net (-T net) devices, not -T fs"
 	# against the device: nothing beyond the probe is sent
 	run --separate-stderr vhu bench --offset 3M --size 2M
 	assert_failure 64
