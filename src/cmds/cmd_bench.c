@@ -211,7 +211,9 @@ static const struct argp bench_argp = {
 	"p90, p99, p99.9, max), CPU time, kicks and call waits.  -j gives one JSON document with fio's "
 	"names (jobs[0].read.iops, clat_ns.percentile).  SIGINT or SIGTERM ends the run early with the "
 	"figures so far (exit status 0).  With --verify a block that does not read back as written "
-	"exits 1 naming its offset.",
+	"exits 1 naming its offset.  With -T net: --rw tx keeps --qd frames of --bs bytes in flight "
+	"on the transmitq of queue pair 0, --rw rx keeps --qd receive buffers posted on its receiveq; "
+	"the report gives packets/s and bit/s (jobs[0].tx.pps, .bps).",
 	NULL,
 	NULL,
 	NULL};
