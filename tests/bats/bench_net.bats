@@ -86,6 +86,24 @@ rx_bytes() {
 	done
 }
 
+@test "bench -T net --event-idx off --indirect on: header and frame through indirect tables, counted exactly" {
+	local rw q
+	mock_net
+	for rw in tx rx; do
+		: >"$MOCK_LOG"
+		run --separate-stderr vhu -T net -j bench --rw $rw --runtime 0.3 --event-idx off --indirect on
+		assert_success
+		q=$([ $rw = tx ] && echo 1 || echo 0)
+		assert_json '.driver.event_idx == false and .driver.indirect
+			and .driver.queues['$q'] as $d | $d.indirect == $d.requests and $d.requests > 0'
+		if [ $rw = tx ]; then
+			[ "$(tx_logged)" -eq "$(jq '.jobs[0].tx.packets' <<<"$output")" ]
+		else
+			[ "$(rx_logged)" -eq "$(jq '.jobs[0].rx.packets' <<<"$output")" ]
+		fi
+	done
+}
+
 @test "bench -T net --rw rx: a device that stops sending leaves the run to end at --runtime (event and poll)" {
 	local notify
 	for notify in event poll; do
