@@ -2,6 +2,8 @@
 /*
  * bench: how fast a virtio-blk back-end serves requests, measured from the
  * front-end side: IOPS, bandwidth, latency percentiles, CPU, kicks.
+ * (-T net, packets per second, is cmd_bench_net.c: this file parses its
+ * command line and hands it over.)
  *
  * One session, as blk: options first (a bad command line sends nothing),
  * the probe, the checks against what the device says (span inside the
