@@ -132,6 +132,8 @@ succeeded_commands() {
 	ok_json --reconnect net send --count 3
 	assert_json '.net.resubmitted == 0 and .reconnects == []'
 	ok_json net recv --count 3 -w "$BATS_TEST_TMPDIR/f.pcap"
+	ok_json -T net bench --rw tx --runtime 0.2 --qd 8
+	ok_json -T net bench --rw rx --runtime 0.2 --notify poll
 
 	run validate "$DOCS"
 	assert_success

@@ -441,3 +441,9 @@ IN_FLIGHT='(.reconnects[0].cause | capture("with (?<n>[0-9]+) requests? in fligh
 	[[ $stderr == *"interrupted by SIGINT"* ]] || fail "$stderr"
 	assert_json '.vhuctl.exit_status == 130 and .jobs[0].verify.filled_blocks == 64 and .reconnects == []'
 }
+
+@test "bench -T net --reconnect is a usage error (only -T blk carries on)" {
+	run --separate-stderr "$VHUCTL" -s /nonexistent -T net --reconnect bench
+	assert_failure 64
+	assert_one_line_error "--reconnect is for bench -T blk, not -T net"
+}
