@@ -52,6 +52,11 @@ struct vhu_relay_cfg {
 	int timeout_ms;     /* an unfinished message, or a queue that does not move */
 	unsigned sessions;  /* stop after this many sessions ended (0: never) */
 	const int *stop;    /* stop once *stop is non-zero (the callback's output failed), or NULL */
+	/* Called with the callback's @arg as every poll round ends, before
+	 * the relay waits again (and once more before returning): the
+	 * callback may buffer what it writes and flush it here, one write
+	 * per round, nothing held back while the relay waits. */
+	void (*round_end)(void *arg);
 };
 
 enum vhu_relay_kind {
