@@ -121,6 +121,7 @@ struct ring {
 	uint32_t num;
 	uint64_t desc_uva, avail_uva, used_uva;
 	bool have_addr, enabled, stopped;
+	bool iotlb_wait; /* kicked, its ring not in the IOTLB yet: served on the update */
 	int kick, call;
 	void *desc, *avail, *used;
 	/* split */
@@ -145,6 +146,8 @@ struct mdev {
 	unsigned nreg;
 	struct tlb tlb[MAX_TLB];
 	unsigned ntlb;
+	bool miss;	   /* a ring address missed the IOTLB ... */
+	uint64_t miss_iova; /* ... here: for mdev_take_miss() */
 	struct ring ring[MAX_RINGS];
 	uint64_t features;
 	uint64_t served;
@@ -433,6 +436,8 @@ static void *by_ring_addr(struct mdev *d, uint64_t addr, uint64_t len)
 	return iommu(d) ? by_iova(d, addr, len) : by_uva(d, addr, len);
 }
 
+static void serve_ring(struct mdev *d, unsigned q, struct ring *r);
+
 static void iotlb_msg(struct mdev *d, const uint8_t *payload, uint32_t size)
 {
 	struct vhost_iotlb_msg_wire w;
@@ -442,6 +447,10 @@ static void iotlb_msg(struct mdev *d, const uint8_t *payload, uint32_t size)
 	memcpy(&w, payload, sizeof(w));
 	if (w.type == 2 && d->ntlb < MAX_TLB) {
 		d->tlb[d->ntlb++] = (struct tlb){w.iova, w.size, w.uaddr};
+		/* Rings that waited for it run now. */
+		for (unsigned q = 0; q < MAX_RINGS; q++)
+			if (d->ring[q].iotlb_wait)
+				serve_ring(d, q, &d->ring[q]);
 	} else if (w.type == 3) {
 		for (unsigned i = 0; i < d->ntlb;)
 			if (d->tlb[i].iova < w.iova + w.size && w.iova < d->tlb[i].iova + d->tlb[i].size)
@@ -1432,17 +1441,55 @@ static bool process_packed(struct mdev *d, unsigned q, struct ring *r)
 	return any;
 }
 
+/* The ring's addresses are all in the IOTLB (rings are looked up only
+ * when all three are). */
+static bool ring_mapped(struct mdev *d, struct ring *r, size_t sz[3])
+{
+	uint64_t a[3] = { r->desc_uva, r->avail_uva, r->used_uva };
+
+	for (int i = 0; i < 3; i++) {
+		bool hit = false;
+
+		for (unsigned k = 0; k < d->ntlb && !hit; k++)
+			hit = a[i] >= d->tlb[k].iova && sz[i] <= d->tlb[k].size && a[i] - d->tlb[k].iova <= d->tlb[k].size - sz[i];
+		if (!hit) {
+			d->miss = true;
+			d->miss_iova = a[i];
+			return false;
+		}
+	}
+	return true;
+}
+
 void mdev_kicked(struct mdev *d, int fd)
 {
 	for (unsigned q = 0; q < MAX_RINGS; q++) {
 		struct ring *r = &d->ring[q];
 		uint64_t cnt;
-		size_t sz[3];
 
 		if (r->kick != fd)
 			continue;
 		while (read(fd, &cnt, sizeof(cnt)) < 0 && errno == EINTR)
 			;
+		serve_ring(d, q, r);
+		return;
+	}
+}
+
+bool mdev_take_miss(struct mdev *d, uint64_t *iova)
+{
+	bool m = d->miss;
+
+	d->miss = false;
+	*iova = d->miss_iova;
+	return m;
+}
+
+static void serve_ring(struct mdev *d, unsigned q, struct ring *r)
+{
+	size_t sz[3];
+
+	{
 		if (!r->enabled || r->stopped || !r->have_addr || !r->num)
 			return;
 		if (!r->desc) {
@@ -1454,6 +1501,17 @@ void mdev_kicked(struct mdev *d, int fd)
 				sz[1] = 6 + 2 * r->num;
 				sz[2] = 6 + 8 * r->num;
 			}
+			/* DPDK: a ring not in the IOTLB waits for its update
+			 * (after a miss) instead of failing. */
+			if (iommu(d) && !ring_mapped(d, r, sz)) {
+				if (!r->iotlb_wait)
+					g.log("IOTLB_RING_MISS q=%u iova=0x%llx", q, (unsigned long long)d->miss_iova);
+				else
+					d->miss = false; /* asked already */
+				r->iotlb_wait = true;
+				return;
+			}
+			r->iotlb_wait = false;
 			r->desc = by_ring_addr(d, r->desc_uva, sz[0]);
 			r->avail = by_ring_addr(d, r->avail_uva, sz[1]);
 			r->used = by_ring_addr(d, r->used_uva, sz[2]);
@@ -1470,6 +1528,5 @@ void mdev_kicked(struct mdev *d, int fd)
 				infl_check(d, q, r);
 			process_split(d, q, r);
 		}
-		return;
 	}
 }

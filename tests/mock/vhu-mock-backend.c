@@ -282,6 +282,8 @@ static struct {
 	unsigned nbmsgs;
 	bool iommu;     /* --iommu: offer ACCESS_PLATFORM, send IOTLB misses */
 	bool iommu_ack; /* --iommu=ack: misses carry NEED_REPLY */
+	bool iommu_late; /* --iommu=late: no miss at SET_VRING_KICK; the device
+			  * side asks when a kicked ring is not mapped */
 } opt;
 
 /* Config space persists across connections (process lifetime). */
@@ -1223,20 +1225,20 @@ static void read_backend_ack(struct conn *c)
  * arrives and, missing the iova, sends a BACKEND_IOTLB_MSG miss (type 1,
  * read-write) before its reply: so does the mock, for the descriptor
  * table of the ring. */
-static void iotlb_send_miss(struct conn *c, uint32_t ring)
+static void iotlb_send_miss_at(struct conn *c, uint32_t ring, uint64_t iova)
 {
 	struct {
 		struct vhost_user_hdr h;
 		struct vhost_iotlb_msg_wire m;
 	} __attribute__((packed)) out;
 
-	if (c->chan_fd < 0 || ring >= VHOST_USER_MAX_VRINGS)
+	if (c->chan_fd < 0)
 		return;
 	memset(&out, 0, sizeof(out));
 	out.h.request = VHOST_USER_BACKEND_IOTLB_MSG;
 	out.h.flags = VHOST_USER_VERSION | (opt.iommu_ack ? VHOST_USER_NEED_REPLY_MASK : 0);
 	out.h.size = sizeof(out.m);
-	out.m.iova = c->ring_desc[ring];
+	out.m.iova = iova;
 	out.m.perm = 3;
 	out.m.type = 1;
 	if (send_bytes(c->chan_fd, (const uint8_t *)&out, sizeof(out), NULL, 0) < 0) {
@@ -1245,7 +1247,16 @@ static void iotlb_send_miss(struct conn *c, uint32_t ring)
 	}
 	if (opt.iommu_ack)
 		c->iotlb_acks_due++;
-	log_line("IOTLB_MISS_SENT ring=%u iova=0x%" PRIx64 " perm=3 flags=0x%x", ring, out.m.iova, out.h.flags);
+	if (ring < VHOST_USER_MAX_VRINGS)
+		log_line("IOTLB_MISS_SENT ring=%u iova=0x%" PRIx64 " perm=3 flags=0x%x", ring, out.m.iova, out.h.flags);
+	else
+		log_line("IOTLB_MISS_SENT ring=late iova=0x%" PRIx64 " perm=3 flags=0x%x", out.m.iova, out.h.flags);
+}
+
+static void iotlb_send_miss(struct conn *c, uint32_t ring)
+{
+	if (ring < VHOST_USER_MAX_VRINGS && !opt.iommu_late)
+		iotlb_send_miss_at(c, ring, c->ring_desc[ring]);
 }
 
 /* The acks of NEED_REPLY misses, without waiting: the front-end sends each
@@ -1893,6 +1904,13 @@ static void serve_conn(int fd)
 		for (unsigned i = 0; i < nk; i++)
 			if (p[2 + i].revents)
 				mdev_kicked(c.dev, p[2 + i].fd);
+		{
+			uint64_t iova;
+
+			/* --iommu=late: the data path asks, as DPDK's does. */
+			if (mdev_take_miss(c.dev, &iova))
+				iotlb_send_miss_at(&c, VHOST_USER_MAX_VRINGS, iova);
+		}
 		if (waiting && p[1].revents) {
 			read_backend_ack(&c);
 			continue;
@@ -1944,9 +1962,11 @@ static void usage(FILE *f)
 		"                            NAME|CODE|EOF|CLOSE[:need-reply][:fd][:fds=N][:late-fd]\n"
 		"                            [:block][:stall][:after][:flags=HEX][:size=N][:on=REQ]\n"
 		"                            (repeatable, in order)\n"
-		"  --iommu[=ack]             offer VIRTIO_F_ACCESS_PLATFORM; once acked, send an\n"
+		"  --iommu[=ack|late]        offer VIRTIO_F_ACCESS_PLATFORM; once acked, send an\n"
 		"                            IOTLB miss for each ring's descriptor table at\n"
-		"                            SET_VRING_KICK (ack: with NEED_REPLY), log IOTLB_MSG\n"
+		"                            SET_VRING_KICK (ack: with NEED_REPLY; late: none\n"
+		"                            then, but when a kicked ring is not mapped, and\n"
+		"                            the ring waits for the update), log IOTLB_MSG\n"
 		"                            updates, translate ring and buffer addresses by them\n"
 		"%s"
 		"fault kinds:", mdev_usage());
@@ -2307,12 +2327,13 @@ int main(int argc, char **argv)
 		case O_SO_FD: opt.shared_object_fd = true; break;
 		case O_BACKEND_MSG: ok = parse_bmsg(optarg); break;
 		case O_IOMMU:
-			if (optarg && strcmp(optarg, "ack")) {
-				fprintf(stderr, "vhu-mock-backend: bad value for --iommu: '%s' (ack)\n", optarg);
+			if (optarg && strcmp(optarg, "ack") && strcmp(optarg, "late")) {
+				fprintf(stderr, "vhu-mock-backend: bad value for --iommu: '%s' (ack or late)\n", optarg);
 				return 2;
 			}
 			opt.iommu = true;
-			opt.iommu_ack = optarg != NULL;
+			opt.iommu_ack = optarg && !strcmp(optarg, "ack");
+			opt.iommu_late = optarg && !strcmp(optarg, "late");
 			break;
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
