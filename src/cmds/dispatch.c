@@ -17,7 +17,7 @@ static const struct vhu_cmd cmds[] = {
 	{ "add-mem-reg", "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)", 0, cmd_add_mem_reg },
 	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
 	  cmd_batch },
-	{ "bench", "measure a virtio-blk back-end: IOPS, bandwidth, latency percentiles (fio-like options)",
+	{ "bench", "measure a virtio-blk back-end (IOPS, latency percentiles) or a virtio-net one (packets/s)",
 	  VHU_CMD_NO_BATCH, cmd_bench },
 	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes",
 	  VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_blk },
