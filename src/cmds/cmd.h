@@ -50,7 +50,6 @@ struct vhu_ctx {
 	bool check_only;    /* batch --check: parse every step, connect nothing */
 	unsigned lineno;    /* the batch line of the running step, 0 outside a batch */
 	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
-	char usage_err[256]; /* argp's message when parsing failed */
 };
 
 /* Or-ed into a command's result when its message is already on stderr
