@@ -29,6 +29,7 @@
 #include "cmds/cmd_drv.h"
 #include "dev/blk.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/parse.h"
 
 enum { OPT_OUTPUT = 'o', OPT_INPUT = 'i', OPT_PATTERN = 0x800, OPT_LENGTH, OPT_UNMAP };
@@ -300,8 +301,7 @@ static void show_result(enum blk_op op, uint64_t off, const struct vhu_blk *b, s
 	}
 	if (ok && op == OP_WRITE) {
 		SHA256Final(digest, &io->sha);
-		for (size_t i = 0; i < sizeof(digest); i++)
-			snprintf(hexd + 2 * i, 3, "%02x", digest[i]);
+		vhu_format_hex(digest, sizeof(digest), hexd);
 		vhu_out_string("sha256", "SHA-256", hexd);
 	}
 	if (ok && op == OP_READ && io->sink.path)

@@ -17,6 +17,7 @@
 #include "cmds/cmd_common.h"
 #include "proto/chan.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/intr.h"
 #include "util/parse.h"
 #include "util/text.h"
@@ -435,7 +436,7 @@ int cmd_get_shared_object(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	/* A bad UUID is refused before connecting: nothing is sent. */
-	if (vhu_uuid_parse(text, uuid))
+	if (vhu_parse_uuid(text, uuid))
 		return vhu_usage(ctx, "invalid UUID '%s' (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", text);
 	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
 	if (rc)
@@ -443,7 +444,7 @@ int cmd_get_shared_object(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_get_shared_object(&ctx->s, uuid, &found, &fi);
 	if (rc)
 		return rc;
-	vhu_uuid_format(uuid, canon);
+	vhu_format_uuid(uuid, canon);
 	vhu_out_string("uuid", "UUID", canon);
 	vhu_out_bool("found", "Found", found);
 	if (found) {

@@ -7,6 +7,7 @@
 
 #include "cmds/cmd_drv.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/intr.h"
 #include "util/parse.h"
 
@@ -241,6 +242,5 @@ void vhu_drv_sink_digest(struct vhu_drv_sink *k, char hex[65])
 	uint8_t d[32];
 
 	SHA256Final(d, &k->sha);
-	for (size_t i = 0; i < sizeof(d); i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	vhu_format_hex(d, sizeof(d), hex);
 }

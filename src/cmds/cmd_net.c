@@ -22,6 +22,7 @@
 #include "cmds/cmd_drv.h"
 #include "dev/net.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/intr.h"
 #include "util/outfile.h"
 #include "util/parse.h"
@@ -37,25 +38,15 @@ static const struct argp rarp_argp = {
 int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vhu_operand a = { NULL, true };
-	unsigned m[6];
 	uint8_t payload[8] = { 0 };
 	uint64_t v;
-	char tail;
 	int rc = vhu_cmd_parse(ctx, &rarp_argp, argc, argv, &a);
 
 	if (rc)
 		return rc;
-	/* Exactly xx:xx:xx:xx:xx:xx in hex digits: sscanf alone would take
-	 * signs and 0x prefixes. */
-	for (size_t i = 0; i < 17 && a.v[i]; i++)
-		if (i % 3 == 2 ? a.v[i] != ':' : !isxdigit((unsigned char)a.v[i]))
-			return vhu_usage(ctx, "invalid MAC '%s' (aa:bb:cc:dd:ee:ff)", a.v);
-	if (strlen(a.v) != 17 ||
-	    sscanf(a.v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) != 6)
-		return vhu_usage(ctx, "invalid MAC '%s' (aa:bb:cc:dd:ee:ff)", a.v);
 	/* Spec "SEND_RARP": the first 6 bytes of the u64 are the MAC. */
-	for (int i = 0; i < 6; i++)
-		payload[i] = (uint8_t)m[i];
+	if (vhu_parse_mac(a.v, payload))
+		return vhu_usage(ctx, "invalid MAC '%s' (aa:bb:cc:dd:ee:ff)", a.v);
 	memcpy(&v, payload, 8);
 	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
 	if (!rc)

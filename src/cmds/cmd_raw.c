@@ -7,6 +7,7 @@
 
 #include "cmds/cmd_common.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/parse.h"
 #include "util/text.h"
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "proto/wire.h"
+#include "util/hex.h"
 #include "util/text.h"
 
 int vhu_jsonl_emit(json_object *o)
@@ -75,21 +76,14 @@ static json_object *value_json(const struct vhu_val *v, enum vhu_dev_type dev)
 
 		if (!hex)
 			return NULL;
-		for (size_t i = 0; i < v->len; i++)
-			snprintf(hex + 2 * i, 3, "%02x", v->bytes[i]);
-		hex[2 * v->len] = '\0';
+		vhu_format_hex(v->bytes, v->len, hex);
 		s = json_object_new_string(hex);
 		free(hex);
 		return s;
 	}
-	case VHU_VAL_UUID: {
-		size_t n = 0;
-
-		for (int k = 0; k < 16; k++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%02x",
-					      (k == 4 || k == 6 || k == 8 || k == 10) ? "-" : "", v->bytes[k]);
+	case VHU_VAL_UUID:
+		vhu_format_uuid(v->bytes, buf);
 		return json_object_new_string(buf);
-	}
 	default:
 		return NULL;
 	}

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "proto/session.h"
+#include "util/hex.h"
 #include "util/text.h"
 
 #include "util/version.h"
@@ -486,9 +487,7 @@ static char *calloc_hex(const uint8_t *buf, size_t len)
 
 	if (!hex)
 		return NULL;
-	for (size_t i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", buf[i]);
-	hex[2 * len] = '\0';
+	vhu_format_hex(buf, len, hex);
 	return hex;
 }
 

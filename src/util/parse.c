@@ -107,28 +107,3 @@ int vhu_parse_mask(const char *s, enum vhu_bit_space space, enum vhu_dev_type de
 	return 0;
 }
 
-int vhu_parse_hex(const char *s, uint8_t *buf, size_t max, size_t *len)
-{
-	size_t n = 0;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	while (*s) {
-		int hi, lo;
-
-		if (*s == ' ' || *s == ':' || *s == '-' || *s == ',') {
-			s++;
-			continue;
-		}
-		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]))
-			return -1;
-		if (n >= max)
-			return -1;
-		hi = isdigit((unsigned char)s[0]) ? s[0] - '0' : (tolower((unsigned char)s[0]) - 'a' + 10);
-		lo = isdigit((unsigned char)s[1]) ? s[1] - '0' : (tolower((unsigned char)s[1]) - 'a' + 10);
-		buf[n++] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-	}
-	*len = n;
-	return 0;
-}

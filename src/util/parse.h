@@ -23,7 +23,5 @@ int vhu_parse_size(const char *s, uint64_t *out);
  */
 int vhu_parse_mask(const char *s, enum vhu_bit_space space, enum vhu_dev_type dev, uint64_t offered,
 		   uint64_t *out, char *bad, size_t badlen);
-/* Hex bytes ("0a0b", "0a 0b", "0a:0b"); at most @max bytes. */
-int vhu_parse_hex(const char *s, uint8_t *buf, size_t max, size_t *len);
 
 #endif
