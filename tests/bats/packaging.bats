@@ -174,7 +174,7 @@ build_deb() {
 
 @test ".deb: shlibdeps depends, a Debian description, the gzipped man page and completions" {
 	build_deb
-	run dpkg-deb -f "$DEB" Package Version Section Depends Description
+	run dpkg-deb -f "$DEB" Package Version Section Depends Recommends Description
 	assert_success
 	assert_line "Package: vhuctl"
 	assert_line "Section: utils"
@@ -182,6 +182,9 @@ build_deb() {
 	# json-c, libbsd and libmd are linked from their static archives
 	# (VHU_STATIC_DEPS); libcrypto stays shared.
 	assert_line --regexp '^Depends: .*libssl3'
+	# libpcap is dlopened (pcap files only): recommended, not required
+	assert_line "Recommends: libpcap0.8"
+	refute_line --regexp '^Depends: .*libpcap'
 	assert_line "Description: command-line vhost-user front-end"
 	assert_line --regexp '^ vhuctl connects to the Unix socket'
 	assert_line " ."
