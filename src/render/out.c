@@ -635,26 +635,6 @@ void vhu_out_before_stderr(void)
 	note_write();
 }
 
-const char *vhu_exit_name(int status)
-{
-	switch (status) {
-	case VHU_OK: return "success";
-	case VHU_E_REFUSED: return "refused";
-	case VHU_E_PROTO: return "protocol_violation";
-	case VHU_E_UNSUPPORTED: return "not_supported";
-	case VHU_E_REQUIREMENT: return "requirement_not_met";
-	case VHU_E_USAGE: return "usage";
-	case VHU_E_CONNECT: return "cannot_connect";
-	case VHU_E_IO: return "io_error";
-	case VHU_E_TIMEOUT: return "timeout";
-	case 128 + SIGHUP:
-	case 128 + SIGINT:
-	case 128 + SIGQUIT:
-	case 128 + SIGTERM: return "interrupted";
-	default: return "unknown";
-	}
-}
-
 int vhu_out_error(void)
 {
 	note_write();

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "decode/bits.h"
+#include "util/rc.h"
 
 #define VHU_JSON_FORMAT_MAJOR 1
 #define VHU_JSON_FORMAT_MINOR 1
@@ -104,9 +105,6 @@ void vhu_out_null(const char *key);
  * header, then the step's messages).  Costs nothing when stdout holds
  * nothing. */
 void vhu_out_before_stderr(void);
-
-/* Name of an exit status ("protocol_violation"). */
-const char *vhu_exit_name(int status);
 
 /* 0 while everything written to stdout went out (flushing it first),
  * else the errno of the failure (EIO when unknown); it stays set. */
