@@ -222,11 +222,11 @@ int main(int argc, char **argv)
 			return vhu_out_discard();
 		}
 	}
-	rc = vhu_intr_finish(rc & ~VHU_RC_REPORTED, ctx.s.err, sizeof(ctx.s.err)) | (rc & VHU_RC_REPORTED);
+	rc = vhu_intr_finish(rc & ~VHU_RC_REPORTED, vhu_ctx_err(&ctx), sizeof(ctx.err)) | (rc & VHU_RC_REPORTED);
 	if (rc & VHU_RC_REPORTED) {
 		rc &= ~VHU_RC_REPORTED; /* a batch step printed its message */
 	} else if (rc) {
-		print_error(ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
+		print_error(vhu_ctx_err(&ctx)[0] ? vhu_ctx_err(&ctx) : vhu_exit_name(rc));
 	}
 	vhu_show_reconnects(&ctx);
 	vhu_reconnects_free(&ctx);
@@ -237,5 +237,5 @@ int main(int argc, char **argv)
 	vhu_req_free(&ctx);
 	if (ctx.stats)
 		report_stats(fds_at_start);
-	return vhu_out_finish(rc, rc ? ctx.s.err : NULL);
+	return vhu_out_finish(rc, rc ? vhu_ctx_err(&ctx) : NULL);
 }

@@ -50,6 +50,11 @@ struct vhu_ctx {
 	bool check_only;    /* batch --check: parse every step, connect nothing */
 	unsigned lineno;    /* the batch line of the running step, 0 outside a batch */
 	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
+	/* The command layer's own message for a failed run: a usage error
+	 * (vhu_usage(), a refused command line) or a summary (batch).  Empty
+	 * when the failure is the session's, whose message is in s.err;
+	 * vhu_ctx_err() gives the one to report. */
+	char err[512];
 };
 
 /* Or-ed into a command's result when its message is already on stderr
@@ -83,10 +88,15 @@ extern const struct argp vhu_global_argp;
  * Parse a command's arguments with @argp (its options and positional
  * arguments), the global options and --help.  @input is handed to the
  * command's parser as state->input.  Returns VHU_OK, VHU_E_USAGE (the
- * one-line message "CMD: problem (see `vhuctl CMD --help`)" in ctx->s.err,
- * not printed), or -1 when help was shown.
+ * one-line message "CMD: problem (see `vhuctl CMD --help`)" in ctx->err,
+ * not printed), or -1 when help was shown.  argp and getopt print
+ * nothing: getopt's complaints are worded here as glibc words them.
  */
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input);
+
+/* argp_error() for the parsers of vhu_cmd_parse(): keeps the first
+ * complaint of the parse as its usage error (printed by nobody here). */
+void vhu_argp_error(const struct argp_state *state, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* When set (only by the build-time completion generator), vhu_cmd_parse
  * hands the command's parser to it and returns -1 as after --help: the
@@ -127,8 +137,21 @@ void vhu_ctx_apply(struct vhu_ctx *ctx);
  * the line starts with it).  VHU_OK, VHU_E_USAGE or -1 (help shown). */
 int vhu_parse_leading(struct vhu_ctx *ctx, int argc, char **argv, int *cmd);
 
-/* Usage error with a message. */
+/* Usage error with a message (in ctx->err); VHU_E_USAGE. */
 int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The command layer's own failure @rc with a message (in ctx->err); @rc. */
+int vhu_ctx_fail(struct vhu_ctx *ctx, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The message of the failed run: ctx->err, or the session's when that is
+ * empty.  Writable (sizeof(ctx->err) bytes), for a command that puts its
+ * own words in front. */
+char *vhu_ctx_err(struct vhu_ctx *ctx);
+/* A command naming itself in front of its failure: when @rc failed and
+ * its message (vhu_ctx_err()) does not start with @tag, it becomes
+ * "WHAT: message", WHAT formatted from @fmt. */
+void vhu_ctx_err_prefix(struct vhu_ctx *ctx, int rc, const char *tag, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Forget both messages (a batch step starts). */
+void vhu_ctx_clear_err(struct vhu_ctx *ctx);
 
 /* Run one command line (argv[0] = command name) on @ctx. */
 int vhu_dispatch(struct vhu_ctx *ctx, int argc, char **argv);

@@ -15,7 +15,7 @@ static error_t noargs_parser(int key, char *arg, struct argp_state *state)
 {
 	(void)arg;
 	if (key == ARGP_KEY_ARG) {
-		argp_error(state, "unexpected argument '%s'", arg);
+		vhu_argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
 	}
 	(void)state;
@@ -26,7 +26,7 @@ const struct argp vhu_noargs_argp = { NULL, noargs_parser, "", NULL, NULL, NULL,
 
 error_t vhu_reject_operand(struct argp_state *state, const char *arg)
 {
-	argp_error(state, "unexpected argument '%s'", arg);
+	vhu_argp_error(state, "unexpected argument '%s'", arg);
 	return EINVAL;
 }
 
@@ -37,7 +37,7 @@ error_t vhu_operand_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_ARG:
 		if (a->v) {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		a->v = arg;
@@ -45,7 +45,7 @@ error_t vhu_operand_parser(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_NO_ARGS:
 		if (!a->required)
 			return 0;
-		argp_error(state, "missing operand (see --help)");
+		vhu_argp_error(state, "missing operand (see --help)");
 		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;

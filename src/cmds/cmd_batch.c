@@ -39,7 +39,7 @@ static error_t batch_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->file) {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		a->file = arg;
@@ -397,14 +397,14 @@ static void interactive_help(void)
 /* A failure found by --check: reported at once, listed in JSON. */
 static void check_bad(struct vhu_ctx *ctx, unsigned lineno, const char *command, unsigned *nbad)
 {
-	report_line(lineno, ctx->s.err);
+	report_line(lineno, vhu_ctx_err(ctx));
 	(*nbad)++;
 	if (!vhu_out_is_json())
 		return;
 	vhu_out_open(NULL, NULL);
 	vhu_out_uint("line", NULL, lineno, NULL);
 	vhu_out_string("command", NULL, command);
-	vhu_out_string("error", NULL, ctx->s.err);
+	vhu_out_string("error", NULL, vhu_ctx_err(ctx));
 	vhu_out_close();
 }
 
@@ -518,7 +518,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 			interactive_help();
 			continue;
 		}
-		ctx->s.err[0] = '\0';
+		vhu_ctx_clear_err(ctx);
 		ctx->lineno = lineno;
 		nsteps++;
 		if (ac < 0) {
@@ -571,8 +571,8 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (src & VHU_RC_REPORTED)
 			src &= ~VHU_RC_REPORTED;
 		else if (src)
-			report_line(lineno, ctx->s.err);
-		vhu_out_step_end(src, src ? ctx->s.err : NULL);
+			report_line(lineno, vhu_ctx_err(ctx));
+		vhu_out_step_end(src, src ? vhu_ctx_err(ctx) : NULL);
 		opts_restore(ctx, &opts);
 		ctx->lineno = 0;
 		/* SIGINT & co end the whole batch, not just the step (util/intr). */
@@ -602,9 +602,8 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_out_uint("bad_lines", "bad lines", nbad, NULL);
 		vhu_out_close();
 		if (nbad) {
-			first_rc = vhu_fail(&ctx->s, VHU_E_USAGE, "batch --check: %u of %u %s in %s %s bad", nbad, nsteps,
-					    VHU_PLURAL(nsteps, "step", "steps"), src_name,
-					    VHU_PLURAL(nbad, "is", "are"));
+			first_rc = vhu_usage(ctx, "batch --check: %u of %u %s in %s %s bad", nbad, nsteps,
+					     VHU_PLURAL(nsteps, "step", "steps"), src_name, VHU_PLURAL(nbad, "is", "are"));
 			reported = true;
 		}
 		rc = first_rc;
@@ -612,7 +611,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = first_rc;
 		/* The last step's message is already reported; keep it for JSON. */
 		if (rc) {
-			vhu_fail(&ctx->s, rc, "a batch step failed (first failing status %d)", rc);
+			vhu_ctx_fail(ctx, rc, "a batch step failed (first failing status %d)", rc);
 			reported = true;
 		}
 	}
@@ -627,7 +626,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		else
 			snprintf(msg, sizeof(msg), "batch: cannot read %s: %s", src_name, strerror(read_err));
 		if (!rc) {
-			rc = vhu_fail(&ctx->s, VHU_E_IO, "%s", msg);
+			rc = vhu_ctx_fail(ctx, VHU_E_IO, "%s", msg);
 		} else {
 			esc = vhu_escape_controls(msg);
 			vhu_out_before_stderr();

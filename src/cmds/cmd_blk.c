@@ -75,7 +75,7 @@ static error_t blk_parser(int key, char *arg, struct argp_state *state)
 	case OPT_UNMAP: a->unmap = true; return 0;
 	case OPT_PATTERN:
 		if (vhu_parse_u64(arg, 255, &v)) {
-			argp_error(state, "invalid --pattern '%s' (a byte, 0..255 or 0x00..0xff)", arg);
+			vhu_argp_error(state, "invalid --pattern '%s' (a byte, 0..255 or 0x00..0xff)", arg);
 			return EINVAL;
 		}
 		a->pattern = (uint8_t)v;
@@ -83,14 +83,14 @@ static error_t blk_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_LENGTH:
 		if (vhu_parse_size(arg, &a->length)) {
-			argp_error(state, "invalid --length '%s' (bytes, K/M/G units)", arg);
+			vhu_argp_error(state, "invalid --length '%s' (bytes, K/M/G units)", arg);
 			return EINVAL;
 		}
 		a->have_length = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->nop >= 4) {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		a->op[a->nop++] = arg;
@@ -413,12 +413,7 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = vhu_drv_sink_commit(&io.sink);
 out:
 	/* Name the operation in front of whatever failed after parsing. */
-	if (rc && ctx->s.err[0] && strncmp(ctx->s.err, "blk ", 4)) {
-		char why[sizeof(ctx->s.err)];
-
-		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		snprintf(ctx->s.err, sizeof(ctx->s.err), "blk %s: %.400s", ops[op].name, why);
-	}
+	vhu_ctx_err_prefix(ctx, rc, "blk ", "blk %s", ops[op].name);
 	if (io_started) {
 		show_result(op, off, &b, &io, serial, !rc);
 		if (vhu_out_is_json())

@@ -215,14 +215,14 @@ static error_t watch_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_COUNT:
 		if (vhu_parse_u64(arg, UINT32_MAX, &a->count) || a->count == 0) {
-			argp_error(state, "invalid --count '%s': expected a number of messages >= 1", arg);
+			vhu_argp_error(state, "invalid --count '%s': expected a number of messages >= 1", arg);
 			return EINVAL;
 		}
 		a->have_count = true;
 		return 0;
 	case OPT_DURATION:
 		if (vhu_parse_seconds(arg, &a->duration_ms) || a->duration_ms < 0) {
-			argp_error(state, "invalid --duration '%s': expected seconds, e.g. 10 or 0.5", arg);
+			vhu_argp_error(state, "invalid --duration '%s': expected seconds, e.g. 10 or 0.5", arg);
 			return EINVAL;
 		}
 		a->have_duration = true;
@@ -402,13 +402,13 @@ static error_t uuid_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case ARGP_KEY_ARG:
 		if (*uuid) {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		*uuid = arg;
 		return 0;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing UUID");
+		vhu_argp_error(state, "missing UUID");
 		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -189,7 +189,7 @@ static error_t cfg_parser(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 bad:
-	argp_error(state, "invalid value '%s' for -%c", arg, key < 0x100 ? key : '-');
+	vhu_argp_error(state, "invalid value '%s' for -%c", arg, key < 0x100 ? key : '-');
 	return EINVAL;
 }
 

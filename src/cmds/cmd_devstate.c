@@ -34,20 +34,20 @@ static error_t ds_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_MAX_SIZE:
 		if (vhu_parse_size(arg, &a->lim.max_size)) {
-			argp_error(state, "invalid --max-size '%s': expected bytes with an optional K, M, G or T, "
+			vhu_argp_error(state, "invalid --max-size '%s': expected bytes with an optional K, M, G or T, "
 					  "or 0 for no limit", arg);
 			return EINVAL;
 		}
 		return 0;
 	case OPT_TRANSFER_TIMEOUT:
 		if (vhu_parse_seconds(arg, &a->lim.transfer_ms)) {
-			argp_error(state, "invalid --transfer-timeout '%s': expected seconds, or 0 for no limit", arg);
+			vhu_argp_error(state, "invalid --transfer-timeout '%s': expected seconds, or 0 for no limit", arg);
 			return EINVAL;
 		}
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->nop >= 2) {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		a->op[a->nop++] = arg;

@@ -51,7 +51,7 @@ static error_t fs_parser(int key, char *arg, struct argp_state *state)
 	case OPT_OUTPUT: a->output = arg; return 0;
 	case ARGP_KEY_ARG:
 		if (a->nop >= 3) {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		a->op[a->nop++] = arg;
@@ -382,12 +382,7 @@ int cmd_fs(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = vhu_drv_sink_commit(&run.sink);
 out:
 	/* Name the operation in front of whatever failed after parsing. */
-	if (rc && ctx->s.err[0] && strncmp(ctx->s.err, "fs ", 3)) {
-		char why[sizeof(ctx->s.err)];
-
-		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		snprintf(ctx->s.err, sizeof(ctx->s.err), "fs %s: %.400s", op_names[run.op], why);
-	}
+	vhu_ctx_err_prefix(ctx, rc, "fs ", "fs %s", op_names[run.op]);
 	if (io_started) {
 		show_result(&run, path, f, &fi, &attr, have_attr, !rc);
 		if (vhu_out_is_json())

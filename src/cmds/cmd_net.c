@@ -125,7 +125,7 @@ static error_t net_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_COUNT:
 		if (vhu_parse_u64(arg, UINT64_MAX >> 1, &a->count) || !a->count) {
-			argp_error(state, "invalid --count '%s' (1 or more frames)", arg);
+			vhu_argp_error(state, "invalid --count '%s' (1 or more frames)", arg);
 			return EINVAL;
 		}
 		a->have_count = true;
@@ -135,7 +135,7 @@ static error_t net_parser(int key, char *arg, struct argp_state *state)
 	case OPT_WRITE: a->write = arg; return 0;
 	case OPT_RX_BUFFER:
 		if (vhu_parse_size(arg, &v) || !v || v > (UINT64_C(1) << 20)) {
-			argp_error(state, "invalid --rx-buffer '%s' (bytes, at most 1M)", arg);
+			vhu_argp_error(state, "invalid --rx-buffer '%s' (bytes, at most 1M)", arg);
 			return EINVAL;
 		}
 		a->rx_buf = (uint32_t)v;
@@ -146,13 +146,13 @@ static error_t net_parser(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "off"))
 			a->mrg = VHU_DRV_OFF;
 		else {
-			argp_error(state, "invalid --mrg-rxbuf '%s' (on or off)", arg);
+			vhu_argp_error(state, "invalid --mrg-rxbuf '%s' (on or off)", arg);
 			return EINVAL;
 		}
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->nop >= 1) {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		a->op[a->nop++] = arg;
@@ -513,12 +513,7 @@ int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 	if (!rc && sink.dump)
 		rc = sink_commit(&sink);
 out:
-	if (rc && ctx->s.err[0] && strncmp(ctx->s.err, "net ", 4)) {
-		char why[sizeof(ctx->s.err)];
-
-		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		snprintf(ctx->s.err, sizeof(ctx->s.err), "net %s: %.400s", send ? "send" : "recv", why);
-	}
+	vhu_ctx_err_prefix(ctx, rc, "net ", "net %s", send ? "send" : "recv");
 	if (io_started) {
 		net_show(&a, send, &src, &n, !rc);
 		if (vhu_out_is_json())

@@ -25,7 +25,7 @@ static error_t probe_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'n':
 		if (vhu_parse_u64(arg, VHOST_USER_MAX_CONFIG_SIZE, &a->config_size) || !a->config_size) {
-			argp_error(state, "invalid --config-size '%s' (1..256)", arg);
+			vhu_argp_error(state, "invalid --config-size '%s' (1..256)", arg);
 			return EINVAL;
 		}
 		a->have_size = true;

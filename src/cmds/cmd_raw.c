@@ -30,7 +30,7 @@ static error_t raw_parser(int key, char *arg, struct argp_state *state)
 	case OPT_NEGOTIATE: a->negotiate = true; return 0;
 	case OPT_EVENTFDS:
 		if (vhu_parse_u64(arg, VHOST_USER_MAX_FDS, &a->nfds)) {
-			argp_error(state, "invalid --eventfds '%s' (0..%u)", arg, VHOST_USER_MAX_FDS);
+			vhu_argp_error(state, "invalid --eventfds '%s' (0..%u)", arg, VHOST_USER_MAX_FDS);
 			return EINVAL;
 		}
 		return 0;
@@ -40,12 +40,12 @@ static error_t raw_parser(int key, char *arg, struct argp_state *state)
 		else if (!a->hex)
 			a->hex = arg;
 		else {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		return 0;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing REQUEST");
+		vhu_argp_error(state, "missing REQUEST");
 		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;

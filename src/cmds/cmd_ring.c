@@ -29,7 +29,7 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 	case OPT_LOG: a->log = true; return 0;
 	case OPT_BACKING:
 		if (strcmp(arg, "memfd") && strncmp(arg, "file:", 5)) {
-			argp_error(state, "invalid --backing '%s' (memfd or file:PATH)", arg);
+			vhu_argp_error(state, "invalid --backing '%s' (memfd or file:PATH)", arg);
 			return EINVAL;
 		}
 		a->backing = strcmp(arg, "memfd") ? arg + 5 : NULL;
@@ -41,13 +41,13 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 	case OPT_RSIZE: dst = &a->ring_size; have = &a->have_size; break;
 	case OPT_MEM:
 		if (vhu_parse_size(arg, &a->mem) || !a->mem) {
-			argp_error(state, "invalid --memory '%s' (e.g. 64M)", arg);
+			vhu_argp_error(state, "invalid --memory '%s' (e.g. 64M)", arg);
 			return EINVAL;
 		}
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->nop >= MAX_OPERANDS) {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		a->op[a->nop++] = arg;
@@ -56,7 +56,7 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 	if (vhu_parse_u64(arg, UINT64_MAX, dst)) {
-		argp_error(state, "invalid number '%s'", arg);
+		vhu_argp_error(state, "invalid number '%s'", arg);
 		return EINVAL;
 	}
 	*have = true;

@@ -34,7 +34,7 @@ static error_t setup_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_RINGS:
 		if (vhu_parse_u64(arg, VHU_DRV_MAX_QUEUES, &a->rings) || !a->rings) {
-			argp_error(state, "invalid --rings '%s' (1..%u)", arg, VHU_DRV_MAX_QUEUES);
+			vhu_argp_error(state, "invalid --rings '%s' (1..%u)", arg, VHU_DRV_MAX_QUEUES);
 			return EINVAL;
 		}
 		a->have_rings = true;

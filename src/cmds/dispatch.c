@@ -3,6 +3,7 @@
  * The command table, the global options shared by every parser, and the
  * one "run this argv on this session" function used by main and batch.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -105,8 +106,11 @@ const struct vhu_cmd *vhu_cmd_at(size_t i)
 /* The parse in progress: argp children have no other way to reach it. */
 static struct vhu_ctx *g_ctx;
 static const struct vhu_cmd *g_cmd;
-/* The real stderr while argp's messages are captured. */
-static FILE *g_stderr;
+/* Its first complaint (vhu_argp_error()), and where argp stood when it
+ * failed (ARGP_KEY_ERROR): argp parses with ARGP_NO_ERRS and prints
+ * nothing itself. */
+static char g_argp_msg[512];
+static int g_err_next;
 
 /* Help text goes to stdout, except inside a JSON batch: there stdout
  * carries exactly one document. */
@@ -121,7 +125,19 @@ static FILE *help_stream(const struct vhu_ctx *ctx)
 		if (null)
 			return null;
 	}
-	return ctx->in_batch && vhu_out_is_json() ? g_stderr : stdout;
+	return ctx->in_batch && vhu_out_is_json() ? stderr : stdout;
+}
+
+void vhu_argp_error(const struct argp_state *state, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)state;
+	if (g_argp_msg[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(g_argp_msg, sizeof(g_argp_msg), fmt, ap);
+	va_end(ap);
 }
 
 enum {
@@ -179,7 +195,7 @@ static error_t require_from(struct vhu_ctx *ctx, struct argp_state *state, const
 	error_t e = 0;
 
 	if (!f) {
-		argp_error(state, "cannot open --require-from %s: %s", path, strerror(errno));
+		vhu_argp_error(state, "cannot open --require-from %s: %s", path, strerror(errno));
 		return EINVAL;
 	}
 	for (;;) {
@@ -188,7 +204,7 @@ static error_t require_from(struct vhu_ctx *ctx, struct argp_state *state, const
 		errno = 0;
 		if (getline(&line, &cap, f) < 0) {
 			if (ferror(f)) {
-				argp_error(state, "cannot read --require-from %s: %s", path,
+				vhu_argp_error(state, "cannot read --require-from %s: %s", path,
 					   strerror(errno ? errno : EIO));
 				e = EINVAL;
 			}
@@ -201,7 +217,7 @@ static error_t require_from(struct vhu_ctx *ctx, struct argp_state *state, const
 		if (!*p || *p == '#')
 			continue;
 		if (vhu_req_add(ctx, p, err, sizeof(err))) {
-			argp_error(state, "--require-from %s, line %u: invalid requirement %s", path, n, err);
+			vhu_argp_error(state, "--require-from %s, line %u: invalid requirement %s", path, n, err);
 			e = EINVAL;
 			break;
 		}
@@ -223,20 +239,20 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case 'L':
 		if (!*arg) {
-			argp_error(state, "invalid --listen '': expected a socket path");
+			vhu_argp_error(state, "invalid --listen '': expected a socket path");
 			return EINVAL;
 		}
 		ctx->listen = arg;
 		break;
 	case 't':
 		if (vhu_parse_seconds(arg, &ctx->timeout_ms) || ctx->timeout_ms <= 0) {
-			argp_error(state, "invalid --timeout '%s': expected seconds > 0, e.g. 2 or 0.5", arg);
+			vhu_argp_error(state, "invalid --timeout '%s': expected seconds > 0, e.g. 2 or 0.5", arg);
 			return EINVAL;
 		}
 		break;
 	case 'w':
 		if (vhu_parse_seconds(arg, &ctx->wait_ms)) {
-			argp_error(state, "invalid --wait '%s': expected seconds", arg);
+			vhu_argp_error(state, "invalid --wait '%s': expected seconds", arg);
 			return EINVAL;
 		}
 		break;
@@ -249,7 +265,7 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 	case 'T':
 		ctx->dev = vhu_dev_by_name(arg);
 		if (!ctx->dev) {
-			argp_error(state, "unknown device type '%s' (see `vhuctl list types`)", arg);
+			vhu_argp_error(state, "unknown device type '%s' (see `vhuctl list types`)", arg);
 			return EINVAL;
 		}
 		break;
@@ -269,7 +285,7 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		ctx->reconnect = true;
 		ctx->reconnect_ms = RECONNECT_DEFAULT_MS;
 		if (arg && (vhu_parse_seconds(arg, &ctx->reconnect_ms) || ctx->reconnect_ms < 0)) {
-			argp_error(state, "invalid --reconnect '%s': expected seconds (0: no limit)", arg);
+			vhu_argp_error(state, "invalid --reconnect '%s': expected seconds (0: no limit)", arg);
 			return EINVAL;
 		}
 		break;
@@ -277,7 +293,7 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		char err[600];
 
 		if (vhu_req_add(ctx, arg, err, sizeof(err))) {
-			argp_error(state, "invalid --require %s", err);
+			vhu_argp_error(state, "invalid --require %s", err);
 			return EINVAL;
 		}
 		break;
@@ -285,15 +301,20 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 	case OPT_REQUIRE_FROM:
 		return require_from(ctx, state, arg);
 	case '?':
-		argp_state_help(state, help_stream(ctx), ARGP_HELP_STD_HELP);
+		/* argp_help(), not argp_state_help(): the latter is silent
+		 * under ARGP_NO_ERRS. */
+		argp_help(state->root_argp, help_stream(ctx), ARGP_HELP_STD_HELP, state->name);
 		vhu_out_error();
 		ctx->help_shown = true;
 		break;
 	case OPT_USAGE:
-		argp_state_help(state, help_stream(ctx), ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		argp_help(state->root_argp, help_stream(ctx), ARGP_HELP_USAGE, state->name);
 		vhu_out_error();
 		ctx->help_shown = true;
 		break;
+	case ARGP_KEY_ERROR:
+		g_err_next = state->next;
+		return ARGP_ERR_UNKNOWN;
 	default:
 		(void)v;
 		return ARGP_ERR_UNKNOWN;
@@ -308,46 +329,170 @@ static const struct argp_child global_child[] = {
 	{ 0 }
 };
 
-/*
- * argp's complaint, "NAME: message\nTry `NAME --help' or ...", as the
- * one-line usage error "[CMD: ]message (see `NAME --help`)": main and
- * batch put their own "vhuctl: " or "vhuctl: line N: " in front.
- */
-static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *errbuf,
-			    const char *unexpected)
+/* ---- getopt's complaints ----
+ *
+ * argp parses with ARGP_NO_ERRS, so getopt prints nothing (it would print
+ * on the process's stderr, the one stream that must carry only our own
+ * one-line errors).  When getopt refused an option, the message is made
+ * here, worded as glibc's getopt words it, from the options argp handed
+ * it: those of the parser and its children, aliases taking their real
+ * option's argument. */
+
+struct getopt_opt {
+	const char *name; /* long name, or NULL */
+	int key;	  /* short option when printable */
+	int id;		  /* the argp group and key: aliases share it */
+	int has_arg;	  /* 0 none, 1 required, 2 optional */
+};
+
+#define GETOPT_MAX 128
+
+static size_t getopt_collect(const struct argp *argp, struct getopt_opt *o, size_t n, int *group)
 {
-	size_t len = strlen(name), n;
-	char msg[sizeof(ctx->s.err)];
+	const struct argp_option *real = NULL;
+	int g = (*group)++;
+
+	for (const struct argp_option *opt = argp->options;
+	     opt && (opt->key || opt->name || opt->doc || opt->group); opt++) {
+		if (!(opt->flags & OPTION_ALIAS) || !real)
+			real = opt;
+		if ((opt->flags & OPTION_DOC) || n >= GETOPT_MAX)
+			continue;
+		o[n].name = opt->name;
+		o[n].key = opt->key > 0 && opt->key <= 0xff && isprint(opt->key) ? opt->key : 0;
+		o[n].id = g << 16 | ((opt->key ? opt->key : real->key) & 0xffff);
+		o[n].has_arg = real->arg ? (real->flags & OPTION_ARG_OPTIONAL ? 2 : 1) : 0;
+		if (o[n].name || o[n].key)
+			n++;
+	}
+	for (const struct argp_child *c = argp->children; c && c->argp; c++)
+		n = getopt_collect(c->argp, o, n, group);
+	return n;
+}
+
+/* The long option @t ("--name[=value]") at argv[*i]: 0 when getopt takes
+ * it (*i moved past its argument), else -1 with the message. */
+static int getopt_long_opt(const struct getopt_opt *o, size_t n, int argc, char **argv, int *i, char *msg,
+			   size_t len)
+{
+	const char *t = argv[*i] + 2;
+	size_t nl = strcspn(t, "="), k;
+	const struct getopt_opt *found = NULL;
+	bool ambiguous = false;
+
+	for (k = 0; k < n && !found; k++)
+		if (o[k].name && strlen(o[k].name) == nl && !strncmp(o[k].name, t, nl))
+			found = &o[k];
+	for (k = 0; k < n && !found; k++)
+		if (o[k].name && !strncmp(o[k].name, t, nl)) {
+			found = &o[k];
+			for (size_t m = k + 1; m < n; m++)
+				if (o[m].name && !strncmp(o[m].name, t, nl) &&
+				    (o[m].has_arg != found->has_arg || o[m].id != found->id))
+					ambiguous = true;
+		}
+	if (ambiguous) {
+		size_t w = (size_t)snprintf(msg, len, "option '--%s' is ambiguous; possibilities:", t);
+
+		for (k = (size_t)(found - o); k < n && w < len; k++)
+			if (o[k].name && !strncmp(o[k].name, t, nl) &&
+			    (&o[k] == found || o[k].has_arg != found->has_arg || o[k].id != found->id))
+				w += (size_t)snprintf(msg + w, len - w, " '--%s'", o[k].name);
+		return -1;
+	}
+	if (!found) {
+		snprintf(msg, len, "unrecognized option '--%s'", t);
+		return -1;
+	}
+	if (t[nl] == '=' && !found->has_arg) {
+		snprintf(msg, len, "option '--%s' doesn't allow an argument", found->name);
+		return -1;
+	}
+	if (t[nl] != '=' && found->has_arg == 1 && ++*i >= argc) {
+		snprintf(msg, len, "option '--%s' requires an argument", found->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The short options of argv[*i] ("-abc"), as getopt_long_opt(). */
+static int getopt_short_opts(const struct getopt_opt *o, size_t n, int argc, char **argv, int *i, char *msg,
+			     size_t len)
+{
+	for (const char *p = argv[*i] + 1; *p;) {
+		int c = (unsigned char)*p++;
+		const struct getopt_opt *found = NULL;
+
+		for (size_t k = 0; k < n && !found; k++)
+			if (o[k].key == c)
+				found = &o[k];
+		if (!found || c == ':' || c == ';') {
+			snprintf(msg, len, "invalid option -- '%c'", c);
+			return -1;
+		}
+		if (found->has_arg == 2 || (found->has_arg == 1 && *p))
+			return 0; /* the rest of the word is its argument */
+		if (found->has_arg == 1 && ++*i >= argc) {
+			snprintf(msg, len, "option requires an argument -- '%c'", c);
+			return -1;
+		}
+		if (found->has_arg == 1)
+			return 0;
+	}
+	return 0;
+}
+
+/* The option getopt refused in argv[1..@last], as it words it; false
+ * when every option there is one it takes. */
+static bool getopt_complaint(const struct argp *argp, int argc, char **argv, int last, char *msg, size_t len)
+{
+	struct getopt_opt o[GETOPT_MAX];
+	int group = 0;
+	size_t n = getopt_collect(argp, o, 0, &group);
+
+	for (int i = 1; i < argc && i <= last; i++) {
+		const char *t = argv[i];
+		int at = i;
+
+		if (!strcmp(t, "--"))
+			break;
+		if (t[0] != '-' || !t[1])
+			continue; /* an operand */
+		if (t[1] == '-' ? getopt_long_opt(o, n, argc, argv, &i, msg, len)
+				: getopt_short_opts(o, n, argc, argv, &i, msg, len)) {
+			/* getopt stops past a refused long option, on a short one. */
+			return at < last || t[1] != '-';
+		}
+	}
+	return false;
+}
+
+/*
+ * A failed parse as the one-line usage error "[CMD: ]message (see
+ * `NAME --help`)" in ctx->err: main and batch put their own "vhuctl: " or
+ * "vhuctl: line N: " in front.
+ */
+static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *complaint, const char *unexpected)
+{
+	char msg[sizeof(ctx->err)];
 	bool hint;
 
-	/* getopt and argp_error both start with the program name. */
-	if (errbuf && !strncmp(errbuf, name, len) && !strncmp(errbuf + len, ": ", 2))
-		errbuf += len + 2;
-	n = errbuf ? strcspn(errbuf, "\n") : 0;
-	if (n)
-		snprintf(msg, sizeof(msg), "%.*s", (int)n, errbuf);
+	if (complaint && *complaint)
+		snprintf(msg, sizeof(msg), "%s", complaint);
 	else if (unexpected)
 		snprintf(msg, sizeof(msg), "unexpected argument '%s'", unexpected);
 	else
 		snprintf(msg, sizeof(msg), "invalid arguments");
 	hint = !strstr(msg, "(see ");
-	vhu_fail(&ctx->s, VHU_E_USAGE, "%s%s%s%s%s%s", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "", msg,
-		 hint ? " (see `" : "", hint ? name : "", hint ? " --help`)" : "");
+	vhu_usage(ctx, "%s%s%s%s%s%s", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "", msg, hint ? " (see `" : "",
+		  hint ? name : "", hint ? " --help`)" : "");
 }
 void (*vhu_cmd_introspect)(const struct argp *argp);
 
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
 {
-	/* argp prints its errors on stderr; while it parses, stderr is this
-	 * stream so the message can be reported as one line like every other
-	 * error.  One stream for the process, rewound for every parse: batch
-	 * parses a line per step, and a fresh open_memstream (an 8 KiB
-	 * calloc) was the largest cost of a step. */
-	static char errbuf[2048];
-	static FILE *err;
 	struct argp a = *argp;
 	char name[128], *saved = argv[0];
-	size_t errlen = 0;
 	error_t e;
 	int idx = argc; /* argp leaves it unset when it fails */
 
@@ -356,40 +501,26 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 		ctx->help_shown = true;
 		return -1;
 	}
-	if (!err)
-		err = fmemopen(errbuf, sizeof(errbuf) - 1, "w");
-	else
-		rewind(err);
 	a.children = global_child;
 	if (!a.doc && g_cmd)
 		a.doc = g_cmd->summary;
 	g_ctx = ctx;
+	g_argp_msg[0] = '\0';
+	g_err_next = argc;
 	if (g_cmd)
 		snprintf(name, sizeof(name), "vhuctl %s", g_cmd->name);
 	else
 		snprintf(name, sizeof(name), "vhuctl");
 	argv[0] = name;
-	g_stderr = stderr;
-	if (err)
-		stderr = err;
-	e = argp_parse(&a, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER, &idx, input);
-	stderr = g_stderr;
+	e = argp_parse(&a, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_NO_ERRS | ARGP_IN_ORDER, &idx, input);
+	if (e && !g_argp_msg[0])
+		getopt_complaint(&a, argc, argv, g_err_next, g_argp_msg, sizeof(g_argp_msg));
 	argv[0] = saved;
-	if (err) {
-		long n;
-
-		fflush(err);
-		n = ftell(err);
-		errlen = n > 0 ? (size_t)n : 0;
-		if (errlen > sizeof(errbuf) - 1)
-			errlen = sizeof(errbuf) - 1;
-	}
-	errbuf[errlen] = '\0';
 	/* After --help, "missing operand" complaints are noise. */
 	if (ctx->help_shown)
 		return -1;
 	if (e || idx < argc) {
-		usage_from_argp(ctx, name, errlen ? errbuf : NULL, !e && idx < argc ? argv[idx] : NULL);
+		usage_from_argp(ctx, name, g_argp_msg, !e && idx < argc ? argv[idx] : NULL);
 		if (!ctx->in_batch)
 			vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
@@ -398,14 +529,14 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	 * knows how to carry on makes it again; the batch's own option
 	 * holds for its steps. */
 	if (ctx->reconnect && !ctx->in_batch && g_cmd && !(g_cmd->flags & VHU_CMD_RECONNECT)) {
-		vhu_fail(&ctx->s, VHU_E_USAGE, "%s: --reconnect is for batch, watch and blk, which carry on "
-			 "after a reconnect (see `vhuctl --help`)", g_cmd->name);
+		vhu_usage(ctx, "%s: --reconnect is for batch, watch and blk, which carry on after a reconnect "
+			  "(see `vhuctl --help`)", g_cmd->name);
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
 	}
 	if (ctx->listen && ctx->socket_given) {
-		vhu_fail(&ctx->s, VHU_E_USAGE, "%s%s-s and -L exclude each other: connect to a back-end's socket or "
-			 "listen on one (see `vhuctl --help`)", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "");
+		vhu_usage(ctx, "%s%s-s and -L exclude each other: connect to a back-end's socket or listen on one "
+			  "(see `vhuctl --help`)", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "");
 		if (!ctx->in_batch)
 			vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
@@ -515,9 +646,45 @@ int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ctx->s.err, sizeof(ctx->s.err), fmt, ap);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
 	va_end(ap);
 	return VHU_E_USAGE;
+}
+
+int vhu_ctx_fail(struct vhu_ctx *ctx, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+char *vhu_ctx_err(struct vhu_ctx *ctx)
+{
+	return ctx->err[0] ? ctx->err : ctx->s.err;
+}
+
+void vhu_ctx_err_prefix(struct vhu_ctx *ctx, int rc, const char *tag, const char *fmt, ...)
+{
+	char *err = vhu_ctx_err(ctx), what[100], why[sizeof(ctx->err)];
+	va_list ap;
+
+	_Static_assert(sizeof(ctx->err) == sizeof(ctx->s.err), "vhu_ctx_err() is either buffer");
+	if (!rc || !err[0] || !strncmp(err, tag, strlen(tag)))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(why, sizeof(why), "%s", err);
+	snprintf(err, sizeof(ctx->err), "%s: %.400s", what, why);
+}
+
+void vhu_ctx_clear_err(struct vhu_ctx *ctx)
+{
+	ctx->err[0] = '\0';
+	ctx->s.err[0] = '\0';
 }
 
 enum vhu_dev_type vhu_ctx_dev(const struct vhu_ctx *ctx)
