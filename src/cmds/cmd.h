@@ -50,6 +50,7 @@ struct vhu_ctx {
 	bool check_only;    /* batch --check: parse every step, connect nothing */
 	unsigned lineno;    /* the batch line of the running step, 0 outside a batch */
 	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
+	const struct vhu_cmd *cmd; /* the running command's row (vhu_dispatch), or NULL */
 	/* The command layer's own message for a failed run: a usage error
 	 * (vhu_usage(), a refused command line) or a summary (batch).  Empty
 	 * when the failure is the session's, whose message is in s.err;
@@ -61,18 +62,27 @@ struct vhu_ctx {
  * (a batch step's), so main does not print it twice. */
 #define VHU_RC_REPORTED 0x1000
 /* batch --check: the step's command parsed its arguments and stopped where
- * it would have connected (vhu_ctx_connect); not a failure. */
+ * it would have connected (vhu_cmd_start); not a failure. */
 #define VHU_RC_CHECKED (-2)
 
-#define VHU_CMD_NO_SOCKET (1u << 0)  /* runs without a back-end (list) */
+#define VHU_CMD_NO_SOCKET (1u << 0)  /* runs without a back-end (list): no vhu_cmd_start() */
 #define VHU_CMD_NO_BATCH (1u << 1)   /* not allowed as a batch step */
 #define VHU_CMD_BATCH_ONLY (1u << 2) /* only as a batch step (reconnect; it checks) */
 #define VHU_CMD_RECONNECT (1u << 3)  /* honours --reconnect */
+#define VHU_CMD_QUEUES (1u << 4)     /* vhu_cmd_start() learns the queue count (GET_QUEUE_NUM
+				      * with MQ) so ring indexes are checked locally */
 
+/*
+ * A row of the command table: what the command is and what it needs.
+ * The command parses its arguments (vhu_cmd_parse()), checks what it can
+ * without a back-end, then calls vhu_cmd_start(), which does what the
+ * row says: connect, negotiate up to @level, learn the queues.
+ */
 struct vhu_cmd {
 	const char *name;
 	const char *summary;
-	unsigned flags;
+	unsigned flags;	     /* VHU_CMD_* */
+	enum vhu_neg level;  /* negotiated by vhu_cmd_start() */
 	int (*run)(struct vhu_ctx *ctx, int argc, char **argv);
 };
 
@@ -104,14 +114,19 @@ void vhu_argp_error(const struct argp_state *state, const char *fmt, ...) __attr
  * command in the table are enumerated without a list kept by hand. */
 extern void (*vhu_cmd_introspect)(const struct argp *argp);
 
-/* Connect the session (once) and apply session options.  Commands call it
- * after parsing, so --help works without a socket.  Requirements not yet
- * evaluated are resolved first (a bad name is a usage error, nothing is
- * sent) and evaluated once connected, unless reqs_deferred: an unmet one
- * is VHU_E_REQUIREMENT | VHU_RC_REPORTED.  With check_only it returns
- * VHU_RC_CHECKED after resolving, without connecting.  With -L: create
- * the socket and wait for a back-end to connect, max(--wait, --timeout). */
-int vhu_ctx_connect(struct vhu_ctx *ctx);
+/*
+ * The one start of a command, after it parsed its arguments (so --help
+ * works without a socket): apply the session options, connect (once),
+ * then what the running command's row asks (ctx->cmd: negotiate up to
+ * its level, learn the queues with VHU_CMD_QUEUES; outside a command,
+ * connecting only).  Requirements not yet evaluated are resolved first
+ * (a bad name is a usage error, nothing is sent) and evaluated once
+ * connected, unless reqs_deferred: an unmet one is VHU_E_REQUIREMENT |
+ * VHU_RC_REPORTED.  With check_only it returns VHU_RC_CHECKED after
+ * resolving, without connecting.  With -L: create the socket and wait for
+ * a back-end to connect, max(--wait, --timeout).
+ */
+int vhu_cmd_start(struct vhu_ctx *ctx);
 
 /* Requirements (cmd_require.c).  vhu_req_add(): parse one expression
  * into ctx->reqs (0, or -1 with the message in @err).  vhu_req_prepare():

@@ -52,36 +52,20 @@ error_t vhu_operand_parser(int key, char *arg, struct argp_state *state)
 	}
 }
 
-int vhu_cmd_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
-		  enum vhu_neg level)
-{
-	int rc = vhu_cmd_parse(ctx, argp, argc, argv, input);
-
-	return rc ? rc : vhu_cmd_connect(ctx, level);
-}
-
-int vhu_cmd_connect(struct vhu_ctx *ctx, enum vhu_neg level)
-{
-	int rc = vhu_ctx_connect(ctx);
-
-	return rc ? rc : vhu_negotiate(&ctx->s, level);
-}
-
 void vhu_show_mask(struct vhu_ctx *ctx, const char *key, const char *label, uint64_t mask,
 		   enum vhu_bit_space space)
 {
 	vhu_out_mask(key, label, mask, space, vhu_ctx_dev(ctx));
 }
 
-/* The getters of a mask: negotiate to @level, read, print. */
-static int get_mask(struct vhu_ctx *ctx, int argc, char **argv, enum vhu_neg level,
-		    int (*fn)(struct vhu_session *, uint64_t *), const char *key, const char *label,
-		    enum vhu_bit_space space)
+/* The getters of a mask: read, print. */
+static int get_mask(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct vhu_session *, uint64_t *),
+		    const char *key, const char *label, enum vhu_bit_space space)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, level);
+	int rc = vhu_cmd_parse(ctx, &vhu_noargs_argp, argc, argv, NULL);
 	uint64_t v;
 
-	if (rc || (rc = fn(&ctx->s, &v)))
+	if (rc || (rc = vhu_cmd_start(ctx)) || (rc = fn(&ctx->s, &v)))
 		return rc;
 	vhu_show_mask(ctx, key, label, v, space);
 	return VHU_OK;
@@ -89,7 +73,7 @@ static int get_mask(struct vhu_ctx *ctx, int argc, char **argv, enum vhu_neg lev
 
 int cmd_get_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	return get_mask(ctx, argc, argv, VHU_NEG_NONE, vhu_get_features, "features", "Features", VHU_BITS_FEATURES);
+	return get_mask(ctx, argc, argv, vhu_get_features, "features", "Features", VHU_BITS_FEATURES);
 }
 
 /* One MASK operand: 0xHEX, or names / bit numbers. */
@@ -126,26 +110,26 @@ static int resolve_mask(struct vhu_ctx *ctx, struct mask_args *a, uint64_t offer
 }
 
 /* Parse a MASK command; names are resolved before connecting, so a typo
- * sends nothing; then connect and read the offered features. */
-static int mask_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct mask_args *a,
+ * sends nothing. */
+static int mask_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct mask_args *a,
 		      uint64_t *mask)
 {
 	int rc = vhu_cmd_parse(ctx, argp, argc, argv, a);
 
 	if (rc)
 		return rc;
-	if (strcasecmp(a->op.v, "offered") && strcasecmp(a->op.v, "all") && (rc = resolve_mask(ctx, a, 0, mask)))
-		return rc;
-	return vhu_cmd_connect(ctx, VHU_NEG_FEATURES);
+	if (strcasecmp(a->op.v, "offered") && strcasecmp(a->op.v, "all"))
+		return resolve_mask(ctx, a, 0, mask);
+	return VHU_OK;
 }
 
 int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct mask_args a = { { NULL, true }, VHU_BITS_FEATURES };
 	uint64_t mask;
-	int rc = mask_start(ctx, &set_features_argp, argc, argv, &a, &mask);
+	int rc = mask_parse(ctx, &set_features_argp, argc, argv, &a, &mask);
 
-	if (rc)
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = resolve_mask(ctx, &a, ctx->s.features & ~VHU_FEATURES_NOT_DRIVEN, &mask);
 	if (rc)
@@ -186,8 +170,8 @@ int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 
 int cmd_get_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	return get_mask(ctx, argc, argv, VHU_NEG_FEATURES, vhu_get_protocol_features, "protocol_features",
-			"Protocol features", VHU_BITS_PROTOCOL);
+	return get_mask(ctx, argc, argv, vhu_get_protocol_features, "protocol_features", "Protocol features",
+			VHU_BITS_PROTOCOL);
 }
 
 static const struct argp set_pf_argp = {
@@ -202,8 +186,10 @@ int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct mask_args a = { { NULL, true }, VHU_BITS_PROTOCOL };
 	uint64_t mask, pf;
-	int rc = mask_start(ctx, &set_pf_argp, argc, argv, &a, &mask);
+	int rc = mask_parse(ctx, &set_pf_argp, argc, argv, &a, &mask);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
 	if (!rc && !ctx->s.have_protocol && !(rc = vhu_gate(&ctx->s, vhu_req_by_code(VHOST_USER_GET_PROTOCOL_FEATURES))))
 		rc = vhu_get_protocol_features(&ctx->s, &pf);
 	if (rc)
@@ -225,9 +211,9 @@ int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 static int simple(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct vhu_session *),
 		  const char *what)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
+	int rc = vhu_cmd_parse(ctx, &vhu_noargs_argp, argc, argv, NULL);
 
-	if (rc)
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = fn(&ctx->s);
 	if (rc)
@@ -255,10 +241,10 @@ int cmd_reset_device(struct vhu_ctx *ctx, int argc, char **argv)
 static int get_count(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct vhu_session *, uint64_t *),
 		     const char *key, const char *label)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
+	int rc = vhu_cmd_parse(ctx, &vhu_noargs_argp, argc, argv, NULL);
 	uint64_t n;
 
-	if (rc)
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = fn(&ctx->s, &n);
 	if (rc)
@@ -288,7 +274,7 @@ static int get_status_u64(struct vhu_session *s, uint64_t *v)
 
 int cmd_get_status(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	return get_mask(ctx, argc, argv, VHU_NEG_PROTOCOL, get_status_u64, "status", "Status", VHU_BITS_STATUS);
+	return get_mask(ctx, argc, argv, get_status_u64, "status", "Status", VHU_BITS_STATUS);
 }
 
 static const struct argp set_status_argp = {
@@ -311,7 +297,7 @@ int cmd_set_status(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (mask > 0xff)
 		return vhu_usage(ctx, "status 0x%llx does not fit the 8-bit status byte", (unsigned long long)mask);
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_status(&ctx->s, (uint8_t)mask);
 	if (rc)

@@ -294,7 +294,7 @@ static int step_state(struct vhu_ctx *ctx, int ac)
 		return vhu_usage(ctx, "state takes no arguments");
 	/* `--require ... state`: the requirements first, as for a command
 	 * (with --check: their names only). */
-	if (ctx->nreqs > ctx->reqs_done && (rc = vhu_ctx_connect(ctx)))
+	if (ctx->nreqs > ctx->reqs_done && (rc = vhu_cmd_start(ctx)))
 		return rc;
 	if (ctx->check_only)
 		return VHU_OK;
@@ -452,7 +452,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (vhu_out_is_json())
 			vhu_out_open_list("errors", "errors");
 	} else {
-		rc = vhu_ctx_connect(ctx);
+		rc = vhu_cmd_start(ctx);
 		if (rc)
 			goto out;
 		vhu_out_steps();

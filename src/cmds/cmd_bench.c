@@ -831,7 +831,7 @@ int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 	vhu_intr_catch(SIGINT, &old_int);
 	vhu_intr_catch(SIGTERM, &old_term);
 	caught = true;
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	if ((rc = vhu_cmd_start(ctx)))
 		goto out;
 	d = calloc(1, sizeof(*d));
 	bn.bq = calloc(bn.nq, sizeof(*bn.bq));

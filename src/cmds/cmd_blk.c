@@ -364,7 +364,7 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 	 * the protocol features it uses) and is checked before any ring
 	 * starts. */
 	ctx->reqs_deferred = true;
-	rc = vhu_cmd_connect(ctx, VHU_NEG_NONE);
+	rc = vhu_cmd_start(ctx);
 	ctx->reqs_deferred = false;
 	if (rc)
 		goto out;

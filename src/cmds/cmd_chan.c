@@ -186,8 +186,8 @@ int cmd_set_backend_req_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	a.doc = sbrf_doc;
-	rc = vhu_cmd_start(ctx, &a, argc, argv, NULL, VHU_NEG_PROTOCOL);
-	if (rc)
+	rc = vhu_cmd_parse(ctx, &a, argc, argv, NULL);
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = vhu_chan_open(&ctx->s, &ctx->chan);
 	if (rc)
@@ -295,9 +295,9 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	bool lost = false; /* the connection was, and stayed, lost */
 	uint64_t n = 0;
 	int64_t deadline = -1;
-	int rc = vhu_cmd_start(ctx, &watch_argp, argc, argv, &a, VHU_NEG_OWNER);
+	int rc = vhu_cmd_parse(ctx, &watch_argp, argc, argv, &a);
 
-	if (rc)
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	if (!ctx->chan.open && (rc = vhu_chan_open(&ctx->s, &ctx->chan)))
 		return rc;
@@ -438,7 +438,7 @@ int cmd_get_shared_object(struct vhu_ctx *ctx, int argc, char **argv)
 	/* A bad UUID is refused before connecting: nothing is sent. */
 	if (vhu_parse_uuid(text, uuid))
 		return vhu_usage(ctx, "invalid UUID '%s' (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", text);
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (rc)
 		return rc;
 	rc = vhu_get_shared_object(&ctx->s, uuid, &found, &fi);
@@ -475,8 +475,8 @@ int cmd_get_shared_memory_regions(struct vhu_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	a.doc = gsmr_doc;
-	rc = vhu_cmd_start(ctx, &a, argc, argv, NULL, VHU_NEG_NONE);
-	if (rc)
+	rc = vhu_cmd_parse(ctx, &a, argc, argv, NULL);
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = vhu_get_shared_memory_regions(&ctx->s, r, 255, &n, problem, sizeof(problem));
 	if (rc)

@@ -234,7 +234,7 @@ int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.select && vhu_ctx_dev(ctx) != VHU_DEV_INPUT)
 		return vhu_usage(ctx, "--select needs --type input");
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (rc)
 		return rc;
 	if (a.select) {
@@ -338,7 +338,7 @@ int cmd_set_config(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	if ((rc = vhu_config_check(&ctx->s, "SET_CONFIG", (uint32_t)a.offset, (uint32_t)len, (uint32_t)a.flags)))
 		return rc;
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_config(&ctx->s, (uint32_t)a.offset, (uint32_t)a.flags, buf, (uint32_t)len);
 	if (rc)

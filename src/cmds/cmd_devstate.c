@@ -99,25 +99,21 @@ static int stop_rings(struct vhu_ctx *ctx)
 	return VHU_OK;
 }
 
-/* Connect, learn the features, refuse locally when @code is gated shut,
- * then claim the back-end. */
-static int ds_start(struct vhu_ctx *ctx, uint32_t code)
+/* Started (the row's level: the features are known), refuse locally when
+ * @code is gated shut, and only then claim the back-end. */
+static int ds_claim(struct vhu_ctx *ctx, uint32_t code)
 {
-	int rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	int rc = vhu_gate(&ctx->s, vhu_req_by_code(code));
 
-	if (!rc)
-		rc = vhu_gate(&ctx->s, vhu_req_by_code(code));
-	if (!rc)
-		rc = vhu_negotiate(&ctx->s, VHU_NEG_OWNER);
-	return rc;
+	return rc ? rc : vhu_negotiate(&ctx->s, VHU_NEG_OWNER);
 }
 
 static int ds_check(struct vhu_ctx *ctx)
 {
 	uint64_t status = 0;
-	int rc = ds_start(ctx, VHOST_USER_CHECK_DEVICE_STATE);
+	int rc = vhu_cmd_start(ctx);
 
-	if (rc)
+	if (rc || (rc = ds_claim(ctx, VHOST_USER_CHECK_DEVICE_STATE)))
 		return rc;
 	rc = vhu_ds_check(&ctx->s, &status);
 	if (rc && rc != VHU_E_REFUSED)
@@ -138,7 +134,9 @@ static int ds_transfer(struct vhu_ctx *ctx, enum vhu_ds_dir dir, const char *pat
 
 	if (rc)
 		return rc;
-	rc = ds_start(ctx, VHOST_USER_SET_DEVICE_STATE_FD);
+	rc = vhu_cmd_start(ctx);
+	if (!rc)
+		rc = ds_claim(ctx, VHOST_USER_SET_DEVICE_STATE_FD);
 	if (!rc)
 		rc = stop_rings(ctx);
 	if (!rc) {

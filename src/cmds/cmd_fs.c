@@ -341,7 +341,7 @@ int cmd_fs(struct vhu_ctx *ctx, int argc, char **argv)
 		if ((rc = vhu_drv_sink_open(&run.sink, &ctx->s, a.output, !a.output && !ctx->json)))
 			goto out;
 	}
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	if ((rc = vhu_cmd_start(ctx)))
 		goto out;
 	/* No device feature is handled (NOTIFICATION stays off), so the
 	 * queues are hiprio and request queues only. */

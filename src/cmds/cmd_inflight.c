@@ -39,7 +39,7 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	if ((a.have_rings && (a.rings == 0 || a.rings > UINT16_MAX)) ||
 	    (a.have_size && (a.ring_size == 0 || a.ring_size > 32768)))
 		return vhu_usage(ctx, "--queues must be 1..65535 and --queue-size 1..32768");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (rc)
 		return rc;
 	nq = a.have_rings ? a.rings : r->queue_num ? r->queue_num : 1;
@@ -106,7 +106,7 @@ int cmd_set_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (ctx->res.inflight_fd < 0)
 		return vhu_usage(ctx, "SET_INFLIGHT_FD: no inflight buffer in this session (run get-inflight-fd first)");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_inflight_fd(&ctx->s, &ctx->res);
 	if (rc)
@@ -134,7 +134,7 @@ int cmd_set_log_base(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.nop != 1 || vhu_parse_size(a.op[0], &v))
 		return vhu_usage(ctx, "set-log-base needs one SIZE or ADDRESS operand");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (rc)
 		return rc;
 	shmfd = vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_LOG_SHMFD);
@@ -148,8 +148,10 @@ int cmd_set_log_base(struct vhu_ctx *ctx, int argc, char **argv)
 
 int cmd_set_log_fd(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
+	int rc = vhu_cmd_parse(ctx, &vhu_noargs_argp, argc, argv, NULL);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_log_fd(&ctx->s, &ctx->res);
 	if (rc)

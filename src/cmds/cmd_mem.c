@@ -107,7 +107,7 @@ int cmd_set_mem_table(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "set-mem-table needs one SIZE[@GPA][,...] operand");
 	rc = make_regions(ctx, "SET_MEM_TABLE", a.op[0], a.backing, &first, &n);
 	if (!rc)
-		rc = vhu_vr_start(ctx);
+		rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_mem_table(&ctx->s, &ctx->res, first, n);
 	if (rc) {
@@ -136,7 +136,7 @@ int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.nop != 1 || strchr(a.op[0], ','))
 		return vhu_usage(ctx, "add-mem-reg needs one SIZE[@GPA] operand");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (rc)
 		return rc;
 	if ((rc = vhu_gate(&ctx->s, vhu_req_by_code(VHOST_USER_ADD_MEM_REG))))
@@ -170,7 +170,7 @@ int cmd_rem_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (idx >= ctx->res.nregions)
 		return vhu_usage(ctx, "REM_MEM_REG: no region %llu in this session", (unsigned long long)idx);
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_rem_mem_reg(&ctx->s, &ctx->res, (unsigned)idx);
 	if (rc)

@@ -48,7 +48,7 @@ int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv)
 	if (vhu_parse_mac(a.v, payload))
 		return vhu_usage(ctx, "invalid MAC '%s' (aa:bb:cc:dd:ee:ff)", a.v);
 	memcpy(&v, payload, 8);
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_u64(&ctx->s, VHOST_USER_SEND_RARP, v);
 	if (rc)
@@ -74,7 +74,7 @@ int cmd_net_set_mtu(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (vhu_parse_u64(a.v, 65535, &mtu) || mtu < 68)
 		return vhu_usage(ctx, "invalid MTU '%s' (68..65535)", a.v);
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (!rc && ctx->s.have_features && !(ctx->s.features & VHU_BIT(3)) && vhu_ctx_dev(ctx) == VHU_DEV_NET)
 		vhu_out_warn("the back-end does not offer VIRTIO_NET_F_MTU: a guest would not see the MTU");
 	if (!rc)
@@ -461,7 +461,7 @@ int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 	count = a.have_count ? a.count : send ? src.n : 1;
 	if (!send && a.write && (rc = sink_open(ctx, &sink, a.write)))
 		goto out;
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	if ((rc = vhu_cmd_start(ctx)))
 		goto out;
 	d = calloc(1, sizeof(*d));
 	if (!d) {

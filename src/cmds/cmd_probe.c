@@ -79,7 +79,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	ctx->reqs_deferred = true;
-	rc = vhu_ctx_connect(ctx);
+	rc = vhu_cmd_start(ctx);
 	ctx->reqs_deferred = false;
 	if (rc)
 		return rc;

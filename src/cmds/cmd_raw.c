@@ -95,7 +95,7 @@ int cmd_raw(struct vhu_ctx *ctx, int argc, char **argv)
 	want = a.reply || a.need_reply || (d && d->reply == VHU_REPLY_ALWAYS);
 	if (a.no_reply)
 		want = false;
-	rc = vhu_ctx_connect(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc && a.negotiate)
 		rc = vhu_negotiate(&ctx->s, VHU_NEG_PROTOCOL);
 	if (rc)

@@ -63,19 +63,6 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-int vhu_vr_start(struct vhu_ctx *ctx)
-{
-	int rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
-
-	if (rc)
-		return rc;
-	ctx->res.queue_pairs = vhu_ctx_dev(ctx) == VHU_DEV_NET;
-	if (!ctx->res.queue_num && vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_MQ) &&
-	    (rc = vhu_get_queue_num(&ctx->s, &ctx->res.queue_num)))
-		return rc;
-	return VHU_OK;
-}
-
 int vhu_vr_operand(struct vhu_ctx *ctx, const struct vr_args *a, unsigned i, const char *what, uint64_t max,
 		       uint64_t *v)
 {
@@ -86,8 +73,8 @@ int vhu_vr_operand(struct vhu_ctx *ctx, const struct vr_args *a, unsigned i, con
 	return VHU_OK;
 }
 
-int vhu_vr_ring_begin(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct vr_args *a,
-		      const char *req, uint64_t *ring)
+int vhu_vr_parse_ring(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct vr_args *a,
+		      uint64_t *ring)
 {
 	int rc = vhu_cmd_parse(ctx, argp, argc, argv, a);
 
@@ -95,8 +82,7 @@ int vhu_vr_ring_begin(struct vhu_ctx *ctx, const struct argp *argp, int argc, ch
 		return rc;
 	if (a->nop > 1)
 		return vhu_usage(ctx, "unexpected argument '%s'", a->op[1]);
-	rc = vhu_vr_start(ctx);
-	return rc ? rc : vhu_ring_check(&ctx->s, &ctx->res, req, *ring);
+	return VHU_OK;
 }
 /* ---- rings ---- */
 
@@ -124,7 +110,7 @@ static int ring_state(struct vhu_ctx *ctx, int argc, char **argv, const struct a
 		return rc;
 	if (a.nop > 2)
 		return vhu_usage(ctx, "unexpected argument '%s'", a.op[2]);
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_ring_check(&ctx->s, &ctx->res, d->name, ring);
 	if (!rc)
@@ -155,8 +141,12 @@ int cmd_get_vring_base(struct vhu_ctx *ctx, int argc, char **argv)
 	struct vr_args a = { 0 };
 	uint64_t ring;
 	uint32_t base;
-	int rc = vhu_vr_ring_begin(ctx, &ring_only_argp, argc, argv, &a, "GET_VRING_BASE", &ring);
+	int rc = vhu_vr_parse_ring(ctx, &ring_only_argp, argc, argv, &a, &ring);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
+	if (!rc)
+		rc = vhu_ring_check(&ctx->s, &ctx->res, "GET_VRING_BASE", ring);
 	if (!rc)
 		rc = vhu_get_vring_base(&ctx->s, (uint32_t)ring, &base);
 	if (rc)
@@ -228,7 +218,7 @@ int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "give either --auto or all of --desc, --used and --avail");
 	if (!a.autolay && !(a.have_desc && a.have_used && a.have_avail))
 		return vhu_usage(ctx, "--desc, --used and --avail are all needed");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_ring_check(&ctx->s, &ctx->res, "SET_VRING_ADDR", ring);
 	if (rc)
@@ -270,8 +260,12 @@ static int ring_fd(struct vhu_ctx *ctx, int argc, char **argv, uint32_t code)
 	const struct vhu_req_desc *d = vhu_req_by_code(code);
 	uint64_t ring;
 	int fd = -1;
-	int rc = vhu_vr_ring_begin(ctx, &fd_argp, argc, argv, &a, d->name, &ring);
+	int rc = vhu_vr_parse_ring(ctx, &fd_argp, argc, argv, &a, &ring);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
+	if (!rc)
+		rc = vhu_ring_check(&ctx->s, &ctx->res, d->name, ring);
 	if (!rc && !a.nofd)
 		rc = vhu_ring_eventfd(&ctx->s, &ctx->res, code, (uint32_t)ring, &fd);
 	if (!rc)
@@ -318,7 +312,7 @@ int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv)
 			   strcmp(a.op[1], "0")))
 		return vhu_usage(ctx, "set-vring-enable needs RING and on or off");
 	on = !strcmp(a.op[1], "on") || !strcmp(a.op[1], "1");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_ring_check(&ctx->s, &ctx->res, "SET_VRING_ENABLE", ring);
 	if (!rc)
@@ -342,8 +336,12 @@ int cmd_vring_kick(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vr_args a = { 0 };
 	uint64_t ring;
-	int rc = vhu_vr_ring_begin(ctx, &vring_kick_argp, argc, argv, &a, "VRING_KICK", &ring);
+	int rc = vhu_vr_parse_ring(ctx, &vring_kick_argp, argc, argv, &a, &ring);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
+	if (!rc)
+		rc = vhu_ring_check(&ctx->s, &ctx->res, "VRING_KICK", ring);
 	if (!rc)
 		rc = vhu_set_vring_state(&ctx->s, VHOST_USER_VRING_KICK, (uint32_t)ring, 0);
 	if (rc)

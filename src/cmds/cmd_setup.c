@@ -73,7 +73,7 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_cmd_parse(ctx, &setup_argp, argc, argv, &a);
 	if (rc || (rc = vhu_drv_args_check(ctx, &a.d)))
 		return rc;
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	if ((rc = vhu_cmd_start(ctx)))
 		return rc;
 	d = calloc(1, sizeof(*d));
 	if (!d)

@@ -15,72 +15,104 @@
 
 /* Sorted by name; `vhuctl --help`, the man page and tests list them. */
 static const struct vhu_cmd cmds[] = {
-	{ "add-mem-reg", "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)", 0, cmd_add_mem_reg },
-	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
-	  cmd_batch },
-	{ "bench", "measure a virtio-blk back-end: IOPS, bandwidth, latency percentiles (fio-like options)",
-	  VHU_CMD_NO_BATCH, cmd_bench },
-	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes",
-	  VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_blk },
-	{ "decode", "print a capture of `proxy --pcapng` as the proxy did (text or JSON lines)",
-	  VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, cmd_decode },
-	{ "device-state", "save or load the back-end's device state, or check the last transfer "
-	  "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)", 0, cmd_device_state },
-	{ "fs", "virtio-fs through FUSE in one session: ls, cat, stat of a path in the shared directory",
-	  VHU_CMD_NO_BATCH, cmd_fs },
-	{ "get-config", "read and decode the device config space (GET_CONFIG)", 0, cmd_get_config },
-	{ "get-features", "show the virtio feature bits the back-end offers (GET_FEATURES)", 0,
-	  cmd_get_features },
-	{ "get-inflight-fd", "get and decode the inflight I/O tracking buffer (GET_INFLIGHT_FD)", 0, cmd_get_inflight_fd },
-	{ "get-max-mem-slots", "show the memory slot limit (GET_MAX_MEM_SLOTS)", 0, cmd_get_max_mem_slots },
-	{ "get-protocol-features", "show the vhost-user protocol features offered (GET_PROTOCOL_FEATURES)", 0,
-	  cmd_get_protocol_features },
-	{ "get-queue-num", "show the maximum number of queues (GET_QUEUE_NUM)", 0, cmd_get_queue_num },
-	{ "get-shared-memory-regions", "crosvm extension, not in the vhost-user spec: shared memory regions "
-	  "(GET_SHARED_MEMORY_REGIONS, 1004)", 0, cmd_get_shared_memory_regions },
-	{ "get-shared-object", "look up a shared object (dma-buf) by UUID (GET_SHARED_OBJECT)", 0,
-	  cmd_get_shared_object },
-	{ "get-status", "show the virtio device status byte (GET_STATUS)", 0, cmd_get_status },
-	{ "get-vring-base", "stop a ring and print its base (GET_VRING_BASE)", 0, cmd_get_vring_base },
-	{ "list", "list requests, feature bits, protocol features, status bits, device types", VHU_CMD_NO_SOCKET,
-	  cmd_list },
-	{ "net", "virtio-net frames in one session: send, recv (pcap files)", VHU_CMD_NO_BATCH, cmd_net },
-	{ "net-set-mtu", "tell a net back-end the MTU (NET_SET_MTU)", 0, cmd_net_set_mtu },
-	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
-	  cmd_probe },
-	{ "proxy", "relay front-ends to a back-end and print every message decoded (text or JSON lines)",
-	  VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, cmd_proxy },
-	{ "raw", "send any request by name or code with a hex payload and print the reply", 0, cmd_raw },
-	{ "reconnect", "batch step: connect again and replay what the batch set up so far", VHU_CMD_BATCH_ONLY,
-	  cmd_reconnect },
-	{ "rem-mem-reg", "remove a guest memory region added earlier (REM_MEM_REG)", 0, cmd_rem_mem_reg },
-	{ "reset-device", "reset the device (RESET_DEVICE)", 0, cmd_reset_device },
-	{ "reset-owner", "release ownership (RESET_OWNER, deprecated by the spec)", 0, cmd_reset_owner },
-	{ "send-rarp", "ask a net back-end to broadcast a RARP for a MAC (SEND_RARP)", 0, cmd_send_rarp },
-	{ "set-backend-req-fd", "open the back-end channel (SET_BACKEND_REQ_FD); its messages are printed", 0,
-	  cmd_set_backend_req_fd },
-	{ "set-config", "write device config space bytes or a named field (SET_CONFIG)", 0, cmd_set_config },
-	{ "set-features", "acknowledge virtio feature bits (SET_FEATURES)", 0, cmd_set_features },
-	{ "set-inflight-fd", "hand the inflight buffer back (SET_INFLIGHT_FD)", 0, cmd_set_inflight_fd },
-	{ "set-log-base", "set the dirty-page log (SET_LOG_BASE)", 0, cmd_set_log_base },
-	{ "set-log-fd", "eventfd signalled after log updates (SET_LOG_FD)", 0, cmd_set_log_fd },
-	{ "set-mem-table", "give the back-end guest memory regions (SET_MEM_TABLE)", 0, cmd_set_mem_table },
-	{ "set-owner", "claim the back-end for this connection (SET_OWNER)", 0, cmd_set_owner },
-	{ "set-protocol-features", "acknowledge protocol features (SET_PROTOCOL_FEATURES)", 0,
-	  cmd_set_protocol_features },
-	{ "set-status", "set the virtio device status byte (SET_STATUS)", 0, cmd_set_status },
-	{ "set-vring-addr", "ring addresses (SET_VRING_ADDR), or --auto to lay out a ring in guest memory", 0,
-	  cmd_set_vring_addr },
-	{ "set-vring-base", "next available index of a ring (SET_VRING_BASE)", 0, cmd_set_vring_base },
-	{ "set-vring-call", "call eventfd of a ring (SET_VRING_CALL)", 0, cmd_set_vring_call },
-	{ "set-vring-enable", "enable or disable a ring (SET_VRING_ENABLE)", 0, cmd_set_vring_enable },
-	{ "set-vring-err", "error eventfd of a ring (SET_VRING_ERR)", 0, cmd_set_vring_err },
-	{ "set-vring-kick", "kick eventfd of a ring; starts it (SET_VRING_KICK)", 0, cmd_set_vring_kick },
-	{ "set-vring-num", "size of a ring (SET_VRING_NUM)", 0, cmd_set_vring_num },
-	{ "setup", "the bring-up a hypervisor does: features, owner, memory, every ring, enable", 0, cmd_setup },
-	{ "vring-kick", "kick a ring in-band (VRING_KICK, INBAND_NOTIFICATIONS)", 0, cmd_vring_kick },
-	{ "watch", "open the back-end channel and print its requests as they arrive", VHU_CMD_RECONNECT,
-	  cmd_watch },
+	{ .name = "add-mem-reg", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_add_mem_reg,
+	  .summary = "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)" },
+	{ .name = "batch", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_batch,
+	  .summary = "run many commands on one connection (FILE or - for stdin)" },
+	{ .name = "bench", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH, .run = cmd_bench,
+	  .summary = "measure a virtio-blk back-end: IOPS, bandwidth, latency percentiles (fio-like options)" },
+	{ .name = "blk", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_blk,
+	  .summary = "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes" },
+	{ .name = "decode", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, .run = cmd_decode,
+	  .summary = "print a capture of `proxy --pcapng` as the proxy did (text or JSON lines)" },
+	{ .name = "device-state", .level = VHU_NEG_PROTOCOL, .run = cmd_device_state,
+	  .summary = "save or load the back-end's device state, or check the last transfer "
+		     "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)" },
+	{ .name = "fs", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH, .run = cmd_fs,
+	  .summary = "virtio-fs through FUSE in one session: ls, cat, stat of a path in the shared directory" },
+	{ .name = "get-config", .level = VHU_NEG_PROTOCOL, .run = cmd_get_config,
+	  .summary = "read and decode the device config space (GET_CONFIG)" },
+	{ .name = "get-features", .level = VHU_NEG_NONE, .run = cmd_get_features,
+	  .summary = "show the virtio feature bits the back-end offers (GET_FEATURES)" },
+	{ .name = "get-inflight-fd", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_get_inflight_fd,
+	  .summary = "get and decode the inflight I/O tracking buffer (GET_INFLIGHT_FD)" },
+	{ .name = "get-max-mem-slots", .level = VHU_NEG_PROTOCOL, .run = cmd_get_max_mem_slots,
+	  .summary = "show the memory slot limit (GET_MAX_MEM_SLOTS)" },
+	{ .name = "get-protocol-features", .level = VHU_NEG_FEATURES, .run = cmd_get_protocol_features,
+	  .summary = "show the vhost-user protocol features offered (GET_PROTOCOL_FEATURES)" },
+	{ .name = "get-queue-num", .level = VHU_NEG_PROTOCOL, .run = cmd_get_queue_num,
+	  .summary = "show the maximum number of queues (GET_QUEUE_NUM)" },
+	{ .name = "get-shared-memory-regions", .level = VHU_NEG_NONE, .run = cmd_get_shared_memory_regions,
+	  .summary = "crosvm extension, not in the vhost-user spec: shared memory regions "
+		     "(GET_SHARED_MEMORY_REGIONS, 1004)" },
+	{ .name = "get-shared-object", .level = VHU_NEG_PROTOCOL, .run = cmd_get_shared_object,
+	  .summary = "look up a shared object (dma-buf) by UUID (GET_SHARED_OBJECT)" },
+	{ .name = "get-status", .level = VHU_NEG_PROTOCOL, .run = cmd_get_status,
+	  .summary = "show the virtio device status byte (GET_STATUS)" },
+	{ .name = "get-vring-base", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_get_vring_base,
+	  .summary = "stop a ring and print its base (GET_VRING_BASE)" },
+	{ .name = "list", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET, .run = cmd_list,
+	  .summary = "list requests, feature bits, protocol features, status bits, device types" },
+	{ .name = "net", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH, .run = cmd_net,
+	  .summary = "virtio-net frames in one session: send, recv (pcap files)" },
+	{ .name = "net-set-mtu", .level = VHU_NEG_PROTOCOL, .run = cmd_net_set_mtu,
+	  .summary = "tell a net back-end the MTU (NET_SET_MTU)" },
+	{ .name = "probe", .level = VHU_NEG_NONE, .run = cmd_probe,
+	  .summary = "everything the back-end tells without changing it: features, queues, slots, status, config" },
+	{ .name = "proxy", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, .run = cmd_proxy,
+	  .summary = "relay front-ends to a back-end and print every message decoded (text or JSON lines)" },
+	{ .name = "raw", .level = VHU_NEG_NONE, .run = cmd_raw,
+	  .summary = "send any request by name or code with a hex payload and print the reply" },
+	{ .name = "reconnect", .level = VHU_NEG_NONE, .flags = VHU_CMD_BATCH_ONLY, .run = cmd_reconnect,
+	  .summary = "batch step: connect again and replay what the batch set up so far" },
+	{ .name = "rem-mem-reg", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_rem_mem_reg,
+	  .summary = "remove a guest memory region added earlier (REM_MEM_REG)" },
+	{ .name = "reset-device", .level = VHU_NEG_PROTOCOL, .run = cmd_reset_device,
+	  .summary = "reset the device (RESET_DEVICE)" },
+	{ .name = "reset-owner", .level = VHU_NEG_PROTOCOL, .run = cmd_reset_owner,
+	  .summary = "release ownership (RESET_OWNER, deprecated by the spec)" },
+	{ .name = "send-rarp", .level = VHU_NEG_PROTOCOL, .run = cmd_send_rarp,
+	  .summary = "ask a net back-end to broadcast a RARP for a MAC (SEND_RARP)" },
+	{ .name = "set-backend-req-fd", .level = VHU_NEG_PROTOCOL, .run = cmd_set_backend_req_fd,
+	  .summary = "open the back-end channel (SET_BACKEND_REQ_FD); its messages are printed" },
+	{ .name = "set-config", .level = VHU_NEG_PROTOCOL, .run = cmd_set_config,
+	  .summary = "write device config space bytes or a named field (SET_CONFIG)" },
+	{ .name = "set-features", .level = VHU_NEG_FEATURES, .run = cmd_set_features,
+	  .summary = "acknowledge virtio feature bits (SET_FEATURES)" },
+	{ .name = "set-inflight-fd", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_inflight_fd,
+	  .summary = "hand the inflight buffer back (SET_INFLIGHT_FD)" },
+	{ .name = "set-log-base", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_log_base,
+	  .summary = "set the dirty-page log (SET_LOG_BASE)" },
+	{ .name = "set-log-fd", .level = VHU_NEG_PROTOCOL, .run = cmd_set_log_fd,
+	  .summary = "eventfd signalled after log updates (SET_LOG_FD)" },
+	{ .name = "set-mem-table", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_mem_table,
+	  .summary = "give the back-end guest memory regions (SET_MEM_TABLE)" },
+	{ .name = "set-owner", .level = VHU_NEG_PROTOCOL, .run = cmd_set_owner,
+	  .summary = "claim the back-end for this connection (SET_OWNER)" },
+	{ .name = "set-protocol-features", .level = VHU_NEG_FEATURES, .run = cmd_set_protocol_features,
+	  .summary = "acknowledge protocol features (SET_PROTOCOL_FEATURES)" },
+	{ .name = "set-status", .level = VHU_NEG_PROTOCOL, .run = cmd_set_status,
+	  .summary = "set the virtio device status byte (SET_STATUS)" },
+	{ .name = "set-vring-addr", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_addr,
+	  .summary = "ring addresses (SET_VRING_ADDR), or --auto to lay out a ring in guest memory" },
+	{ .name = "set-vring-base", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_base,
+	  .summary = "next available index of a ring (SET_VRING_BASE)" },
+	{ .name = "set-vring-call", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_call,
+	  .summary = "call eventfd of a ring (SET_VRING_CALL)" },
+	{ .name = "set-vring-enable", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_enable,
+	  .summary = "enable or disable a ring (SET_VRING_ENABLE)" },
+	{ .name = "set-vring-err", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_err,
+	  .summary = "error eventfd of a ring (SET_VRING_ERR)" },
+	{ .name = "set-vring-kick", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_kick,
+	  .summary = "kick eventfd of a ring; starts it (SET_VRING_KICK)" },
+	{ .name = "set-vring-num", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_num,
+	  .summary = "size of a ring (SET_VRING_NUM)" },
+	{ .name = "setup", .level = VHU_NEG_NONE, .run = cmd_setup,
+	  .summary = "the bring-up a hypervisor does: features, owner, memory, every ring, enable" },
+	{ .name = "vring-kick", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_vring_kick,
+	  .summary = "kick a ring in-band (VRING_KICK, INBAND_NOTIFICATIONS)" },
+	{ .name = "watch", .level = VHU_NEG_OWNER, .flags = VHU_CMD_RECONNECT, .run = cmd_watch,
+	  .summary = "open the back-end channel and print its requests as they arrive" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -105,7 +137,6 @@ const struct vhu_cmd *vhu_cmd_at(size_t i)
 
 /* The parse in progress: argp children have no other way to reach it. */
 static struct vhu_ctx *g_ctx;
-static const struct vhu_cmd *g_cmd;
 /* Its first complaint (vhu_argp_error()), and where argp stood when it
  * failed (ARGP_KEY_ERROR): argp parses with ARGP_NO_ERRS and prints
  * nothing itself. */
@@ -484,7 +515,7 @@ static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *c
 	else
 		snprintf(msg, sizeof(msg), "invalid arguments");
 	hint = !strstr(msg, "(see ");
-	vhu_usage(ctx, "%s%s%s%s%s%s", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "", msg, hint ? " (see `" : "",
+	vhu_usage(ctx, "%s%s%s%s%s%s", ctx->cmd ? ctx->cmd->name : "", ctx->cmd ? ": " : "", msg, hint ? " (see `" : "",
 		  hint ? name : "", hint ? " --help`)" : "");
 }
 void (*vhu_cmd_introspect)(const struct argp *argp);
@@ -502,13 +533,13 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 		return -1;
 	}
 	a.children = global_child;
-	if (!a.doc && g_cmd)
-		a.doc = g_cmd->summary;
+	if (!a.doc && ctx->cmd)
+		a.doc = ctx->cmd->summary;
 	g_ctx = ctx;
 	g_argp_msg[0] = '\0';
 	g_err_next = argc;
-	if (g_cmd)
-		snprintf(name, sizeof(name), "vhuctl %s", g_cmd->name);
+	if (ctx->cmd)
+		snprintf(name, sizeof(name), "vhuctl %s", ctx->cmd->name);
 	else
 		snprintf(name, sizeof(name), "vhuctl");
 	argv[0] = name;
@@ -528,15 +559,15 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	/* Only a command that runs long enough to lose its connection and
 	 * knows how to carry on makes it again; the batch's own option
 	 * holds for its steps. */
-	if (ctx->reconnect && !ctx->in_batch && g_cmd && !(g_cmd->flags & VHU_CMD_RECONNECT)) {
+	if (ctx->reconnect && !ctx->in_batch && ctx->cmd && !(ctx->cmd->flags & VHU_CMD_RECONNECT)) {
 		vhu_usage(ctx, "%s: --reconnect is for batch, watch and blk, which carry on after a reconnect "
-			  "(see `vhuctl --help`)", g_cmd->name);
+			  "(see `vhuctl --help`)", ctx->cmd->name);
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
 	}
 	if (ctx->listen && ctx->socket_given) {
 		vhu_usage(ctx, "%s%s-s and -L exclude each other: connect to a back-end's socket or listen on one "
-			  "(see `vhuctl --help`)", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "");
+			  "(see `vhuctl --help`)", ctx->cmd ? ctx->cmd->name : "", ctx->cmd ? ": " : "");
 		if (!ctx->in_batch)
 			vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
@@ -544,9 +575,9 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	if (!ctx->in_batch)
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 	/* Silently unchecked requirements would pass a CI check. */
-	if (g_cmd && (g_cmd->flags & VHU_CMD_NO_SOCKET) && ctx->nreqs > ctx->reqs_done)
-		return vhu_usage(ctx, "%s: --require needs a back-end, and %s does not connect to one", g_cmd->name,
-				 g_cmd->name);
+	if (ctx->cmd && (ctx->cmd->flags & VHU_CMD_NO_SOCKET) && ctx->nreqs > ctx->reqs_done)
+		return vhu_usage(ctx, "%s: --require needs a back-end, and %s does not connect to one", ctx->cmd->name,
+				 ctx->cmd->name);
 	return VHU_OK;
 }
 
@@ -569,6 +600,7 @@ static const struct argp lead_argp = { NULL, lead_parser, "COMMAND [ARG...]", NU
 int vhu_parse_leading(struct vhu_ctx *ctx, int argc, char **argv, int *cmd)
 {
 	char *av[argc + 2];
+	const struct vhu_cmd *saved;
 	int rc;
 
 	*cmd = 0;
@@ -579,8 +611,11 @@ int vhu_parse_leading(struct vhu_ctx *ctx, int argc, char **argv, int *cmd)
 	memcpy(av + 1, argv, sizeof(*argv) * (size_t)argc);
 	av[argc + 1] = NULL;
 	lead_cmd = 0;
-	g_cmd = NULL;
+	/* The options are the batch line's, not a command's. */
+	saved = ctx->cmd;
+	ctx->cmd = NULL;
 	rc = vhu_cmd_parse(ctx, &lead_argp, argc + 1, av, NULL);
+	ctx->cmd = saved;
 	if (rc)
 		return rc;
 	if (!lead_cmd) {
@@ -608,7 +643,8 @@ void vhu_ctx_apply(struct vhu_ctx *ctx)
 	}
 }
 
-int vhu_ctx_connect(struct vhu_ctx *ctx)
+/* Apply the options, connect once, evaluate the requirements. */
+static int ctx_connect(struct vhu_ctx *ctx)
 {
 	int rc;
 
@@ -639,6 +675,30 @@ int vhu_ctx_connect(struct vhu_ctx *ctx)
 	if (!ctx->reqs_deferred && ctx->reqs_done < ctx->nreqs)
 		return vhu_req_check(ctx, NULL, false);
 	return VHU_OK;
+}
+
+/* VHU_CMD_QUEUES: the queue count, so that ring indexes are checked
+ * before anything is sent; a net back-end counts queue pairs. */
+static int learn_queues(struct vhu_ctx *ctx)
+{
+	ctx->res.queue_pairs = vhu_ctx_dev(ctx) == VHU_DEV_NET;
+	if (!ctx->res.queue_num && vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_MQ))
+		return vhu_get_queue_num(&ctx->s, &ctx->res.queue_num);
+	return VHU_OK;
+}
+
+int vhu_cmd_start(struct vhu_ctx *ctx)
+{
+	const struct vhu_cmd *c = ctx->cmd;
+	int rc;
+
+	if (c && (c->flags & VHU_CMD_NO_SOCKET))
+		return vhu_ctx_fail(ctx, VHU_E_USAGE, "%s: runs without a back-end", c->name);
+	if ((rc = ctx_connect(ctx)) || !c)
+		return rc;
+	if ((rc = vhu_negotiate(&ctx->s, c->level)))
+		return rc;
+	return c->flags & VHU_CMD_QUEUES ? learn_queues(ctx) : VHU_OK;
 }
 
 int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...)
@@ -694,13 +754,18 @@ enum vhu_dev_type vhu_ctx_dev(const struct vhu_ctx *ctx)
 
 int vhu_dispatch(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	const struct vhu_cmd *c = vhu_cmd_find(argv[0]);
+	const struct vhu_cmd *c = vhu_cmd_find(argv[0]), *prev;
+	int rc;
 
 	if (!c)
 		return vhu_usage(ctx, "unknown command '%s' (see `vhuctl --help`)", argv[0]);
 	if (ctx->in_batch && (c->flags & VHU_CMD_NO_BATCH))
 		return vhu_usage(ctx, "'%s' cannot run inside a batch", argv[0]);
 
-	g_cmd = c;
-	return c->run(ctx, argc, argv);
+	/* batch's own row again once its step is done. */
+	prev = ctx->cmd;
+	ctx->cmd = c;
+	rc = c->run(ctx, argc, argv);
+	ctx->cmd = prev;
+	return rc;
 }

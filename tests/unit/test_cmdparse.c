@@ -205,12 +205,56 @@ static void test_stderr_untouched(void **state)
 	assert_ptr_equal(seen_stderr, before);
 }
 
+/* The command table: sorted, and what each row asks of vhu_cmd_start()
+ * is something it can do. */
+static void test_table(void **state)
+{
+	(void)state;
+	assert_true(vhu_cmd_count() > 0);
+	for (size_t i = 0; i < vhu_cmd_count(); i++) {
+		const struct vhu_cmd *c = vhu_cmd_at(i);
+
+		assert_non_null(c->name);
+		assert_non_null(c->summary);
+		assert_non_null(c->run);
+		assert_ptr_equal(vhu_cmd_find(c->name), c);
+		if (i)
+			assert_true(strcmp(vhu_cmd_at(i - 1)->name, c->name) < 0);
+		/* A command without a back-end negotiates nothing. */
+		if (c->flags & VHU_CMD_NO_SOCKET)
+			assert_true(c->level == VHU_NEG_NONE && !(c->flags & VHU_CMD_QUEUES));
+		/* The queue count is asked only with MQ negotiated. */
+		if (c->flags & VHU_CMD_QUEUES)
+			assert_true(c->level >= VHU_NEG_PROTOCOL);
+	}
+	assert_null(vhu_cmd_at(vhu_cmd_count()));
+}
+
+/* vhu_cmd_start() for a row without a back-end refuses, sending nothing. */
+static void test_start_no_socket(void **state)
+{
+	(void)state;
+	ctx_reset();
+	ctx.cmd = vhu_cmd_find("list");
+	assert_non_null(ctx.cmd);
+	assert_true(ctx.cmd->flags & VHU_CMD_NO_SOCKET);
+	assert_int_equal(vhu_cmd_start(&ctx), VHU_E_USAGE);
+	assert_int_equal(ctx.s.fd, -1);
+	/* A row with a back-end but no socket given: the usual usage error. */
+	ctx_reset();
+	ctx.cmd = vhu_cmd_find("get-features");
+	assert_int_equal(vhu_cmd_start(&ctx), VHU_E_USAGE);
+	assert_string_equal(vhu_ctx_err(&ctx), "no back-end socket: give -s PATH (or -L PATH) or set VHUCTL_SOCKET");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_getopt_wording),
 		cmocka_unit_test(test_parser_complaints),
 		cmocka_unit_test(test_stderr_untouched),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_start_no_socket),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
