@@ -137,16 +137,6 @@ static void hold_std_fds(void)
 			break; /* then nothing more can be done */
 }
 
-/* One line on stderr, whatever the message quotes from the command line. */
-static void print_error(const char *msg)
-{
-	char *esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
-
-	vhu_out_before_stderr();
-	fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
-	free(esc);
-}
-
 /* --stats: proof for scripts that a long session leaks nothing. */
 static void report_stats(int fds_at_start)
 {
@@ -226,7 +216,7 @@ int main(int argc, char **argv)
 	if (rc & VHU_RC_REPORTED) {
 		rc &= ~VHU_RC_REPORTED; /* a batch step printed its message */
 	} else if (rc) {
-		print_error(vhu_ctx_err(&ctx)[0] ? vhu_ctx_err(&ctx) : vhu_exit_name(rc));
+		vhu_out_error_line(0, "%s", vhu_ctx_err(&ctx)[0] ? vhu_ctx_err(&ctx) : vhu_exit_name(rc));
 	}
 	vhu_show_reconnects(&ctx);
 	vhu_reconnects_free(&ctx);

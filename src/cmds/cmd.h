@@ -251,8 +251,6 @@ int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_r
 /* The "reconnects" member (JSON), at the end of a run that reconnected or
  * was given --reconnect. */
 void vhu_show_reconnects(struct vhu_ctx *ctx);
-/* One reconnect as a JSON object / its members. */
-void vhu_show_reconnect(const struct vhu_reconnect *r);
 /* Free the records (end of the run). */
 void vhu_reconnects_free(struct vhu_ctx *ctx);
 

@@ -52,12 +52,6 @@ error_t vhu_operand_parser(int key, char *arg, struct argp_state *state)
 	}
 }
 
-void vhu_show_mask(struct vhu_ctx *ctx, const char *key, const char *label, uint64_t mask,
-		   enum vhu_bit_space space)
-{
-	vhu_out_mask(key, label, mask, space, vhu_ctx_dev(ctx));
-}
-
 /* The getters of a mask: read, print. */
 static int get_mask(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct vhu_session *, uint64_t *),
 		    const char *key, const char *label, enum vhu_bit_space space)
@@ -67,7 +61,7 @@ static int get_mask(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct
 
 	if (rc || (rc = vhu_cmd_start(ctx)) || (rc = fn(&ctx->s, &v)))
 		return rc;
-	vhu_show_mask(ctx, key, label, v, space);
+	vhu_out_mask(key, label, v, space, vhu_ctx_dev(ctx));
 	return VHU_OK;
 }
 
@@ -164,7 +158,7 @@ int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_set_features(&ctx->s, mask);
 	if (rc)
 		return rc;
-	vhu_show_mask(ctx, "acked_features", "Acked features", mask, VHU_BITS_FEATURES);
+	vhu_out_mask("acked_features", "Acked features", mask, VHU_BITS_FEATURES, vhu_ctx_dev(ctx));
 	return VHU_OK;
 }
 
@@ -203,7 +197,8 @@ int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_set_protocol_features(&ctx->s, mask);
 	if (rc)
 		return rc;
-	vhu_show_mask(ctx, "acked_protocol_features", "Acked protocol features", mask, VHU_BITS_PROTOCOL);
+	vhu_out_mask("acked_protocol_features", "Acked protocol features", mask, VHU_BITS_PROTOCOL,
+		     vhu_ctx_dev(ctx));
 	return VHU_OK;
 }
 
@@ -302,6 +297,6 @@ int cmd_set_status(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = vhu_set_status(&ctx->s, (uint8_t)mask);
 	if (rc)
 		return rc;
-	vhu_show_mask(ctx, "status", "Status set", mask, VHU_BITS_STATUS);
+	vhu_out_mask("status", "Status set", mask, VHU_BITS_STATUS, vhu_ctx_dev(ctx));
 	return VHU_OK;
 }

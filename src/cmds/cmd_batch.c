@@ -12,6 +12,7 @@
 
 #include "cmds/cmd_common.h"
 #include "render/out.h"
+#include "render/replay.h"
 #include "util/text.h"
 #include "util/intr.h"
 #include "util/parse.h"
@@ -169,7 +170,7 @@ static int step_reconnect(struct vhu_ctx *ctx, const char *cause)
 	if (rc)
 		return rc;
 	vhu_out_open("reconnect", "Reconnect");
-	vhu_show_reconnect(r);
+	vhu_render_reconnect(r->cause, r->duration_ms, r->attempts, &r->rep);
 	vhu_out_close();
 	return VHU_OK;
 }
@@ -374,15 +375,6 @@ static int batch_step(struct vhu_ctx *ctx, int argc, char **argv)
 
 /* ---- the loop ---- */
 
-static void report_line(unsigned lineno, const char *msg)
-{
-	char *esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
-
-	vhu_out_before_stderr();
-	fprintf(stderr, "vhuctl: line %u: %s\n", lineno, esc ? esc : msg);
-	free(esc);
-}
-
 static void interactive_help(void)
 {
 	for (size_t i = 0; i < vhu_cmd_count(); i++)
@@ -397,7 +389,7 @@ static void interactive_help(void)
 /* A failure found by --check: reported at once, listed in JSON. */
 static void check_bad(struct vhu_ctx *ctx, unsigned lineno, const char *command, unsigned *nbad)
 {
-	report_line(lineno, vhu_ctx_err(ctx));
+	vhu_out_error_line(lineno, "%s", vhu_ctx_err(ctx));
 	(*nbad)++;
 	if (!vhu_out_is_json())
 		return;
@@ -571,7 +563,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (src & VHU_RC_REPORTED)
 			src &= ~VHU_RC_REPORTED;
 		else if (src)
-			report_line(lineno, vhu_ctx_err(ctx));
+			vhu_out_error_line(lineno, "%s", vhu_ctx_err(ctx));
 		vhu_out_step_end(src, src ? vhu_ctx_err(ctx) : NULL);
 		opts_restore(ctx, &opts);
 		ctx->lineno = 0;
@@ -618,7 +610,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 	/* Steps may be missing after a read error: no success, and not a
 	 * step's own failure either. */
 	if (read_err) {
-		char msg[sizeof(ctx->s.err)], *esc;
+		char msg[sizeof(ctx->s.err)];
 
 		if (lineno)
 			snprintf(msg, sizeof(msg), "batch: cannot read %s after line %u: %s", src_name,
@@ -628,10 +620,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (!rc) {
 			rc = vhu_ctx_fail(ctx, VHU_E_IO, "%s", msg);
 		} else {
-			esc = vhu_escape_controls(msg);
-			vhu_out_before_stderr();
-			fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
-			free(esc);
+			vhu_out_error_line(0, "%s", msg);
 		}
 	}
 out:

@@ -16,6 +16,7 @@
 
 #include "cmds/cmd_common.h"
 #include "proto/chan.h"
+#include "render/chan.h"
 #include "render/out.h"
 #include "util/hex.h"
 #include "util/intr.h"
@@ -24,73 +25,6 @@
 
 /* Longest wait in one call, so --duration is checked often enough. */
 #define WATCH_SLICE_MS 250
-
-static const char *msg_name(const struct vhu_chan_msg *m, char *buf, size_t len)
-{
-	if (m->desc)
-		return m->desc->name;
-	snprintf(buf, len, "REQ_%u", m->hdr.request);
-	return buf;
-}
-
-/* One message: a text line, or an object in the list being built. */
-static void show_msg(struct vhu_ctx *ctx, const struct vhu_chan_msg *m)
-{
-	char nb[24], dec[1024];
-	const char *name = msg_name(m, nb, sizeof(nb)), *d;
-
-	/* Unknown codes are decoded as opaque bytes: shown raw. */
-	vhu_trace_decode(m->desc ? m->desc->req_shape : VHU_SHAPE_OPAQUE, vhu_ctx_dev(ctx), m->payload,
-			 m->hdr.size, dec, sizeof(dec));
-	d = dec[0] == ' ' ? dec + 1 : dec;
-	if (vhu_out_is_json()) {
-		vhu_out_open(NULL, name);
-		vhu_out_string("request", "request", name);
-		vhu_out_uint("code", "code", m->hdr.request, NULL);
-		vhu_out_hex("flags", "flags", m->hdr.flags, 1);
-		vhu_out_uint("size", "size", m->hdr.size, NULL);
-		vhu_out_uint("fds", "fds", m->nfds, NULL);
-		vhu_out_open_list("fd_info", "fd_info");
-		for (unsigned i = 0; i < m->nfds; i++) {
-			vhu_out_open(NULL, "fd");
-			vhu_out_string("type", "type", vhu_fd_kind_name(m->fd[i].kind));
-			if (m->fd[i].size >= 0)
-				vhu_out_int("size", "size", m->fd[i].size, NULL);
-			vhu_out_close();
-		}
-		vhu_out_close_list();
-		vhu_out_string("decoded", "decoded", d);
-		vhu_out_bytes("payload", "payload", m->payload, m->hdr.size, 0);
-		vhu_out_bool("need_reply", "need_reply", m->need_reply);
-		/* out.h has no null writer: a message that got no answer has
-		 * no "answered" member, which jq reads as null. */
-		if (m->answered)
-			vhu_out_uint("answered", "answered", m->answer, NULL);
-		vhu_out_close();
-	} else {
-		char fdtxt[8 * 40] = "";
-		size_t n = 0;
-
-		for (unsigned i = 0; i < m->nfds && n < sizeof(fdtxt); i++) {
-			if (m->fd[i].size >= 0)
-				n += (size_t)snprintf(fdtxt + n, sizeof(fdtxt) - n, " fd%u=%s:%lld", i,
-						      vhu_fd_kind_name(m->fd[i].kind), (long long)m->fd[i].size);
-			else
-				n += (size_t)snprintf(fdtxt + n, sizeof(fdtxt) - n, " fd%u=%s", i,
-						      vhu_fd_kind_name(m->fd[i].kind));
-		}
-		if (m->answered)
-			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=%llu", name,
-				     m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "", d, fdtxt,
-				     m->need_reply ? " need_reply" : "", (unsigned long long)m->answer);
-		else
-			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=none", name,
-				     m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "", d, fdtxt,
-				     m->need_reply ? " need_reply" : "");
-	}
-	if (m->problem[0])
-		vhu_out_warn("%s: %s", name, m->problem);
-}
 
 /*
  * Print and answer every message already waiting on the channel.  In
@@ -113,7 +47,7 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 			vhu_out_open_list(key, key);
 			listed = true;
 		}
-		show_msg(ctx, &q[i]);
+		vhu_render_chan_msg(&q[i], vhu_ctx_dev(ctx));
 	}
 	vhu_chan_clear_queued(&ctx->chan);
 	if (ctx->chan.dropped) {
@@ -130,7 +64,7 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 				vhu_out_open_list(key, key);
 				listed = true;
 			}
-			show_msg(ctx, &m);
+			vhu_render_chan_msg(&m, vhu_ctx_dev(ctx));
 		}
 		if (rc || ev != VHU_CHAN_MSG)
 			break;
@@ -315,7 +249,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	 * come first, and count. */
 	nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
 	for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
-		show_msg(ctx, &q[i]);
+		vhu_render_chan_msg(&q[i], vhu_ctx_dev(ctx));
 	vhu_chan_clear_queued(&ctx->chan);
 	if (!vhu_out_is_json())
 		fflush(stdout);
@@ -342,7 +276,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 		}
 		rc = vhu_chan_next(&ctx->s, &ctx->chan, wait, &m, &ev);
 		if (ev == VHU_CHAN_MSG) {
-			show_msg(ctx, &m);
+			vhu_render_chan_msg(&m, vhu_ctx_dev(ctx));
 			n++;
 			/* Text lines are for people watching: one at a time. */
 			if (!vhu_out_is_json())
@@ -357,7 +291,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 			/* What the new back-end sent while the replay waited. */
 			nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
 			for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
-				show_msg(ctx, &q[i]);
+				vhu_render_chan_msg(&q[i], vhu_ctx_dev(ctx));
 			vhu_chan_clear_queued(&ctx->chan);
 			if (!vhu_out_is_json())
 				fflush(stdout);

@@ -10,6 +10,7 @@
 
 #include "cmds/cmd_common.h"
 #include "decode/config.h"
+#include "render/config.h"
 #include "render/out.h"
 #include "util/parse.h"
 
@@ -92,7 +93,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_get_features(s, &v);
 	if (rc)
 		return rc;
-	vhu_show_mask(ctx, "features", "Features", v, VHU_BITS_FEATURES);
+	vhu_out_mask("features", "Features", v, VHU_BITS_FEATURES, vhu_ctx_dev(ctx));
 
 	if (!(v & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))) {
 		SKIP("protocol_features", "back-end does not offer VHOST_USER_F_PROTOCOL_FEATURES (bit 30)");
@@ -101,12 +102,12 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = vhu_get_protocol_features(s, &v);
 		if (rc)
 			return rc;
-		vhu_show_mask(ctx, "protocol_features", "Protocol features", v, VHU_BITS_PROTOCOL);
+		vhu_out_mask("protocol_features", "Protocol features", v, VHU_BITS_PROTOCOL, vhu_ctx_dev(ctx));
 		rc = vhu_set_protocol_features(s, v & VHU_PF_DEFAULT_MASK);
 		if (rc)
 			return rc;
-		vhu_show_mask(ctx, "acked_protocol_features", "Negotiated protocol features",
-			      v & VHU_PF_DEFAULT_MASK, VHU_BITS_PROTOCOL);
+		vhu_out_mask("acked_protocol_features", "Negotiated protocol features",
+			      v & VHU_PF_DEFAULT_MASK, VHU_BITS_PROTOCOL, vhu_ctx_dev(ctx));
 	}
 
 	/* Each optional step: run it when its gate is open, else say why. */
@@ -135,7 +136,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 
 		if ((rc = vhu_get_status(s, &st)))
 			return rc;
-		vhu_show_mask(ctx, "status", "Status", st, VHU_BITS_STATUS);
+		vhu_out_mask("status", "Status", st, VHU_BITS_STATUS, vhu_ctx_dev(ctx));
 		facts.have_status = true;
 		facts.status = st;
 	} else {
@@ -169,7 +170,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 			} else if (rc) {
 				return rc;
 			} else {
-				vhu_show_config(ctx, buf, size, 0);
+				vhu_render_config(ctx->dev, ctx->s.features, ctx->s.have_features, buf, size, 0);
 				facts.config = buf;
 				facts.config_len = size;
 			}

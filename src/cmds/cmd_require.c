@@ -217,19 +217,6 @@ static void emit(const struct vhu_req *r, const struct vhu_req_result *res)
 	vhu_out_close();
 }
 
-/* "vhuctl: [line N: ]requirement not met: EXPR (actual: VALUE)" */
-static void report(const struct vhu_ctx *ctx, const char *msg)
-{
-	char *esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
-
-	vhu_out_before_stderr();
-	if (ctx->lineno)
-		fprintf(stderr, "vhuctl: line %u: %s\n", ctx->lineno, esc ? esc : msg);
-	else
-		fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
-	free(esc);
-}
-
 int vhu_req_check(struct vhu_ctx *ctx, const struct vhu_req_facts *given, bool text)
 {
 	size_t first = ctx->reqs_done, n = ctx->nreqs, unmet = 0, len = 0;
@@ -282,7 +269,7 @@ int vhu_req_check(struct vhu_ctx *ctx, const struct vhu_req_facts *given, bool t
 		if (snprintf(msg, sizeof(msg), "requirement not met: %s (actual: %s)", ctx->reqs[i].text,
 			     res[i - first].text) < 0)
 			msg[0] = '\0';
-		report(ctx, msg);
+		vhu_out_error_line(ctx->lineno, "%s", msg); /* "requirement not met: EXPR (actual: VALUE)" */
 		if (len < sizeof(all))
 			len += (size_t)snprintf(all + len, sizeof(all) - len, "%s%s (actual: %s)", len ? "; " : "",
 						ctx->reqs[i].text, res[i - first].text);

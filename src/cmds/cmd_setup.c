@@ -100,8 +100,8 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	failed = vhu_show_steps(d, d->start_step);
 	vhu_out_uint("rings", "Rings", n, NULL);
 	if (ctx->s.features_set)
-		vhu_show_mask(ctx, "acked_features", "Acked features", ctx->s.acked_features,
-			      VHU_BITS_FEATURES);
+		vhu_out_mask("acked_features", "Acked features", ctx->s.acked_features,
+			      VHU_BITS_FEATURES, vhu_ctx_dev(ctx));
 	if (d->mem)
 		vhu_show_driver(d, false);
 	if (rc && failed) {

@@ -635,6 +635,23 @@ void vhu_out_before_stderr(void)
 	note_write();
 }
 
+void vhu_out_error_line(unsigned lineno, const char *fmt, ...)
+{
+	char msg[2048], *esc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
+	vhu_out_before_stderr();
+	if (lineno)
+		fprintf(stderr, "vhuctl: line %u: %s\n", lineno, esc ? esc : msg);
+	else
+		fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
+	free(esc);
+}
+
 int vhu_out_error(void)
 {
 	note_write();
