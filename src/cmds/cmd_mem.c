@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmds/cmd_vring.h"
+#include "render/mem.h"
 #include "render/out.h"
 #include "util/parse.h"
 
@@ -77,24 +78,6 @@ static int make_regions(struct vhu_ctx *ctx, const char *req, const char *spec, 
 	return rc;
 }
 
-static void show_regions(struct vhu_ctx *ctx, unsigned first, unsigned n)
-{
-	vhu_out_open_list("regions", "Regions");
-	for (unsigned i = first; i < first + n; i++) {
-		const struct vhu_region *g = &ctx->res.regions[i];
-		char label[32];
-
-		snprintf(label, sizeof(label), "region %u", i);
-		vhu_out_open(NULL, label);
-		vhu_out_hex("guest_phys_addr", "guest_phys_addr", g->gpa, 1);
-		vhu_out_uint("memory_size", "memory_size", g->size, "bytes");
-		vhu_out_hex("userspace_addr", "userspace_addr", g->uva, 1);
-		vhu_out_hex("mmap_offset", "mmap_offset", g->mmap_offset, 1);
-		vhu_out_close();
-	}
-	vhu_out_close_list();
-}
-
 int cmd_set_mem_table(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vr_args a = { 0 };
@@ -114,7 +97,7 @@ int cmd_set_mem_table(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_region_drop_from(&ctx->res, first);
 		return rc;
 	}
-	show_regions(ctx, first, n);
+	vhu_render_regions(ctx->res.regions, first, n);
 	return VHU_OK;
 }
 
@@ -149,7 +132,7 @@ int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_region_drop_from(&ctx->res, first);
 	if (rc)
 		return rc;
-	show_regions(ctx, first, 1);
+	vhu_render_regions(ctx->res.regions, first, 1);
 	return VHU_OK;
 }
 

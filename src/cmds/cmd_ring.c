@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmds/cmd_vring.h"
+#include "render/mem.h"
 #include "render/out.h"
 #include "util/parse.h"
 
@@ -196,15 +197,6 @@ static int do_ring_addr(struct vhu_ctx *ctx, uint32_t ring, uint32_t num, bool l
 	return vhu_set_vring_addr(&ctx->s, addr);
 }
 
-static void show_addr(const struct vhost_vring_addr *addr)
-{
-	vhu_out_uint("ring", "Ring", addr->index, NULL);
-	vhu_out_hex("desc", "Descriptor table", addr->desc_user_addr, 1);
-	vhu_out_hex("used", "Used ring", addr->used_user_addr, 1);
-	vhu_out_hex("avail", "Available ring", addr->avail_user_addr, 1);
-	vhu_out_hex("flags", "Flags", addr->flags, 1);
-}
-
 int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vr_args a = { 0 };
@@ -239,7 +231,7 @@ int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	if (rc)
 		return rc;
-	show_addr(&addr);
+	vhu_render_vring_addr(&addr);
 	return VHU_OK;
 }
 
