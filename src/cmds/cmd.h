@@ -248,6 +248,9 @@ struct vhu_reconnect {
  */
 int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_replay_hooks *h,
 		      struct vhu_reconnect **out);
+/* vhu_ctx_reconnect() for a batch step (`reconnect`, or --reconnect
+ * between steps), reported in the step's "reconnect" object. */
+int vhu_ctx_reconnect_step(struct vhu_ctx *ctx, const char *cause);
 /* The "reconnects" member (JSON), at the end of a run that reconnected or
  * was given --reconnect. */
 void vhu_show_reconnects(struct vhu_ctx *ctx);

@@ -14,10 +14,8 @@
 static error_t noargs_parser(int key, char *arg, struct argp_state *state)
 {
 	(void)arg;
-	if (key == ARGP_KEY_ARG) {
-		vhu_argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
-	}
+	if (key == ARGP_KEY_ARG)
+		return vhu_reject_operand(state, arg);
 	(void)state;
 	return ARGP_ERR_UNKNOWN;
 }
@@ -36,10 +34,8 @@ error_t vhu_operand_parser(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_ARG:
-		if (a->v) {
-			vhu_argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->v)
+			return vhu_reject_operand(state, arg);
 		a->v = arg;
 		return 0;
 	case ARGP_KEY_NO_ARGS:

@@ -12,7 +12,6 @@
 
 #include "cmds/cmd_common.h"
 #include "render/out.h"
-#include "render/replay.h"
 #include "util/text.h"
 #include "util/intr.h"
 #include "util/parse.h"
@@ -39,10 +38,8 @@ static error_t batch_parser(int key, char *arg, struct argp_state *state)
 		a->check = true;
 		return 0;
 	case ARGP_KEY_ARG:
-		if (a->file) {
-			vhu_argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->file)
+			return vhu_reject_operand(state, arg);
 		a->file = arg;
 		return 0;
 	default:
@@ -161,19 +158,6 @@ static int split(char *line, char **argv, int max)
 	return argc;
 }
 
-/* Reconnect for the step (--reconnect), reported in its object too. */
-static int step_reconnect(struct vhu_ctx *ctx, const char *cause)
-{
-	struct vhu_reconnect *r;
-	int rc = vhu_ctx_reconnect(ctx, cause, NULL, &r);
-
-	if (rc)
-		return rc;
-	vhu_out_open("reconnect", "Reconnect");
-	vhu_render_reconnect(r->cause, r->duration_ms, r->attempts, &r->rep);
-	vhu_out_close();
-	return VHU_OK;
-}
 
 /* ---- set: options for the steps that follow ---- */
 
@@ -357,7 +341,7 @@ static int batch_step(struct vhu_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	if (ctx->reconnect && !ctx->check_only && strcmp(argv[0], "reconnect") && !vhu_session_alive(&ctx->s)) {
-		rc = step_reconnect(ctx, ctx->s.fd < 0 ? "the connection was closed by an earlier step"
+		rc = vhu_ctx_reconnect_step(ctx, ctx->s.fd < 0 ? "the connection was closed by an earlier step"
 						       : "the back-end closed the connection between steps");
 		if (rc)
 			return rc;
@@ -367,7 +351,7 @@ static int batch_step(struct vhu_ctx *ctx, int argc, char **argv)
 	    !strcmp(argv[0], "reconnect"))
 		return rc;
 	snprintf(cause, sizeof(cause), "%s", ctx->s.err);
-	if ((rc = step_reconnect(ctx, cause)))
+	if ((rc = vhu_ctx_reconnect_step(ctx, cause)))
 		return rc;
 	vhu_out_bool("retried", "Retried", true);
 	return vhu_dispatch(ctx, argc, argv);

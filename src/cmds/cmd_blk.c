@@ -89,10 +89,8 @@ static error_t blk_parser(int key, char *arg, struct argp_state *state)
 		a->have_length = true;
 		return 0;
 	case ARGP_KEY_ARG:
-		if (a->nop >= 4) {
-			vhu_argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->nop >= 4)
+			return vhu_reject_operand(state, arg);
 		a->op[a->nop++] = arg;
 		return 0;
 	default: return vhu_drv_parse_opt(key, arg, state, &a->d);

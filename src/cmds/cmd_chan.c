@@ -217,11 +217,26 @@ static int watch_reconnect(struct vhu_ctx *ctx, int rc, uint64_t shown)
 	return rc;
 }
 
+/* The messages served while a request waited for its reply: shown, and
+ * counted in *@n, up to --count.  A failure deferred meanwhile, or VHU_OK. */
+static int watch_queued(struct vhu_ctx *ctx, const struct watch_args *a, uint64_t *n)
+{
+	const struct vhu_chan_msg *q;
+	int rc;
+	unsigned nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
+
+	for (unsigned i = 0; i < nq && !(a->have_count && *n >= a->count); i++, (*n)++)
+		vhu_render_chan_msg(&q[i], vhu_ctx_dev(ctx));
+	vhu_chan_clear_queued(&ctx->chan);
+	/* Text lines are for people watching: one at a time. */
+	if (!vhu_out_is_json())
+		fflush(stdout);
+	return rc;
+}
+
 int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	static struct vhu_chan_msg m;
-	const struct vhu_chan_msg *q;
-	unsigned nq;
 	struct watch_args a = { 0 };
 	struct sigaction old;
 	enum vhu_chan_event ev;
@@ -247,12 +262,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_out_open_list("messages", "Messages");
 	/* Messages served while the set-up requests waited for their acks
 	 * come first, and count. */
-	nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
-	for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
-		vhu_render_chan_msg(&q[i], vhu_ctx_dev(ctx));
-	vhu_chan_clear_queued(&ctx->chan);
-	if (!vhu_out_is_json())
-		fflush(stdout);
+	rc = watch_queued(ctx, &a, &n);
 	for (; !rc;) {
 		int wait = WATCH_SLICE_MS;
 
@@ -289,12 +299,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 				break;
 			}
 			/* What the new back-end sent while the replay waited. */
-			nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
-			for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
-				vhu_render_chan_msg(&q[i], vhu_ctx_dev(ctx));
-			vhu_chan_clear_queued(&ctx->chan);
-			if (!vhu_out_is_json())
-				fflush(stdout);
+			rc = watch_queued(ctx, &a, &n);
 			continue;
 		}
 		if (rc)
@@ -335,10 +340,8 @@ static error_t uuid_parser(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_ARG:
-		if (*uuid) {
-			vhu_argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (*uuid)
+			return vhu_reject_operand(state, arg);
 		*uuid = arg;
 		return 0;
 	case ARGP_KEY_NO_ARGS:

@@ -51,10 +51,8 @@ static error_t fs_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_OUTPUT: a->output = arg; return 0;
 	case ARGP_KEY_ARG:
-		if (a->nop >= 3) {
-			vhu_argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->nop >= 3)
+			return vhu_reject_operand(state, arg);
 		a->op[a->nop++] = arg;
 		return 0;
 	default: return vhu_drv_parse_opt(key, arg, state, &a->d);

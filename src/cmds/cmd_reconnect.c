@@ -163,10 +163,22 @@ static const char reconnect_doc[] =
 	"memory, packed rings start afresh), eventfds, the inflight buffer, the back-end channel, status.  "
 	"The window is --reconnect's, or --timeout (--wait when longer).";
 
+int vhu_ctx_reconnect_step(struct vhu_ctx *ctx, const char *cause)
+{
+	struct vhu_reconnect *r;
+	int rc = vhu_ctx_reconnect(ctx, cause, NULL, &r);
+
+	if (rc)
+		return rc;
+	vhu_out_open("reconnect", "Reconnect");
+	vhu_render_reconnect(r->cause, r->duration_ms, r->attempts, &r->rep);
+	vhu_out_close();
+	return VHU_OK;
+}
+
 int cmd_reconnect(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct argp a = vhu_noargs_argp;
-	struct vhu_reconnect *r;
 	int rc;
 
 	a.doc = reconnect_doc;
@@ -175,11 +187,5 @@ int cmd_reconnect(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (!ctx->in_batch)
 		return vhu_usage(ctx, "'reconnect' only runs as a batch step");
-	rc = vhu_ctx_reconnect(ctx, "requested by a reconnect step", NULL, &r);
-	if (rc)
-		return rc;
-	vhu_out_open("reconnect", "Reconnect");
-	vhu_render_reconnect(r->cause, r->duration_ms, r->attempts, &r->rep);
-	vhu_out_close();
-	return VHU_OK;
+	return vhu_ctx_reconnect_step(ctx, "requested by a reconnect step");
 }

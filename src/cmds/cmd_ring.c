@@ -47,10 +47,8 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 		}
 		return 0;
 	case ARGP_KEY_ARG:
-		if (a->nop >= MAX_OPERANDS) {
-			vhu_argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->nop >= MAX_OPERANDS)
+			return vhu_reject_operand(state, arg);
 		a->op[a->nop++] = arg;
 		return 0;
 	default:

@@ -30,14 +30,14 @@ void vhu_jsonl_add_string(json_object *o, const char *key, const char *v)
 	free(clean);
 }
 
-static json_object *mask_json(uint64_t mask, enum vhu_bit_space space, enum vhu_dev_type dev)
+json_object *vhu_jsonl_mask(uint64_t mask, enum vhu_bit_space space, enum vhu_dev_type dev, unsigned nbits)
 {
 	json_object *obj = json_object_new_object(), *names = json_object_new_array();
 	char hex[32];
 
 	snprintf(hex, sizeof(hex), "0x%0*llx", space == VHU_BITS_STATUS ? 2 : 16, (unsigned long long)mask);
 	json_object_object_add(obj, "mask", json_object_new_string(hex));
-	for (unsigned b = 0; b < 64; b++) {
+	for (unsigned b = 0; b < nbits && b < 64; b++) {
 		const char *n;
 		char tmp[16];
 
@@ -65,7 +65,7 @@ static json_object *value_json(const struct vhu_val *v, enum vhu_dev_type dev)
 		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v->v);
 		return json_object_new_string(buf);
 	case VHU_VAL_MASK:
-		return mask_json(v->v, v->space, dev);
+		return vhu_jsonl_mask(v->v, v->space, dev, 64);
 	case VHU_VAL_FLAG:
 		return json_object_new_boolean(v->v != 0);
 	case VHU_VAL_WORD:

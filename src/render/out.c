@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "proto/session.h"
+#include "render/jsonl.h"
 #include "util/hex.h"
 #include "util/text.h"
 
@@ -408,24 +409,8 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 		return;
 	snprintf(hex, sizeof(hex), "0x%0*llx", space == VHU_BITS_STATUS ? 2 : 16, (unsigned long long)mask);
 	if (o.json) {
-		json_object *obj = json_object_new_object();
-		json_object *names = json_object_new_array();
+		json_object *obj = vhu_jsonl_mask(mask, space, dev, nbits), *names;
 
-		json_object_object_add(obj, "mask", json_object_new_string(hex));
-		for (unsigned b = 0; b < nbits; b++) {
-			const char *n;
-			char tmp[16];
-
-			if (!(mask & VHU_BIT(b)))
-				continue;
-			n = vhu_bit_name(space, dev, b);
-			if (!n) {
-				snprintf(tmp, sizeof(tmp), "bit_%u", b);
-				n = tmp;
-			}
-			json_object_array_add(names, json_object_new_string(n));
-		}
-		json_object_object_add(obj, "names", names);
 		/* The numbers too: a script finds a bit without knowing the
 		 * name a device table gives it. */
 		names = json_object_new_array();
