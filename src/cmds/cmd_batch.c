@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmds/cmd_common.h"
+#include "render/mem.h"
 #include "render/out.h"
 #include "util/text.h"
 #include "util/intr.h"
@@ -239,36 +240,6 @@ static int step_set(struct vhu_ctx *ctx, struct batch_args *a, int ac, char **av
 
 /* ---- state: what the session holds ---- */
 
-static void show_ring(const struct vhu_ctx *ctx, unsigned i, const struct vhu_ring_state *r)
-{
-	char label[32];
-
-	snprintf(label, sizeof(label), "ring %u", i);
-	vhu_out_open(NULL, label);
-	vhu_out_uint("ring", "ring", i, NULL);
-	if (r->set & VHU_RING_NUM)
-		vhu_out_uint("num", "num", r->num, NULL);
-	if (r->set & VHU_RING_BASE)
-		vhu_out_uint("base", "base", r->base, NULL);
-	if (r->set & VHU_RING_ADDR) {
-		vhu_out_hex("desc", "desc", r->desc, 1);
-		vhu_out_hex("avail", "avail", r->avail, 1);
-		vhu_out_hex("used", "used", r->used, 1);
-	}
-	if (r->set & VHU_RING_KICK)
-		vhu_out_string("kick", "kick", r->kick_fd ? "eventfd" : "none");
-	if (r->set & VHU_RING_CALL)
-		vhu_out_string("call", "call", r->call_fd ? "eventfd" : "none");
-	if (r->set & VHU_RING_ERR)
-		vhu_out_string("err", "err", r->err_fd ? "eventfd" : "none");
-	if (r->set & VHU_RING_ENABLE)
-		vhu_out_bool("enabled", "enabled", r->enabled);
-	if (r->set & VHU_RING_STOPPED)
-		vhu_out_uint("stopped_at", "stopped at base", r->stop_base, NULL);
-	(void)ctx;
-	vhu_out_close();
-}
-
 static int step_state(struct vhu_ctx *ctx, int ac)
 {
 	const struct vhu_session *s = &ctx->s;
@@ -320,7 +291,7 @@ static int step_state(struct vhu_ctx *ctx, int ac)
 	vhu_out_open_list("rings", "rings");
 	for (unsigned i = 0; i < VHU_MAX_FD_VRINGS; i++)
 		if (s->rings[i].set)
-			show_ring(ctx, i, &s->rings[i]);
+			vhu_render_ring_state(i, &s->rings[i]);
 	vhu_out_close_list();
 	vhu_out_bool("backend_channel", "back-end channel", ctx->chan.open);
 	vhu_out_bool("inflight", "inflight buffer", ctx->res.inflight_fd >= 0);

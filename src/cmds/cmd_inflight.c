@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmds/cmd_vring.h"
+#include "render/mem.h"
 #include "render/out.h"
 #include "util/parse.h"
 
@@ -48,10 +49,7 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	vhu_out_open("inflight", "Inflight buffer");
-	vhu_out_uint("mmap_size", "mmap_size", r->inflight.mmap_size, "bytes");
-	vhu_out_uint("mmap_offset", "mmap_offset", r->inflight.mmap_offset, NULL);
-	vhu_out_uint("num_queues", "num_queues", r->inflight.num_queues, NULL);
-	vhu_out_uint("queue_size", "queue_size", r->inflight.queue_size, NULL);
+	vhu_render_inflight(&r->inflight);
 	if (r->inflight.num_queues != nq || r->inflight.queue_size != qs)
 		vhu_out_warn("GET_INFLIGHT_FD: reply describes %u queues of %u, asked for %llu of %llu",
 			     r->inflight.num_queues, r->inflight.queue_size, (unsigned long long)nq,
@@ -67,21 +65,11 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	vhu_out_open_list("queues", "queues");
 	for (unsigned q = 0; r->inflight_fd >= 0 && q < r->inflight.num_queues; q++) {
 		struct vhu_inflight_queue iq;
-		char label[24];
 
 		rc = vhu_inflight_read(&ctx->s, r->inflight_fd, &r->inflight, q, deadline, &iq);
 		if (rc || !iq.present)
 			break;
-		snprintf(label, sizeof(label), "queue %u", q);
-		vhu_out_open(NULL, label);
-		vhu_out_uint("queue", "queue", q, NULL);
-		vhu_out_uint("version", "version", iq.version, NULL);
-		vhu_out_uint("desc_num", "desc_num", iq.desc_num, NULL);
-		vhu_out_uint("last_batch_head", "last_batch_head", iq.last_batch_head, NULL);
-		vhu_out_uint("used_idx", "used_idx", iq.used_idx, NULL);
-		vhu_out_uint("inflight", "inflight descriptors", iq.inflight, NULL);
-		vhu_out_bool("truncated", "truncated", iq.truncated);
-		vhu_out_close();
+		vhu_render_inflight_queue(q, &iq);
 	}
 	vhu_out_close_list();
 	vhu_out_close();
