@@ -2,6 +2,8 @@
 /*
  * bench: how fast a virtio-blk back-end serves requests, measured from the
  * front-end side: IOPS, bandwidth, latency percentiles, CPU, kicks.
+ * (-T net, packets per second, is cmd_bench_net.c: this file parses its
+ * command line and hands it over.)
  *
  * One session, as blk: options first (a bad command line sends nothing),
  * the probe, the checks against what the device says (span inside the
@@ -32,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmds/cmd_bench_net.h"
 #include "cmds/cmd_drv.h"
 #include "dev/blkbench.h"
 #include "render/out.h"
@@ -79,15 +82,20 @@ struct bench_args {
 	bool have_size;
 	bool verify, progress;
 	uint64_t seed;
+	/* -T net: --rw tx or rx, and what was given explicitly */
+	int net_rw; /* 0, 't', 'r' */
+	bool have_rw, have_bs, have_qd;
+	const char *blk_only; /* the first option only blk takes */
 };
 
 static const struct argp_option bench_opts[] = {
 	{NULL, 0, NULL, 0, "Workload:", 1},
-	{"rw", OPT_RW, "read|write|randread|randwrite|randrw", 0,
-	 "what to do (default read: sequential reads)", 1},
+	{"rw", OPT_RW, "read|write|randread|randwrite|randrw|tx|rx", 0,
+	 "what to do (default read: sequential reads; -T net: tx, or rx)", 1},
 	{"rwmix-read", OPT_RWMIX, "P", 0, "randrw: percent of reads (default 50)", 1},
-	{"bs", OPT_BS, "SIZE", 0, "bytes per request, a multiple of 512 (default 4k)", 1},
-	{"qd", OPT_QD, "N", 0, "requests in flight per queue (default 1)", 1},
+	{"bs", OPT_BS, "SIZE", 0,
+	 "bytes per request, a multiple of 512 (default 4k); -T net tx: frame bytes (default 64)", 1},
+	{"qd", OPT_QD, "N", 0, "requests in flight per queue (default 1; -T net: buffers, default 256)", 1},
 	{"queues", OPT_QUEUES, "N", 0, "queues (rings 0..N-1), one thread each (default 1)", 1},
 	{"runtime", OPT_RUNTIME, "SECONDS", 0, "measured time (default 10)", 1},
 	{"ramp", OPT_RAMP, "SECONDS", 0, "run this long before measuring (default 0)", 1},
@@ -112,12 +120,28 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 	uint64_t v;
 
 	switch (key) {
+	case OPT_RWMIX: a->blk_only = a->blk_only ? a->blk_only : "--rwmix-read"; break;
+	case OPT_QUEUES: a->blk_only = a->blk_only ? a->blk_only : "--queues"; break;
+	case OPT_OFFSET: a->blk_only = a->blk_only ? a->blk_only : "--offset"; break;
+	case OPT_SIZE: a->blk_only = a->blk_only ? a->blk_only : "--size"; break;
+	case OPT_VERIFY: a->blk_only = a->blk_only ? a->blk_only : "--verify"; break;
+	case OPT_SEED: a->blk_only = a->blk_only ? a->blk_only : "--seed"; break;
+	case OPT_BS: a->have_bs = true; break;
+	case OPT_QD: a->have_qd = true; break;
+	default: break;
+	}
+	switch (key) {
 	case OPT_RW:
+		a->have_rw = true;
+		a->net_rw = !strcmp(arg, "tx") ? 't' : !strcmp(arg, "rx") ? 'r' : 0;
+		if (a->net_rw)
+			return 0;
 		for (i = 0; i < sizeof(rw_names) / sizeof(rw_names[0]); i++)
 			if (!strcmp(arg, rw_names[i]))
 				break;
 		if (i == sizeof(rw_names) / sizeof(rw_names[0])) {
-			vhu_argp_error(state, "invalid --rw '%s' (read, write, randread, randwrite or randrw)",
+			vhu_argp_error(state,
+				   "invalid --rw '%s' (read, write, randread, randwrite, randrw; tx, rx)",
 				   arg);
 			return EINVAL;
 		}
@@ -189,7 +213,9 @@ static const struct argp bench_argp = {
 	"p90, p99, p99.9, max), CPU time, kicks and call waits.  -j gives one JSON document with fio's "
 	"names (jobs[0].read.iops, clat_ns.percentile).  SIGINT or SIGTERM ends the run early with the "
 	"figures so far (exit status 0).  With --verify a block that does not read back as written "
-	"exits 1 naming its offset.",
+	"exits 1 naming its offset.  With -T net: --rw tx keeps --qd frames of --bs bytes in flight "
+	"on the transmitq of queue pair 0, --rw rx keeps --qd receive buffers posted on its receiveq; "
+	"the report gives packets/s and bit/s (jobs[0].tx.pps, .bps).",
 	NULL,
 	NULL,
 	NULL};
@@ -209,10 +235,11 @@ static int check_args(struct vhu_ctx *ctx, const struct bench_args *a)
 {
 	enum vhu_dev_type t = vhu_ctx_dev(ctx);
 
-	if (t == VHU_DEV_NET)
-		return vhu_usage(ctx, "bench -T net is not available yet (only blk)");
 	if (t != VHU_DEV_NONE && t != VHU_DEV_BLK)
-		return vhu_usage(ctx, "bench drives virtio-blk devices (-T blk), not -T %s", ctx->dev->name);
+		return vhu_usage(ctx, "drives virtio-blk (-T blk) and virtio-net (-T net) devices, not -T %s",
+				 ctx->dev->name);
+	if (a->net_rw)
+		return vhu_usage(ctx, "--rw %s is for -T net", a->net_rw == 't' ? "tx" : "rx");
 	if (!a->bs || a->bs % VHU_BLK_SECTOR || a->bs > BENCH_MAX_BS)
 		return vhu_usage(ctx, "--bs %llu is not a multiple of 512 in 512..%u",
 				 (unsigned long long)a->bs, BENCH_MAX_BS);
@@ -790,6 +817,27 @@ out:
 
 /* ---- the command ---- */
 
+/* -T net: the options blk alone takes are refused, the rest goes to
+ * cmd_bench_net.c. */
+static int bench_net(struct vhu_ctx *ctx, const struct bench_args *a)
+{
+	struct vhu_bench_net_args n = {.d = a->d,
+				       .rx = a->net_rw == 'r',
+				       .bs = a->bs,
+				       .have_bs = a->have_bs,
+				       .qd = a->have_qd ? a->qd : 0,
+				       .have_qd = a->have_qd,
+				       .runtime_ms = a->runtime_ms,
+				       .ramp_ms = a->ramp_ms,
+				       .progress = a->progress};
+
+	if (a->have_rw && !a->net_rw)
+		return vhu_usage(ctx, "--rw %s is for -T blk; -T net takes tx or rx", rw_names[a->rw]);
+	if (a->blk_only)
+		return vhu_usage(ctx, "%s is for -T blk, not -T net", a->blk_only);
+	return vhu_bench_net(ctx, &n);
+}
+
 int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct bench_args a = {.rw = VHU_BB_READ,
@@ -811,6 +859,8 @@ int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_cmd_parse(ctx, &bench_argp, argc, argv, &a);
 	if (rc)
 		return rc;
+	if (vhu_ctx_dev(ctx) == VHU_DEV_NET)
+		return bench_net(ctx, &a);
 	if ((rc = check_args(ctx, &a)))
 		goto out;
 	bn.o = (struct vhu_bb_opts){.rw = a.rw,

@@ -20,7 +20,7 @@ static const struct vhu_cmd cmds[] = {
 	{ .name = "batch", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_batch,
 	  .summary = "run many commands on one connection (FILE or - for stdin)" },
 	{ .name = "bench", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH, .run = cmd_bench,
-	  .summary = "measure a virtio-blk back-end: IOPS, bandwidth, latency percentiles (fio-like options)" },
+	  .summary = "measure a virtio-blk back-end (IOPS, latency percentiles) or a virtio-net one (packets/s)" },
 	{ .name = "blk", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_blk,
 	  .summary = "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes" },
 	{ .name = "decode", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, .run = cmd_decode,

@@ -80,11 +80,11 @@ static void put_be16(uint8_t *p, uint16_t v)
 	p[1] = (uint8_t)v;
 }
 
-size_t vhu_net_default_frame(uint8_t *buf)
+size_t vhu_net_udp_frame(uint8_t *buf, size_t len)
 {
 	static const uint8_t mac_dst[6] = {0x02, 0, 0, 0, 0, 0x02}, mac_src[6] = {0x02, 0, 0, 0, 0, 0x01};
 	static const uint8_t ip_src[4] = {192, 0, 2, 1}, ip_dst[4] = {192, 0, 2, 2};
-	const size_t len = VHU_NET_DEFAULT_FRAME_LEN, ip_len = len - 14, udp_len = ip_len - 20;
+	const size_t ip_len = len - 14, udp_len = ip_len - 20;
 	uint8_t *ip = buf + 14, *udp = ip + 20;
 	uint32_t pseudo;
 	uint16_t c;
@@ -105,7 +105,7 @@ size_t vhu_net_default_frame(uint8_t *buf)
 	put_be16(udp, 1024);
 	put_be16(udp + 2, 9); /* discard */
 	put_be16(udp + 4, (uint16_t)udp_len);
-	memcpy(udp + 8, "vhuctl", 6);
+	memcpy(udp + 8, "vhuctl", udp_len - 8 < 6 ? udp_len - 8 : 6);
 	/* RFC 768: the checksum covers a pseudo header (addresses, protocol,
 	 * UDP length); a computed 0 goes out as 0xffff. */
 	pseudo = (uint32_t)(ip_src[0] << 8 | ip_src[1]) + (uint32_t)(ip_src[2] << 8 | ip_src[3]) +
@@ -114,6 +114,11 @@ size_t vhu_net_default_frame(uint8_t *buf)
 	c = vhu_net_csum(udp, udp_len, pseudo);
 	put_be16(udp + 6, c ? c : 0xffff);
 	return len;
+}
+
+size_t vhu_net_default_frame(uint8_t *buf)
+{
+	return vhu_net_udp_frame(buf, VHU_NET_DEFAULT_FRAME_LEN);
 }
 
 /* ---- pools ---- */

@@ -82,6 +82,17 @@ int vhu_net_parse_frame(const char *hex, uint8_t *buf, size_t *len, char *why, s
  */
 size_t vhu_net_default_frame(uint8_t *buf);
 
+/* The smallest frame vhu_net_udp_frame() builds: Ethernet, IPv4 and UDP
+ * headers. */
+#define VHU_NET_UDP_FRAME_MIN 42u
+
+/*
+ * The same datagram as the default frame, @len bytes in all
+ * (VHU_NET_UDP_FRAME_MIN..VHU_NET_FRAME_MAX): the UDP payload is "vhuctl"
+ * (cut short below 48 bytes) and zeros.  Returns @len.
+ */
+size_t vhu_net_udp_frame(uint8_t *buf, size_t len);
+
 /* The Internet checksum (RFC 1071) of @len bytes, folded and
  * complemented, starting from the partial sum @sum (host order). */
 uint16_t vhu_net_csum(const uint8_t *p, size_t len, uint32_t sum);

@@ -294,9 +294,9 @@ bench_bg() {
 	assert_one_line_error "--bs 1000 is not a multiple of 512"
 	run --separate-stderr vhu bench --qd 0
 	assert_one_line_error "--qd 0"
-	run --separate-stderr vhu -T net bench
+	run --separate-stderr vhu -T fs bench
 	assert_failure 64
-	assert_one_line_error "bench -T net is not available yet"
+	assert_one_line_error "bench: drives virtio-blk (-T blk) and virtio-net (-T net) devices, not -T fs"
 	# against the device: nothing beyond the probe is sent
 	run --separate-stderr vhu bench --offset 3M --size 2M
 	assert_failure 64

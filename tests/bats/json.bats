@@ -128,6 +128,8 @@ succeeded_commands() {
 	mock_start --net
 	ok_json net send --count 3
 	ok_json net recv --count 3 -w "$BATS_TEST_TMPDIR/f.pcap"
+	ok_json -T net bench --rw tx --runtime 0.2 --qd 8
+	ok_json -T net bench --rw rx --runtime 0.2 --notify poll
 
 	run validate "$DOCS"
 	assert_success
