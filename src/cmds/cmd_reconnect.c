@@ -102,9 +102,12 @@ int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_r
 					cause, last);
 		}
 		/* With -L the wait is in accept(); connecting is retried. */
-		if (!ctx->listen && (rc = backoff(delay, limit)))
+		if (!ctx->listen && (rc = backoff(delay, limit))) {
+			/* What a failed replay sent before the signal is not kept. */
+			vhu_replay_report_free(&rep);
 			return vhu_fail(s, rc, "reconnect to %s: interrupted by %s", path,
 					vhu_intr_name(vhu_intr_signo()));
+		}
 		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
 	}
 	r = &ctx->reconnects[ctx->nreconnects++];
