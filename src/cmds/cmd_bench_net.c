@@ -207,7 +207,7 @@ static int run(struct nbench *bn)
 	int64_t now = mono_ns(), t0 = now, next_tick = now + (int64_t)NB_TICK_MS * 1000000, prev_t = now,
 		ramp_end = now + (int64_t)bn->ramp_ms * 1000000, end = 0;
 	uint64_t prev = 0, prev_bytes = 0;
-	bool ended = false;
+	bool ended = false, end_fixed = false;
 	sigset_t old;
 	int e;
 
@@ -259,6 +259,16 @@ static int run(struct nbench *bn)
 				next_tick += (int64_t)NB_TICK_MS * 1000000;
 		}
 		ph = vhu_nb_phase(&bn->nb);
+		/* The ring's thread opens the window a little after the phase
+		 * changed: the window lasts --runtime from its real start. */
+		if (ph == VHU_NB_MEASURE && end && !end_fixed) {
+			int64_t tb = __atomic_load_n(&bn->nb.t_begin, __ATOMIC_ACQUIRE);
+
+			if (tb) {
+				end = tb + (int64_t)bn->runtime_ms * 1000000;
+				end_fixed = true;
+			}
+		}
 		if (ph == VHU_NB_RAMP && now >= ramp_end) {
 			getrusage(RUSAGE_SELF, &bn->ru0);
 			end = now + (int64_t)bn->runtime_ms * 1000000;

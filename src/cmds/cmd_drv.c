@@ -70,6 +70,7 @@ error_t vhu_drv_parse_opt(int key, char *arg, struct argp_state *state, struct v
 		a->o.backing = strcmp(arg, "memfd") ? arg + 5 : NULL;
 		return 0;
 	case VHU_DRV_OPT_HUGETLB: a->o.hugetlb = true; return 0;
+	case VHU_DRV_OPT_IOMMU: a->o.iommu = true; return 0;
 	case VHU_DRV_OPT_GPA_BASE:
 		/* Page aligned, and room for the largest region above it. */
 		if (vhu_parse_size(arg, &v) || (v & 4095) || v > UINT64_MAX - VHU_MEM_MAX_REGION) {
@@ -122,6 +123,11 @@ void vhu_show_driver(const struct vhu_drv *d, bool io)
 	vhu_out_uint("queue_size", "Queue size", d->o.queue_size, NULL);
 	vhu_out_hex("gpa_base", "Guest-physical base", d->mem_gpa, 1);
 	vhu_out_uint("memory", "Guest memory", d->mem_size, "bytes");
+	if (d->iommu) {
+		vhu_out_bool("iommu", "IOMMU", true);
+		vhu_out_uint("iotlb_misses", "IOTLB misses", d->iotlb_misses, NULL);
+		vhu_out_uint("iotlb_updates", "IOTLB updates", d->iotlb_updates, NULL);
+	}
 	if (io) {
 		vhu_out_string("notify", "Notify", d->o.notify == VHU_NOTIFY_POLL ? "poll" : "event");
 		vhu_out_open_list("queues", "Queues");

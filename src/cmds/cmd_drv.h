@@ -28,6 +28,7 @@ enum {
 	VHU_DRV_OPT_GPA_BASE,
 	VHU_DRV_OPT_NOTIFY,
 	VHU_DRV_OPT_QUEUE,
+	VHU_DRV_OPT_IOMMU,
 };
 
 #define VHU_DRV_OPT_GROUP 5
@@ -48,7 +49,9 @@ enum {
 	  "what backs guest memory (default memfd; a file on hugetlbfs for huge pages)", VHU_DRV_OPT_GROUP }, \
 	{ "hugetlb", VHU_DRV_OPT_HUGETLB, NULL, 0, "back the memfd with huge pages (MFD_HUGETLB)", VHU_DRV_OPT_GROUP }, \
 	{ "gpa-base", VHU_DRV_OPT_GPA_BASE, "ADDR", 0, \
-	  "guest-physical address of guest memory (default 4G, never the user address)", VHU_DRV_OPT_GROUP }
+	  "guest-physical address of guest memory (default 4G, never the user address)", VHU_DRV_OPT_GROUP }, \
+	{ "iommu", VHU_DRV_OPT_IOMMU, NULL, 0, \
+	  "ack VIRTIO_F_ACCESS_PLATFORM and answer the back-end's IOTLB misses (identity map)", VHU_DRV_OPT_GROUP }
 
 #define VHU_DRV_NOTIFY_OPTION \
 	{ "notify", VHU_DRV_OPT_NOTIFY, "event|poll", 0, \

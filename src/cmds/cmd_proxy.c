@@ -135,6 +135,7 @@ int cmd_proxy(struct vhu_ctx *ctx, int argc, char **argv)
 	cfg.timeout_ms = ctx->timeout_ms;
 	cfg.sessions = (unsigned)a.sessions;
 	cfg.stop = &view.failed;
+	cfg.round_end = vhu_relay_flush;
 	view.json = vhu_out_is_json();
 	view.raw = a.raw;
 	view.dev = vhu_ctx_dev(ctx);

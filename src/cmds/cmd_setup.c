@@ -82,6 +82,8 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	 * offered: setup drives no device, it brings one up. */
 	a.d.o.protocol_mask = VHU_PF_DEFAULT_MASK;
 	a.d.o.device_features = VHU_DEVICE_FEATURES_MASK;
+	/* --iommu: the session's channel, which a batch keeps after setup. */
+	a.d.o.chan = &ctx->chan;
 	vhu_drv_init(d, &ctx->s, &ctx->res, &a.d.o);
 	rc = vhu_drv_probe(d);
 	if (rc)

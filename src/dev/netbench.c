@@ -171,7 +171,9 @@ static void open_window(struct vhu_nb *nb)
 	nb->base[0] = nb->q->kicks;
 	nb->base[1] = nb->q->vq.stats.kicks_suppressed;
 	nb->base[2] = nb->q->call_waits;
-	nb->t_begin = now_ns();
+	/* Release: the supervisor reads it to end the window --runtime
+	 * after it opened (cmd_bench_net.c). */
+	__atomic_store_n(&nb->t_begin, now_ns(), __ATOMIC_RELEASE);
 }
 
 /*

@@ -32,6 +32,7 @@ void vhu_drv_init(struct vhu_drv *d, struct vhu_session *s, struct vhu_res *res,
 	if (!d->o.protocol_mask)
 		d->o.protocol_mask = VHU_DRV_PF_MASK;
 	d->region = -1;
+	d->chan = o->chan ? o->chan : &d->own_chan;
 }
 
 void vhu_drv_fini(struct vhu_drv *d)
@@ -39,6 +40,10 @@ void vhu_drv_fini(struct vhu_drv *d)
 	for (unsigned i = 0; i < d->nq; i++)
 		vhu_vq_fini(&d->q[i].vq);
 	d->nq = 0;
+	if (d->chan)
+		d->chan->hold_iotlb_miss = false;
+	/* Ours only: a borrowed channel stays with its owner (a batch). */
+	vhu_chan_release(&d->own_chan);
 }
 
 /* Record a step; returns @rc. */
@@ -90,6 +95,9 @@ int vhu_drv_probe(struct vhu_drv *d)
 	if ((rc = want(d, d->o.event_idx, VIRTIO_F_EVENT_IDX, "VIRTIO_F_EVENT_IDX", "--event-idx off")) ||
 	    (rc = want(d, d->o.indirect, VIRTIO_F_INDIRECT_DESC, "VIRTIO_F_INDIRECT_DESC", "--indirect off")))
 		return rc;
+	if (d->o.iommu && !(s->features & VHU_BIT(VIRTIO_F_ACCESS_PLATFORM)))
+		return vhu_fail(s, VHU_E_UNSUPPORTED,
+				"VIRTIO_F_ACCESS_PLATFORM: the back-end does not offer it (--iommu)");
 	if ((s->features & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES)) && !s->protocol_set) {
 		if (!s->have_protocol) {
 			rc = vhu_get_protocol_features(s, &v);
@@ -97,10 +105,19 @@ int vhu_drv_probe(struct vhu_drv *d)
 				return rc;
 		}
 		v = s->protocol & (d->o.protocol_mask |
-				   (d->o.inflight ? VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) : 0));
+				   (d->o.inflight ? VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) : 0) |
+				   (d->o.iommu ? VHU_DRV_PF_IOMMU : 0));
 		if ((rc = rec(d, VHOST_USER_SET_PROTOCOL_FEATURES, -1, v, vhu_set_protocol_features(s, v))))
 			return rc;
 	}
+	/* QEMU refuses ACCESS_PLATFORM without both: misses come on the
+	 * back-end channel, and updates must be acked before the rings use
+	 * them. */
+	if (d->o.iommu && (!vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_BACKEND_REQ) ||
+			   !vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_REPLY_ACK)))
+		return vhu_fail(s, VHU_E_UNSUPPORTED,
+				"--iommu: needs protocol features BACKEND_REQ and REPLY_ACK (%s not negotiated)",
+				!vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_BACKEND_REQ) ? "BACKEND_REQ" : "REPLY_ACK");
 	if (!d->res->queue_num && vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_MQ)) {
 		rc = vhu_get_queue_num(s, &d->res->queue_num);
 		if (rec(d, VHOST_USER_GET_QUEUE_NUM, -1, d->res->queue_num, rc))
@@ -234,6 +251,13 @@ static int make_queue(struct vhu_drv *d, struct vhu_drv_queue *q, uint32_t ring)
 		.avail_user_addr = (uint64_t)(uintptr_t)a.driver,
 		.log_guest_addr = vhu_drv_gpa(d, a.device),
 	};
+	/* Spec "Ring addresses": with ACCESS_PLATFORM they are iovas, here
+	 * the guest-physical addresses (identity map). */
+	if (d->iommu) {
+		q->addr.desc_user_addr = vhu_drv_gpa(d, a.desc);
+		q->addr.used_user_addr = vhu_drv_gpa(d, a.device);
+		q->addr.avail_user_addr = vhu_drv_gpa(d, a.driver);
+	}
 	return VHU_OK;
 }
 
@@ -249,12 +273,16 @@ static int start_ring(struct vhu_drv *d, struct vhu_drv_queue *q)
 	    (rc = rec(d, VHOST_USER_SET_VRING_BASE, (int32_t)r, base,
 		      vhu_set_vring_state(s, VHOST_USER_SET_VRING_BASE, r, base))) ||
 	    (rc = rec(d, VHOST_USER_SET_VRING_ADDR, (int32_t)r, q->addr.desc_user_addr,
-		      vhu_set_vring_addr(s, &q->addr))))
+		      vhu_set_vring_addr(s, &q->addr))) ||
+	    (rc = vhu_drv_iotlb(d)))
 		return rc;
 	rc = vhu_ring_eventfd(s, d->res, VHOST_USER_SET_VRING_KICK, r, &q->kick_fd);
 	if (rec(d, VHOST_USER_SET_VRING_KICK, (int32_t)r, 0,
 		rc ?: vhu_set_vring_fd(s, VHOST_USER_SET_VRING_KICK, r, q->kick_fd)))
 		return d->steps[d->nsteps - 1].rc;
+	/* DPDK looks at the ring at SET_VRING_KICK: its misses are here. */
+	if ((rc = vhu_drv_iotlb(d)))
+		return rc;
 	rc = vhu_ring_eventfd(s, d->res, VHOST_USER_SET_VRING_CALL, r, &q->call_fd);
 	if (rec(d, VHOST_USER_SET_VRING_CALL, (int32_t)r, 0,
 		rc ?: vhu_set_vring_fd(s, VHOST_USER_SET_VRING_CALL, r, q->call_fd)))
@@ -266,6 +294,8 @@ static int start_ring(struct vhu_drv *d, struct vhu_drv_queue *q)
 	 * starts disabled and must be enabled explicitly. */
 	if ((d->features & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES)) &&
 	    (rc = rec(d, VHOST_USER_SET_VRING_ENABLE, (int32_t)r, 1, vhu_set_vring_enable(s, r, true))))
+		return rc;
+	if ((rc = vhu_drv_iotlb(d)))
 		return rc;
 	q->started = true;
 	return VHU_OK;
@@ -292,6 +322,13 @@ int vhu_drv_start(struct vhu_drv *d, const uint32_t *rings, unsigned n)
 			if (rings[j] == rings[i])
 				return vhu_fail(s, VHU_E_USAGE, "ring %u given twice", rings[i]);
 	}
+	/* QEMU's order: the back-end channel before SET_OWNER. */
+	if (d->o.iommu) {
+		d->chan->hold_iotlb_miss = true;
+		if (!d->chan->open &&
+		    (rc = rec(d, VHOST_USER_SET_BACKEND_REQ_FD, -1, 0, vhu_chan_open(s, d->chan))))
+			return rc;
+	}
 	if (!s->owner_set && (rc = rec(d, VHOST_USER_SET_OWNER, -1, 0, vhu_set_owner(s))))
 		return rc;
 	/* Ring features only as driven; LOG_ALL, ACCESS_PLATFORM, IN_ORDER,
@@ -305,8 +342,11 @@ int vhu_drv_start(struct vhu_drv *d, const uint32_t *rings, unsigned n)
 		acked |= VHU_BIT(VIRTIO_F_INDIRECT_DESC);
 	if (d->o.layout == VHU_VQ_PACKED)
 		acked |= VHU_BIT(VIRTIO_F_RING_PACKED);
+	if (d->o.iommu)
+		acked |= VHU_BIT(VIRTIO_F_ACCESS_PLATFORM);
 	acked &= offered;
 	d->features = acked;
+	d->iommu = acked & VHU_BIT(VIRTIO_F_ACCESS_PLATFORM);
 	d->event_idx = acked & VHU_BIT(VIRTIO_F_EVENT_IDX);
 	d->indirect = acked & VHU_BIT(VIRTIO_F_INDIRECT_DESC);
 	if ((rc = rec(d, VHOST_USER_SET_FEATURES, -1, acked, vhu_set_features(s, acked))))
@@ -367,7 +407,7 @@ int vhu_drv_start(struct vhu_drv *d, const uint32_t *rings, unsigned n)
 				vhu_set_status(s, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK |
 							  STATUS_DRIVER_OK))))
 		return rc;
-	return VHU_OK;
+	return vhu_drv_iotlb(d);
 }
 
 int vhu_drv_stop(struct vhu_drv *d)

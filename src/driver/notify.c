@@ -13,6 +13,10 @@
  * main socket, so a back-end that dies or hangs up mid-I/O ends the wait
  * at once instead of at the timeout, and the signals of util/intr.h
  * (SIGINT, SIGTERM, SIGHUP, SIGQUIT), which end it with 128 + signal.
+ *
+ * With the iommu option the back-end channel joins the polls the wait
+ * makes anyway (driver.h, "IOMMU"): its IOTLB misses are answered there,
+ * and a busy-polling wait that makes progress never looks at it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -79,6 +83,12 @@ static int socket_check(struct vhu_drv *d, struct vhu_drv_queue *q, short revent
 			vhu_vq_inflight(&q->vq), vhu_vq_inflight(&q->vq) == 1 ? "" : "s");
 }
 
+/* The back-end channel to watch while waiting, or -1. */
+static int chan_fd(const struct vhu_drv *d)
+{
+	return d->iommu && d->chan && d->chan->open ? d->chan->fd : -1;
+}
+
 static int interrupted(struct vhu_drv *d, struct vhu_drv_queue *q)
 {
 	unsigned n = vhu_vq_inflight(&q->vq);
@@ -129,9 +139,11 @@ int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used 
 			if (vhu_now_ms() >= deadline)
 				return timed_out(d, q);
 			if (spins % 65536 == 0) {
-				struct pollfd p = {.fd = d->s->fd, .events = POLLIN};
+				struct pollfd p[2] = {{.fd = d->s->fd, .events = POLLIN},
+						      {.fd = chan_fd(d), .events = POLLIN}};
 
-				if (poll(&p, 1, 0) > 0 && (rc = socket_check(d, q, p.revents)))
+				if (poll(p, 2, 0) > 0 && ((rc = socket_check(d, q, p[0].revents)) ||
+							  (p[1].revents && (rc = vhu_drv_iotlb(d)))))
 					return rc;
 			}
 			sched_yield();
@@ -144,9 +156,10 @@ int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used 
 		}
 		q->call_waits++;
 		for (;;) {
-			struct pollfd p[3] = {{.fd = q->call_fd, .events = POLLIN},
+			struct pollfd p[4] = {{.fd = q->call_fd, .events = POLLIN},
 					      {.fd = d->s->fd, .events = POLLIN},
-					      {.fd = vhu_intr_fd(), .events = POLLIN}};
+					      {.fd = vhu_intr_fd(), .events = POLLIN},
+					      {.fd = chan_fd(d), .events = POLLIN}};
 			int64_t left = deadline - vhu_now_ms();
 			int r;
 
@@ -162,12 +175,16 @@ int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used 
 				vhu_vq_disable_notify(&q->vq);
 				return interrupted(d, q);
 			}
-			r = poll(p, 3, left > 1000 ? 1000 : (int)left);
+			r = poll(p, 4, left > 1000 ? 1000 : (int)left);
 			if (r < 0 && errno != EINTR)
 				return vhu_fail(d->s, VHU_E_IO, "queue %u: poll: %s", q->index,
 						strerror(errno));
 			if (r > 0 && (rc = socket_check(d, q, p[1].revents)))
 				return rc;
+			if (r > 0 && p[3].revents && (rc = vhu_drv_iotlb(d))) {
+				vhu_vq_disable_notify(&q->vq);
+				return rc;
+			}
 			if (r > 0 && (p[0].revents & POLLIN)) {
 				uint64_t cnt;
 

@@ -518,6 +518,20 @@ int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_m
 	return VHU_OK;
 }
 
+bool vhu_chan_iotlb_miss(const struct vhu_chan_msg *m, struct vhost_iotlb_msg_wire *out)
+{
+	struct vhost_iotlb_msg_wire w;
+
+	if (m->hdr.request != VHOST_USER_BACKEND_IOTLB_MSG || m->hdr.size < sizeof(w))
+		return false;
+	memcpy(&w, m->payload, sizeof(w));
+	if (w.type != VHU_IOTLB_MISS)
+		return false;
+	if (out)
+		*out = w;
+	return true;
+}
+
 int vhu_chan_next(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct vhu_chan_msg *m,
 		  enum vhu_chan_event *ev)
 {
@@ -525,6 +539,8 @@ int vhu_chan_next(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 
 	if (rc || *ev != VHU_CHAN_MSG)
 		return rc;
+	if (c->hold_iotlb_miss && vhu_chan_iotlb_miss(m, NULL))
+		return VHU_OK;
 	return vhu_chan_answer(s, c, m);
 }
 

@@ -40,6 +40,11 @@ struct vhu_chan {
 	bool eof_unseen;
 	uint64_t received;  /* back-end requests read */
 	uint64_t answered;  /* replies sent */
+	/* Set by a front-end that serves IOTLB misses (driver --iommu): a
+	 * BACKEND_IOTLB_MSG miss is not answered on receipt, the caller
+	 * answers it with vhu_chan_answer() once the update went out (spec
+	 * "IOMMU support": ack after the matching IOTLB_MSG). */
+	bool hold_iotlb_miss;
 	/* Optional: while waiting for a message, a signal that interrupts
 	 * the wait ends it early (as "idle") when *@stop is non-zero. */
 	volatile sig_atomic_t *stop;
@@ -145,7 +150,11 @@ uint64_t vhu_chan_answer_value(const struct vhu_chan_msg *m);
  */
 int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_msg *m);
 
-/* vhu_chan_recv() then, for a message, vhu_chan_answer(). */
+/* A BACKEND_IOTLB_MSG miss (type 1) of full size: *@out is its payload. */
+bool vhu_chan_iotlb_miss(const struct vhu_chan_msg *m, struct vhost_iotlb_msg_wire *out);
+
+/* vhu_chan_recv() then, for a message, vhu_chan_answer() (not for a miss
+ * while c->hold_iotlb_miss is set). */
 int vhu_chan_next(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct vhu_chan_msg *m,
 		  enum vhu_chan_event *ev);
 

@@ -129,6 +129,54 @@ static bool take_fds(int fd, struct msghdr *mh, bool first, struct vhu_msg *m, s
 	return true;
 }
 
+ssize_t vhu_msg_recv_bytes(int fd, void *buf, size_t len, int *fds, unsigned *nfds, bool *trunc)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * VHU_MSG_FD_ROOM)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	size_t installed = 0;
+	ssize_t n;
+
+	*nfds = 0;
+	*trunc = false;
+	do
+		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		installed += k;
+		for (size_t i = 0; i < k; i++) {
+			int rfd;
+
+			memcpy(&rfd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*nfds < VHU_MSG_FD_ROOM)
+				fds[(*nfds)++] = rfd;
+			else
+				close(rfd);
+		}
+	}
+	if (mh.msg_flags & MSG_CTRUNC) {
+		*trunc = true;
+		if (own_fd_limit(fd, installed)) {
+			vhu_close_fds(fds, *nfds);
+			*nfds = 0;
+			errno = EMFILE;
+			return -1;
+		}
+	}
+	return n;
+}
+
 enum vhu_rx_status vhu_msg_read(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max,
 				unsigned flags)
 {

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "proto/wire.h"
 
@@ -85,6 +86,19 @@ enum vhu_rx_status {
 				 * socket whose SO_RCVTIMEO bounds the wait) */
 #define VHU_RX_STOP_HEADER 0x2u /* return VHU_RX_HEADER once, so the header can be
 				 * checked before a payload byte is read */
+
+/*
+ * For a reader that frames messages itself from a buffer (the relay:
+ * header and payload, often a whole message, in one system call): one
+ * non-blocking recvmsg of up to @len bytes into @buf.  Linux ends such a
+ * read right after the bytes that carried fds, so the fds belong to the
+ * last message whose first byte is in the bytes read.  They go to @fds
+ * (room for VHU_MSG_FD_ROOM; *@nfds), *@trunc when the kernel dropped
+ * some.  Returns the bytes read, 0 at end of stream, or -1 with errno
+ * (EAGAIN: nothing there now; EMFILE/ENFILE: fds sent along were lost
+ * because this process has no free fd; the ones that came are closed).
+ */
+ssize_t vhu_msg_recv_bytes(int fd, void *buf, size_t len, int *fds, unsigned *nfds, bool *trunc);
 
 /*
  * Read (the rest of) one message from @fd into @m, never past its end.

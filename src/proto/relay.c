@@ -42,6 +42,15 @@
 #define PEND_MAX 256u
 /* As a session ends, what is still read from one socket at most. */
 #define FINAL_BURST 1024u
+/* Receive buffer of one socket: room for a whole message of the largest
+ * size after a partial one, so one recvmsg takes header and payload. */
+#define MSG_MAX (VHOST_USER_HDR_SIZE + VHU_MAX_PAYLOAD)
+#define RBUF (2 * MSG_MAX)
+/* fd sets read but not yet handed to their message (at most one per read,
+ * and a read happens only once every whole message was taken). */
+#define FDSETS 4u
+/* Messages kept for reuse, so relaying allocates nothing per message. */
+#define SPARE_MAX 128u
 
 struct qmsg {
 	struct qmsg *next;
@@ -51,13 +60,27 @@ struct qmsg {
 	struct vhu_msg m;
 };
 
+/* fds that came with a read, for the message starting at @at. */
+struct fdset {
+	size_t at; /* offset in the receive buffer */
+	int fds[VHU_MSG_FD_ROOM];
+	unsigned n;
+	bool trunc;
+};
+
 /* One socket of a session, and the queue of messages to write to it. */
 struct end {
 	int fd;
 	const char *who;
-	struct vhu_rx rx;
-	struct qmsg *in; /* the message being read */
-	int64_t rx_start; /* ms: when its first byte came (0: none started) */
+	/* Bytes read and not yet framed: [rpos, rlen) of rbuf, which starts
+	 * at a message boundary (rpos); a partial message only at the end. */
+	uint8_t *rbuf;
+	size_t rpos, rlen;
+	struct fdset fdset[FDSETS];
+	unsigned nfdset;
+	unsigned stray; /* fds that came after the first byte of the message at rpos */
+	bool trunc;     /* and fds the kernel dropped on the way */
+	int64_t rx_start; /* ms: when the partial message's first byte came (0: none) */
 	struct qmsg *qhead, *qtail;
 	unsigned qlen;
 	int64_t tx_since; /* ms: last progress of a non-empty queue */
@@ -93,6 +116,8 @@ struct sess {
 
 struct relay {
 	const struct vhu_relay_cfg *cfg;
+	struct qmsg *spare; /* sent messages, for reuse */
+	unsigned nspare;
 	vhu_relay_fn fn;
 	void *arg;
 	int lfd;          /* the front-ends' socket we listen on, or -1 */
@@ -164,12 +189,42 @@ static void end_init(struct end *e, const char *who)
 	e->who = who;
 }
 
+/* The relay, for the spare messages (one relay runs at a time). */
+static struct relay *g_relay;
+
 static void free_qmsg(struct qmsg *q)
 {
 	if (!q)
 		return;
 	vhu_msg_close_fds(&q->m);
+	if (g_relay && g_relay->nspare < SPARE_MAX) {
+		q->next = g_relay->spare;
+		g_relay->spare = q;
+		g_relay->nspare++;
+		return;
+	}
 	free(q);
+}
+
+static struct qmsg *new_qmsg(struct relay *r)
+{
+	struct qmsg *q = r->spare;
+
+	if (q) {
+		r->spare = q->next;
+		r->nspare--;
+	} else if (!(q = malloc(sizeof(*q)))) {
+		return NULL;
+	}
+	q->m.nfds = 0;
+	return q;
+}
+
+static void drop_fdsets(struct end *e)
+{
+	for (unsigned i = 0; i < e->nfdset; i++)
+		vhu_close_fds(e->fdset[i].fds, e->fdset[i].n);
+	e->nfdset = 0;
 }
 
 /* Close the socket and drop everything read from or queued for it. */
@@ -178,9 +233,12 @@ static void end_close(struct end *e)
 	if (e->fd >= 0)
 		close(e->fd);
 	e->fd = -1;
-	free_qmsg(e->in);
-	e->in = NULL;
-	vhu_rx_reset(&e->rx);
+	free(e->rbuf);
+	e->rbuf = NULL;
+	e->rpos = e->rlen = 0;
+	drop_fdsets(e);
+	e->stray = 0;
+	e->trunc = false;
 	e->rx_start = 0;
 	while (e->qhead) {
 		struct qmsg *q = e->qhead;
@@ -400,7 +458,7 @@ static bool interpose(struct relay *r, struct sess *s, struct vhu_relay_rec *rec
 }
 
 /* A whole message @q was read from @src: report it and send it on. */
-static void handle(struct relay *r, struct sess *s, struct end *src, struct qmsg *q)
+static void handle(struct relay *r, struct sess *s, struct end *src, struct qmsg *q, const struct vhu_rx *rx)
 {
 	static struct vhu_relay_rec rec;
 	struct vhu_msg *m = &q->m;
@@ -419,7 +477,7 @@ static void handle(struct relay *r, struct sess *s, struct end *src, struct qmsg
 	rec.desc = chan ? vhu_backend_req_by_code(m->hdr.request) : vhu_req_by_code(m->hdr.request);
 	for (unsigned i = 0; i < m->nfds && i < VHU_MSG_FD_ROOM; i++)
 		vhu_fd_describe(m->fds[i], &rec.fd[i]);
-	inspect(s, &rec, &src->rx);
+	inspect(s, &rec, rx);
 	if (!chan && src == &s->fe && m->hdr.request == VHOST_USER_SET_BACKEND_REQ_FD && !rec.reply && m->nfds >= 1)
 		interpose(r, s, &rec, m);
 
@@ -449,78 +507,188 @@ static void handle(struct relay *r, struct sess *s, struct end *src, struct qmsg
 		free_qmsg(q);
 }
 
-/* Read one message of @e, or the part of it that is there (@final: as the
- * session ends, whatever is there, without reporting more reasons to end
- * it). */
+/* Length of the message at @off of @e's buffer: 0 while its header is
+ * incomplete, SIZE_MAX when it announces more than VHU_MAX_PAYLOAD. */
+static size_t msg_len(const struct end *e, size_t off)
+{
+	struct vhost_user_hdr h;
+
+	if (e->rlen - off < VHOST_USER_HDR_SIZE)
+		return 0;
+	memcpy(&h, e->rbuf + off, sizeof(h));
+	return h.size > VHU_MAX_PAYLOAD ? SIZE_MAX : VHOST_USER_HDR_SIZE + h.size;
+}
+
+/* A whole message (or a header no message may have) is buffered. */
+static bool buffered(const struct end *e)
+{
+	size_t n = e->rbuf ? msg_len(e, e->rpos) : 0;
+
+	return n && (n == SIZE_MAX || e->rlen - e->rpos >= n);
+}
+
+/*
+ * The fds of a read of [@from, rlen): they came with the last message
+ * whose first byte is in it (Linux ends a read after the bytes that
+ * carried fds); none there means they came after a first byte: strays of
+ * the message at rpos.
+ */
+static void place_fds(struct end *e, size_t from, int *fds, unsigned n, bool trunc)
+{
+	size_t at = SIZE_MAX;
+
+	if (!n && !trunc)
+		return;
+	for (size_t off = e->rpos, len; off < e->rlen; off += len) {
+		if (off >= from)
+			at = off;
+		len = msg_len(e, off);
+		if (!len || len == SIZE_MAX)
+			break;
+	}
+	if (at == SIZE_MAX || e->nfdset == FDSETS) {
+		vhu_close_fds(fds, n);
+		e->stray += n;
+		e->trunc |= trunc;
+		return;
+	}
+	e->fdset[e->nfdset] = (struct fdset){ .at = at, .n = n, .trunc = trunc };
+	memcpy(e->fdset[e->nfdset].fds, fds, n * sizeof(int));
+	e->nfdset++;
+}
+
+/* Take the whole message at rpos out of the buffer into @q, with its fds;
+ * @rx gets what was wrong with them. */
+static void take(struct end *e, struct qmsg *q, size_t len, struct vhu_rx *rx)
+{
+	memcpy(&q->m.hdr, e->rbuf + e->rpos, VHOST_USER_HDR_SIZE);
+	memcpy(q->m.payload, e->rbuf + e->rpos + VHOST_USER_HDR_SIZE, len - VHOST_USER_HDR_SIZE);
+	q->m.nfds = 0;
+	vhu_rx_reset(rx);
+	rx->got = len;
+	rx->stray = e->stray;
+	rx->trunc = e->trunc;
+	e->stray = 0;
+	e->trunc = false;
+	for (unsigned i = 0; i < e->nfdset;) {
+		struct fdset *f = &e->fdset[i];
+
+		if (f->at != e->rpos) {
+			i++;
+			continue;
+		}
+		memcpy(q->m.fds, f->fds, f->n * sizeof(int));
+		q->m.nfds = f->n;
+		rx->trunc |= f->trunc;
+		*f = e->fdset[--e->nfdset];
+	}
+	e->rpos += len;
+	if (e->rpos == e->rlen)
+		e->rpos = e->rlen = 0;
+	/* Progress: a partial message left is timed from now on. */
+	e->rx_start = 0;
+}
+
+/* Make room for a whole message after what is buffered. */
+static void compact(struct end *e)
+{
+	size_t d = e->rpos;
+
+	if (!d || RBUF - e->rlen >= MSG_MAX)
+		return;
+	memmove(e->rbuf, e->rbuf + d, e->rlen - d);
+	e->rlen -= d;
+	e->rpos = 0;
+	for (unsigned i = 0; i < e->nfdset; i++)
+		e->fdset[i].at -= d;
+}
+
+/*
+ * Relay the whole messages buffered for @e, then read what is there (one
+ * recvmsg: header and payload together, often several messages) and relay
+ * those.  Not again until poll says there is more: a request and its
+ * reply then cost one recvmsg each.  @final: as the session ends,
+ * whatever is there, without reporting more reasons to end it.
+ */
 static void drain(struct relay *r, struct sess *s, struct end *e, bool final)
 {
 	bool chan = e == &s->cf || e == &s->cb;
+	bool did_read = false;
 
 	for (unsigned k = 0; k < FINAL_BURST && (final || !s->ending) && e->fd >= 0; k++) {
-		enum vhu_rx_status st;
+		int fds[VHU_MSG_FD_ROOM];
+		unsigned nfds;
+		bool trunc;
+		size_t len, from;
+		ssize_t n;
 
 		if (peer(s, e)->qlen >= QUEUE_MAX || (final && peer(s, e)->fd < 0))
 			return; /* resumes when the peer reads */
-		if (!e->in) {
-			e->in = malloc(sizeof(*e->in));
-			if (!e->in) {
+		if (!e->rbuf && !(e->rbuf = malloc(RBUF))) {
+			end_session(s, "out of memory");
+			return;
+		}
+		len = msg_len(e, e->rpos);
+		if (len == SIZE_MAX) {
+			struct vhost_user_hdr h;
+
+			if (final)
+				return;
+			memcpy(&h, e->rbuf + e->rpos, sizeof(h));
+			end_session(s,
+				    "%s sent a header announcing %u payload bytes (at most %u): not a "
+				    "vhost-user stream%s",
+				    e->who, h.size, VHU_MAX_PAYLOAD, chan ? " on the back-end channel" : "");
+			return;
+		}
+		if (len && e->rlen - e->rpos >= len) {
+			struct qmsg *q = new_qmsg(r);
+			struct vhu_rx rx;
+
+			if (!q) {
 				end_session(s, "out of memory");
 				return;
 			}
-			e->in->m.nfds = 0;
-			vhu_rx_reset(&e->rx);
+			take(e, q, len, &rx);
+			handle(r, s, e, q, &rx);
+			continue;
 		}
-		st = vhu_msg_read(e->fd, &e->in->m, &e->rx, VHU_MAX_PAYLOAD, 0);
-		switch (st) {
-		case VHU_RX_AGAIN:
-			if (e->rx.got && !e->rx_start)
-				e->rx_start = vhu_now_ms();
-			return;
-		case VHU_RX_HEADER: /* not asked for */
-		case VHU_RX_DONE: {
-			struct qmsg *q = e->in;
-
-			e->in = NULL;
-			e->rx_start = 0;
-			handle(r, s, e, q);
-			vhu_rx_reset(&e->rx);
-			/* Back to poll, which tells whether more is there: a
-			 * request and its reply then cost no recvmsg that
-			 * finds nothing. */
-			if (!final)
-				return;
+		if (did_read && !final)
 			break;
+		compact(e);
+		from = e->rlen;
+		n = vhu_msg_recv_bytes(e->fd, e->rbuf + e->rlen, RBUF - e->rlen, fds, &nfds, &trunc);
+		did_read = true;
+		if (n > 0) {
+			e->rlen += (size_t)n;
+			place_fds(e, from, fds, nfds, trunc);
+			continue;
 		}
-		case VHU_RX_EOF:
-			if (final)
-				return;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		vhu_close_fds(fds, nfds);
+		if (final)
+			return;
+		if (n == 0 && e->rlen == e->rpos) {
 			if (chan)
 				close_chan(r, s, e == &s->cb ? "the back-end closed it" : "the front-end closed it");
 			else
 				end_session(s, "%s closed the connection", e->who);
-			return;
-		case VHU_RX_ERROR:
-			if (final)
-				return;
-			if (errno == 0)
-				end_session(s, "%s closed the connection inside a message (%zu of %zu bytes)%s", e->who,
-					    e->rx.got,
-					    vhu_rx_have_header(&e->rx) ? VHOST_USER_HDR_SIZE + e->in->m.hdr.size
-								      : (size_t)VHOST_USER_HDR_SIZE,
-					    chan ? " on the back-end channel" : "");
-			else if (errno == EMSGSIZE)
-				end_session(s,
-					    "%s sent a header announcing %u payload bytes (at most %u): not a "
-					    "vhost-user stream%s",
-					    e->who, e->in->m.hdr.size, VHU_MAX_PAYLOAD,
-					    chan ? " on the back-end channel" : "");
-			else if (errno == ECONNRESET)
-				end_session(s, "%s reset the connection", e->who);
-			else
-				end_session(s, "cannot read from the %s: %s", e->who, vhu_strerror(errno));
-			return;
+		} else if (n == 0) {
+			len = msg_len(e, e->rpos);
+			end_session(s, "%s closed the connection inside a message (%zu of %zu bytes)%s", e->who,
+				    e->rlen - e->rpos, len ? len : (size_t)VHOST_USER_HDR_SIZE,
+				    chan ? " on the back-end channel" : "");
+		} else if (errno == ECONNRESET) {
+			end_session(s, "%s reset the connection", e->who);
+		} else {
+			end_session(s, "cannot read from the %s: %s", e->who, vhu_strerror(errno));
 		}
+		return;
 	}
+	/* An unfinished message is due within the timeout. */
+	if (e->rlen > e->rpos && !e->rx_start)
+		e->rx_start = vhu_now_ms();
 }
 
 static int connect_backend(const char *path, int *fd)
@@ -707,10 +875,8 @@ static void check_stalls(struct relay *r, int64_t now)
 				continue;
 			if (e->rx_start && now - e->rx_start >= t && peer(s, e)->qlen < QUEUE_MAX)
 				end_session(s, "%s stalls inside a message%s: %zu of %zu bytes within %d ms", e->who,
-					    chan ? " on the back-end channel" : "", e->rx.got,
-					    vhu_rx_have_header(&e->rx) ? VHOST_USER_HDR_SIZE + e->in->m.hdr.size
-								      : (size_t)VHOST_USER_HDR_SIZE,
-					    t);
+					    chan ? " on the back-end channel" : "", e->rlen - e->rpos,
+					    msg_len(e, e->rpos) ? msg_len(e, e->rpos) : (size_t)VHOST_USER_HDR_SIZE, t);
 			else if (e->qhead && e->tx_since && now - e->tx_since >= t)
 				end_session(s, "%s does not read%s: %u %s queued for %d ms", e->who,
 					    chan ? " the back-end channel" : "", e->qlen,
@@ -832,6 +998,7 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 			return rc;
 		}
 	}
+	g_relay = &r;
 	note(&r, NULL, false, "listen", "front-ends: %s %s; back-end: %s %s",
 	     cfg->front_connect ? "connecting to" : "listening on", cfg->front,
 	     cfg->back_listen ? "listening on" : "connecting to", cfg->back);
@@ -840,6 +1007,7 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 		size_t n = 3, need = 3;
 		int64_t deadline;
 		int timeout = -1, k;
+		bool now_ready = false;
 
 		if (vhu_intr_status())
 			break;
@@ -882,8 +1050,12 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 
 				if (e->fd < 0)
 					continue;
-				if (peer(s, e)->qlen < QUEUE_MAX && peer(s, e)->fd >= 0)
+				if (peer(s, e)->qlen < QUEUE_MAX && peer(s, e)->fd >= 0) {
 					ev |= POLLIN;
+					/* Whole messages read already: no waiting. */
+					if (buffered(e) && !s->ending && !s->waiting)
+						now_ready = true;
+				}
 				if (e->qhead)
 					ev |= POLLOUT;
 				/* Nothing wanted: not even a hang-up may wake
@@ -904,6 +1076,11 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 
 			timeout = left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 		}
+		if (now_ready)
+			timeout = 0;
+		/* What the last round reported goes out before the wait. */
+		if (cfg->round_end)
+			cfg->round_end(arg);
 		k = poll(pfd, n, timeout);
 		if (k < 0 && errno != EINTR) {
 			snprintf(err, errlen, "poll: %s", vhu_strerror(errno));
@@ -912,12 +1089,17 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 		}
 		if (vhu_intr_status())
 			break;
-		for (size_t i = 3; k > 0 && i < n; i++) {
+		for (size_t i = 3; (k > 0 || now_ready) && i < n; i++) {
 			struct sess *s = psess[i];
 			struct end *e = pend[i];
 
-			if (!pfd[i].revents || s->ending || e->fd != pfd[i].fd)
+			if (s->ending || e->fd != pfd[i].fd)
 				continue;
+			if (!pfd[i].revents) {
+				if (now_ready && !s->waiting && buffered(e))
+					drain(&r, s, e, false);
+				continue;
+			}
 			if (s->waiting) {
 				if (pfd[i].revents & (POLLERR | POLLHUP))
 					end_session(s, "front-end closed the connection before a back-end connected");
@@ -959,8 +1141,17 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 		unlink_ours(cfg->back, &blst);
 	}
 	note(&r, NULL, false, "stop", "%" PRIu64 " %s relayed", r.next_id, VHU_PLURAL(r.next_id, "session", "sessions"));
+	if (cfg->round_end)
+		cfg->round_end(arg);
 	free(pfd);
 	free(pend);
 	free(psess);
+	g_relay = NULL;
+	while (r.spare) {
+		struct qmsg *q = r.spare;
+
+		r.spare = q->next;
+		free(q);
+	}
 	return rc;
 }

@@ -6,9 +6,16 @@
  * Each front-end connection is a session with its own connection to the
  * back-end.  By default the relay creates the front-ends' socket and
  * connects to the back-end's; either side may be the other way round
- * (struct vhu_relay_cfg).  Every message is read whole (proto/msg.h) and written
- * on unchanged: same header, same payload, same fds, one sendmsg with the
- * fds on the first byte, never merged with or split from another message.
+ * (struct vhu_relay_cfg).  Every message is written on unchanged: same
+ * header, same payload, same fds, one sendmsg with the fds on the first
+ * byte, never merged with or split from another message.  Reading costs
+ * one recvmsg per wake-up into a buffer of the socket (header and payload
+ * together, or several messages queued together), framed here by the
+ * headers; the fds of a read belong to the last message that starts in it,
+ * since Linux ends a read after the bytes that carried fds
+ * (vhu_msg_recv_bytes()).  So fds sent with a later byte of a message are
+ * seen as strays only when that byte arrives in a read of its own; when
+ * header and rest are read together, they pass for the message's own.
  * The one exception is SET_BACKEND_REQ_FD: its fd (the front-end's end of
  * the back-end channel) stays with the relay, and the back-end gets one
  * end of a socketpair of the relay's instead, so the back-end channel is
@@ -52,6 +59,11 @@ struct vhu_relay_cfg {
 	int timeout_ms;     /* an unfinished message, or a queue that does not move */
 	unsigned sessions;  /* stop after this many sessions ended (0: never) */
 	const int *stop;    /* stop once *stop is non-zero (the callback's output failed), or NULL */
+	/* Called with the callback's @arg as every poll round ends, before
+	 * the relay waits again (and once more before returning): the
+	 * callback may buffer what it writes and flush it here, one write
+	 * per round, nothing held back while the relay waits. */
+	void (*round_end)(void *arg);
 };
 
 enum vhu_relay_kind {

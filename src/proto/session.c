@@ -1043,6 +1043,34 @@ int vhu_set_vring_addr(struct vhu_session *s, const struct vhost_vring_addr *add
 	return rc;
 }
 
+int vhu_iotlb_msg(struct vhu_session *s, const struct vhost_iotlb_msg_wire *m)
+{
+	uint32_t flags = VHOST_USER_VERSION;
+	struct vhu_msg r;
+	uint64_t v;
+	int rc;
+
+	/* QEMU's vhost_backend_update_device_iotlb: NEED_REPLY, and the
+	 * back-end acks; DPDK replies to nothing else. */
+	if (vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_REPLY_ACK))
+		flags |= VHOST_USER_NEED_REPLY_MASK;
+	rc = vhu_request_raw(s, VHOST_USER_IOTLB_MSG, flags, m, sizeof(*m), NULL, 0, true, &r);
+	if (rc)
+		return rc;
+	if (r.hdr.size != 8 || r.nfds) {
+		vhu_msg_close_fds(&r);
+		return vhu_fail(s, VHU_E_PROTO, "IOTLB_MSG: reply of %u bytes with %u fds, expected a u64 and none",
+				r.hdr.size, r.nfds);
+	}
+	memcpy(&v, r.payload, 8);
+	if (v)
+		return vhu_fail(s, VHU_E_REFUSED,
+				"IOTLB_MSG: back-end refused the %s of iova 0x%llx size 0x%llx (status %llu)",
+				m->type == VHU_IOTLB_UPDATE ? "update" : "invalidation", (unsigned long long)m->iova,
+				(unsigned long long)m->size, (unsigned long long)v);
+	return VHU_OK;
+}
+
 int vhu_set_vring_fd(struct vhu_session *s, uint32_t code, uint32_t index, int fd)
 {
 	uint64_t v = index;

@@ -241,6 +241,14 @@ int vhu_set_vring_state(struct vhu_session *s, uint32_t code, uint32_t index, ui
 int vhu_get_vring_base(struct vhu_session *s, uint32_t index, uint32_t *num);
 int vhu_set_vring_enable(struct vhu_session *s, uint32_t index, bool enable);
 int vhu_set_vring_addr(struct vhu_session *s, const struct vhost_vring_addr *addr);
+/*
+ * IOTLB_MSG (spec "IOMMU support"): one update (type 2) or invalidation
+ * (type 3) of the back-end's IOTLB.  Sent with NEED_REPLY when REPLY_ACK
+ * is negotiated, as QEMU does: DPDK answers an IOTLB_MSG only then,
+ * although the catalog counts it among the requests that always have a
+ * reply.  The reply must be a u64 without fds; non-zero: VHU_E_REFUSED.
+ */
+int vhu_iotlb_msg(struct vhu_session *s, const struct vhost_iotlb_msg_wire *m);
 /* @fd < 0 sends the no-fd flag. */
 int vhu_set_vring_fd(struct vhu_session *s, uint32_t code, uint32_t index, int fd);
 /* GET_CONFIG: @size bytes at @offset into @buf (exactly @size bytes on

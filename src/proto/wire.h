@@ -217,6 +217,17 @@ struct vhost_user_vring_area {
 	uint64_t offset;
 } __attribute__((packed));
 
+/* vhost_iotlb_msg type and perm (spec "IOMMU support"; Linux vhost.h). */
+enum {
+	VHU_IOTLB_MISS = 1,
+	VHU_IOTLB_UPDATE = 2,
+	VHU_IOTLB_INVALIDATE = 3,
+	VHU_IOTLB_ACCESS_FAIL = 4,
+};
+#define VHU_IOTLB_RO 1u
+#define VHU_IOTLB_WO 2u
+#define VHU_IOTLB_RW 3u
+
 struct vhost_iotlb_msg_wire {
 	uint64_t iova;
 	uint64_t size;

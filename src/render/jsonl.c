@@ -11,6 +11,17 @@
 #include "util/hex.h"
 #include "util/text.h"
 
+int vhu_jsonl_put(json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	int err = 0;
+
+	if (fputs(s, stdout) == EOF || putchar('\n') == EOF)
+		err = errno ? errno : EIO;
+	json_object_put(o);
+	return err;
+}
+
 int vhu_jsonl_emit(json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);

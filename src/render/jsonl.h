@@ -20,6 +20,9 @@
 /* Write @o as one line on stdout, flush, and free it (json_object_put).
  * 0, or the errno of a failed write (the line is lost). */
 int vhu_jsonl_emit(json_object *o);
+/* The same without the flush, for a writer that flushes a batch of lines
+ * itself (the proxy, once per poll round). */
+int vhu_jsonl_put(json_object *o);
 
 /* A string member, made well-formed UTF-8. */
 void vhu_jsonl_add_string(json_object *o, const char *key, const char *v);

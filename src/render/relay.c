@@ -73,7 +73,7 @@ static void text_line(struct vhu_relay_view *v, const struct vhu_relay_rec *r)
 			   rtt, dec, r->interposed ? " interposed" : "", r->dropped ? " DROPPED (channel gone)" : "",
 			   r->problem[0] ? " INVALID: " : "", r->problem);
 	}
-	if ((w < 0 || fflush(stdout) == EOF) && !v->err)
+	if (w < 0 && !v->err)
 		v->err = errno ? errno : EIO;
 }
 
@@ -151,7 +151,7 @@ static void json_line(struct vhu_relay_view *v, const struct vhu_relay_rec *r)
 			}
 		}
 	}
-	err = vhu_jsonl_emit(o);
+	err = vhu_jsonl_put(o);
 	if (err && !v->err)
 		v->err = err;
 }
@@ -168,5 +168,14 @@ void vhu_relay_print(void *arg, const struct vhu_relay_rec *r)
 		else
 			text_line(v, r);
 	}
+	v->failed = v->err || v->cap_err;
+}
+
+void vhu_relay_flush(void *arg)
+{
+	struct vhu_relay_view *v = arg;
+
+	if (!v->quiet && fflush(stdout) == EOF && !v->err)
+		v->err = errno ? errno : EIO;
 	v->failed = v->err || v->cap_err;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The proxy's output: one line per relayed message or event, as text or
- * as a JSON line (render/jsonl.h), written and flushed at once.
+ * as a JSON line (render/jsonl.h), written as it happens and flushed by
+ * vhu_relay_flush() as the relay's poll round ends: one write for what a
+ * round relayed, and nothing held back while the relay waits.
  *
  * Text:
  *   HH:MM:SS.uuuuuu sN F>B main NAME [reply] flags=0x1 size=0 [fds=N [type,...]]
@@ -42,5 +44,7 @@ struct vhu_relay_view {
 
 /* vhu_relay_fn for vhu_relay_run(); @arg is a struct vhu_relay_view. */
 void vhu_relay_print(void *arg, const struct vhu_relay_rec *r);
+/* The relay's round_end for vhu_relay_print(): flush stdout. */
+void vhu_relay_flush(void *arg);
 
 #endif

@@ -197,7 +197,6 @@ vhu() {
 	local script
 	mkdir -p "$SHARE/docs"
 	printf 'notes for the example\n' >"$SHARE/docs/notes.txt"
-	SOCK=$SOCK_DIR/ex.sock
 	# The example's commands, continuation lines joined, as a script.
 	script=$(awk '/^List, read and stat what virtiofsd shares/ { on = 1; next }
 		on && /^\.Ed/ { exit }
@@ -206,7 +205,7 @@ vhu() {
 		END { if (cmd != "") print cmd }' "$VHU_SRC/man/vhuctl.1" | sed -e 's/ *\\e / /g')
 	[ "$(grep -c '^/usr/lib/qemu/virtiofsd ' <<<"$script")" -eq 3 ] || fail "no example found: $script"
 	[ "$(grep -c '^vhuctl ' <<<"$script")" -eq 3 ] || fail "no example found: $script"
-	script=${script//\/run\/vfs.sock/$SOCK}
+	script=${script//\/run\/vfs/$SOCK_DIR\/vfs}
 	script=${script//source=\/srv/source=$SHARE}
 	script=${script//-w 5/-w 60 -t 30}
 	script=${script//vhuctl /$VHUCTL }
@@ -215,7 +214,7 @@ vhu() {
 	script=$(sed "s|sandbox=chroot &\$|sandbox=chroot \\& echo \$! >>'$EX_PIDS'|" <<<"$script")
 	cd "$BATS_TEST_TMPDIR"
 	# Every daemon exits once its client is gone; bash waits for them.
-	run --separate-stderr bash -ec "$script"$'\nwait' 3>&-
+	run --separate-stderr bash -ec -o pipefail "$script"$'\nwait' 3>&-
 	assert_success
 	# ls, the summary of cat -o, the size from stat
 	assert_line --index 0 docs

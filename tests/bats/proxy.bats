@@ -228,6 +228,43 @@ jcount() {
 	[ "$(mock_count GET_QUEUE_NUM)" -eq 2 ]
 }
 
+@test "proxy: messages read together are relayed apart, each with its own fds" {
+	local ready=$BATS_TEST_TMPDIR/ready pid
+	mock_start
+	proxy_start -j --sessions 1
+	# Stopped, the proxy reads nothing: both messages are queued when it
+	# reads again, and one read takes them together.
+	kill -STOP "$PROXY_PID"
+	python3 - "$PSOCK" "$ready" >"$BATS_TEST_TMPDIR/fe.out" <<'PY' &
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+efd = os.eventfd(0)
+s.sendmsg([struct.pack("<III", 1, 1, 0)])  # GET_FEATURES
+s.sendmsg([struct.pack("<IIIQ", 13, 1, 8, 0)],  # SET_VRING_CALL ring 0, an eventfd
+          [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", efd))])
+open(sys.argv[2], "w").close()
+data = b""
+while len(data) < 20:
+    data += s.recv(64)
+code, flags, size, features = struct.unpack("<IIIQ", data[:20])
+print(code, hex(flags), size, hex(features))
+PY
+	pid=$!
+	wait_file "$ready"
+	kill -CONT "$PROXY_PID"
+	wait "$pid" || fail "front-end: $(cat "$BATS_TEST_TMPDIR/fe.out")"
+	proxy_wait
+	[ "$PROXY_RC" -eq 0 ]
+	grep -q '^1 0x5 8 0x' "$BATS_TEST_TMPDIR/fe.out"
+	# Each message its own line, the fd with the second, nothing invalid.
+	jq -se '[.[] | select(.event == "message" and .dir == "F>B")] as $m
+		| ($m | map(.name)) == ["GET_FEATURES", "SET_VRING_CALL"]
+		and $m[0].fds == 0 and $m[1].fds == 1 and $m[1].fd_info[0].type == "eventfd"
+		and all($m[]; has("invalid") | not)' "$POUT"
+	grep -q '^SET_VRING_CALL flags=0x1 size=8 fds=1' "$MOCK_LOG"
+}
+
 @test "proxy: back-end channel messages are relayed both ways and paired" {
 	mock_start --backend-msg CONFIG_CHANGE_MSG:need-reply --backend-msg IOTLB_MSG:need-reply
 	proxy_start -j

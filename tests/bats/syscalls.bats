@@ -55,3 +55,24 @@ calls() {
 	[[ "$stderr" =~ "open fds at start "([0-9]+)", at exit "([0-9]+) ]] || fail "stderr: $stderr"
 	[ "${BASH_REMATCH[1]}" -eq "${BASH_REMATCH[2]}" ] || fail "stderr: $stderr"
 }
+
+@test "proxy: a relayed message is one recvmsg and one sendmsg, its line one write" {
+	local i pid
+	mock_start
+	PSOCK=$BATS_TEST_TMPDIR/front.sock
+	printf 'get-features\n%.0s' $(seq 200) >"$BATS_TEST_TMPDIR/b"
+	strace -f -qq -o "$ST" -e trace=recvmsg,sendmsg,write,poll \
+		"$VHUCTL" proxy --sessions 1 --listen "$PSOCK" --connect "$SOCK" >"$BATS_TEST_TMPDIR/p.out" 2>&1 3>&- &
+	pid=$!
+	wait_file "$PSOCK"
+	run "$VHUCTL" -s "$PSOCK" -t 30 batch "$BATS_TEST_TMPDIR/b"
+	assert_success
+	wait "$pid" || fail "proxy: $(cat "$BATS_TEST_TMPDIR/p.out")"
+	# 200 round trips, a few more for vhuctl's own negotiation and the end
+	# of the session: at most 2 recvmsg a round trip (each message read
+	# whole at once), 2 sendmsg, 2 writes of output lines.
+	[ "$(calls recvmsg)" -le 420 ] || fail "recvmsg: $(calls recvmsg)"
+	[ "$(calls sendmsg)" -le 420 ] || fail "sendmsg: $(calls sendmsg)"
+	[ "$(calls write)" -le 420 ] || fail "write: $(calls write)"
+	[ "$(calls poll)" -le 420 ] || fail "poll: $(calls poll)"
+}

@@ -121,6 +121,7 @@ struct ring {
 	uint32_t num;
 	uint64_t desc_uva, avail_uva, used_uva;
 	bool have_addr, enabled, stopped;
+	bool iotlb_wait; /* kicked, its ring not in the IOTLB yet: served on the update */
 	int kick, call;
 	void *desc, *avail, *used;
 	/* split */
@@ -134,9 +135,19 @@ struct ring {
 	unsigned nresubmit, resubmit_pos;
 };
 
+/* An IOTLB entry (spec "IOMMU support"): iova -> front-end user address. */
+struct tlb {
+	uint64_t iova, size, uaddr;
+};
+#define MAX_TLB 64
+
 struct mdev {
 	struct region reg[MAX_REGIONS];
 	unsigned nreg;
+	struct tlb tlb[MAX_TLB];
+	unsigned ntlb;
+	bool miss;	   /* a ring address missed the IOTLB ... */
+	uint64_t miss_iova; /* ... here: for mdev_take_miss() */
 	struct ring ring[MAX_RINGS];
 	uint64_t features;
 	uint64_t served;
@@ -394,6 +405,61 @@ static void *by_uva(struct mdev *d, uint64_t uva, uint64_t len)
 	return NULL;
 }
 
+/* With VIRTIO_F_ACCESS_PLATFORM (bit 33) every address is an iova: only
+ * what an IOTLB_MSG update mapped can be reached. */
+static bool iommu(const struct mdev *d)
+{
+	return d->features & (UINT64_C(1) << 33);
+}
+
+static void *by_iova(struct mdev *d, uint64_t iova, uint64_t len)
+{
+	for (unsigned i = 0; i < d->ntlb; i++) {
+		struct tlb *t = &d->tlb[i];
+
+		if (iova >= t->iova && len <= t->size && iova - t->iova <= t->size - len)
+			return by_uva(d, t->uaddr + (iova - t->iova), len);
+	}
+	g.log("IOTLB_FAULT iova=0x%llx len=%llu", (unsigned long long)iova, (unsigned long long)len);
+	return NULL;
+}
+
+/* A buffer address in a descriptor. */
+static void *by_addr(struct mdev *d, uint64_t addr, uint64_t len)
+{
+	return iommu(d) ? by_iova(d, addr, len) : by_gpa(d, addr, len);
+}
+
+/* A ring address from SET_VRING_ADDR. */
+static void *by_ring_addr(struct mdev *d, uint64_t addr, uint64_t len)
+{
+	return iommu(d) ? by_iova(d, addr, len) : by_uva(d, addr, len);
+}
+
+static void serve_ring(struct mdev *d, unsigned q, struct ring *r);
+
+static void iotlb_msg(struct mdev *d, const uint8_t *payload, uint32_t size)
+{
+	struct vhost_iotlb_msg_wire w;
+
+	if (size < sizeof(w))
+		return;
+	memcpy(&w, payload, sizeof(w));
+	if (w.type == 2 && d->ntlb < MAX_TLB) {
+		d->tlb[d->ntlb++] = (struct tlb){w.iova, w.size, w.uaddr};
+		/* Rings that waited for it run now. */
+		for (unsigned q = 0; q < MAX_RINGS; q++)
+			if (d->ring[q].iotlb_wait)
+				serve_ring(d, q, &d->ring[q]);
+	} else if (w.type == 3) {
+		for (unsigned i = 0; i < d->ntlb;)
+			if (d->tlb[i].iova < w.iova + w.size && w.iova < d->tlb[i].iova + d->tlb[i].size)
+				d->tlb[i] = d->tlb[--d->ntlb];
+			else
+				i++;
+	}
+}
+
 static void set_mem_table(struct mdev *d, const uint8_t *payload, uint32_t size, int *fds, unsigned nfds)
 {
 	struct vhost_user_memory m;
@@ -583,6 +649,7 @@ void mdev_request(struct mdev *d, uint32_t code, const uint8_t *payload, uint32_
 	memcpy(&vs, payload, sizeof(vs));
 	switch (code) {
 	case VHOST_USER_SET_FEATURES: d->features = u64; return;
+	case VHOST_USER_IOTLB_MSG: iotlb_msg(d, payload, size); return;
 	case VHOST_USER_SET_MEM_TABLE: set_mem_table(d, payload, size, fds, nfds); return;
 	case VHOST_USER_SET_VRING_NUM:
 		if (vs.index < MAX_RINGS)
@@ -682,7 +749,7 @@ static unsigned chain_split(struct mdev *d, struct ring *r, uint16_t head, struc
 	if (le16toh(tab[head].flags) & VRING_DESC_F_INDIRECT) {
 		uint32_t len = le32toh(tab[head].len);
 
-		tab = by_gpa(d, le64toh(tab[head].addr), len);
+		tab = by_addr(d, le64toh(tab[head].addr), len);
 		if (!tab || len % 16)
 			return 0;
 		max = len / 16;
@@ -697,7 +764,7 @@ static unsigned chain_split(struct mdev *d, struct ring *r, uint16_t head, struc
 			return 0;
 		s[n].len = le32toh(x->len);
 		s[n].write = f & VRING_DESC_F_WRITE;
-		s[n].p = by_gpa(d, le64toh(x->addr), s[n].len);
+		s[n].p = by_addr(d, le64toh(x->addr), s[n].len);
 		if (!s[n].p)
 			return 0;
 		n++;
@@ -1269,13 +1336,13 @@ static bool process_packed(struct mdev *d, unsigned q, struct ring *r)
 		id = le16toh(h->id);
 		if (f & VRING_DESC_F_INDIRECT) {
 			uint32_t tl = le32toh(h->len);
-			struct vring_packed_desc *t = by_gpa(d, le64toh(h->addr), tl);
+			struct vring_packed_desc *t = by_addr(d, le64toh(h->addr), tl);
 
 			ind = true;
 			for (unsigned i = 0; t && i < tl / 16 && i < MAX_SEGS; i++) {
 				s[n].len = le32toh(t[i].len);
 				s[n].write = le16toh(t[i].flags) & VRING_DESC_F_WRITE;
-				s[n].p = by_gpa(d, le64toh(t[i].addr), s[n].len);
+				s[n].p = by_addr(d, le64toh(t[i].addr), s[n].len);
 				n = s[n].p ? n + 1 : 0;
 				if (!n)
 					break;
@@ -1293,7 +1360,7 @@ static bool process_packed(struct mdev *d, unsigned q, struct ring *r)
 				if (n < MAX_SEGS) {
 					s[n].len = le32toh(x->len);
 					s[n].write = xf & VRING_DESC_F_WRITE;
-					s[n].p = by_gpa(d, le64toh(x->addr), s[n].len);
+					s[n].p = by_addr(d, le64toh(x->addr), s[n].len);
 					n++;
 				}
 				id = le16toh(x->id); /* the buffer id rides in the last one */
@@ -1374,17 +1441,55 @@ static bool process_packed(struct mdev *d, unsigned q, struct ring *r)
 	return any;
 }
 
+/* The ring's addresses are all in the IOTLB (rings are looked up only
+ * when all three are). */
+static bool ring_mapped(struct mdev *d, struct ring *r, size_t sz[3])
+{
+	uint64_t a[3] = { r->desc_uva, r->avail_uva, r->used_uva };
+
+	for (int i = 0; i < 3; i++) {
+		bool hit = false;
+
+		for (unsigned k = 0; k < d->ntlb && !hit; k++)
+			hit = a[i] >= d->tlb[k].iova && sz[i] <= d->tlb[k].size && a[i] - d->tlb[k].iova <= d->tlb[k].size - sz[i];
+		if (!hit) {
+			d->miss = true;
+			d->miss_iova = a[i];
+			return false;
+		}
+	}
+	return true;
+}
+
 void mdev_kicked(struct mdev *d, int fd)
 {
 	for (unsigned q = 0; q < MAX_RINGS; q++) {
 		struct ring *r = &d->ring[q];
 		uint64_t cnt;
-		size_t sz[3];
 
 		if (r->kick != fd)
 			continue;
 		while (read(fd, &cnt, sizeof(cnt)) < 0 && errno == EINTR)
 			;
+		serve_ring(d, q, r);
+		return;
+	}
+}
+
+bool mdev_take_miss(struct mdev *d, uint64_t *iova)
+{
+	bool m = d->miss;
+
+	d->miss = false;
+	*iova = d->miss_iova;
+	return m;
+}
+
+static void serve_ring(struct mdev *d, unsigned q, struct ring *r)
+{
+	size_t sz[3];
+
+	{
 		if (!r->enabled || r->stopped || !r->have_addr || !r->num)
 			return;
 		if (!r->desc) {
@@ -1396,9 +1501,20 @@ void mdev_kicked(struct mdev *d, int fd)
 				sz[1] = 6 + 2 * r->num;
 				sz[2] = 6 + 8 * r->num;
 			}
-			r->desc = by_uva(d, r->desc_uva, sz[0]);
-			r->avail = by_uva(d, r->avail_uva, sz[1]);
-			r->used = by_uva(d, r->used_uva, sz[2]);
+			/* DPDK: a ring not in the IOTLB waits for its update
+			 * (after a miss) instead of failing. */
+			if (iommu(d) && !ring_mapped(d, r, sz)) {
+				if (!r->iotlb_wait)
+					g.log("IOTLB_RING_MISS q=%u iova=0x%llx", q, (unsigned long long)d->miss_iova);
+				else
+					d->miss = false; /* asked already */
+				r->iotlb_wait = true;
+				return;
+			}
+			r->iotlb_wait = false;
+			r->desc = by_ring_addr(d, r->desc_uva, sz[0]);
+			r->avail = by_ring_addr(d, r->avail_uva, sz[1]);
+			r->used = by_ring_addr(d, r->used_uva, sz[2]);
 			if (!r->desc || !r->avail || !r->used) {
 				g.log("BAD_RING_ADDR q=%u", q);
 				r->desc = NULL;
@@ -1412,6 +1528,5 @@ void mdev_kicked(struct mdev *d, int fd)
 				infl_check(d, q, r);
 			process_split(d, q, r);
 		}
-		return;
 	}
 }

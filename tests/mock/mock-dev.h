@@ -47,5 +47,8 @@ bool mdev_vring_base(struct mdev *d, uint32_t index, uint32_t *num);
 unsigned mdev_pollfds(struct mdev *d, struct pollfd *p, unsigned max);
 /* A kick eventfd @fd became readable. */
 void mdev_kicked(struct mdev *d, int fd);
+/* With VIRTIO_F_ACCESS_PLATFORM: true once per ring address a kicked ring
+ * could not find in the IOTLB (*@iova): the ring waits for the update. */
+bool mdev_take_miss(struct mdev *d, uint64_t *iova);
 
 #endif

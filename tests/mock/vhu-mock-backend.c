@@ -280,6 +280,10 @@ static struct {
 	bool shared_object_fd;      /* GET_SHARED_OBJECT returns a memfd */
 	struct bmsg bmsgs[MAX_BMSGS];
 	unsigned nbmsgs;
+	bool iommu;     /* --iommu: offer ACCESS_PLATFORM, send IOTLB misses */
+	bool iommu_ack; /* --iommu=ack: misses carry NEED_REPLY */
+	bool iommu_late; /* --iommu=late: no miss at SET_VRING_KICK; the device
+			  * side asks when a kicked ring is not mapped */
 } opt;
 
 /* Config space persists across connections (process lifetime). */
@@ -755,6 +759,11 @@ struct conn {
 	 * --backend-msg requests still waiting for the front-end's answer
 	 * (FIFO: the front-end answers in order). */
 	int chan_fd;
+	/* --iommu: what SET_MEM_TABLE and SET_VRING_ADDR said, and the acks
+	 * of NEED_REPLY misses still to come on the channel. */
+	struct vhost_user_memory mem;
+	uint64_t ring_desc[VHOST_USER_MAX_VRINGS];
+	unsigned iotlb_acks_due;
 	struct mdev *dev; /* --blk: the device side */
 	struct {
 		unsigned idx;     /* into opt.bmsgs */
@@ -1210,6 +1219,101 @@ static void read_backend_ack(struct conn *c)
 }
 
 /* ------------------------------------------------------------------ */
+/* IOMMU (--iommu)                                                     */
+
+/* With ACCESS_PLATFORM acked, DPDK translates a ring when SET_VRING_KICK
+ * arrives and, missing the iova, sends a BACKEND_IOTLB_MSG miss (type 1,
+ * read-write) before its reply: so does the mock, for the descriptor
+ * table of the ring. */
+static void iotlb_send_miss_at(struct conn *c, uint32_t ring, uint64_t iova)
+{
+	struct {
+		struct vhost_user_hdr h;
+		struct vhost_iotlb_msg_wire m;
+	} __attribute__((packed)) out;
+
+	if (c->chan_fd < 0)
+		return;
+	memset(&out, 0, sizeof(out));
+	out.h.request = VHOST_USER_BACKEND_IOTLB_MSG;
+	out.h.flags = VHOST_USER_VERSION | (opt.iommu_ack ? VHOST_USER_NEED_REPLY_MASK : 0);
+	out.h.size = sizeof(out.m);
+	out.m.iova = iova;
+	out.m.perm = 3;
+	out.m.type = 1;
+	if (send_bytes(c->chan_fd, (const uint8_t *)&out, sizeof(out), NULL, 0) < 0) {
+		log_line("IOTLB_MISS_SENDFAIL ring=%u", ring);
+		return;
+	}
+	if (opt.iommu_ack)
+		c->iotlb_acks_due++;
+	if (ring < VHOST_USER_MAX_VRINGS)
+		log_line("IOTLB_MISS_SENT ring=%u iova=0x%" PRIx64 " perm=3 flags=0x%x", ring, out.m.iova, out.h.flags);
+	else
+		log_line("IOTLB_MISS_SENT ring=late iova=0x%" PRIx64 " perm=3 flags=0x%x", out.m.iova, out.h.flags);
+}
+
+static void iotlb_send_miss(struct conn *c, uint32_t ring)
+{
+	if (ring < VHOST_USER_MAX_VRINGS && !opt.iommu_late)
+		iotlb_send_miss_at(c, ring, c->ring_desc[ring]);
+}
+
+/* The acks of NEED_REPLY misses, without waiting: the front-end sends each
+ * right after the update's reply, so it is there by its next request. */
+static void iotlb_read_acks(struct conn *c)
+{
+	while (c->iotlb_acks_due && c->chan_fd >= 0) {
+		struct {
+			struct vhost_user_hdr h;
+			uint64_t v;
+		} __attribute__((packed)) in;
+		ssize_t n = recv(c->chan_fd, &in, sizeof(in), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		c->iotlb_acks_due--;
+		if (n == (ssize_t)sizeof(in) && in.h.request == VHOST_USER_BACKEND_IOTLB_MSG &&
+		    in.h.flags == REPLY_FLAGS && in.h.size == 8)
+			log_line("IOTLB_ACK value=%" PRIu64, in.v);
+		else
+			log_line("IOTLB_BADACK bytes=%zd", n);
+	}
+}
+
+/* IOTLB_MSG from the front-end: logged with what the update maps, checked
+ * against the memory table (identity: uaddr at the same offset into the
+ * region as iova is into its guest-physical range). */
+static void iotlb_update(struct conn *c, const struct msg *m)
+{
+	struct vhost_iotlb_msg_wire w;
+	const char *id = "none";
+	char early = 0;
+
+	if (m->hdr.size < sizeof(w))
+		return;
+	memcpy(&w, m->payload, sizeof(w));
+	for (unsigned i = 0; i < c->mem.nregions && i < VHOST_MEMORY_BASELINE_NREGIONS; i++) {
+		const struct vhost_user_memory_region *g = &c->mem.regions[i];
+
+		if (w.uaddr < g->userspace_addr || w.uaddr - g->userspace_addr >= g->memory_size)
+			continue;
+		id = w.uaddr - g->userspace_addr == w.iova - g->guest_phys_addr ? "yes" : "no";
+		break;
+	}
+	/* The ack of a NEED_REPLY miss must come after this update. */
+	if (c->iotlb_acks_due && c->chan_fd >= 0 && recv(c->chan_fd, &early, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
+		log_line("IOTLB_ACK_EARLY");
+	if (w.type == 2)
+		log_line("IOTLB_UPDATE iova=0x%" PRIx64 " size=0x%" PRIx64 " perm=%u identity=%s", w.iova, w.size,
+			 w.perm, id);
+	else
+		log_line("IOTLB_TYPE%u iova=0x%" PRIx64 " size=0x%" PRIx64, w.type, w.iova, w.size);
+}
+
+/* ------------------------------------------------------------------ */
 /* Request handlers                                                    */
 
 static void handle_get_config(const struct msg *m, struct reply *r)
@@ -1470,6 +1574,7 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		reply_u64(r, code, ack_value(code));
 		return;
 	case VHOST_USER_IOTLB_MSG:
+		iotlb_update(c, m);
 		reply_u64(r, code, ack_value(code));
 		return;
 	case VHOST_USER_GET_SHARED_OBJECT:
@@ -1542,6 +1647,22 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		break;
 	case VHOST_USER_SET_CONFIG:
 		handle_set_config(m);
+		break;
+	case VHOST_USER_SET_MEM_TABLE:
+		memset(&c->mem, 0, sizeof(c->mem));
+		memcpy(&c->mem, m->payload, m->hdr.size < sizeof(c->mem) ? m->hdr.size : sizeof(c->mem));
+		break;
+	case VHOST_USER_SET_VRING_ADDR: {
+		struct vhost_vring_addr a;
+
+		memcpy(&a, m->payload, sizeof(a));
+		if (a.index < VHOST_USER_MAX_VRINGS)
+			c->ring_desc[a.index] = a.desc_user_addr;
+		break;
+	}
+	case VHOST_USER_SET_VRING_KICK:
+		if (c->features & VHU_BIT(33))
+			iotlb_send_miss(c, (uint32_t)(u64 & VHOST_USER_VRING_IDX_MASK));
 		break;
 	case VHOST_USER_SET_BACKEND_REQ_FD: {
 		int cfd = msg_take_fd(m);
@@ -1683,6 +1804,7 @@ static bool serve_one(struct conn *c, struct msg *m, struct reply *r)
 
 	memset(m->payload, 0, sizeof(m->payload));
 	m->nfds = 0;
+	iotlb_read_acks(c);
 	rc = recv_exact(c->fd, &m->hdr, VHOST_USER_HDR_SIZE, m);
 	if (rc <= 0)
 		goto drop;
@@ -1782,6 +1904,13 @@ static void serve_conn(int fd)
 		for (unsigned i = 0; i < nk; i++)
 			if (p[2 + i].revents)
 				mdev_kicked(c.dev, p[2 + i].fd);
+		{
+			uint64_t iova;
+
+			/* --iommu=late: the data path asks, as DPDK's does. */
+			if (mdev_take_miss(c.dev, &iova))
+				iotlb_send_miss_at(&c, VHOST_USER_MAX_VRINGS, iova);
+		}
 		if (waiting && p[1].revents) {
 			read_backend_ack(&c);
 			continue;
@@ -1833,6 +1962,12 @@ static void usage(FILE *f)
 		"                            NAME|CODE|EOF|CLOSE[:need-reply][:fd][:fds=N][:late-fd]\n"
 		"                            [:block][:stall][:after][:flags=HEX][:size=N][:on=REQ]\n"
 		"                            (repeatable, in order)\n"
+		"  --iommu[=ack|late]        offer VIRTIO_F_ACCESS_PLATFORM; once acked, send an\n"
+		"                            IOTLB miss for each ring's descriptor table at\n"
+		"                            SET_VRING_KICK (ack: with NEED_REPLY; late: none\n"
+		"                            then, but when a kicked ring is not mapped, and\n"
+		"                            the ring waits for the update), log IOTLB_MSG\n"
+		"                            updates, translate ring and buffer addresses by them\n"
 		"%s"
 		"fault kinds:", mdev_usage());
 	for (int k = 0; k < F_COUNT; k++)
@@ -2115,7 +2250,7 @@ int main(int argc, char **argv)
 	enum {
 		O_SOCKET = 1, O_PIDFILE, O_LOG, O_ONCE, O_FEATURES, O_PFEATURES,
 		O_QUEUES, O_SLOTS, O_CONFIG, O_STATE, O_FAULT, O_SHM_REGIONS, O_SO_FD,
-		O_BACKEND_MSG, O_HELP, O_DEV, O_CONNECT,
+		O_BACKEND_MSG, O_HELP, O_DEV, O_CONNECT, O_IOMMU,
 	};
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -2133,6 +2268,7 @@ int main(int argc, char **argv)
 		{ "shm-regions", required_argument, NULL, O_SHM_REGIONS },
 		{ "shared-object-fd", no_argument, NULL, O_SO_FD },
 		{ "backend-msg", required_argument, NULL, O_BACKEND_MSG },
+		{ "iommu", optional_argument, NULL, O_IOMMU },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "blk", required_argument, NULL, O_DEV },
 		{ "serial", required_argument, NULL, O_DEV },
@@ -2190,6 +2326,15 @@ int main(int argc, char **argv)
 			break;
 		case O_SO_FD: opt.shared_object_fd = true; break;
 		case O_BACKEND_MSG: ok = parse_bmsg(optarg); break;
+		case O_IOMMU:
+			if (optarg && strcmp(optarg, "ack") && strcmp(optarg, "late")) {
+				fprintf(stderr, "vhu-mock-backend: bad value for --iommu: '%s' (ack or late)\n", optarg);
+				return 2;
+			}
+			opt.iommu = true;
+			opt.iommu_ack = optarg && !strcmp(optarg, "ack");
+			opt.iommu_late = optarg && !strcmp(optarg, "late");
+			break;
 		case O_HELP: usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -2208,6 +2353,8 @@ int main(int argc, char **argv)
 	/* A blk or fs device: its features and config space unless given. */
 	if (mdev_enabled() && !features_given)
 		opt.features = mdev_features();
+	if (opt.iommu)
+		opt.features |= VHU_BIT(33); /* VIRTIO_F_ACCESS_PLATFORM */
 	if (mdev_enabled() && !config_given)
 		g_config_len = mdev_config(g_config, sizeof(g_config), (uint16_t)opt.queues);
 
