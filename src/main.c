@@ -24,22 +24,14 @@
 
 const char *argp_program_bug_address = NULL;
 
-static const char exit_table[] =
-	"Exit status:\n"
-	"  0   success\n"
-	"  1   the back-end refused a request (non-zero REPLY_ACK status, failed check)\n"
-	"  2   protocol violation by the back-end (bad reply header, code, size or fds)\n"
-	"  3   feature not offered or not negotiated (nothing was sent)\n"
-	"  4   a requirement (--require) is not met (one line each on stderr)\n"
-	"  64  usage error (bad command line)\n"
-	"  69  cannot connect to the socket\n"
-	"  74  I/O error (connection closed, send or receive failed)\n"
-	"  75  timeout (no answer within --timeout)\n"
-	"  129 interrupted by SIGHUP\n"
-	"  130 interrupted by SIGINT\n"
-	"  131 interrupted by SIGQUIT\n"
-	"  143 interrupted by SIGTERM\n"
-	"      (128 + the signal number; a file being written is left as it was)\n";
+/* The exit statuses, from the one table (util/rc.h). */
+static void print_exit_table(FILE *f)
+{
+	fprintf(f, "Exit status:\n");
+	for (size_t i = 0; i < vhu_exit_nstatuses; i++)
+		fprintf(f, "  %-3d %s\n", vhu_exit_statuses[i].status, vhu_exit_statuses[i].text);
+	fprintf(f, "      (128 + the signal number; a file being written is left as it was)\n");
+}
 
 static struct vhu_ctx ctx;
 static int cmd_index;
@@ -100,8 +92,9 @@ static char *help_filter(int key, const char *text, void *input)
 			}
 			fputc('\n', f);
 		}
-		fprintf(f, "\nRun `vhuctl COMMAND --help` for a command's options.\n\n%s\n%s", exit_table,
-			"\nExamples:\n  vhuctl -s /run/vhost-blk.sock probe\n"
+		fprintf(f, "\nRun `vhuctl COMMAND --help` for a command's options.\n\n");
+		print_exit_table(f);
+		fprintf(f, "%s", "\n\nExamples:\n  vhuctl -s /run/vhost-blk.sock probe\n"
 			"  vhuctl -s /run/vhost-blk.sock -T blk get-config -p\n"
 			"  vhuctl -s SOCK --trace get-queue-num\n"
 			"  vhuctl -s SOCK probe --require 'queues>=2' --require feature=FLUSH\n");
@@ -142,16 +135,6 @@ static void hold_std_fds(void)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
 		    open("/dev/null", (fd == 0 ? O_WRONLY : O_RDONLY) | O_CLOEXEC) < 0)
 			break; /* then nothing more can be done */
-}
-
-/* One line on stderr, whatever the message quotes from the command line. */
-static void print_error(const char *msg)
-{
-	char *esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
-
-	vhu_out_before_stderr();
-	fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
-	free(esc);
 }
 
 /* --stats: proof for scripts that a long session leaks nothing. */
@@ -229,11 +212,11 @@ int main(int argc, char **argv)
 			return vhu_out_discard();
 		}
 	}
-	rc = vhu_intr_finish(rc & ~VHU_RC_REPORTED, ctx.s.err, sizeof(ctx.s.err)) | (rc & VHU_RC_REPORTED);
+	rc = vhu_intr_finish(rc & ~VHU_RC_REPORTED, vhu_ctx_err(&ctx), sizeof(ctx.err)) | (rc & VHU_RC_REPORTED);
 	if (rc & VHU_RC_REPORTED) {
 		rc &= ~VHU_RC_REPORTED; /* a batch step printed its message */
 	} else if (rc) {
-		print_error(ctx.s.err[0] ? ctx.s.err : vhu_exit_name(rc));
+		vhu_out_error_line(0, "%s", vhu_ctx_err(&ctx)[0] ? vhu_ctx_err(&ctx) : vhu_exit_name(rc));
 	}
 	vhu_show_reconnects(&ctx);
 	vhu_reconnects_free(&ctx);
@@ -244,5 +227,5 @@ int main(int argc, char **argv)
 	vhu_req_free(&ctx);
 	if (ctx.stats)
 		report_stats(fds_at_start);
-	return vhu_out_finish(rc, rc ? ctx.s.err : NULL);
+	return vhu_out_finish(rc, rc ? vhu_ctx_err(&ctx) : NULL);
 }

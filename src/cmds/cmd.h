@@ -50,25 +50,39 @@ struct vhu_ctx {
 	bool check_only;    /* batch --check: parse every step, connect nothing */
 	unsigned lineno;    /* the batch line of the running step, 0 outside a batch */
 	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
-	char usage_err[256]; /* argp's message when parsing failed */
+	const struct vhu_cmd *cmd; /* the running command's row (vhu_dispatch), or NULL */
+	/* The command layer's own message for a failed run: a usage error
+	 * (vhu_usage(), a refused command line) or a summary (batch).  Empty
+	 * when the failure is the session's, whose message is in s.err;
+	 * vhu_ctx_err() gives the one to report. */
+	char err[512];
 };
 
 /* Or-ed into a command's result when its message is already on stderr
  * (a batch step's), so main does not print it twice. */
 #define VHU_RC_REPORTED 0x1000
 /* batch --check: the step's command parsed its arguments and stopped where
- * it would have connected (vhu_ctx_connect); not a failure. */
+ * it would have connected (vhu_cmd_start); not a failure. */
 #define VHU_RC_CHECKED (-2)
 
-#define VHU_CMD_NO_SOCKET (1u << 0)  /* runs without a back-end (list) */
+#define VHU_CMD_NO_SOCKET (1u << 0)  /* runs without a back-end (list): no vhu_cmd_start() */
 #define VHU_CMD_NO_BATCH (1u << 1)   /* not allowed as a batch step */
 #define VHU_CMD_BATCH_ONLY (1u << 2) /* only as a batch step (reconnect; it checks) */
 #define VHU_CMD_RECONNECT (1u << 3)  /* honours --reconnect */
+#define VHU_CMD_QUEUES (1u << 4)     /* vhu_cmd_start() learns the queue count (GET_QUEUE_NUM
+				      * with MQ) so ring indexes are checked locally */
 
+/*
+ * A row of the command table: what the command is and what it needs.
+ * The command parses its arguments (vhu_cmd_parse()), checks what it can
+ * without a back-end, then calls vhu_cmd_start(), which does what the
+ * row says: connect, negotiate up to @level, learn the queues.
+ */
 struct vhu_cmd {
 	const char *name;
 	const char *summary;
-	unsigned flags;
+	unsigned flags;	     /* VHU_CMD_* */
+	enum vhu_neg level;  /* negotiated by vhu_cmd_start() */
 	int (*run)(struct vhu_ctx *ctx, int argc, char **argv);
 };
 
@@ -84,10 +98,15 @@ extern const struct argp vhu_global_argp;
  * Parse a command's arguments with @argp (its options and positional
  * arguments), the global options and --help.  @input is handed to the
  * command's parser as state->input.  Returns VHU_OK, VHU_E_USAGE (the
- * one-line message "CMD: problem (see `vhuctl CMD --help`)" in ctx->s.err,
- * not printed), or -1 when help was shown.
+ * one-line message "CMD: problem (see `vhuctl CMD --help`)" in ctx->err,
+ * not printed), or -1 when help was shown.  argp and getopt print
+ * nothing: getopt's complaints are worded here as glibc words them.
  */
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input);
+
+/* argp_error() for the parsers of vhu_cmd_parse(): keeps the first
+ * complaint of the parse as its usage error (printed by nobody here). */
+void vhu_argp_error(const struct argp_state *state, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* When set (only by the build-time completion generator), vhu_cmd_parse
  * hands the command's parser to it and returns -1 as after --help: the
@@ -95,14 +114,19 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
  * command in the table are enumerated without a list kept by hand. */
 extern void (*vhu_cmd_introspect)(const struct argp *argp);
 
-/* Connect the session (once) and apply session options.  Commands call it
- * after parsing, so --help works without a socket.  Requirements not yet
- * evaluated are resolved first (a bad name is a usage error, nothing is
- * sent) and evaluated once connected, unless reqs_deferred: an unmet one
- * is VHU_E_REQUIREMENT | VHU_RC_REPORTED.  With check_only it returns
- * VHU_RC_CHECKED after resolving, without connecting.  With -L: create
- * the socket and wait for a back-end to connect, max(--wait, --timeout). */
-int vhu_ctx_connect(struct vhu_ctx *ctx);
+/*
+ * The one start of a command, after it parsed its arguments (so --help
+ * works without a socket): apply the session options, connect (once),
+ * then what the running command's row asks (ctx->cmd: negotiate up to
+ * its level, learn the queues with VHU_CMD_QUEUES; outside a command,
+ * connecting only).  Requirements not yet evaluated are resolved first
+ * (a bad name is a usage error, nothing is sent) and evaluated once
+ * connected, unless reqs_deferred: an unmet one is VHU_E_REQUIREMENT |
+ * VHU_RC_REPORTED.  With check_only it returns VHU_RC_CHECKED after
+ * resolving, without connecting.  With -L: create the socket and wait for
+ * a back-end to connect, max(--wait, --timeout).
+ */
+int vhu_cmd_start(struct vhu_ctx *ctx);
 
 /* Requirements (cmd_require.c).  vhu_req_add(): parse one expression
  * into ctx->reqs (0, or -1 with the message in @err).  vhu_req_prepare():
@@ -128,8 +152,21 @@ void vhu_ctx_apply(struct vhu_ctx *ctx);
  * the line starts with it).  VHU_OK, VHU_E_USAGE or -1 (help shown). */
 int vhu_parse_leading(struct vhu_ctx *ctx, int argc, char **argv, int *cmd);
 
-/* Usage error with a message. */
+/* Usage error with a message (in ctx->err); VHU_E_USAGE. */
 int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The command layer's own failure @rc with a message (in ctx->err); @rc. */
+int vhu_ctx_fail(struct vhu_ctx *ctx, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The message of the failed run: ctx->err, or the session's when that is
+ * empty.  Writable (sizeof(ctx->err) bytes), for a command that puts its
+ * own words in front. */
+char *vhu_ctx_err(struct vhu_ctx *ctx);
+/* A command naming itself in front of its failure: when @rc failed and
+ * its message (vhu_ctx_err()) does not start with @tag, it becomes
+ * "WHAT: message", WHAT formatted from @fmt. */
+void vhu_ctx_err_prefix(struct vhu_ctx *ctx, int rc, const char *tag, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Forget both messages (a batch step starts). */
+void vhu_ctx_clear_err(struct vhu_ctx *ctx);
 
 /* Run one command line (argv[0] = command name) on @ctx. */
 int vhu_dispatch(struct vhu_ctx *ctx, int argc, char **argv);
@@ -211,11 +248,12 @@ struct vhu_reconnect {
  */
 int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_replay_hooks *h,
 		      struct vhu_reconnect **out);
+/* vhu_ctx_reconnect() for a batch step (`reconnect`, or --reconnect
+ * between steps), reported in the step's "reconnect" object. */
+int vhu_ctx_reconnect_step(struct vhu_ctx *ctx, const char *cause);
 /* The "reconnects" member (JSON), at the end of a run that reconnected or
  * was given --reconnect. */
 void vhu_show_reconnects(struct vhu_ctx *ctx);
-/* One reconnect as a JSON object / its members. */
-void vhu_show_reconnect(const struct vhu_reconnect *r);
 /* Free the records (end of the run). */
 void vhu_reconnects_free(struct vhu_ctx *ctx);
 

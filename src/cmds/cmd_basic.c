@@ -14,10 +14,8 @@
 static error_t noargs_parser(int key, char *arg, struct argp_state *state)
 {
 	(void)arg;
-	if (key == ARGP_KEY_ARG) {
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
-	}
+	if (key == ARGP_KEY_ARG)
+		return vhu_reject_operand(state, arg);
 	(void)state;
 	return ARGP_ERR_UNKNOWN;
 }
@@ -26,7 +24,7 @@ const struct argp vhu_noargs_argp = { NULL, noargs_parser, "", NULL, NULL, NULL,
 
 error_t vhu_reject_operand(struct argp_state *state, const char *arg)
 {
-	argp_error(state, "unexpected argument '%s'", arg);
+	vhu_argp_error(state, "unexpected argument '%s'", arg);
 	return EINVAL;
 }
 
@@ -36,60 +34,36 @@ error_t vhu_operand_parser(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_ARG:
-		if (a->v) {
-			argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->v)
+			return vhu_reject_operand(state, arg);
 		a->v = arg;
 		return 0;
 	case ARGP_KEY_NO_ARGS:
 		if (!a->required)
 			return 0;
-		argp_error(state, "missing operand (see --help)");
+		vhu_argp_error(state, "missing operand (see --help)");
 		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 }
 
-int vhu_cmd_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
-		  enum vhu_neg level)
+/* The getters of a mask: read, print. */
+static int get_mask(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct vhu_session *, uint64_t *),
+		    const char *key, const char *label, enum vhu_bit_space space)
 {
-	int rc = vhu_cmd_parse(ctx, argp, argc, argv, input);
-
-	return rc ? rc : vhu_cmd_connect(ctx, level);
-}
-
-int vhu_cmd_connect(struct vhu_ctx *ctx, enum vhu_neg level)
-{
-	int rc = vhu_ctx_connect(ctx);
-
-	return rc ? rc : vhu_negotiate(&ctx->s, level);
-}
-
-void vhu_show_mask(struct vhu_ctx *ctx, const char *key, const char *label, uint64_t mask,
-		   enum vhu_bit_space space)
-{
-	vhu_out_mask(key, label, mask, space, vhu_ctx_dev(ctx));
-}
-
-/* The getters of a mask: negotiate to @level, read, print. */
-static int get_mask(struct vhu_ctx *ctx, int argc, char **argv, enum vhu_neg level,
-		    int (*fn)(struct vhu_session *, uint64_t *), const char *key, const char *label,
-		    enum vhu_bit_space space)
-{
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, level);
+	int rc = vhu_cmd_parse(ctx, &vhu_noargs_argp, argc, argv, NULL);
 	uint64_t v;
 
-	if (rc || (rc = fn(&ctx->s, &v)))
+	if (rc || (rc = vhu_cmd_start(ctx)) || (rc = fn(&ctx->s, &v)))
 		return rc;
-	vhu_show_mask(ctx, key, label, v, space);
+	vhu_out_mask(key, label, v, space, vhu_ctx_dev(ctx));
 	return VHU_OK;
 }
 
 int cmd_get_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	return get_mask(ctx, argc, argv, VHU_NEG_NONE, vhu_get_features, "features", "Features", VHU_BITS_FEATURES);
+	return get_mask(ctx, argc, argv, vhu_get_features, "features", "Features", VHU_BITS_FEATURES);
 }
 
 /* One MASK operand: 0xHEX, or names / bit numbers. */
@@ -126,26 +100,26 @@ static int resolve_mask(struct vhu_ctx *ctx, struct mask_args *a, uint64_t offer
 }
 
 /* Parse a MASK command; names are resolved before connecting, so a typo
- * sends nothing; then connect and read the offered features. */
-static int mask_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct mask_args *a,
+ * sends nothing. */
+static int mask_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct mask_args *a,
 		      uint64_t *mask)
 {
 	int rc = vhu_cmd_parse(ctx, argp, argc, argv, a);
 
 	if (rc)
 		return rc;
-	if (strcasecmp(a->op.v, "offered") && strcasecmp(a->op.v, "all") && (rc = resolve_mask(ctx, a, 0, mask)))
-		return rc;
-	return vhu_cmd_connect(ctx, VHU_NEG_FEATURES);
+	if (strcasecmp(a->op.v, "offered") && strcasecmp(a->op.v, "all"))
+		return resolve_mask(ctx, a, 0, mask);
+	return VHU_OK;
 }
 
 int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct mask_args a = { { NULL, true }, VHU_BITS_FEATURES };
 	uint64_t mask;
-	int rc = mask_start(ctx, &set_features_argp, argc, argv, &a, &mask);
+	int rc = mask_parse(ctx, &set_features_argp, argc, argv, &a, &mask);
 
-	if (rc)
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = resolve_mask(ctx, &a, ctx->s.features & ~VHU_FEATURES_NOT_DRIVEN, &mask);
 	if (rc)
@@ -180,14 +154,14 @@ int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_set_features(&ctx->s, mask);
 	if (rc)
 		return rc;
-	vhu_show_mask(ctx, "acked_features", "Acked features", mask, VHU_BITS_FEATURES);
+	vhu_out_mask("acked_features", "Acked features", mask, VHU_BITS_FEATURES, vhu_ctx_dev(ctx));
 	return VHU_OK;
 }
 
 int cmd_get_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	return get_mask(ctx, argc, argv, VHU_NEG_FEATURES, vhu_get_protocol_features, "protocol_features",
-			"Protocol features", VHU_BITS_PROTOCOL);
+	return get_mask(ctx, argc, argv, vhu_get_protocol_features, "protocol_features", "Protocol features",
+			VHU_BITS_PROTOCOL);
 }
 
 static const struct argp set_pf_argp = {
@@ -202,8 +176,10 @@ int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct mask_args a = { { NULL, true }, VHU_BITS_PROTOCOL };
 	uint64_t mask, pf;
-	int rc = mask_start(ctx, &set_pf_argp, argc, argv, &a, &mask);
+	int rc = mask_parse(ctx, &set_pf_argp, argc, argv, &a, &mask);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
 	if (!rc && !ctx->s.have_protocol && !(rc = vhu_gate(&ctx->s, vhu_req_by_code(VHOST_USER_GET_PROTOCOL_FEATURES))))
 		rc = vhu_get_protocol_features(&ctx->s, &pf);
 	if (rc)
@@ -217,7 +193,8 @@ int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_set_protocol_features(&ctx->s, mask);
 	if (rc)
 		return rc;
-	vhu_show_mask(ctx, "acked_protocol_features", "Acked protocol features", mask, VHU_BITS_PROTOCOL);
+	vhu_out_mask("acked_protocol_features", "Acked protocol features", mask, VHU_BITS_PROTOCOL,
+		     vhu_ctx_dev(ctx));
 	return VHU_OK;
 }
 
@@ -225,9 +202,9 @@ int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 static int simple(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct vhu_session *),
 		  const char *what)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
+	int rc = vhu_cmd_parse(ctx, &vhu_noargs_argp, argc, argv, NULL);
 
-	if (rc)
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = fn(&ctx->s);
 	if (rc)
@@ -255,10 +232,10 @@ int cmd_reset_device(struct vhu_ctx *ctx, int argc, char **argv)
 static int get_count(struct vhu_ctx *ctx, int argc, char **argv, int (*fn)(struct vhu_session *, uint64_t *),
 		     const char *key, const char *label)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
+	int rc = vhu_cmd_parse(ctx, &vhu_noargs_argp, argc, argv, NULL);
 	uint64_t n;
 
-	if (rc)
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = fn(&ctx->s, &n);
 	if (rc)
@@ -288,7 +265,7 @@ static int get_status_u64(struct vhu_session *s, uint64_t *v)
 
 int cmd_get_status(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	return get_mask(ctx, argc, argv, VHU_NEG_PROTOCOL, get_status_u64, "status", "Status", VHU_BITS_STATUS);
+	return get_mask(ctx, argc, argv, get_status_u64, "status", "Status", VHU_BITS_STATUS);
 }
 
 static const struct argp set_status_argp = {
@@ -311,11 +288,11 @@ int cmd_set_status(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (mask > 0xff)
 		return vhu_usage(ctx, "status 0x%llx does not fit the 8-bit status byte", (unsigned long long)mask);
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_status(&ctx->s, (uint8_t)mask);
 	if (rc)
 		return rc;
-	vhu_show_mask(ctx, "status", "Status set", mask, VHU_BITS_STATUS);
+	vhu_out_mask("status", "Status set", mask, VHU_BITS_STATUS, vhu_ctx_dev(ctx));
 	return VHU_OK;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmds/cmd_common.h"
+#include "render/mem.h"
 #include "render/out.h"
 #include "util/text.h"
 #include "util/intr.h"
@@ -38,10 +39,8 @@ static error_t batch_parser(int key, char *arg, struct argp_state *state)
 		a->check = true;
 		return 0;
 	case ARGP_KEY_ARG:
-		if (a->file) {
-			argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->file)
+			return vhu_reject_operand(state, arg);
 		a->file = arg;
 		return 0;
 	default:
@@ -160,19 +159,6 @@ static int split(char *line, char **argv, int max)
 	return argc;
 }
 
-/* Reconnect for the step (--reconnect), reported in its object too. */
-static int step_reconnect(struct vhu_ctx *ctx, const char *cause)
-{
-	struct vhu_reconnect *r;
-	int rc = vhu_ctx_reconnect(ctx, cause, NULL, &r);
-
-	if (rc)
-		return rc;
-	vhu_out_open("reconnect", "Reconnect");
-	vhu_show_reconnect(r);
-	vhu_out_close();
-	return VHU_OK;
-}
 
 /* ---- set: options for the steps that follow ---- */
 
@@ -254,36 +240,6 @@ static int step_set(struct vhu_ctx *ctx, struct batch_args *a, int ac, char **av
 
 /* ---- state: what the session holds ---- */
 
-static void show_ring(const struct vhu_ctx *ctx, unsigned i, const struct vhu_ring_state *r)
-{
-	char label[32];
-
-	snprintf(label, sizeof(label), "ring %u", i);
-	vhu_out_open(NULL, label);
-	vhu_out_uint("ring", "ring", i, NULL);
-	if (r->set & VHU_RING_NUM)
-		vhu_out_uint("num", "num", r->num, NULL);
-	if (r->set & VHU_RING_BASE)
-		vhu_out_uint("base", "base", r->base, NULL);
-	if (r->set & VHU_RING_ADDR) {
-		vhu_out_hex("desc", "desc", r->desc, 1);
-		vhu_out_hex("avail", "avail", r->avail, 1);
-		vhu_out_hex("used", "used", r->used, 1);
-	}
-	if (r->set & VHU_RING_KICK)
-		vhu_out_string("kick", "kick", r->kick_fd ? "eventfd" : "none");
-	if (r->set & VHU_RING_CALL)
-		vhu_out_string("call", "call", r->call_fd ? "eventfd" : "none");
-	if (r->set & VHU_RING_ERR)
-		vhu_out_string("err", "err", r->err_fd ? "eventfd" : "none");
-	if (r->set & VHU_RING_ENABLE)
-		vhu_out_bool("enabled", "enabled", r->enabled);
-	if (r->set & VHU_RING_STOPPED)
-		vhu_out_uint("stopped_at", "stopped at base", r->stop_base, NULL);
-	(void)ctx;
-	vhu_out_close();
-}
-
 static int step_state(struct vhu_ctx *ctx, int ac)
 {
 	const struct vhu_session *s = &ctx->s;
@@ -294,7 +250,7 @@ static int step_state(struct vhu_ctx *ctx, int ac)
 		return vhu_usage(ctx, "state takes no arguments");
 	/* `--require ... state`: the requirements first, as for a command
 	 * (with --check: their names only). */
-	if (ctx->nreqs > ctx->reqs_done && (rc = vhu_ctx_connect(ctx)))
+	if (ctx->nreqs > ctx->reqs_done && (rc = vhu_cmd_start(ctx)))
 		return rc;
 	if (ctx->check_only)
 		return VHU_OK;
@@ -335,7 +291,7 @@ static int step_state(struct vhu_ctx *ctx, int ac)
 	vhu_out_open_list("rings", "rings");
 	for (unsigned i = 0; i < VHU_MAX_FD_VRINGS; i++)
 		if (s->rings[i].set)
-			show_ring(ctx, i, &s->rings[i]);
+			vhu_render_ring_state(i, &s->rings[i]);
 	vhu_out_close_list();
 	vhu_out_bool("backend_channel", "back-end channel", ctx->chan.open);
 	vhu_out_bool("inflight", "inflight buffer", ctx->res.inflight_fd >= 0);
@@ -356,7 +312,7 @@ static int batch_step(struct vhu_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	if (ctx->reconnect && !ctx->check_only && strcmp(argv[0], "reconnect") && !vhu_session_alive(&ctx->s)) {
-		rc = step_reconnect(ctx, ctx->s.fd < 0 ? "the connection was closed by an earlier step"
+		rc = vhu_ctx_reconnect_step(ctx, ctx->s.fd < 0 ? "the connection was closed by an earlier step"
 						       : "the back-end closed the connection between steps");
 		if (rc)
 			return rc;
@@ -366,22 +322,13 @@ static int batch_step(struct vhu_ctx *ctx, int argc, char **argv)
 	    !strcmp(argv[0], "reconnect"))
 		return rc;
 	snprintf(cause, sizeof(cause), "%s", ctx->s.err);
-	if ((rc = step_reconnect(ctx, cause)))
+	if ((rc = vhu_ctx_reconnect_step(ctx, cause)))
 		return rc;
 	vhu_out_bool("retried", "Retried", true);
 	return vhu_dispatch(ctx, argc, argv);
 }
 
 /* ---- the loop ---- */
-
-static void report_line(unsigned lineno, const char *msg)
-{
-	char *esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
-
-	vhu_out_before_stderr();
-	fprintf(stderr, "vhuctl: line %u: %s\n", lineno, esc ? esc : msg);
-	free(esc);
-}
 
 static void interactive_help(void)
 {
@@ -397,14 +344,14 @@ static void interactive_help(void)
 /* A failure found by --check: reported at once, listed in JSON. */
 static void check_bad(struct vhu_ctx *ctx, unsigned lineno, const char *command, unsigned *nbad)
 {
-	report_line(lineno, ctx->s.err);
+	vhu_out_error_line(lineno, "%s", vhu_ctx_err(ctx));
 	(*nbad)++;
 	if (!vhu_out_is_json())
 		return;
 	vhu_out_open(NULL, NULL);
 	vhu_out_uint("line", NULL, lineno, NULL);
 	vhu_out_string("command", NULL, command);
-	vhu_out_string("error", NULL, ctx->s.err);
+	vhu_out_string("error", NULL, vhu_ctx_err(ctx));
 	vhu_out_close();
 }
 
@@ -452,7 +399,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (vhu_out_is_json())
 			vhu_out_open_list("errors", "errors");
 	} else {
-		rc = vhu_ctx_connect(ctx);
+		rc = vhu_cmd_start(ctx);
 		if (rc)
 			goto out;
 		vhu_out_steps();
@@ -518,7 +465,7 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 			interactive_help();
 			continue;
 		}
-		ctx->s.err[0] = '\0';
+		vhu_ctx_clear_err(ctx);
 		ctx->lineno = lineno;
 		nsteps++;
 		if (ac < 0) {
@@ -571,8 +518,8 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (src & VHU_RC_REPORTED)
 			src &= ~VHU_RC_REPORTED;
 		else if (src)
-			report_line(lineno, ctx->s.err);
-		vhu_out_step_end(src, src ? ctx->s.err : NULL);
+			vhu_out_error_line(lineno, "%s", vhu_ctx_err(ctx));
+		vhu_out_step_end(src, src ? vhu_ctx_err(ctx) : NULL);
 		opts_restore(ctx, &opts);
 		ctx->lineno = 0;
 		/* SIGINT & co end the whole batch, not just the step (util/intr). */
@@ -602,9 +549,8 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_out_uint("bad_lines", "bad lines", nbad, NULL);
 		vhu_out_close();
 		if (nbad) {
-			first_rc = vhu_fail(&ctx->s, VHU_E_USAGE, "batch --check: %u of %u %s in %s %s bad", nbad, nsteps,
-					    VHU_PLURAL(nsteps, "step", "steps"), src_name,
-					    VHU_PLURAL(nbad, "is", "are"));
+			first_rc = vhu_usage(ctx, "batch --check: %u of %u %s in %s %s bad", nbad, nsteps,
+					     VHU_PLURAL(nsteps, "step", "steps"), src_name, VHU_PLURAL(nbad, "is", "are"));
 			reported = true;
 		}
 		rc = first_rc;
@@ -612,14 +558,14 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = first_rc;
 		/* The last step's message is already reported; keep it for JSON. */
 		if (rc) {
-			vhu_fail(&ctx->s, rc, "a batch step failed (first failing status %d)", rc);
+			vhu_ctx_fail(ctx, rc, "a batch step failed (first failing status %d)", rc);
 			reported = true;
 		}
 	}
 	/* Steps may be missing after a read error: no success, and not a
 	 * step's own failure either. */
 	if (read_err) {
-		char msg[sizeof(ctx->s.err)], *esc;
+		char msg[sizeof(ctx->s.err)];
 
 		if (lineno)
 			snprintf(msg, sizeof(msg), "batch: cannot read %s after line %u: %s", src_name,
@@ -627,12 +573,9 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		else
 			snprintf(msg, sizeof(msg), "batch: cannot read %s: %s", src_name, strerror(read_err));
 		if (!rc) {
-			rc = vhu_fail(&ctx->s, VHU_E_IO, "%s", msg);
+			rc = vhu_ctx_fail(ctx, VHU_E_IO, "%s", msg);
 		} else {
-			esc = vhu_escape_controls(msg);
-			vhu_out_before_stderr();
-			fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
-			free(esc);
+			vhu_out_error_line(0, "%s", msg);
 		}
 	}
 out:

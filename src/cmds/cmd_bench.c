@@ -147,7 +147,7 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 			if (!strcmp(arg, rw_names[i]))
 				break;
 		if (i == sizeof(rw_names) / sizeof(rw_names[0])) {
-			argp_error(state,
+			vhu_argp_error(state,
 				   "invalid --rw '%s' (read, write, randread, randwrite, randrw; tx, rx)",
 				   arg);
 			return EINVAL;
@@ -156,7 +156,7 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_RWMIX:
 		if (vhu_parse_u64(arg, 100, &v)) {
-			argp_error(state, "invalid --rwmix-read '%s' (a percentage, 0..100)", arg);
+			vhu_argp_error(state, "invalid --rwmix-read '%s' (a percentage, 0..100)", arg);
 			return EINVAL;
 		}
 		a->rwmix = (unsigned)v;
@@ -164,26 +164,26 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_BS:
 		if (vhu_parse_size(arg, &a->bs)) {
-			argp_error(state, "invalid --bs '%s' (bytes, K/M units)", arg);
+			vhu_argp_error(state, "invalid --bs '%s' (bytes, K/M units)", arg);
 			return EINVAL;
 		}
 		return 0;
 	case OPT_QD:
 		if (vhu_parse_u64(arg, UINT32_MAX, &a->qd)) {
-			argp_error(state, "invalid --qd '%s' (1..%u)", arg, BENCH_MAX_QD);
+			vhu_argp_error(state, "invalid --qd '%s' (1..%u)", arg, BENCH_MAX_QD);
 			return EINVAL;
 		}
 		return 0;
 	case OPT_QUEUES:
 		if (vhu_parse_u64(arg, UINT32_MAX, &a->queues)) {
-			argp_error(state, "invalid --queues '%s' (1..%u)", arg, VHU_DRV_MAX_QUEUES);
+			vhu_argp_error(state, "invalid --queues '%s' (1..%u)", arg, VHU_DRV_MAX_QUEUES);
 			return EINVAL;
 		}
 		return 0;
 	case OPT_RUNTIME:
 	case OPT_RAMP:
 		if (vhu_parse_seconds(arg, key == OPT_RUNTIME ? &a->runtime_ms : &a->ramp_ms)) {
-			argp_error(state, "invalid --%s '%s' (seconds, e.g. 10 or 0.5)",
+			vhu_argp_error(state, "invalid --%s '%s' (seconds, e.g. 10 or 0.5)",
 				   key == OPT_RUNTIME ? "runtime" : "ramp", arg);
 			return EINVAL;
 		}
@@ -191,7 +191,7 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 	case OPT_OFFSET:
 	case OPT_SIZE:
 		if (vhu_parse_size(arg, key == OPT_OFFSET ? &a->offset : &a->size)) {
-			argp_error(state, "invalid --%s '%s' (bytes, K/M/G/T units)",
+			vhu_argp_error(state, "invalid --%s '%s' (bytes, K/M/G/T units)",
 				   key == OPT_OFFSET ? "offset" : "size", arg);
 			return EINVAL;
 		}
@@ -201,7 +201,7 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 	case OPT_PROGRESS: a->progress = true; return 0;
 	case OPT_SEED:
 		if (vhu_parse_u64(arg, UINT64_MAX, &a->seed)) {
-			argp_error(state, "invalid --seed '%s' (a number)", arg);
+			vhu_argp_error(state, "invalid --seed '%s' (a number)", arg);
 			return EINVAL;
 		}
 		return 0;
@@ -968,7 +968,7 @@ int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 	vhu_intr_catch(SIGINT, &old_int);
 	vhu_intr_catch(SIGTERM, &old_term);
 	caught = true;
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	if ((rc = vhu_cmd_start(ctx)))
 		goto out;
 	d = calloc(1, sizeof(*d));
 	bn.bq = calloc(bn.nq, sizeof(*bn.bq));
@@ -1032,12 +1032,7 @@ stop:
 	if (!rc && bn.signo && bn.signo != SIGINT && bn.signo != SIGTERM)
 		rc = vhu_fail(&ctx->s, 128 + bn.signo, "interrupted by %s", vhu_intr_name(bn.signo));
 out:
-	if (rc && ctx->s.err[0] && strncmp(ctx->s.err, "bench: ", 7)) {
-		char why[sizeof(ctx->s.err)];
-
-		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		snprintf(ctx->s.err, sizeof(ctx->s.err), "bench: %.400s", why);
-	}
+	vhu_ctx_err_prefix(ctx, rc, "bench: ", "bench");
 	if (bn.d)
 		show_results(&bn, &a);
 	if (brought_up && vhu_out_is_json())

@@ -399,7 +399,7 @@ int vhu_bench_net(struct vhu_ctx *ctx, struct vhu_bench_net_args *a)
 	vhu_intr_catch(SIGINT, &old_int);
 	vhu_intr_catch(SIGTERM, &old_term);
 	caught = true;
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	if ((rc = vhu_cmd_start(ctx)))
 		goto out;
 	d = calloc(1, sizeof(*d));
 	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -447,12 +447,7 @@ stop:
 	if (!rc && bn.signo && bn.signo != SIGINT && bn.signo != SIGTERM)
 		rc = vhu_fail(&ctx->s, 128 + bn.signo, "interrupted by %s", vhu_intr_name(bn.signo));
 out:
-	if (rc && ctx->s.err[0] && strncmp(ctx->s.err, "bench: ", 7)) {
-		char why[sizeof(ctx->s.err)];
-
-		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		snprintf(ctx->s.err, sizeof(ctx->s.err), "bench: %.400s", why);
-	}
+	vhu_ctx_err_prefix(ctx, rc, "bench: ", "bench");
 	if (ran)
 		show_results(&bn);
 	if (brought_up && vhu_out_is_json())

@@ -29,6 +29,7 @@
 #include "cmds/cmd_drv.h"
 #include "dev/blk.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/parse.h"
 
 enum { OPT_OUTPUT = 'o', OPT_INPUT = 'i', OPT_PATTERN = 0x800, OPT_LENGTH, OPT_UNMAP };
@@ -74,7 +75,7 @@ static error_t blk_parser(int key, char *arg, struct argp_state *state)
 	case OPT_UNMAP: a->unmap = true; return 0;
 	case OPT_PATTERN:
 		if (vhu_parse_u64(arg, 255, &v)) {
-			argp_error(state, "invalid --pattern '%s' (a byte, 0..255 or 0x00..0xff)", arg);
+			vhu_argp_error(state, "invalid --pattern '%s' (a byte, 0..255 or 0x00..0xff)", arg);
 			return EINVAL;
 		}
 		a->pattern = (uint8_t)v;
@@ -82,16 +83,14 @@ static error_t blk_parser(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_LENGTH:
 		if (vhu_parse_size(arg, &a->length)) {
-			argp_error(state, "invalid --length '%s' (bytes, K/M/G units)", arg);
+			vhu_argp_error(state, "invalid --length '%s' (bytes, K/M/G units)", arg);
 			return EINVAL;
 		}
 		a->have_length = true;
 		return 0;
 	case ARGP_KEY_ARG:
-		if (a->nop >= 4) {
-			argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->nop >= 4)
+			return vhu_reject_operand(state, arg);
 		a->op[a->nop++] = arg;
 		return 0;
 	default: return vhu_drv_parse_opt(key, arg, state, &a->d);
@@ -300,8 +299,7 @@ static void show_result(enum blk_op op, uint64_t off, const struct vhu_blk *b, s
 	}
 	if (ok && op == OP_WRITE) {
 		SHA256Final(digest, &io->sha);
-		for (size_t i = 0; i < sizeof(digest); i++)
-			snprintf(hexd + 2 * i, 3, "%02x", digest[i]);
+		vhu_format_hex(digest, sizeof(digest), hexd);
 		vhu_out_string("sha256", "SHA-256", hexd);
 	}
 	if (ok && op == OP_READ && io->sink.path)
@@ -364,7 +362,7 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 	 * the protocol features it uses) and is checked before any ring
 	 * starts. */
 	ctx->reqs_deferred = true;
-	rc = vhu_cmd_connect(ctx, VHU_NEG_NONE);
+	rc = vhu_cmd_start(ctx);
 	ctx->reqs_deferred = false;
 	if (rc)
 		goto out;
@@ -413,12 +411,7 @@ int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = vhu_drv_sink_commit(&io.sink);
 out:
 	/* Name the operation in front of whatever failed after parsing. */
-	if (rc && ctx->s.err[0] && strncmp(ctx->s.err, "blk ", 4)) {
-		char why[sizeof(ctx->s.err)];
-
-		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		snprintf(ctx->s.err, sizeof(ctx->s.err), "blk %s: %.400s", ops[op].name, why);
-	}
+	vhu_ctx_err_prefix(ctx, rc, "blk ", "blk %s", ops[op].name);
 	if (io_started) {
 		show_result(op, off, &b, &io, serial, !rc);
 		if (vhu_out_is_json())

@@ -16,80 +16,15 @@
 
 #include "cmds/cmd_common.h"
 #include "proto/chan.h"
+#include "render/chan.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/intr.h"
 #include "util/parse.h"
 #include "util/text.h"
 
 /* Longest wait in one call, so --duration is checked often enough. */
 #define WATCH_SLICE_MS 250
-
-static const char *msg_name(const struct vhu_chan_msg *m, char *buf, size_t len)
-{
-	if (m->desc)
-		return m->desc->name;
-	snprintf(buf, len, "REQ_%u", m->hdr.request);
-	return buf;
-}
-
-/* One message: a text line, or an object in the list being built. */
-static void show_msg(struct vhu_ctx *ctx, const struct vhu_chan_msg *m)
-{
-	char nb[24], dec[1024];
-	const char *name = msg_name(m, nb, sizeof(nb)), *d;
-
-	/* Unknown codes are decoded as opaque bytes: shown raw. */
-	vhu_trace_decode(m->desc ? m->desc->req_shape : VHU_SHAPE_OPAQUE, vhu_ctx_dev(ctx), m->payload,
-			 m->hdr.size, dec, sizeof(dec));
-	d = dec[0] == ' ' ? dec + 1 : dec;
-	if (vhu_out_is_json()) {
-		vhu_out_open(NULL, name);
-		vhu_out_string("request", "request", name);
-		vhu_out_uint("code", "code", m->hdr.request, NULL);
-		vhu_out_hex("flags", "flags", m->hdr.flags, 1);
-		vhu_out_uint("size", "size", m->hdr.size, NULL);
-		vhu_out_uint("fds", "fds", m->nfds, NULL);
-		vhu_out_open_list("fd_info", "fd_info");
-		for (unsigned i = 0; i < m->nfds; i++) {
-			vhu_out_open(NULL, "fd");
-			vhu_out_string("type", "type", vhu_fd_kind_name(m->fd[i].kind));
-			if (m->fd[i].size >= 0)
-				vhu_out_int("size", "size", m->fd[i].size, NULL);
-			vhu_out_close();
-		}
-		vhu_out_close_list();
-		vhu_out_string("decoded", "decoded", d);
-		vhu_out_bytes("payload", "payload", m->payload, m->hdr.size, 0);
-		vhu_out_bool("need_reply", "need_reply", m->need_reply);
-		/* out.h has no null writer: a message that got no answer has
-		 * no "answered" member, which jq reads as null. */
-		if (m->answered)
-			vhu_out_uint("answered", "answered", m->answer, NULL);
-		vhu_out_close();
-	} else {
-		char fdtxt[8 * 40] = "";
-		size_t n = 0;
-
-		for (unsigned i = 0; i < m->nfds && n < sizeof(fdtxt); i++) {
-			if (m->fd[i].size >= 0)
-				n += (size_t)snprintf(fdtxt + n, sizeof(fdtxt) - n, " fd%u=%s:%lld", i,
-						      vhu_fd_kind_name(m->fd[i].kind), (long long)m->fd[i].size);
-			else
-				n += (size_t)snprintf(fdtxt + n, sizeof(fdtxt) - n, " fd%u=%s", i,
-						      vhu_fd_kind_name(m->fd[i].kind));
-		}
-		if (m->answered)
-			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=%llu", name,
-				     m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "", d, fdtxt,
-				     m->need_reply ? " need_reply" : "", (unsigned long long)m->answer);
-		else
-			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=none", name,
-				     m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "", d, fdtxt,
-				     m->need_reply ? " need_reply" : "");
-	}
-	if (m->problem[0])
-		vhu_out_warn("%s: %s", name, m->problem);
-}
 
 /*
  * Print and answer every message already waiting on the channel.  In
@@ -112,7 +47,7 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 			vhu_out_open_list(key, key);
 			listed = true;
 		}
-		show_msg(ctx, &q[i]);
+		vhu_render_chan_msg(&q[i], vhu_ctx_dev(ctx));
 	}
 	vhu_chan_clear_queued(&ctx->chan);
 	if (ctx->chan.dropped) {
@@ -129,7 +64,7 @@ static int drain(struct vhu_ctx *ctx, const char *key, bool always)
 				vhu_out_open_list(key, key);
 				listed = true;
 			}
-			show_msg(ctx, &m);
+			vhu_render_chan_msg(&m, vhu_ctx_dev(ctx));
 		}
 		if (rc || ev != VHU_CHAN_MSG)
 			break;
@@ -185,8 +120,8 @@ int cmd_set_backend_req_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	a.doc = sbrf_doc;
-	rc = vhu_cmd_start(ctx, &a, argc, argv, NULL, VHU_NEG_PROTOCOL);
-	if (rc)
+	rc = vhu_cmd_parse(ctx, &a, argc, argv, NULL);
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = vhu_chan_open(&ctx->s, &ctx->chan);
 	if (rc)
@@ -214,14 +149,14 @@ static error_t watch_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_COUNT:
 		if (vhu_parse_u64(arg, UINT32_MAX, &a->count) || a->count == 0) {
-			argp_error(state, "invalid --count '%s': expected a number of messages >= 1", arg);
+			vhu_argp_error(state, "invalid --count '%s': expected a number of messages >= 1", arg);
 			return EINVAL;
 		}
 		a->have_count = true;
 		return 0;
 	case OPT_DURATION:
 		if (vhu_parse_seconds(arg, &a->duration_ms) || a->duration_ms < 0) {
-			argp_error(state, "invalid --duration '%s': expected seconds, e.g. 10 or 0.5", arg);
+			vhu_argp_error(state, "invalid --duration '%s': expected seconds, e.g. 10 or 0.5", arg);
 			return EINVAL;
 		}
 		a->have_duration = true;
@@ -282,11 +217,26 @@ static int watch_reconnect(struct vhu_ctx *ctx, int rc, uint64_t shown)
 	return rc;
 }
 
+/* The messages served while a request waited for its reply: shown, and
+ * counted in *@n, up to --count.  A failure deferred meanwhile, or VHU_OK. */
+static int watch_queued(struct vhu_ctx *ctx, const struct watch_args *a, uint64_t *n)
+{
+	const struct vhu_chan_msg *q;
+	int rc;
+	unsigned nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
+
+	for (unsigned i = 0; i < nq && !(a->have_count && *n >= a->count); i++, (*n)++)
+		vhu_render_chan_msg(&q[i], vhu_ctx_dev(ctx));
+	vhu_chan_clear_queued(&ctx->chan);
+	/* Text lines are for people watching: one at a time. */
+	if (!vhu_out_is_json())
+		fflush(stdout);
+	return rc;
+}
+
 int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	static struct vhu_chan_msg m;
-	const struct vhu_chan_msg *q;
-	unsigned nq;
 	struct watch_args a = { 0 };
 	struct sigaction old;
 	enum vhu_chan_event ev;
@@ -294,9 +244,9 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 	bool lost = false; /* the connection was, and stayed, lost */
 	uint64_t n = 0;
 	int64_t deadline = -1;
-	int rc = vhu_cmd_start(ctx, &watch_argp, argc, argv, &a, VHU_NEG_OWNER);
+	int rc = vhu_cmd_parse(ctx, &watch_argp, argc, argv, &a);
 
-	if (rc)
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	if (!ctx->chan.open && (rc = vhu_chan_open(&ctx->s, &ctx->chan)))
 		return rc;
@@ -312,12 +262,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_out_open_list("messages", "Messages");
 	/* Messages served while the set-up requests waited for their acks
 	 * come first, and count. */
-	nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
-	for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
-		show_msg(ctx, &q[i]);
-	vhu_chan_clear_queued(&ctx->chan);
-	if (!vhu_out_is_json())
-		fflush(stdout);
+	rc = watch_queued(ctx, &a, &n);
 	for (; !rc;) {
 		int wait = WATCH_SLICE_MS;
 
@@ -341,7 +286,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 		}
 		rc = vhu_chan_next(&ctx->s, &ctx->chan, wait, &m, &ev);
 		if (ev == VHU_CHAN_MSG) {
-			show_msg(ctx, &m);
+			vhu_render_chan_msg(&m, vhu_ctx_dev(ctx));
 			n++;
 			/* Text lines are for people watching: one at a time. */
 			if (!vhu_out_is_json())
@@ -354,12 +299,7 @@ int cmd_watch(struct vhu_ctx *ctx, int argc, char **argv)
 				break;
 			}
 			/* What the new back-end sent while the replay waited. */
-			nq = vhu_chan_queued(&ctx->s, &ctx->chan, &q, &rc);
-			for (unsigned i = 0; i < nq && !(a.have_count && n >= a.count); i++, n++)
-				show_msg(ctx, &q[i]);
-			vhu_chan_clear_queued(&ctx->chan);
-			if (!vhu_out_is_json())
-				fflush(stdout);
+			rc = watch_queued(ctx, &a, &n);
 			continue;
 		}
 		if (rc)
@@ -400,14 +340,12 @@ static error_t uuid_parser(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case ARGP_KEY_ARG:
-		if (*uuid) {
-			argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (*uuid)
+			return vhu_reject_operand(state, arg);
 		*uuid = arg;
 		return 0;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing UUID");
+		vhu_argp_error(state, "missing UUID");
 		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -435,15 +373,15 @@ int cmd_get_shared_object(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	/* A bad UUID is refused before connecting: nothing is sent. */
-	if (vhu_uuid_parse(text, uuid))
+	if (vhu_parse_uuid(text, uuid))
 		return vhu_usage(ctx, "invalid UUID '%s' (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", text);
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (rc)
 		return rc;
 	rc = vhu_get_shared_object(&ctx->s, uuid, &found, &fi);
 	if (rc)
 		return rc;
-	vhu_uuid_format(uuid, canon);
+	vhu_format_uuid(uuid, canon);
 	vhu_out_string("uuid", "UUID", canon);
 	vhu_out_bool("found", "Found", found);
 	if (found) {
@@ -474,8 +412,8 @@ int cmd_get_shared_memory_regions(struct vhu_ctx *ctx, int argc, char **argv)
 	int rc;
 
 	a.doc = gsmr_doc;
-	rc = vhu_cmd_start(ctx, &a, argc, argv, NULL, VHU_NEG_NONE);
-	if (rc)
+	rc = vhu_cmd_parse(ctx, &a, argc, argv, NULL);
+	if (rc || (rc = vhu_cmd_start(ctx)))
 		return rc;
 	rc = vhu_get_shared_memory_regions(&ctx->s, r, 255, &n, problem, sizeof(problem));
 	if (rc)

@@ -18,22 +18,6 @@ error_t vhu_operand_parser(int key, char *arg, struct argp_state *state);
 /* For parsers whose command takes no operand: report @arg, EINVAL. */
 error_t vhu_reject_operand(struct argp_state *state, const char *arg);
 
-/* Connect (once) and negotiate up to @level; for commands that parsed
- * their arguments already. */
-int vhu_cmd_connect(struct vhu_ctx *ctx, enum vhu_neg level);
-
-/* Parse with @argp, connect, negotiate up to @level.  VHU_OK or an rc
- * (-1: help shown). */
-int vhu_cmd_start(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input,
-		  enum vhu_neg level);
-
-/* Emit the mask of @space with the session's device type. */
-void vhu_show_mask(struct vhu_ctx *ctx, const char *key, const char *label, uint64_t mask,
-		   enum vhu_bit_space space);
-
-/* Decoded (with --type) or raw config bytes; shared by get-config and probe. */
-void vhu_show_config(struct vhu_ctx *ctx, const uint8_t *buf, size_t len, uint32_t offset);
-
 /* Why a GET_CONFIG of [@offset, @offset + @size) may have been refused,
  * and what to try (-n N), written into @buf. */
 void vhu_config_hint(struct vhu_ctx *ctx, uint32_t offset, uint32_t size, char *buf, size_t len);

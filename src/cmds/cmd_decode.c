@@ -67,7 +67,7 @@ int cmd_decode(struct vhu_ctx *ctx, int argc, char **argv)
 	if (f != stdin)
 		fclose(f);
 	if (rc)
-		return vhu_fail(&ctx->s, VHU_E_USAGE, "decode: %s: %s", a.file.v, err);
+		return vhu_usage(ctx, "decode: %s: %s", a.file.v, err);
 	/* A failed stdout is reported (once) by the end of the run. */
 	return VHU_OK;
 }

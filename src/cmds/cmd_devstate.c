@@ -34,22 +34,20 @@ static error_t ds_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_MAX_SIZE:
 		if (vhu_parse_size(arg, &a->lim.max_size)) {
-			argp_error(state, "invalid --max-size '%s': expected bytes with an optional K, M, G or T, "
+			vhu_argp_error(state, "invalid --max-size '%s': expected bytes with an optional K, M, G or T, "
 					  "or 0 for no limit", arg);
 			return EINVAL;
 		}
 		return 0;
 	case OPT_TRANSFER_TIMEOUT:
 		if (vhu_parse_seconds(arg, &a->lim.transfer_ms)) {
-			argp_error(state, "invalid --transfer-timeout '%s': expected seconds, or 0 for no limit", arg);
+			vhu_argp_error(state, "invalid --transfer-timeout '%s': expected seconds, or 0 for no limit", arg);
 			return EINVAL;
 		}
 		return 0;
 	case ARGP_KEY_ARG:
-		if (a->nop >= 2) {
-			argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->nop >= 2)
+			return vhu_reject_operand(state, arg);
 		a->op[a->nop++] = arg;
 		return 0;
 	default:
@@ -99,25 +97,21 @@ static int stop_rings(struct vhu_ctx *ctx)
 	return VHU_OK;
 }
 
-/* Connect, learn the features, refuse locally when @code is gated shut,
- * then claim the back-end. */
-static int ds_start(struct vhu_ctx *ctx, uint32_t code)
+/* Started (the row's level: the features are known), refuse locally when
+ * @code is gated shut, and only then claim the back-end. */
+static int ds_claim(struct vhu_ctx *ctx, uint32_t code)
 {
-	int rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	int rc = vhu_gate(&ctx->s, vhu_req_by_code(code));
 
-	if (!rc)
-		rc = vhu_gate(&ctx->s, vhu_req_by_code(code));
-	if (!rc)
-		rc = vhu_negotiate(&ctx->s, VHU_NEG_OWNER);
-	return rc;
+	return rc ? rc : vhu_negotiate(&ctx->s, VHU_NEG_OWNER);
 }
 
 static int ds_check(struct vhu_ctx *ctx)
 {
 	uint64_t status = 0;
-	int rc = ds_start(ctx, VHOST_USER_CHECK_DEVICE_STATE);
+	int rc = vhu_cmd_start(ctx);
 
-	if (rc)
+	if (rc || (rc = ds_claim(ctx, VHOST_USER_CHECK_DEVICE_STATE)))
 		return rc;
 	rc = vhu_ds_check(&ctx->s, &status);
 	if (rc && rc != VHU_E_REFUSED)
@@ -138,7 +132,9 @@ static int ds_transfer(struct vhu_ctx *ctx, enum vhu_ds_dir dir, const char *pat
 
 	if (rc)
 		return rc;
-	rc = ds_start(ctx, VHOST_USER_SET_DEVICE_STATE_FD);
+	rc = vhu_cmd_start(ctx);
+	if (!rc)
+		rc = ds_claim(ctx, VHOST_USER_SET_DEVICE_STATE_FD);
 	if (!rc)
 		rc = stop_rings(ctx);
 	if (!rc) {

@@ -7,6 +7,7 @@
 
 #include "cmds/cmd_drv.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/intr.h"
 #include "util/parse.h"
 
@@ -24,7 +25,7 @@ static int on_off(struct argp_state *state, const char *opt, const char *arg, en
 	else if (!strcmp(arg, "off"))
 		*c = VHU_DRV_OFF;
 	else {
-		argp_error(state, "invalid %s '%s' (on or off)", opt, arg);
+		vhu_argp_error(state, "invalid %s '%s' (on or off)", opt, arg);
 		return EINVAL;
 	}
 	return 0;
@@ -41,7 +42,7 @@ error_t vhu_drv_parse_opt(int key, char *arg, struct argp_state *state, struct v
 		else if (!strcmp(arg, "packed"))
 			a->o.layout = VHU_VQ_PACKED;
 		else {
-			argp_error(state, "invalid --ring '%s' (split or packed)", arg);
+			vhu_argp_error(state, "invalid --ring '%s' (split or packed)", arg);
 			return EINVAL;
 		}
 		return 0;
@@ -49,21 +50,21 @@ error_t vhu_drv_parse_opt(int key, char *arg, struct argp_state *state, struct v
 	case VHU_DRV_OPT_INDIRECT: return on_off(state, "--indirect", arg, &a->o.indirect);
 	case VHU_DRV_OPT_QUEUE_SIZE:
 		if (vhu_parse_u64(arg, VHU_VQ_MAX_SIZE, &v) || !v) {
-			argp_error(state, "invalid --queue-size '%s' (1..%u)", arg, VHU_VQ_MAX_SIZE);
+			vhu_argp_error(state, "invalid --queue-size '%s' (1..%u)", arg, VHU_VQ_MAX_SIZE);
 			return EINVAL;
 		}
 		a->o.queue_size = (uint32_t)v;
 		return 0;
 	case VHU_DRV_OPT_MEMORY:
 		if (vhu_parse_size(arg, &v) || !v || v > VHU_MEM_MAX_REGION) {
-			argp_error(state, "invalid --memory '%s' (e.g. 64M, at most 64T)", arg);
+			vhu_argp_error(state, "invalid --memory '%s' (e.g. 64M, at most 64T)", arg);
 			return EINVAL;
 		}
 		a->o.mem_size = v;
 		return 0;
 	case VHU_DRV_OPT_BACKING:
 		if (strcmp(arg, "memfd") && (strncmp(arg, "file:", 5) || !arg[5])) {
-			argp_error(state, "invalid --backing '%s' (memfd or file:PATH)", arg);
+			vhu_argp_error(state, "invalid --backing '%s' (memfd or file:PATH)", arg);
 			return EINVAL;
 		}
 		a->o.backing = strcmp(arg, "memfd") ? arg + 5 : NULL;
@@ -73,7 +74,7 @@ error_t vhu_drv_parse_opt(int key, char *arg, struct argp_state *state, struct v
 	case VHU_DRV_OPT_GPA_BASE:
 		/* Page aligned, and room for the largest region above it. */
 		if (vhu_parse_size(arg, &v) || (v & 4095) || v > UINT64_MAX - VHU_MEM_MAX_REGION) {
-			argp_error(state,
+			vhu_argp_error(state,
 				   "invalid --gpa-base '%s' (a multiple of 4096, e.g. 4G or 0x100000000)",
 				   arg);
 			return EINVAL;
@@ -87,13 +88,13 @@ error_t vhu_drv_parse_opt(int key, char *arg, struct argp_state *state, struct v
 		else if (!strcmp(arg, "event"))
 			a->o.notify = VHU_NOTIFY_EVENT;
 		else {
-			argp_error(state, "invalid --notify '%s' (event or poll)", arg);
+			vhu_argp_error(state, "invalid --notify '%s' (event or poll)", arg);
 			return EINVAL;
 		}
 		return 0;
 	case VHU_DRV_OPT_QUEUE:
 		if (vhu_parse_u64(arg, VHU_MAX_FD_VRINGS - 1, &v)) {
-			argp_error(state, "invalid --queue '%s' (0..%u)", arg, VHU_MAX_FD_VRINGS - 1);
+			vhu_argp_error(state, "invalid --queue '%s' (0..%u)", arg, VHU_MAX_FD_VRINGS - 1);
 			return EINVAL;
 		}
 		a->queue = (uint32_t)v;
@@ -247,6 +248,5 @@ void vhu_drv_sink_digest(struct vhu_drv_sink *k, char hex[65])
 	uint8_t d[32];
 
 	SHA256Final(d, &k->sha);
-	for (size_t i = 0; i < sizeof(d); i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	vhu_format_hex(d, sizeof(d), hex);
 }

@@ -20,6 +20,7 @@
 
 #include "cmds/cmd_drv.h"
 #include "dev/fs.h"
+#include "render/fuse.h"
 #include "render/out.h"
 #include "util/text.h"
 
@@ -50,10 +51,8 @@ static error_t fs_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_OUTPUT: a->output = arg; return 0;
 	case ARGP_KEY_ARG:
-		if (a->nop >= 3) {
-			argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->nop >= 3)
+			return vhu_reject_operand(state, arg);
 		a->op[a->nop++] = arg;
 		return 0;
 	default: return vhu_drv_parse_opt(key, arg, state, &a->d);
@@ -136,51 +135,6 @@ static int on_data(void *arg, const uint8_t *buf, uint32_t len)
 	return vhu_drv_sink_write(&run->sink, buf, len);
 }
 
-static void show_time(const char *key, const char *label, uint64_t sec, uint32_t nsec)
-{
-	char buf[48];
-
-	if (vhu_out_is_json()) {
-		char nkey[32];
-
-		vhu_out_uint(key, label, sec, NULL);
-		snprintf(nkey, sizeof(nkey), "%s_nsec", key);
-		vhu_out_uint(nkey, label, nsec, NULL);
-		return;
-	}
-	snprintf(buf, sizeof(buf), "%llu.%09u", (unsigned long long)sec, nsec);
-	vhu_out_string(key, label, buf);
-}
-
-static void show_attr(const struct fuse_attr *at)
-{
-	char perm[8], mode[16];
-
-	snprintf(perm, sizeof(perm), "%04o", at->mode & 07777);
-	vhu_out_open("attributes", "Attributes");
-	vhu_out_uint("ino", "Inode", at->ino, NULL);
-	vhu_out_string("type", "Type", vhu_fuse_mode_type(at->mode));
-	/* JSON: st_mode as a number; text: in octal, as people read it. */
-	if (vhu_out_is_json()) {
-		vhu_out_uint("mode", "Mode", at->mode, NULL);
-	} else {
-		snprintf(mode, sizeof(mode), "0%o", at->mode);
-		vhu_out_string("mode", "Mode", mode);
-	}
-	vhu_out_string("permissions", "Permissions", perm);
-	vhu_out_uint("size", "Size", at->size, "bytes");
-	vhu_out_uint("blocks", "Blocks", at->blocks, "512-byte units");
-	vhu_out_uint("blksize", "Block size", at->blksize, "bytes");
-	vhu_out_uint("nlink", "Links", at->nlink, NULL);
-	vhu_out_uint("uid", "UID", at->uid, NULL);
-	vhu_out_uint("gid", "GID", at->gid, NULL);
-	vhu_out_uint("rdev", "Device", at->rdev, NULL);
-	show_time("atime", "Access", at->atime, at->atimensec);
-	show_time("mtime", "Modify", at->mtime, at->mtimensec);
-	show_time("ctime", "Change", at->ctime, at->ctimensec);
-	vhu_out_close();
-}
-
 static void show_result(struct fs_run *run, const char *path, const struct vhu_fs *f, const struct vhu_fs_info *fi,
 			const struct fuse_attr *attr, bool have_attr, bool ok)
 {
@@ -207,7 +161,7 @@ static void show_result(struct fs_run *run, const char *path, const struct vhu_f
 	if (run->op == OP_LS)
 		vhu_out_uint("count", "Entries", run->entries, NULL);
 	if (have_attr && run->op == OP_STAT)
-		show_attr(attr);
+		vhu_render_fuse_attr(attr);
 	if (run->op == OP_CAT) {
 		vhu_out_uint("bytes", "Bytes", run->sink.bytes, NULL);
 		vhu_out_uint("max_read", "Bytes per READ", f->max_read, NULL);
@@ -341,7 +295,7 @@ int cmd_fs(struct vhu_ctx *ctx, int argc, char **argv)
 		if ((rc = vhu_drv_sink_open(&run.sink, &ctx->s, a.output, !a.output && !ctx->json)))
 			goto out;
 	}
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	if ((rc = vhu_cmd_start(ctx)))
 		goto out;
 	/* No device feature is handled (NOTIFICATION stays off), so the
 	 * queues are hiprio and request queues only. */
@@ -382,12 +336,7 @@ int cmd_fs(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = vhu_drv_sink_commit(&run.sink);
 out:
 	/* Name the operation in front of whatever failed after parsing. */
-	if (rc && ctx->s.err[0] && strncmp(ctx->s.err, "fs ", 3)) {
-		char why[sizeof(ctx->s.err)];
-
-		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		snprintf(ctx->s.err, sizeof(ctx->s.err), "fs %s: %.400s", op_names[run.op], why);
-	}
+	vhu_ctx_err_prefix(ctx, rc, "fs ", "fs %s", op_names[run.op]);
 	if (io_started) {
 		show_result(&run, path, f, &fi, &attr, have_attr, !rc);
 		if (vhu_out_is_json())

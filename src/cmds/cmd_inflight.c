@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmds/cmd_vring.h"
+#include "render/mem.h"
 #include "render/out.h"
 #include "util/parse.h"
 
@@ -39,7 +40,7 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	if ((a.have_rings && (a.rings == 0 || a.rings > UINT16_MAX)) ||
 	    (a.have_size && (a.ring_size == 0 || a.ring_size > 32768)))
 		return vhu_usage(ctx, "--queues must be 1..65535 and --queue-size 1..32768");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (rc)
 		return rc;
 	nq = a.have_rings ? a.rings : r->queue_num ? r->queue_num : 1;
@@ -48,10 +49,7 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	vhu_out_open("inflight", "Inflight buffer");
-	vhu_out_uint("mmap_size", "mmap_size", r->inflight.mmap_size, "bytes");
-	vhu_out_uint("mmap_offset", "mmap_offset", r->inflight.mmap_offset, NULL);
-	vhu_out_uint("num_queues", "num_queues", r->inflight.num_queues, NULL);
-	vhu_out_uint("queue_size", "queue_size", r->inflight.queue_size, NULL);
+	vhu_render_inflight(&r->inflight);
 	if (r->inflight.num_queues != nq || r->inflight.queue_size != qs)
 		vhu_out_warn("GET_INFLIGHT_FD: reply describes %u queues of %u, asked for %llu of %llu",
 			     r->inflight.num_queues, r->inflight.queue_size, (unsigned long long)nq,
@@ -67,21 +65,11 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	vhu_out_open_list("queues", "queues");
 	for (unsigned q = 0; r->inflight_fd >= 0 && q < r->inflight.num_queues; q++) {
 		struct vhu_inflight_queue iq;
-		char label[24];
 
 		rc = vhu_inflight_read(&ctx->s, r->inflight_fd, &r->inflight, q, deadline, &iq);
 		if (rc || !iq.present)
 			break;
-		snprintf(label, sizeof(label), "queue %u", q);
-		vhu_out_open(NULL, label);
-		vhu_out_uint("queue", "queue", q, NULL);
-		vhu_out_uint("version", "version", iq.version, NULL);
-		vhu_out_uint("desc_num", "desc_num", iq.desc_num, NULL);
-		vhu_out_uint("last_batch_head", "last_batch_head", iq.last_batch_head, NULL);
-		vhu_out_uint("used_idx", "used_idx", iq.used_idx, NULL);
-		vhu_out_uint("inflight", "inflight descriptors", iq.inflight, NULL);
-		vhu_out_bool("truncated", "truncated", iq.truncated);
-		vhu_out_close();
+		vhu_render_inflight_queue(q, &iq);
 	}
 	vhu_out_close_list();
 	vhu_out_close();
@@ -106,7 +94,7 @@ int cmd_set_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (ctx->res.inflight_fd < 0)
 		return vhu_usage(ctx, "SET_INFLIGHT_FD: no inflight buffer in this session (run get-inflight-fd first)");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_inflight_fd(&ctx->s, &ctx->res);
 	if (rc)
@@ -134,7 +122,7 @@ int cmd_set_log_base(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.nop != 1 || vhu_parse_size(a.op[0], &v))
 		return vhu_usage(ctx, "set-log-base needs one SIZE or ADDRESS operand");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (rc)
 		return rc;
 	shmfd = vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_LOG_SHMFD);
@@ -148,8 +136,10 @@ int cmd_set_log_base(struct vhu_ctx *ctx, int argc, char **argv)
 
 int cmd_set_log_fd(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	int rc = vhu_cmd_start(ctx, &vhu_noargs_argp, argc, argv, NULL, VHU_NEG_PROTOCOL);
+	int rc = vhu_cmd_parse(ctx, &vhu_noargs_argp, argc, argv, NULL);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_log_fd(&ctx->s, &ctx->res);
 	if (rc)

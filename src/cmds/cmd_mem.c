@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmds/cmd_vring.h"
+#include "render/mem.h"
 #include "render/out.h"
 #include "util/parse.h"
 
@@ -77,24 +78,6 @@ static int make_regions(struct vhu_ctx *ctx, const char *req, const char *spec, 
 	return rc;
 }
 
-static void show_regions(struct vhu_ctx *ctx, unsigned first, unsigned n)
-{
-	vhu_out_open_list("regions", "Regions");
-	for (unsigned i = first; i < first + n; i++) {
-		const struct vhu_region *g = &ctx->res.regions[i];
-		char label[32];
-
-		snprintf(label, sizeof(label), "region %u", i);
-		vhu_out_open(NULL, label);
-		vhu_out_hex("guest_phys_addr", "guest_phys_addr", g->gpa, 1);
-		vhu_out_uint("memory_size", "memory_size", g->size, "bytes");
-		vhu_out_hex("userspace_addr", "userspace_addr", g->uva, 1);
-		vhu_out_hex("mmap_offset", "mmap_offset", g->mmap_offset, 1);
-		vhu_out_close();
-	}
-	vhu_out_close_list();
-}
-
 int cmd_set_mem_table(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vr_args a = { 0 };
@@ -107,14 +90,14 @@ int cmd_set_mem_table(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "set-mem-table needs one SIZE[@GPA][,...] operand");
 	rc = make_regions(ctx, "SET_MEM_TABLE", a.op[0], a.backing, &first, &n);
 	if (!rc)
-		rc = vhu_vr_start(ctx);
+		rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_mem_table(&ctx->s, &ctx->res, first, n);
 	if (rc) {
 		vhu_region_drop_from(&ctx->res, first);
 		return rc;
 	}
-	show_regions(ctx, first, n);
+	vhu_render_regions(ctx->res.regions, first, n);
 	return VHU_OK;
 }
 
@@ -136,7 +119,7 @@ int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.nop != 1 || strchr(a.op[0], ','))
 		return vhu_usage(ctx, "add-mem-reg needs one SIZE[@GPA] operand");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (rc)
 		return rc;
 	if ((rc = vhu_gate(&ctx->s, vhu_req_by_code(VHOST_USER_ADD_MEM_REG))))
@@ -149,7 +132,7 @@ int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_region_drop_from(&ctx->res, first);
 	if (rc)
 		return rc;
-	show_regions(ctx, first, 1);
+	vhu_render_regions(ctx->res.regions, first, 1);
 	return VHU_OK;
 }
 
@@ -170,7 +153,7 @@ int cmd_rem_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (idx >= ctx->res.nregions)
 		return vhu_usage(ctx, "REM_MEM_REG: no region %llu in this session", (unsigned long long)idx);
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_rem_mem_reg(&ctx->s, &ctx->res, (unsigned)idx);
 	if (rc)

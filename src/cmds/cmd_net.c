@@ -22,6 +22,7 @@
 #include "cmds/cmd_drv.h"
 #include "dev/net.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/intr.h"
 #include "util/outfile.h"
 #include "util/parse.h"
@@ -37,27 +38,17 @@ static const struct argp rarp_argp = {
 int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vhu_operand a = { NULL, true };
-	unsigned m[6];
 	uint8_t payload[8] = { 0 };
 	uint64_t v;
-	char tail;
 	int rc = vhu_cmd_parse(ctx, &rarp_argp, argc, argv, &a);
 
 	if (rc)
 		return rc;
-	/* Exactly xx:xx:xx:xx:xx:xx in hex digits: sscanf alone would take
-	 * signs and 0x prefixes. */
-	for (size_t i = 0; i < 17 && a.v[i]; i++)
-		if (i % 3 == 2 ? a.v[i] != ':' : !isxdigit((unsigned char)a.v[i]))
-			return vhu_usage(ctx, "invalid MAC '%s' (aa:bb:cc:dd:ee:ff)", a.v);
-	if (strlen(a.v) != 17 ||
-	    sscanf(a.v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) != 6)
-		return vhu_usage(ctx, "invalid MAC '%s' (aa:bb:cc:dd:ee:ff)", a.v);
 	/* Spec "SEND_RARP": the first 6 bytes of the u64 are the MAC. */
-	for (int i = 0; i < 6; i++)
-		payload[i] = (uint8_t)m[i];
+	if (vhu_parse_mac(a.v, payload))
+		return vhu_usage(ctx, "invalid MAC '%s' (aa:bb:cc:dd:ee:ff)", a.v);
 	memcpy(&v, payload, 8);
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_u64(&ctx->s, VHOST_USER_SEND_RARP, v);
 	if (rc)
@@ -83,7 +74,7 @@ int cmd_net_set_mtu(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (vhu_parse_u64(a.v, 65535, &mtu) || mtu < 68)
 		return vhu_usage(ctx, "invalid MTU '%s' (68..65535)", a.v);
-	rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
+	rc = vhu_cmd_start(ctx);
 	if (!rc && ctx->s.have_features && !(ctx->s.features & VHU_BIT(3)) && vhu_ctx_dev(ctx) == VHU_DEV_NET)
 		vhu_out_warn("the back-end does not offer VIRTIO_NET_F_MTU: a guest would not see the MTU");
 	if (!rc)
@@ -134,7 +125,7 @@ static error_t net_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_COUNT:
 		if (vhu_parse_u64(arg, UINT64_MAX >> 1, &a->count) || !a->count) {
-			argp_error(state, "invalid --count '%s' (1 or more frames)", arg);
+			vhu_argp_error(state, "invalid --count '%s' (1 or more frames)", arg);
 			return EINVAL;
 		}
 		a->have_count = true;
@@ -144,7 +135,7 @@ static error_t net_parser(int key, char *arg, struct argp_state *state)
 	case OPT_WRITE: a->write = arg; return 0;
 	case OPT_RX_BUFFER:
 		if (vhu_parse_size(arg, &v) || !v || v > (UINT64_C(1) << 20)) {
-			argp_error(state, "invalid --rx-buffer '%s' (bytes, at most 1M)", arg);
+			vhu_argp_error(state, "invalid --rx-buffer '%s' (bytes, at most 1M)", arg);
 			return EINVAL;
 		}
 		a->rx_buf = (uint32_t)v;
@@ -155,13 +146,13 @@ static error_t net_parser(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "off"))
 			a->mrg = VHU_DRV_OFF;
 		else {
-			argp_error(state, "invalid --mrg-rxbuf '%s' (on or off)", arg);
+			vhu_argp_error(state, "invalid --mrg-rxbuf '%s' (on or off)", arg);
 			return EINVAL;
 		}
 		return 0;
 	case ARGP_KEY_ARG:
 		if (a->nop >= 1) {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		a->op[a->nop++] = arg;
@@ -492,7 +483,7 @@ int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 	count = a.have_count ? a.count : send ? src.n : 1;
 	if (!send && a.write && (rc = sink_open(ctx, &sink, a.write)))
 		goto out;
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	if ((rc = vhu_cmd_start(ctx)))
 		goto out;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -549,12 +540,7 @@ int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 	if (!rc && sink.dump)
 		rc = sink_commit(&sink);
 out:
-	if (rc && ctx->s.err[0] && strncmp(ctx->s.err, "net ", 4)) {
-		char why[sizeof(ctx->s.err)];
-
-		snprintf(why, sizeof(why), "%s", ctx->s.err);
-		snprintf(ctx->s.err, sizeof(ctx->s.err), "net %s: %.400s", send ? "send" : "recv", why);
-	}
+	vhu_ctx_err_prefix(ctx, rc, "net ", "net %s", send ? "send" : "recv");
 	if (io_started) {
 		net_show(&a, send, &src, &n, !rc);
 		if (vhu_out_is_json())

@@ -10,6 +10,7 @@
 
 #include "cmds/cmd_common.h"
 #include "decode/config.h"
+#include "render/config.h"
 #include "render/out.h"
 #include "util/parse.h"
 
@@ -25,7 +26,7 @@ static error_t probe_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'n':
 		if (vhu_parse_u64(arg, VHOST_USER_MAX_CONFIG_SIZE, &a->config_size) || !a->config_size) {
-			argp_error(state, "invalid --config-size '%s' (1..256)", arg);
+			vhu_argp_error(state, "invalid --config-size '%s' (1..256)", arg);
 			return EINVAL;
 		}
 		a->have_size = true;
@@ -79,7 +80,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	ctx->reqs_deferred = true;
-	rc = vhu_ctx_connect(ctx);
+	rc = vhu_cmd_start(ctx);
 	ctx->reqs_deferred = false;
 	if (rc)
 		return rc;
@@ -92,7 +93,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_get_features(s, &v);
 	if (rc)
 		return rc;
-	vhu_show_mask(ctx, "features", "Features", v, VHU_BITS_FEATURES);
+	vhu_out_mask("features", "Features", v, VHU_BITS_FEATURES, vhu_ctx_dev(ctx));
 
 	if (!(v & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))) {
 		SKIP("protocol_features", "back-end does not offer VHOST_USER_F_PROTOCOL_FEATURES (bit 30)");
@@ -101,12 +102,12 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = vhu_get_protocol_features(s, &v);
 		if (rc)
 			return rc;
-		vhu_show_mask(ctx, "protocol_features", "Protocol features", v, VHU_BITS_PROTOCOL);
+		vhu_out_mask("protocol_features", "Protocol features", v, VHU_BITS_PROTOCOL, vhu_ctx_dev(ctx));
 		rc = vhu_set_protocol_features(s, v & VHU_PF_DEFAULT_MASK);
 		if (rc)
 			return rc;
-		vhu_show_mask(ctx, "acked_protocol_features", "Negotiated protocol features",
-			      v & VHU_PF_DEFAULT_MASK, VHU_BITS_PROTOCOL);
+		vhu_out_mask("acked_protocol_features", "Negotiated protocol features",
+			      v & VHU_PF_DEFAULT_MASK, VHU_BITS_PROTOCOL, vhu_ctx_dev(ctx));
 	}
 
 	/* Each optional step: run it when its gate is open, else say why. */
@@ -135,7 +136,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 
 		if ((rc = vhu_get_status(s, &st)))
 			return rc;
-		vhu_show_mask(ctx, "status", "Status", st, VHU_BITS_STATUS);
+		vhu_out_mask("status", "Status", st, VHU_BITS_STATUS, vhu_ctx_dev(ctx));
 		facts.have_status = true;
 		facts.status = st;
 	} else {
@@ -169,7 +170,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 			} else if (rc) {
 				return rc;
 			} else {
-				vhu_show_config(ctx, buf, size, 0);
+				vhu_render_config(ctx->dev, ctx->s.features, ctx->s.have_features, buf, size, 0);
 				facts.config = buf;
 				facts.config_len = size;
 			}

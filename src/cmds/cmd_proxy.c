@@ -61,7 +61,7 @@ static error_t proxy_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SESSIONS:
 		if (vhu_parse_u64(arg, UINT32_MAX, &a->sessions) || !a->sessions) {
-			argp_error(state, "invalid --sessions '%s': expected a count of at least 1", arg);
+			vhu_argp_error(state, "invalid --sessions '%s': expected a count of at least 1", arg);
 			return EINVAL;
 		}
 		break;

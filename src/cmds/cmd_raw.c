@@ -7,6 +7,7 @@
 
 #include "cmds/cmd_common.h"
 #include "render/out.h"
+#include "util/hex.h"
 #include "util/parse.h"
 #include "util/text.h"
 
@@ -29,7 +30,7 @@ static error_t raw_parser(int key, char *arg, struct argp_state *state)
 	case OPT_NEGOTIATE: a->negotiate = true; return 0;
 	case OPT_EVENTFDS:
 		if (vhu_parse_u64(arg, VHOST_USER_MAX_FDS, &a->nfds)) {
-			argp_error(state, "invalid --eventfds '%s' (0..%u)", arg, VHOST_USER_MAX_FDS);
+			vhu_argp_error(state, "invalid --eventfds '%s' (0..%u)", arg, VHOST_USER_MAX_FDS);
 			return EINVAL;
 		}
 		return 0;
@@ -39,12 +40,12 @@ static error_t raw_parser(int key, char *arg, struct argp_state *state)
 		else if (!a->hex)
 			a->hex = arg;
 		else {
-			argp_error(state, "unexpected argument '%s'", arg);
+			vhu_argp_error(state, "unexpected argument '%s'", arg);
 			return EINVAL;
 		}
 		return 0;
 	case ARGP_KEY_NO_ARGS:
-		argp_error(state, "missing REQUEST");
+		vhu_argp_error(state, "missing REQUEST");
 		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -94,7 +95,7 @@ int cmd_raw(struct vhu_ctx *ctx, int argc, char **argv)
 	want = a.reply || a.need_reply || (d && d->reply == VHU_REPLY_ALWAYS);
 	if (a.no_reply)
 		want = false;
-	rc = vhu_ctx_connect(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc && a.negotiate)
 		rc = vhu_negotiate(&ctx->s, VHU_NEG_PROTOCOL);
 	if (rc)

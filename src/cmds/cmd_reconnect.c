@@ -16,42 +16,12 @@
 
 #include "cmds/cmd_common.h"
 #include "render/out.h"
+#include "render/replay.h"
 #include "util/intr.h"
 #include "util/text.h"
 
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 1000
-
-static const char *req_name(uint32_t code)
-{
-	const struct vhu_req_desc *d = vhu_req_by_code(code);
-
-	return d ? d->name : "?";
-}
-
-/* "GET_FEATURES SET_OWNER SET_VRING_NUM x2 ...": each request once, in
- * the order of its first appearance, with its count. */
-static void summary(const struct vhu_replay_report *rep, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (unsigned i = 0; i < rep->n && o < len; i++) {
-		unsigned k = 0;
-		bool seen = false;
-
-		for (unsigned j = 0; j < i && !seen; j++)
-			seen = rep->items[j].code == rep->items[i].code;
-		if (seen)
-			continue;
-		for (unsigned j = i; j < rep->n; j++)
-			k += rep->items[j].code == rep->items[i].code;
-		if (k > 1)
-			o += (size_t)snprintf(buf + o, len - o, "%s%s x%u", o ? " " : "", req_name(rep->items[i].code), k);
-		else
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " " : "", req_name(rep->items[i].code));
-	}
-}
 
 /* Sleep @ms, or less: until @limit (< 0: none) or a signal. */
 static int backoff(int ms, int64_t limit)
@@ -81,7 +51,7 @@ int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_r
 	int64_t t0 = vhu_now_ms(), limit = window > 0 ? t0 + window : -1;
 	struct vhu_replay_report rep = { 0 };
 	struct vhu_reconnect *r;
-	char last[sizeof(s->err)] = "", sum[512], *esc;
+	char last[sizeof(s->err)] = "", sum[512];
 	unsigned attempts = 0;
 	int delay = BACKOFF_FIRST_MS, rc;
 
@@ -132,9 +102,12 @@ int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_r
 					cause, last);
 		}
 		/* With -L the wait is in accept(); connecting is retried. */
-		if (!ctx->listen && (rc = backoff(delay, limit)))
+		if (!ctx->listen && (rc = backoff(delay, limit))) {
+			/* What a failed replay sent before the signal is not kept. */
+			vhu_replay_report_free(&rep);
 			return vhu_fail(s, rc, "reconnect to %s: interrupted by %s", path,
 					vhu_intr_name(vhu_intr_signo()));
+		}
 		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
 	}
 	r = &ctx->reconnects[ctx->nreconnects++];
@@ -144,34 +117,15 @@ int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_r
 	r->attempts = attempts;
 	r->line = ctx->in_batch ? ctx->lineno : 0;
 	r->rep = rep;
-	summary(&rep, sum, sizeof(sum));
-	esc = vhu_text_plain(cause) ? NULL : vhu_escape_controls(cause);
-	fprintf(stderr, "vhuctl: reconnect: %s; %s %s after %.3f s (%u %s), replayed %u %s: %s\n",
-		esc ? esc : cause, ctx->listen ? "a back-end connected again to" : "connected again to", path,
-		r->duration_ms / 1000.0, attempts, VHU_PLURAL(attempts, "attempt", "attempts"), rep.n,
-		VHU_PLURAL(rep.n, "request", "requests"), sum);
-	free(esc);
+	vhu_render_replay_summary(&rep, sum, sizeof(sum));
+	vhu_out_error_line(0, "reconnect: %s; %s %s after %.3f s (%u %s), replayed %u %s: %s", cause,
+			   ctx->listen ? "a back-end connected again to" : "connected again to", path,
+			   r->duration_ms / 1000.0, attempts, VHU_PLURAL(attempts, "attempt", "attempts"), rep.n,
+			   VHU_PLURAL(rep.n, "request", "requests"), sum);
 	s->err[0] = '\0';
 	if (out)
 		*out = r;
 	return VHU_OK;
-}
-
-void vhu_show_reconnect(const struct vhu_reconnect *r)
-{
-	vhu_out_string("cause", "Cause", r->cause);
-	vhu_out_int("duration_ms", "Duration", r->duration_ms, "ms");
-	vhu_out_uint("attempts", "Attempts", r->attempts, NULL);
-	vhu_out_uint("requests", "Requests replayed", r->rep.n, NULL);
-	vhu_out_open_list("replayed", "Replayed");
-	for (unsigned i = 0; i < r->rep.n; i++) {
-		vhu_out_open(NULL, req_name(r->rep.items[i].code));
-		vhu_out_string("request", "request", req_name(r->rep.items[i].code));
-		if (r->rep.items[i].ring >= 0)
-			vhu_out_uint("ring", "ring", (uint64_t)r->rep.items[i].ring, NULL);
-		vhu_out_close();
-	}
-	vhu_out_close_list();
 }
 
 void vhu_show_reconnects(struct vhu_ctx *ctx)
@@ -184,7 +138,7 @@ void vhu_show_reconnects(struct vhu_ctx *ctx)
 		const struct vhu_reconnect *r = &ctx->reconnects[i];
 
 		vhu_out_open(NULL, "reconnect");
-		vhu_show_reconnect(r);
+		vhu_render_reconnect(r->cause, r->duration_ms, r->attempts, &r->rep);
 		if (r->line)
 			vhu_out_uint("line", "Line", r->line, NULL);
 		else
@@ -212,10 +166,22 @@ static const char reconnect_doc[] =
 	"memory, packed rings start afresh), eventfds, the inflight buffer, the back-end channel, status.  "
 	"The window is --reconnect's, or --timeout (--wait when longer).";
 
+int vhu_ctx_reconnect_step(struct vhu_ctx *ctx, const char *cause)
+{
+	struct vhu_reconnect *r;
+	int rc = vhu_ctx_reconnect(ctx, cause, NULL, &r);
+
+	if (rc)
+		return rc;
+	vhu_out_open("reconnect", "Reconnect");
+	vhu_render_reconnect(r->cause, r->duration_ms, r->attempts, &r->rep);
+	vhu_out_close();
+	return VHU_OK;
+}
+
 int cmd_reconnect(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct argp a = vhu_noargs_argp;
-	struct vhu_reconnect *r;
 	int rc;
 
 	a.doc = reconnect_doc;
@@ -224,11 +190,5 @@ int cmd_reconnect(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (!ctx->in_batch)
 		return vhu_usage(ctx, "'reconnect' only runs as a batch step");
-	rc = vhu_ctx_reconnect(ctx, "requested by a reconnect step", NULL, &r);
-	if (rc)
-		return rc;
-	vhu_out_open("reconnect", "Reconnect");
-	vhu_show_reconnect(r);
-	vhu_out_close();
-	return VHU_OK;
+	return vhu_ctx_reconnect_step(ctx, "requested by a reconnect step");
 }

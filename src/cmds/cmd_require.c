@@ -12,6 +12,7 @@
 
 #include "cmds/cmd_common.h"
 #include "decode/config.h"
+#include "render/require.h"
 #include "render/out.h"
 #include "util/text.h"
 
@@ -174,62 +175,6 @@ static int gather(struct vhu_ctx *ctx, size_t first, struct gather *g)
 	return VHU_OK;
 }
 
-static void emit(const struct vhu_req *r, const struct vhu_req_result *res)
-{
-	char line[sizeof(res->text) + 16];
-
-	if (!vhu_out_is_json()) {
-		snprintf(line, sizeof(line), "%s, actual %s", res->met ? "met" : "NOT MET", res->text);
-		vhu_out_string(NULL, r->text, line);
-		return;
-	}
-	vhu_out_open(NULL, NULL);
-	vhu_out_string("requirement", NULL, r->text);
-	vhu_out_string("kind", NULL, vhu_req_kind_name(r->kind));
-	vhu_out_bool("met", NULL, res->met);
-	switch (res->type) {
-	case VHU_REQ_ACT_NONE: vhu_out_null("actual"); break;
-	case VHU_REQ_ACT_BOOL: vhu_out_bool("actual", NULL, res->b); break;
-	case VHU_REQ_ACT_UINT: vhu_out_uint("actual", NULL, res->u, NULL); break;
-	case VHU_REQ_ACT_INT: vhu_out_int("actual", NULL, res->i, NULL); break;
-	case VHU_REQ_ACT_STRING: vhu_out_string("actual", NULL, res->str); break;
-	}
-	if (res->name)
-		vhu_out_string("actual_name", NULL, res->name);
-	if (res->type == VHU_REQ_ACT_NONE)
-		vhu_out_string("reason", NULL, res->why);
-	switch (r->kind) {
-	case VHU_REQ_FEATURE:
-	case VHU_REQ_PROTOCOL:
-	case VHU_REQ_STATUS:
-		if (r->bit_name)
-			vhu_out_string("name", NULL, r->bit_name);
-		vhu_out_uint("bit", NULL, r->bit, NULL);
-		break;
-	case VHU_REQ_CONFIG:
-		vhu_out_string("name", NULL, r->name);
-		break;
-	default:
-		break;
-	}
-	if (r->dev != VHU_DEV_NONE)
-		vhu_out_string("device_type", NULL, vhu_dev_by_id(r->dev)->name);
-	vhu_out_close();
-}
-
-/* "vhuctl: [line N: ]requirement not met: EXPR (actual: VALUE)" */
-static void report(const struct vhu_ctx *ctx, const char *msg)
-{
-	char *esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
-
-	vhu_out_before_stderr();
-	if (ctx->lineno)
-		fprintf(stderr, "vhuctl: line %u: %s\n", ctx->lineno, esc ? esc : msg);
-	else
-		fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
-	free(esc);
-}
-
 int vhu_req_check(struct vhu_ctx *ctx, const struct vhu_req_facts *given, bool text)
 {
 	size_t first = ctx->reqs_done, n = ctx->nreqs, unmet = 0, len = 0;
@@ -268,7 +213,7 @@ int vhu_req_check(struct vhu_ctx *ctx, const struct vhu_req_facts *given, bool t
 
 		vhu_req_eval(&ctx->reqs[i], &g->f, r);
 		if (vhu_out_is_json() || text)
-			emit(&ctx->reqs[i], r);
+			vhu_render_requirement(&ctx->reqs[i], r);
 	}
 	if (vhu_out_is_json())
 		vhu_out_close_list();
@@ -282,7 +227,7 @@ int vhu_req_check(struct vhu_ctx *ctx, const struct vhu_req_facts *given, bool t
 		if (snprintf(msg, sizeof(msg), "requirement not met: %s (actual: %s)", ctx->reqs[i].text,
 			     res[i - first].text) < 0)
 			msg[0] = '\0';
-		report(ctx, msg);
+		vhu_out_error_line(ctx->lineno, "%s", msg); /* "requirement not met: EXPR (actual: VALUE)" */
 		if (len < sizeof(all))
 			len += (size_t)snprintf(all + len, sizeof(all) - len, "%s%s (actual: %s)", len ? "; " : "",
 						ctx->reqs[i].text, res[i - first].text);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmds/cmd_vring.h"
+#include "render/mem.h"
 #include "render/out.h"
 #include "util/parse.h"
 
@@ -29,7 +30,7 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 	case OPT_LOG: a->log = true; return 0;
 	case OPT_BACKING:
 		if (strcmp(arg, "memfd") && strncmp(arg, "file:", 5)) {
-			argp_error(state, "invalid --backing '%s' (memfd or file:PATH)", arg);
+			vhu_argp_error(state, "invalid --backing '%s' (memfd or file:PATH)", arg);
 			return EINVAL;
 		}
 		a->backing = strcmp(arg, "memfd") ? arg + 5 : NULL;
@@ -41,39 +42,24 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 	case OPT_RSIZE: dst = &a->ring_size; have = &a->have_size; break;
 	case OPT_MEM:
 		if (vhu_parse_size(arg, &a->mem) || !a->mem) {
-			argp_error(state, "invalid --memory '%s' (e.g. 64M)", arg);
+			vhu_argp_error(state, "invalid --memory '%s' (e.g. 64M)", arg);
 			return EINVAL;
 		}
 		return 0;
 	case ARGP_KEY_ARG:
-		if (a->nop >= MAX_OPERANDS) {
-			argp_error(state, "unexpected argument '%s'", arg);
-			return EINVAL;
-		}
+		if (a->nop >= MAX_OPERANDS)
+			return vhu_reject_operand(state, arg);
 		a->op[a->nop++] = arg;
 		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	if (vhu_parse_u64(arg, UINT64_MAX, dst)) {
-		argp_error(state, "invalid number '%s'", arg);
+		vhu_argp_error(state, "invalid number '%s'", arg);
 		return EINVAL;
 	}
 	*have = true;
 	return 0;
-}
-
-int vhu_vr_start(struct vhu_ctx *ctx)
-{
-	int rc = vhu_cmd_connect(ctx, VHU_NEG_PROTOCOL);
-
-	if (rc)
-		return rc;
-	ctx->res.queue_pairs = vhu_ctx_dev(ctx) == VHU_DEV_NET;
-	if (!ctx->res.queue_num && vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_MQ) &&
-	    (rc = vhu_get_queue_num(&ctx->s, &ctx->res.queue_num)))
-		return rc;
-	return VHU_OK;
 }
 
 int vhu_vr_operand(struct vhu_ctx *ctx, const struct vr_args *a, unsigned i, const char *what, uint64_t max,
@@ -86,8 +72,8 @@ int vhu_vr_operand(struct vhu_ctx *ctx, const struct vr_args *a, unsigned i, con
 	return VHU_OK;
 }
 
-int vhu_vr_ring_begin(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct vr_args *a,
-		      const char *req, uint64_t *ring)
+int vhu_vr_parse_ring(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct vr_args *a,
+		      uint64_t *ring)
 {
 	int rc = vhu_cmd_parse(ctx, argp, argc, argv, a);
 
@@ -95,8 +81,7 @@ int vhu_vr_ring_begin(struct vhu_ctx *ctx, const struct argp *argp, int argc, ch
 		return rc;
 	if (a->nop > 1)
 		return vhu_usage(ctx, "unexpected argument '%s'", a->op[1]);
-	rc = vhu_vr_start(ctx);
-	return rc ? rc : vhu_ring_check(&ctx->s, &ctx->res, req, *ring);
+	return VHU_OK;
 }
 /* ---- rings ---- */
 
@@ -124,7 +109,7 @@ static int ring_state(struct vhu_ctx *ctx, int argc, char **argv, const struct a
 		return rc;
 	if (a.nop > 2)
 		return vhu_usage(ctx, "unexpected argument '%s'", a.op[2]);
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_ring_check(&ctx->s, &ctx->res, d->name, ring);
 	if (!rc)
@@ -155,8 +140,12 @@ int cmd_get_vring_base(struct vhu_ctx *ctx, int argc, char **argv)
 	struct vr_args a = { 0 };
 	uint64_t ring;
 	uint32_t base;
-	int rc = vhu_vr_ring_begin(ctx, &ring_only_argp, argc, argv, &a, "GET_VRING_BASE", &ring);
+	int rc = vhu_vr_parse_ring(ctx, &ring_only_argp, argc, argv, &a, &ring);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
+	if (!rc)
+		rc = vhu_ring_check(&ctx->s, &ctx->res, "GET_VRING_BASE", ring);
 	if (!rc)
 		rc = vhu_get_vring_base(&ctx->s, (uint32_t)ring, &base);
 	if (rc)
@@ -206,15 +195,6 @@ static int do_ring_addr(struct vhu_ctx *ctx, uint32_t ring, uint32_t num, bool l
 	return vhu_set_vring_addr(&ctx->s, addr);
 }
 
-static void show_addr(const struct vhost_vring_addr *addr)
-{
-	vhu_out_uint("ring", "Ring", addr->index, NULL);
-	vhu_out_hex("desc", "Descriptor table", addr->desc_user_addr, 1);
-	vhu_out_hex("used", "Used ring", addr->used_user_addr, 1);
-	vhu_out_hex("avail", "Available ring", addr->avail_user_addr, 1);
-	vhu_out_hex("flags", "Flags", addr->flags, 1);
-}
-
 int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vr_args a = { 0 };
@@ -228,7 +208,7 @@ int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "give either --auto or all of --desc, --used and --avail");
 	if (!a.autolay && !(a.have_desc && a.have_used && a.have_avail))
 		return vhu_usage(ctx, "--desc, --used and --avail are all needed");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_ring_check(&ctx->s, &ctx->res, "SET_VRING_ADDR", ring);
 	if (rc)
@@ -249,7 +229,7 @@ int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	if (rc)
 		return rc;
-	show_addr(&addr);
+	vhu_render_vring_addr(&addr);
 	return VHU_OK;
 }
 
@@ -270,8 +250,12 @@ static int ring_fd(struct vhu_ctx *ctx, int argc, char **argv, uint32_t code)
 	const struct vhu_req_desc *d = vhu_req_by_code(code);
 	uint64_t ring;
 	int fd = -1;
-	int rc = vhu_vr_ring_begin(ctx, &fd_argp, argc, argv, &a, d->name, &ring);
+	int rc = vhu_vr_parse_ring(ctx, &fd_argp, argc, argv, &a, &ring);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
+	if (!rc)
+		rc = vhu_ring_check(&ctx->s, &ctx->res, d->name, ring);
 	if (!rc && !a.nofd)
 		rc = vhu_ring_eventfd(&ctx->s, &ctx->res, code, (uint32_t)ring, &fd);
 	if (!rc)
@@ -318,7 +302,7 @@ int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv)
 			   strcmp(a.op[1], "0")))
 		return vhu_usage(ctx, "set-vring-enable needs RING and on or off");
 	on = !strcmp(a.op[1], "on") || !strcmp(a.op[1], "1");
-	rc = vhu_vr_start(ctx);
+	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_ring_check(&ctx->s, &ctx->res, "SET_VRING_ENABLE", ring);
 	if (!rc)
@@ -342,8 +326,12 @@ int cmd_vring_kick(struct vhu_ctx *ctx, int argc, char **argv)
 {
 	struct vr_args a = { 0 };
 	uint64_t ring;
-	int rc = vhu_vr_ring_begin(ctx, &vring_kick_argp, argc, argv, &a, "VRING_KICK", &ring);
+	int rc = vhu_vr_parse_ring(ctx, &vring_kick_argp, argc, argv, &a, &ring);
 
+	if (!rc)
+		rc = vhu_cmd_start(ctx);
+	if (!rc)
+		rc = vhu_ring_check(&ctx->s, &ctx->res, "VRING_KICK", ring);
 	if (!rc)
 		rc = vhu_set_vring_state(&ctx->s, VHOST_USER_VRING_KICK, (uint32_t)ring, 0);
 	if (rc)

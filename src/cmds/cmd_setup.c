@@ -34,7 +34,7 @@ static error_t setup_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_RINGS:
 		if (vhu_parse_u64(arg, VHU_DRV_MAX_QUEUES, &a->rings) || !a->rings) {
-			argp_error(state, "invalid --rings '%s' (1..%u)", arg, VHU_DRV_MAX_QUEUES);
+			vhu_argp_error(state, "invalid --rings '%s' (1..%u)", arg, VHU_DRV_MAX_QUEUES);
 			return EINVAL;
 		}
 		a->have_rings = true;
@@ -73,7 +73,7 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	rc = vhu_cmd_parse(ctx, &setup_argp, argc, argv, &a);
 	if (rc || (rc = vhu_drv_args_check(ctx, &a.d)))
 		return rc;
-	if ((rc = vhu_cmd_connect(ctx, VHU_NEG_NONE)))
+	if ((rc = vhu_cmd_start(ctx)))
 		return rc;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -102,8 +102,8 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	failed = vhu_show_steps(d, d->start_step);
 	vhu_out_uint("rings", "Rings", n, NULL);
 	if (ctx->s.features_set)
-		vhu_show_mask(ctx, "acked_features", "Acked features", ctx->s.acked_features,
-			      VHU_BITS_FEATURES);
+		vhu_out_mask("acked_features", "Acked features", ctx->s.acked_features,
+			      VHU_BITS_FEATURES, vhu_ctx_dev(ctx));
 	if (d->mem)
 		vhu_show_driver(d, false);
 	if (rc && failed) {

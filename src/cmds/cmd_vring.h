@@ -26,15 +26,13 @@ enum { OPT_NOFD = 0x400, OPT_AUTO, OPT_BACKING, OPT_DESC, OPT_USED, OPT_AVAIL, O
 
 /* argp parser filling a struct vr_args (state->input). */
 error_t vhu_vr_parser(int key, char *arg, struct argp_state *state);
-/* Connect and negotiate; learn the queue count and slot limit when the
- * back-end offers them, so ring indexes and slots are checked locally. */
-int vhu_vr_start(struct vhu_ctx *ctx);
 /* Operand @i as a number up to @max, named @what in the usage error. */
 int vhu_vr_operand(struct vhu_ctx *ctx, const struct vr_args *a, unsigned i, const char *what, uint64_t max,
 		   uint64_t *v);
-/* Parse, take the RING operand, connect, negotiate and check the ring
- * index against the queue count. */
-int vhu_vr_ring_begin(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct vr_args *a,
-		      const char *req, uint64_t *ring);
+/* Parse with @argp, taking exactly one operand, RING.  The command then
+ * starts (vhu_cmd_start(): its row learns the queue count) and checks
+ * the index with vhu_ring_check(). */
+int vhu_vr_parse_ring(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct vr_args *a,
+		      uint64_t *ring);
 
 #endif

@@ -3,6 +3,7 @@
  * The command table, the global options shared by every parser, and the
  * one "run this argv on this session" function used by main and batch.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,72 +15,104 @@
 
 /* Sorted by name; `vhuctl --help`, the man page and tests list them. */
 static const struct vhu_cmd cmds[] = {
-	{ "add-mem-reg", "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)", 0, cmd_add_mem_reg },
-	{ "batch", "run many commands on one connection (FILE or - for stdin)", VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
-	  cmd_batch },
-	{ "bench", "measure a virtio-blk back-end (IOPS, latency percentiles) or a virtio-net one (packets/s)",
-	  VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_bench },
-	{ "blk", "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes",
-	  VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_blk },
-	{ "decode", "print a capture of `proxy --pcapng` as the proxy did (text or JSON lines)",
-	  VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, cmd_decode },
-	{ "device-state", "save or load the back-end's device state, or check the last transfer "
-	  "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)", 0, cmd_device_state },
-	{ "fs", "virtio-fs through FUSE in one session: ls, cat, stat of a path in the shared directory",
-	  VHU_CMD_NO_BATCH, cmd_fs },
-	{ "get-config", "read and decode the device config space (GET_CONFIG)", 0, cmd_get_config },
-	{ "get-features", "show the virtio feature bits the back-end offers (GET_FEATURES)", 0,
-	  cmd_get_features },
-	{ "get-inflight-fd", "get and decode the inflight I/O tracking buffer (GET_INFLIGHT_FD)", 0, cmd_get_inflight_fd },
-	{ "get-max-mem-slots", "show the memory slot limit (GET_MAX_MEM_SLOTS)", 0, cmd_get_max_mem_slots },
-	{ "get-protocol-features", "show the vhost-user protocol features offered (GET_PROTOCOL_FEATURES)", 0,
-	  cmd_get_protocol_features },
-	{ "get-queue-num", "show the maximum number of queues (GET_QUEUE_NUM)", 0, cmd_get_queue_num },
-	{ "get-shared-memory-regions", "crosvm extension, not in the vhost-user spec: shared memory regions "
-	  "(GET_SHARED_MEMORY_REGIONS, 1004)", 0, cmd_get_shared_memory_regions },
-	{ "get-shared-object", "look up a shared object (dma-buf) by UUID (GET_SHARED_OBJECT)", 0,
-	  cmd_get_shared_object },
-	{ "get-status", "show the virtio device status byte (GET_STATUS)", 0, cmd_get_status },
-	{ "get-vring-base", "stop a ring and print its base (GET_VRING_BASE)", 0, cmd_get_vring_base },
-	{ "list", "list requests, feature bits, protocol features, status bits, device types", VHU_CMD_NO_SOCKET,
-	  cmd_list },
-	{ "net", "virtio-net frames in one session: send, recv (pcap files)", VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, cmd_net },
-	{ "net-set-mtu", "tell a net back-end the MTU (NET_SET_MTU)", 0, cmd_net_set_mtu },
-	{ "probe", "everything the back-end tells without changing it: features, queues, slots, status, config", 0,
-	  cmd_probe },
-	{ "proxy", "relay front-ends to a back-end and print every message decoded (text or JSON lines)",
-	  VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, cmd_proxy },
-	{ "raw", "send any request by name or code with a hex payload and print the reply", 0, cmd_raw },
-	{ "reconnect", "batch step: connect again and replay what the batch set up so far", VHU_CMD_BATCH_ONLY,
-	  cmd_reconnect },
-	{ "rem-mem-reg", "remove a guest memory region added earlier (REM_MEM_REG)", 0, cmd_rem_mem_reg },
-	{ "reset-device", "reset the device (RESET_DEVICE)", 0, cmd_reset_device },
-	{ "reset-owner", "release ownership (RESET_OWNER, deprecated by the spec)", 0, cmd_reset_owner },
-	{ "send-rarp", "ask a net back-end to broadcast a RARP for a MAC (SEND_RARP)", 0, cmd_send_rarp },
-	{ "set-backend-req-fd", "open the back-end channel (SET_BACKEND_REQ_FD); its messages are printed", 0,
-	  cmd_set_backend_req_fd },
-	{ "set-config", "write device config space bytes or a named field (SET_CONFIG)", 0, cmd_set_config },
-	{ "set-features", "acknowledge virtio feature bits (SET_FEATURES)", 0, cmd_set_features },
-	{ "set-inflight-fd", "hand the inflight buffer back (SET_INFLIGHT_FD)", 0, cmd_set_inflight_fd },
-	{ "set-log-base", "set the dirty-page log (SET_LOG_BASE)", 0, cmd_set_log_base },
-	{ "set-log-fd", "eventfd signalled after log updates (SET_LOG_FD)", 0, cmd_set_log_fd },
-	{ "set-mem-table", "give the back-end guest memory regions (SET_MEM_TABLE)", 0, cmd_set_mem_table },
-	{ "set-owner", "claim the back-end for this connection (SET_OWNER)", 0, cmd_set_owner },
-	{ "set-protocol-features", "acknowledge protocol features (SET_PROTOCOL_FEATURES)", 0,
-	  cmd_set_protocol_features },
-	{ "set-status", "set the virtio device status byte (SET_STATUS)", 0, cmd_set_status },
-	{ "set-vring-addr", "ring addresses (SET_VRING_ADDR), or --auto to lay out a ring in guest memory", 0,
-	  cmd_set_vring_addr },
-	{ "set-vring-base", "next available index of a ring (SET_VRING_BASE)", 0, cmd_set_vring_base },
-	{ "set-vring-call", "call eventfd of a ring (SET_VRING_CALL)", 0, cmd_set_vring_call },
-	{ "set-vring-enable", "enable or disable a ring (SET_VRING_ENABLE)", 0, cmd_set_vring_enable },
-	{ "set-vring-err", "error eventfd of a ring (SET_VRING_ERR)", 0, cmd_set_vring_err },
-	{ "set-vring-kick", "kick eventfd of a ring; starts it (SET_VRING_KICK)", 0, cmd_set_vring_kick },
-	{ "set-vring-num", "size of a ring (SET_VRING_NUM)", 0, cmd_set_vring_num },
-	{ "setup", "the bring-up a hypervisor does: features, owner, memory, every ring, enable", 0, cmd_setup },
-	{ "vring-kick", "kick a ring in-band (VRING_KICK, INBAND_NOTIFICATIONS)", 0, cmd_vring_kick },
-	{ "watch", "open the back-end channel and print its requests as they arrive", VHU_CMD_RECONNECT,
-	  cmd_watch },
+	{ .name = "add-mem-reg", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_add_mem_reg,
+	  .summary = "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)" },
+	{ .name = "batch", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_batch,
+	  .summary = "run many commands on one connection (FILE or - for stdin)" },
+	{ .name = "bench", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_bench,
+	  .summary = "measure a virtio-blk back-end (IOPS, latency percentiles) or a virtio-net one (packets/s)" },
+	{ .name = "blk", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_blk,
+	  .summary = "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes" },
+	{ .name = "decode", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, .run = cmd_decode,
+	  .summary = "print a capture of `proxy --pcapng` as the proxy did (text or JSON lines)" },
+	{ .name = "device-state", .level = VHU_NEG_PROTOCOL, .run = cmd_device_state,
+	  .summary = "save or load the back-end's device state, or check the last transfer "
+		     "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)" },
+	{ .name = "fs", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH, .run = cmd_fs,
+	  .summary = "virtio-fs through FUSE in one session: ls, cat, stat of a path in the shared directory" },
+	{ .name = "get-config", .level = VHU_NEG_PROTOCOL, .run = cmd_get_config,
+	  .summary = "read and decode the device config space (GET_CONFIG)" },
+	{ .name = "get-features", .level = VHU_NEG_NONE, .run = cmd_get_features,
+	  .summary = "show the virtio feature bits the back-end offers (GET_FEATURES)" },
+	{ .name = "get-inflight-fd", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_get_inflight_fd,
+	  .summary = "get and decode the inflight I/O tracking buffer (GET_INFLIGHT_FD)" },
+	{ .name = "get-max-mem-slots", .level = VHU_NEG_PROTOCOL, .run = cmd_get_max_mem_slots,
+	  .summary = "show the memory slot limit (GET_MAX_MEM_SLOTS)" },
+	{ .name = "get-protocol-features", .level = VHU_NEG_FEATURES, .run = cmd_get_protocol_features,
+	  .summary = "show the vhost-user protocol features offered (GET_PROTOCOL_FEATURES)" },
+	{ .name = "get-queue-num", .level = VHU_NEG_PROTOCOL, .run = cmd_get_queue_num,
+	  .summary = "show the maximum number of queues (GET_QUEUE_NUM)" },
+	{ .name = "get-shared-memory-regions", .level = VHU_NEG_NONE, .run = cmd_get_shared_memory_regions,
+	  .summary = "crosvm extension, not in the vhost-user spec: shared memory regions "
+		     "(GET_SHARED_MEMORY_REGIONS, 1004)" },
+	{ .name = "get-shared-object", .level = VHU_NEG_PROTOCOL, .run = cmd_get_shared_object,
+	  .summary = "look up a shared object (dma-buf) by UUID (GET_SHARED_OBJECT)" },
+	{ .name = "get-status", .level = VHU_NEG_PROTOCOL, .run = cmd_get_status,
+	  .summary = "show the virtio device status byte (GET_STATUS)" },
+	{ .name = "get-vring-base", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_get_vring_base,
+	  .summary = "stop a ring and print its base (GET_VRING_BASE)" },
+	{ .name = "list", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET, .run = cmd_list,
+	  .summary = "list requests, feature bits, protocol features, status bits, device types" },
+	{ .name = "net", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_net,
+	  .summary = "virtio-net frames in one session: send, recv (pcap files)" },
+	{ .name = "net-set-mtu", .level = VHU_NEG_PROTOCOL, .run = cmd_net_set_mtu,
+	  .summary = "tell a net back-end the MTU (NET_SET_MTU)" },
+	{ .name = "probe", .level = VHU_NEG_NONE, .run = cmd_probe,
+	  .summary = "everything the back-end tells without changing it: features, queues, slots, status, config" },
+	{ .name = "proxy", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, .run = cmd_proxy,
+	  .summary = "relay front-ends to a back-end and print every message decoded (text or JSON lines)" },
+	{ .name = "raw", .level = VHU_NEG_NONE, .run = cmd_raw,
+	  .summary = "send any request by name or code with a hex payload and print the reply" },
+	{ .name = "reconnect", .level = VHU_NEG_NONE, .flags = VHU_CMD_BATCH_ONLY, .run = cmd_reconnect,
+	  .summary = "batch step: connect again and replay what the batch set up so far" },
+	{ .name = "rem-mem-reg", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_rem_mem_reg,
+	  .summary = "remove a guest memory region added earlier (REM_MEM_REG)" },
+	{ .name = "reset-device", .level = VHU_NEG_PROTOCOL, .run = cmd_reset_device,
+	  .summary = "reset the device (RESET_DEVICE)" },
+	{ .name = "reset-owner", .level = VHU_NEG_PROTOCOL, .run = cmd_reset_owner,
+	  .summary = "release ownership (RESET_OWNER, deprecated by the spec)" },
+	{ .name = "send-rarp", .level = VHU_NEG_PROTOCOL, .run = cmd_send_rarp,
+	  .summary = "ask a net back-end to broadcast a RARP for a MAC (SEND_RARP)" },
+	{ .name = "set-backend-req-fd", .level = VHU_NEG_PROTOCOL, .run = cmd_set_backend_req_fd,
+	  .summary = "open the back-end channel (SET_BACKEND_REQ_FD); its messages are printed" },
+	{ .name = "set-config", .level = VHU_NEG_PROTOCOL, .run = cmd_set_config,
+	  .summary = "write device config space bytes or a named field (SET_CONFIG)" },
+	{ .name = "set-features", .level = VHU_NEG_FEATURES, .run = cmd_set_features,
+	  .summary = "acknowledge virtio feature bits (SET_FEATURES)" },
+	{ .name = "set-inflight-fd", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_inflight_fd,
+	  .summary = "hand the inflight buffer back (SET_INFLIGHT_FD)" },
+	{ .name = "set-log-base", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_log_base,
+	  .summary = "set the dirty-page log (SET_LOG_BASE)" },
+	{ .name = "set-log-fd", .level = VHU_NEG_PROTOCOL, .run = cmd_set_log_fd,
+	  .summary = "eventfd signalled after log updates (SET_LOG_FD)" },
+	{ .name = "set-mem-table", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_mem_table,
+	  .summary = "give the back-end guest memory regions (SET_MEM_TABLE)" },
+	{ .name = "set-owner", .level = VHU_NEG_PROTOCOL, .run = cmd_set_owner,
+	  .summary = "claim the back-end for this connection (SET_OWNER)" },
+	{ .name = "set-protocol-features", .level = VHU_NEG_FEATURES, .run = cmd_set_protocol_features,
+	  .summary = "acknowledge protocol features (SET_PROTOCOL_FEATURES)" },
+	{ .name = "set-status", .level = VHU_NEG_PROTOCOL, .run = cmd_set_status,
+	  .summary = "set the virtio device status byte (SET_STATUS)" },
+	{ .name = "set-vring-addr", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_addr,
+	  .summary = "ring addresses (SET_VRING_ADDR), or --auto to lay out a ring in guest memory" },
+	{ .name = "set-vring-base", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_base,
+	  .summary = "next available index of a ring (SET_VRING_BASE)" },
+	{ .name = "set-vring-call", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_call,
+	  .summary = "call eventfd of a ring (SET_VRING_CALL)" },
+	{ .name = "set-vring-enable", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_enable,
+	  .summary = "enable or disable a ring (SET_VRING_ENABLE)" },
+	{ .name = "set-vring-err", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_err,
+	  .summary = "error eventfd of a ring (SET_VRING_ERR)" },
+	{ .name = "set-vring-kick", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_kick,
+	  .summary = "kick eventfd of a ring; starts it (SET_VRING_KICK)" },
+	{ .name = "set-vring-num", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_num,
+	  .summary = "size of a ring (SET_VRING_NUM)" },
+	{ .name = "setup", .level = VHU_NEG_NONE, .run = cmd_setup,
+	  .summary = "the bring-up a hypervisor does: features, owner, memory, every ring, enable" },
+	{ .name = "vring-kick", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_vring_kick,
+	  .summary = "kick a ring in-band (VRING_KICK, INBAND_NOTIFICATIONS)" },
+	{ .name = "watch", .level = VHU_NEG_OWNER, .flags = VHU_CMD_RECONNECT, .run = cmd_watch,
+	  .summary = "open the back-end channel and print its requests as they arrive" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -104,9 +137,11 @@ const struct vhu_cmd *vhu_cmd_at(size_t i)
 
 /* The parse in progress: argp children have no other way to reach it. */
 static struct vhu_ctx *g_ctx;
-static const struct vhu_cmd *g_cmd;
-/* The real stderr while argp's messages are captured. */
-static FILE *g_stderr;
+/* Its first complaint (vhu_argp_error()), and where argp stood when it
+ * failed (ARGP_KEY_ERROR): argp parses with ARGP_NO_ERRS and prints
+ * nothing itself. */
+static char g_argp_msg[512];
+static int g_err_next;
 
 /* Help text goes to stdout, except inside a JSON batch: there stdout
  * carries exactly one document. */
@@ -121,7 +156,19 @@ static FILE *help_stream(const struct vhu_ctx *ctx)
 		if (null)
 			return null;
 	}
-	return ctx->in_batch && vhu_out_is_json() ? g_stderr : stdout;
+	return ctx->in_batch && vhu_out_is_json() ? stderr : stdout;
+}
+
+void vhu_argp_error(const struct argp_state *state, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)state;
+	if (g_argp_msg[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(g_argp_msg, sizeof(g_argp_msg), fmt, ap);
+	va_end(ap);
 }
 
 enum {
@@ -179,7 +226,7 @@ static error_t require_from(struct vhu_ctx *ctx, struct argp_state *state, const
 	error_t e = 0;
 
 	if (!f) {
-		argp_error(state, "cannot open --require-from %s: %s", path, strerror(errno));
+		vhu_argp_error(state, "cannot open --require-from %s: %s", path, strerror(errno));
 		return EINVAL;
 	}
 	for (;;) {
@@ -188,7 +235,7 @@ static error_t require_from(struct vhu_ctx *ctx, struct argp_state *state, const
 		errno = 0;
 		if (getline(&line, &cap, f) < 0) {
 			if (ferror(f)) {
-				argp_error(state, "cannot read --require-from %s: %s", path,
+				vhu_argp_error(state, "cannot read --require-from %s: %s", path,
 					   strerror(errno ? errno : EIO));
 				e = EINVAL;
 			}
@@ -201,7 +248,7 @@ static error_t require_from(struct vhu_ctx *ctx, struct argp_state *state, const
 		if (!*p || *p == '#')
 			continue;
 		if (vhu_req_add(ctx, p, err, sizeof(err))) {
-			argp_error(state, "--require-from %s, line %u: invalid requirement %s", path, n, err);
+			vhu_argp_error(state, "--require-from %s, line %u: invalid requirement %s", path, n, err);
 			e = EINVAL;
 			break;
 		}
@@ -223,20 +270,20 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case 'L':
 		if (!*arg) {
-			argp_error(state, "invalid --listen '': expected a socket path");
+			vhu_argp_error(state, "invalid --listen '': expected a socket path");
 			return EINVAL;
 		}
 		ctx->listen = arg;
 		break;
 	case 't':
 		if (vhu_parse_seconds(arg, &ctx->timeout_ms) || ctx->timeout_ms <= 0) {
-			argp_error(state, "invalid --timeout '%s': expected seconds > 0, e.g. 2 or 0.5", arg);
+			vhu_argp_error(state, "invalid --timeout '%s': expected seconds > 0, e.g. 2 or 0.5", arg);
 			return EINVAL;
 		}
 		break;
 	case 'w':
 		if (vhu_parse_seconds(arg, &ctx->wait_ms)) {
-			argp_error(state, "invalid --wait '%s': expected seconds", arg);
+			vhu_argp_error(state, "invalid --wait '%s': expected seconds", arg);
 			return EINVAL;
 		}
 		break;
@@ -249,7 +296,7 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 	case 'T':
 		ctx->dev = vhu_dev_by_name(arg);
 		if (!ctx->dev) {
-			argp_error(state, "unknown device type '%s' (see `vhuctl list types`)", arg);
+			vhu_argp_error(state, "unknown device type '%s' (see `vhuctl list types`)", arg);
 			return EINVAL;
 		}
 		break;
@@ -269,7 +316,7 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		ctx->reconnect = true;
 		ctx->reconnect_ms = RECONNECT_DEFAULT_MS;
 		if (arg && (vhu_parse_seconds(arg, &ctx->reconnect_ms) || ctx->reconnect_ms < 0)) {
-			argp_error(state, "invalid --reconnect '%s': expected seconds (0: no limit)", arg);
+			vhu_argp_error(state, "invalid --reconnect '%s': expected seconds (0: no limit)", arg);
 			return EINVAL;
 		}
 		break;
@@ -277,7 +324,7 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		char err[600];
 
 		if (vhu_req_add(ctx, arg, err, sizeof(err))) {
-			argp_error(state, "invalid --require %s", err);
+			vhu_argp_error(state, "invalid --require %s", err);
 			return EINVAL;
 		}
 		break;
@@ -285,15 +332,20 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 	case OPT_REQUIRE_FROM:
 		return require_from(ctx, state, arg);
 	case '?':
-		argp_state_help(state, help_stream(ctx), ARGP_HELP_STD_HELP);
+		/* argp_help(), not argp_state_help(): the latter is silent
+		 * under ARGP_NO_ERRS. */
+		argp_help(state->root_argp, help_stream(ctx), ARGP_HELP_STD_HELP, state->name);
 		vhu_out_error();
 		ctx->help_shown = true;
 		break;
 	case OPT_USAGE:
-		argp_state_help(state, help_stream(ctx), ARGP_HELP_USAGE | ARGP_HELP_EXIT_OK);
+		argp_help(state->root_argp, help_stream(ctx), ARGP_HELP_USAGE, state->name);
 		vhu_out_error();
 		ctx->help_shown = true;
 		break;
+	case ARGP_KEY_ERROR:
+		g_err_next = state->next;
+		return ARGP_ERR_UNKNOWN;
 	default:
 		(void)v;
 		return ARGP_ERR_UNKNOWN;
@@ -308,46 +360,170 @@ static const struct argp_child global_child[] = {
 	{ 0 }
 };
 
-/*
- * argp's complaint, "NAME: message\nTry `NAME --help' or ...", as the
- * one-line usage error "[CMD: ]message (see `NAME --help`)": main and
- * batch put their own "vhuctl: " or "vhuctl: line N: " in front.
- */
-static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *errbuf,
-			    const char *unexpected)
+/* ---- getopt's complaints ----
+ *
+ * argp parses with ARGP_NO_ERRS, so getopt prints nothing (it would print
+ * on the process's stderr, the one stream that must carry only our own
+ * one-line errors).  When getopt refused an option, the message is made
+ * here, worded as glibc's getopt words it, from the options argp handed
+ * it: those of the parser and its children, aliases taking their real
+ * option's argument. */
+
+struct getopt_opt {
+	const char *name; /* long name, or NULL */
+	int key;	  /* short option when printable */
+	int id;		  /* the argp group and key: aliases share it */
+	int has_arg;	  /* 0 none, 1 required, 2 optional */
+};
+
+#define GETOPT_MAX 128
+
+static size_t getopt_collect(const struct argp *argp, struct getopt_opt *o, size_t n, int *group)
 {
-	size_t len = strlen(name), n;
-	char msg[sizeof(ctx->s.err)];
+	const struct argp_option *real = NULL;
+	int g = (*group)++;
+
+	for (const struct argp_option *opt = argp->options;
+	     opt && (opt->key || opt->name || opt->doc || opt->group); opt++) {
+		if (!(opt->flags & OPTION_ALIAS) || !real)
+			real = opt;
+		if ((opt->flags & OPTION_DOC) || n >= GETOPT_MAX)
+			continue;
+		o[n].name = opt->name;
+		o[n].key = opt->key > 0 && opt->key <= 0xff && isprint(opt->key) ? opt->key : 0;
+		o[n].id = g << 16 | ((opt->key ? opt->key : real->key) & 0xffff);
+		o[n].has_arg = real->arg ? (real->flags & OPTION_ARG_OPTIONAL ? 2 : 1) : 0;
+		if (o[n].name || o[n].key)
+			n++;
+	}
+	for (const struct argp_child *c = argp->children; c && c->argp; c++)
+		n = getopt_collect(c->argp, o, n, group);
+	return n;
+}
+
+/* The long option @t ("--name[=value]") at argv[*i]: 0 when getopt takes
+ * it (*i moved past its argument), else -1 with the message. */
+static int getopt_long_opt(const struct getopt_opt *o, size_t n, int argc, char **argv, int *i, char *msg,
+			   size_t len)
+{
+	const char *t = argv[*i] + 2;
+	size_t nl = strcspn(t, "="), k;
+	const struct getopt_opt *found = NULL;
+	bool ambiguous = false;
+
+	for (k = 0; k < n && !found; k++)
+		if (o[k].name && strlen(o[k].name) == nl && !strncmp(o[k].name, t, nl))
+			found = &o[k];
+	for (k = 0; k < n && !found; k++)
+		if (o[k].name && !strncmp(o[k].name, t, nl)) {
+			found = &o[k];
+			for (size_t m = k + 1; m < n; m++)
+				if (o[m].name && !strncmp(o[m].name, t, nl) &&
+				    (o[m].has_arg != found->has_arg || o[m].id != found->id))
+					ambiguous = true;
+		}
+	if (ambiguous) {
+		size_t w = (size_t)snprintf(msg, len, "option '--%s' is ambiguous; possibilities:", t);
+
+		for (k = (size_t)(found - o); k < n && w < len; k++)
+			if (o[k].name && !strncmp(o[k].name, t, nl) &&
+			    (&o[k] == found || o[k].has_arg != found->has_arg || o[k].id != found->id))
+				w += (size_t)snprintf(msg + w, len - w, " '--%s'", o[k].name);
+		return -1;
+	}
+	if (!found) {
+		snprintf(msg, len, "unrecognized option '--%s'", t);
+		return -1;
+	}
+	if (t[nl] == '=' && !found->has_arg) {
+		snprintf(msg, len, "option '--%s' doesn't allow an argument", found->name);
+		return -1;
+	}
+	if (t[nl] != '=' && found->has_arg == 1 && ++*i >= argc) {
+		snprintf(msg, len, "option '--%s' requires an argument", found->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The short options of argv[*i] ("-abc"), as getopt_long_opt(). */
+static int getopt_short_opts(const struct getopt_opt *o, size_t n, int argc, char **argv, int *i, char *msg,
+			     size_t len)
+{
+	for (const char *p = argv[*i] + 1; *p;) {
+		int c = (unsigned char)*p++;
+		const struct getopt_opt *found = NULL;
+
+		for (size_t k = 0; k < n && !found; k++)
+			if (o[k].key == c)
+				found = &o[k];
+		if (!found || c == ':' || c == ';') {
+			snprintf(msg, len, "invalid option -- '%c'", c);
+			return -1;
+		}
+		if (found->has_arg == 2 || (found->has_arg == 1 && *p))
+			return 0; /* the rest of the word is its argument */
+		if (found->has_arg == 1 && ++*i >= argc) {
+			snprintf(msg, len, "option requires an argument -- '%c'", c);
+			return -1;
+		}
+		if (found->has_arg == 1)
+			return 0;
+	}
+	return 0;
+}
+
+/* The option getopt refused in argv[1..@last], as it words it; false
+ * when every option there is one it takes. */
+static bool getopt_complaint(const struct argp *argp, int argc, char **argv, int last, char *msg, size_t len)
+{
+	struct getopt_opt o[GETOPT_MAX];
+	int group = 0;
+	size_t n = getopt_collect(argp, o, 0, &group);
+
+	for (int i = 1; i < argc && i <= last; i++) {
+		const char *t = argv[i];
+		int at = i;
+
+		if (!strcmp(t, "--"))
+			break;
+		if (t[0] != '-' || !t[1])
+			continue; /* an operand */
+		if (t[1] == '-' ? getopt_long_opt(o, n, argc, argv, &i, msg, len)
+				: getopt_short_opts(o, n, argc, argv, &i, msg, len)) {
+			/* getopt stops past a refused long option, on a short one. */
+			return at < last || t[1] != '-';
+		}
+	}
+	return false;
+}
+
+/*
+ * A failed parse as the one-line usage error "[CMD: ]message (see
+ * `NAME --help`)" in ctx->err: main and batch put their own "vhuctl: " or
+ * "vhuctl: line N: " in front.
+ */
+static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *complaint, const char *unexpected)
+{
+	char msg[sizeof(ctx->err)];
 	bool hint;
 
-	/* getopt and argp_error both start with the program name. */
-	if (errbuf && !strncmp(errbuf, name, len) && !strncmp(errbuf + len, ": ", 2))
-		errbuf += len + 2;
-	n = errbuf ? strcspn(errbuf, "\n") : 0;
-	if (n)
-		snprintf(msg, sizeof(msg), "%.*s", (int)n, errbuf);
+	if (complaint && *complaint)
+		snprintf(msg, sizeof(msg), "%s", complaint);
 	else if (unexpected)
 		snprintf(msg, sizeof(msg), "unexpected argument '%s'", unexpected);
 	else
 		snprintf(msg, sizeof(msg), "invalid arguments");
 	hint = !strstr(msg, "(see ");
-	vhu_fail(&ctx->s, VHU_E_USAGE, "%s%s%s%s%s%s", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "", msg,
-		 hint ? " (see `" : "", hint ? name : "", hint ? " --help`)" : "");
+	vhu_usage(ctx, "%s%s%s%s%s%s", ctx->cmd ? ctx->cmd->name : "", ctx->cmd ? ": " : "", msg, hint ? " (see `" : "",
+		  hint ? name : "", hint ? " --help`)" : "");
 }
 void (*vhu_cmd_introspect)(const struct argp *argp);
 
 int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, void *input)
 {
-	/* argp prints its errors on stderr; while it parses, stderr is this
-	 * stream so the message can be reported as one line like every other
-	 * error.  One stream for the process, rewound for every parse: batch
-	 * parses a line per step, and a fresh open_memstream (an 8 KiB
-	 * calloc) was the largest cost of a step. */
-	static char errbuf[2048];
-	static FILE *err;
 	struct argp a = *argp;
 	char name[128], *saved = argv[0];
-	size_t errlen = 0;
 	error_t e;
 	int idx = argc; /* argp leaves it unset when it fails */
 
@@ -356,40 +532,26 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 		ctx->help_shown = true;
 		return -1;
 	}
-	if (!err)
-		err = fmemopen(errbuf, sizeof(errbuf) - 1, "w");
-	else
-		rewind(err);
 	a.children = global_child;
-	if (!a.doc && g_cmd)
-		a.doc = g_cmd->summary;
+	if (!a.doc && ctx->cmd)
+		a.doc = ctx->cmd->summary;
 	g_ctx = ctx;
-	if (g_cmd)
-		snprintf(name, sizeof(name), "vhuctl %s", g_cmd->name);
+	g_argp_msg[0] = '\0';
+	g_err_next = argc;
+	if (ctx->cmd)
+		snprintf(name, sizeof(name), "vhuctl %s", ctx->cmd->name);
 	else
 		snprintf(name, sizeof(name), "vhuctl");
 	argv[0] = name;
-	g_stderr = stderr;
-	if (err)
-		stderr = err;
-	e = argp_parse(&a, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_IN_ORDER, &idx, input);
-	stderr = g_stderr;
+	e = argp_parse(&a, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_NO_ERRS | ARGP_IN_ORDER, &idx, input);
+	if (e && !g_argp_msg[0])
+		getopt_complaint(&a, argc, argv, g_err_next, g_argp_msg, sizeof(g_argp_msg));
 	argv[0] = saved;
-	if (err) {
-		long n;
-
-		fflush(err);
-		n = ftell(err);
-		errlen = n > 0 ? (size_t)n : 0;
-		if (errlen > sizeof(errbuf) - 1)
-			errlen = sizeof(errbuf) - 1;
-	}
-	errbuf[errlen] = '\0';
 	/* After --help, "missing operand" complaints are noise. */
 	if (ctx->help_shown)
 		return -1;
 	if (e || idx < argc) {
-		usage_from_argp(ctx, name, errlen ? errbuf : NULL, !e && idx < argc ? argv[idx] : NULL);
+		usage_from_argp(ctx, name, g_argp_msg, !e && idx < argc ? argv[idx] : NULL);
 		if (!ctx->in_batch)
 			vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
@@ -397,15 +559,15 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	/* Only a command that runs long enough to lose its connection and
 	 * knows how to carry on makes it again; the batch's own option
 	 * holds for its steps. */
-	if (ctx->reconnect && !ctx->in_batch && g_cmd && !(g_cmd->flags & VHU_CMD_RECONNECT)) {
-		vhu_fail(&ctx->s, VHU_E_USAGE, "%s: --reconnect is for batch, watch, blk, bench and net send, which carry on "
-			 "after a reconnect (see `vhuctl --help`)", g_cmd->name);
+	if (ctx->reconnect && !ctx->in_batch && ctx->cmd && !(ctx->cmd->flags & VHU_CMD_RECONNECT)) {
+		vhu_usage(ctx, "%s: --reconnect is for batch, watch, blk, bench and net send, which carry on "
+			  "after a reconnect (see `vhuctl --help`)", ctx->cmd->name);
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
 	}
 	if (ctx->listen && ctx->socket_given) {
-		vhu_fail(&ctx->s, VHU_E_USAGE, "%s%s-s and -L exclude each other: connect to a back-end's socket or "
-			 "listen on one (see `vhuctl --help`)", g_cmd ? g_cmd->name : "", g_cmd ? ": " : "");
+		vhu_usage(ctx, "%s%s-s and -L exclude each other: connect to a back-end's socket or listen on one "
+			  "(see `vhuctl --help`)", ctx->cmd ? ctx->cmd->name : "", ctx->cmd ? ": " : "");
 		if (!ctx->in_batch)
 			vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
@@ -413,9 +575,9 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	if (!ctx->in_batch)
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 	/* Silently unchecked requirements would pass a CI check. */
-	if (g_cmd && (g_cmd->flags & VHU_CMD_NO_SOCKET) && ctx->nreqs > ctx->reqs_done)
-		return vhu_usage(ctx, "%s: --require needs a back-end, and %s does not connect to one", g_cmd->name,
-				 g_cmd->name);
+	if (ctx->cmd && (ctx->cmd->flags & VHU_CMD_NO_SOCKET) && ctx->nreqs > ctx->reqs_done)
+		return vhu_usage(ctx, "%s: --require needs a back-end, and %s does not connect to one", ctx->cmd->name,
+				 ctx->cmd->name);
 	return VHU_OK;
 }
 
@@ -438,6 +600,7 @@ static const struct argp lead_argp = { NULL, lead_parser, "COMMAND [ARG...]", NU
 int vhu_parse_leading(struct vhu_ctx *ctx, int argc, char **argv, int *cmd)
 {
 	char *av[argc + 2];
+	const struct vhu_cmd *saved;
 	int rc;
 
 	*cmd = 0;
@@ -448,8 +611,11 @@ int vhu_parse_leading(struct vhu_ctx *ctx, int argc, char **argv, int *cmd)
 	memcpy(av + 1, argv, sizeof(*argv) * (size_t)argc);
 	av[argc + 1] = NULL;
 	lead_cmd = 0;
-	g_cmd = NULL;
+	/* The options are the batch line's, not a command's. */
+	saved = ctx->cmd;
+	ctx->cmd = NULL;
 	rc = vhu_cmd_parse(ctx, &lead_argp, argc + 1, av, NULL);
+	ctx->cmd = saved;
 	if (rc)
 		return rc;
 	if (!lead_cmd) {
@@ -477,7 +643,8 @@ void vhu_ctx_apply(struct vhu_ctx *ctx)
 	}
 }
 
-int vhu_ctx_connect(struct vhu_ctx *ctx)
+/* Apply the options, connect once, evaluate the requirements. */
+static int ctx_connect(struct vhu_ctx *ctx)
 {
 	int rc;
 
@@ -510,14 +677,74 @@ int vhu_ctx_connect(struct vhu_ctx *ctx)
 	return VHU_OK;
 }
 
+/* VHU_CMD_QUEUES: the queue count, so that ring indexes are checked
+ * before anything is sent; a net back-end counts queue pairs. */
+static int learn_queues(struct vhu_ctx *ctx)
+{
+	ctx->res.queue_pairs = vhu_ctx_dev(ctx) == VHU_DEV_NET;
+	if (!ctx->res.queue_num && vhu_pf_acked(&ctx->s, VHOST_USER_PROTOCOL_F_MQ))
+		return vhu_get_queue_num(&ctx->s, &ctx->res.queue_num);
+	return VHU_OK;
+}
+
+int vhu_cmd_start(struct vhu_ctx *ctx)
+{
+	const struct vhu_cmd *c = ctx->cmd;
+	int rc;
+
+	if (c && (c->flags & VHU_CMD_NO_SOCKET))
+		return vhu_ctx_fail(ctx, VHU_E_USAGE, "%s: runs without a back-end", c->name);
+	if ((rc = ctx_connect(ctx)) || !c)
+		return rc;
+	if ((rc = vhu_negotiate(&ctx->s, c->level)))
+		return rc;
+	return c->flags & VHU_CMD_QUEUES ? learn_queues(ctx) : VHU_OK;
+}
+
 int vhu_usage(struct vhu_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ctx->s.err, sizeof(ctx->s.err), fmt, ap);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
 	va_end(ap);
 	return VHU_E_USAGE;
+}
+
+int vhu_ctx_fail(struct vhu_ctx *ctx, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ctx->err, sizeof(ctx->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+char *vhu_ctx_err(struct vhu_ctx *ctx)
+{
+	return ctx->err[0] ? ctx->err : ctx->s.err;
+}
+
+void vhu_ctx_err_prefix(struct vhu_ctx *ctx, int rc, const char *tag, const char *fmt, ...)
+{
+	char *err = vhu_ctx_err(ctx), what[100], why[sizeof(ctx->err)];
+	va_list ap;
+
+	_Static_assert(sizeof(ctx->err) == sizeof(ctx->s.err), "vhu_ctx_err() is either buffer");
+	if (!rc || !err[0] || !strncmp(err, tag, strlen(tag)))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(why, sizeof(why), "%s", err);
+	snprintf(err, sizeof(ctx->err), "%s: %.400s", what, why);
+}
+
+void vhu_ctx_clear_err(struct vhu_ctx *ctx)
+{
+	ctx->err[0] = '\0';
+	ctx->s.err[0] = '\0';
 }
 
 enum vhu_dev_type vhu_ctx_dev(const struct vhu_ctx *ctx)
@@ -527,13 +754,18 @@ enum vhu_dev_type vhu_ctx_dev(const struct vhu_ctx *ctx)
 
 int vhu_dispatch(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	const struct vhu_cmd *c = vhu_cmd_find(argv[0]);
+	const struct vhu_cmd *c = vhu_cmd_find(argv[0]), *prev;
+	int rc;
 
 	if (!c)
 		return vhu_usage(ctx, "unknown command '%s' (see `vhuctl --help`)", argv[0]);
 	if (ctx->in_batch && (c->flags & VHU_CMD_NO_BATCH))
 		return vhu_usage(ctx, "'%s' cannot run inside a batch", argv[0]);
 
-	g_cmd = c;
-	return c->run(ctx, argc, argv);
+	/* batch's own row again once its step is done. */
+	prev = ctx->cmd;
+	ctx->cmd = c;
+	rc = c->run(ctx, argc, argv);
+	ctx->cmd = prev;
+	return rc;
 }

@@ -12,8 +12,11 @@
  * caller and nothing is allocated or printed.
  */
 #include "decode/bits.h"
+#include "util/parse.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define VHU_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -688,4 +691,52 @@ void vhu_bit_foreach(enum vhu_bit_space space, enum vhu_dev_type dev,
 			fn(&vhu_status_bits[i], arg);
 		break;
 	}
+}
+
+int vhu_parse_mask(const char *s, enum vhu_bit_space space, enum vhu_dev_type dev, uint64_t offered,
+		   uint64_t *out, char *bad, size_t badlen)
+{
+	char word[96];
+	uint64_t mask = 0;
+	const char *p = s;
+
+	if (!s || !*s) {
+		snprintf(bad, badlen, "(empty)");
+		return -1;
+	}
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (vhu_parse_u64(s, UINT64_MAX, out)) {
+			snprintf(bad, badlen, "%s", s);
+			return -1;
+		}
+		return 0;
+	}
+	while (*p) {
+		size_t n = strcspn(p, ",|+ ");
+		unsigned bit;
+
+		if (n == 0) {
+			p++;
+			continue;
+		}
+		if (n >= sizeof(word)) {
+			snprintf(bad, badlen, "%.*s", (int)n, p);
+			return -1;
+		}
+		memcpy(word, p, n);
+		word[n] = '\0';
+		p += n;
+		if (!strcasecmp(word, "offered") || !strcasecmp(word, "all"))
+			mask |= offered;
+		else if (!strcasecmp(word, "none"))
+			;
+		else if (vhu_bit_parse(space, dev, word, &bit) == 0)
+			mask |= UINT64_C(1) << bit;
+		else {
+			snprintf(bad, badlen, "%s", word);
+			return -1;
+		}
+	}
+	*out = mask;
+	return 0;
 }

@@ -85,6 +85,15 @@ int vhu_bit_parse(enum vhu_bit_space space, enum vhu_dev_type dev, const char *w
 		  unsigned *bit);
 
 /*
+ * A mask: "0xHEX" (the value itself), or a list of bit names / bit_N /
+ * bit numbers (vhu_bit_parse()) separated by commas, '|', '+' or spaces.
+ * "offered" or "all" stand for @offered, "none" for no bit.  Unknown
+ * words: -1 and @bad receives the offending word.
+ */
+int vhu_parse_mask(const char *s, enum vhu_bit_space space, enum vhu_dev_type dev, uint64_t offered,
+		   uint64_t *out, char *bad, size_t badlen);
+
+/*
  * Iterate over every named bit of @space (for `list`): calls @fn for the
  * device-independent table, then, for VHU_BITS_FEATURES, @dev's table.
  */

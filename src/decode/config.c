@@ -15,6 +15,8 @@
 #include <strings.h>
 
 #include "decode/config.h"
+#include "util/hex.h"
+#include "util/parse.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -727,30 +729,6 @@ static void cfg_fmt_string(char *dst, size_t dstsz, const uint8_t *p, size_t n)
 	dst[o] = '\0';
 }
 
-static void cfg_fmt_hex(char *dst, size_t dstsz, const uint8_t *p, size_t n)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n && o + 2 < dstsz; i++) {
-		dst[o++] = cfg_hex[p[i] >> 4];
-		dst[o++] = cfg_hex[p[i] & 0xf];
-	}
-	dst[o] = '\0';
-}
-
-static void cfg_fmt_mac(char *dst, const uint8_t *p)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < 6; i++) {
-		if (i)
-			dst[o++] = ':';
-		dst[o++] = cfg_hex[p[i] >> 4];
-		dst[o++] = cfg_hex[p[i] & 0xf];
-	}
-	dst[o] = '\0';
-}
-
 /* Render @n bytes at @p (n <= f->size) according to f->kind. */
 static void cfg_fmt(struct vhu_cfg_value *v, const struct vhu_cfg_field *f, const uint8_t *p,
 		    size_t n)
@@ -766,13 +744,13 @@ static void cfg_fmt(struct vhu_cfg_value *v, const struct vhu_cfg_field *f, cons
 							   : (int64_t)v->u;
 		break;
 	case VHU_CFG_MAC:
-		cfg_fmt_mac(v->str, p);
+		vhu_format_mac(p, v->str);
 		break;
 	case VHU_CFG_STRING:
 		cfg_fmt_string(v->str, sizeof(v->str), p, n);
 		break;
 	case VHU_CFG_BYTES:
-		cfg_fmt_hex(v->str, sizeof(v->str), p, n);
+		vhu_format_hex(p, n < sizeof(v->str) / 2 ? n : sizeof(v->str) / 2 - 1, v->str);
 		break;
 	}
 }
@@ -949,65 +927,11 @@ size_t vhu_cfg_decode(enum vhu_dev_type dev, const uint8_t *buf, size_t len, uin
 
 /* ---- encoding ---- */
 
-static int cfg_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Strict unsigned parse: decimal or 0x hex, no sign, no spaces, no junk. */
-static int cfg_parse_u64(const char *s, uint64_t *val)
-{
-	unsigned base = 10;
-	uint64_t v = 0;
-	int d;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		d = cfg_hexval(*s);
-		if (d < 0 || (unsigned)d >= base)
-			return -1;
-		if (v > (UINT64_MAX - (unsigned)d) / base)
-			return -1;
-		v = v * base + (unsigned)d;
-	}
-	*val = v;
-	return 0;
-}
-
-static int cfg_parse_mac(const char *s, uint8_t *mac)
-{
-	int i, hi, lo;
-
-	for (i = 0; i < 6; i++) {
-		hi = cfg_hexval(s[0]);
-		lo = hi < 0 ? -1 : cfg_hexval(s[1]);
-		if (lo < 0)
-			return -1;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-		s += 2;
-		if (i < 5 && *s++ != ':')
-			return -1;
-	}
-	return *s ? -1 : 0;
-}
-
 int vhu_cfg_encode(const struct vhu_cfg_field *field, const char *text, uint8_t *buf)
 {
 	uint8_t tmp[CFG_MAX_SIZE];
 	uint64_t v;
 	size_t i, n;
-	int hi, lo;
 
 	if (!field || !text || !buf || field->size == 0 || field->size > CFG_MAX_SIZE)
 		return -1;
@@ -1016,7 +940,7 @@ int vhu_cfg_encode(const struct vhu_cfg_field *field, const char *text, uint8_t 
 	case VHU_CFG_UINT:
 		if (field->size != 1 && field->size != 2 && field->size != 4 && field->size != 8)
 			return -1;
-		if (cfg_parse_u64(text, &v))
+		if (vhu_parse_u64(text, UINT64_MAX, &v))
 			return -1;
 		if (field->size < 8 && v >> (field->size * 8))
 			return -1;
@@ -1029,7 +953,7 @@ int vhu_cfg_encode(const struct vhu_cfg_field *field, const char *text, uint8_t 
 
 		if (field->size != 1 && field->size != 2 && field->size != 4 && field->size != 8)
 			return -1;
-		if (cfg_parse_u64(text + neg, &v))
+		if (vhu_parse_u64(text + neg, UINT64_MAX, &v))
 			return -1;
 		/* |min| is one more than max: -128..127 for one byte. */
 		lim = UINT64_C(1) << (field->size * 8 - 1);
@@ -1042,7 +966,7 @@ int vhu_cfg_encode(const struct vhu_cfg_field *field, const char *text, uint8_t 
 		return 0;
 	}
 	case VHU_CFG_MAC:
-		if (field->size != 6 || cfg_parse_mac(text, tmp))
+		if (field->size != 6 || vhu_parse_mac(text, tmp))
 			return -1;
 		memcpy(buf, tmp, 6);
 		return 0;
@@ -1059,11 +983,11 @@ int vhu_cfg_encode(const struct vhu_cfg_field *field, const char *text, uint8_t 
 		if (n % 2 || n / 2 > field->size)
 			return -1;
 		for (i = 0; i < n / 2; i++) {
-			hi = cfg_hexval(text[2 * i]);
-			lo = cfg_hexval(text[2 * i + 1]);
-			if (hi < 0 || lo < 0)
+			int b = vhu_hex_byte(text + 2 * i);
+
+			if (b < 0)
 				return -1;
-			tmp[i] = (uint8_t)(hi << 4 | lo);
+			tmp[i] = (uint8_t)b;
 		}
 		memcpy(buf, tmp, n / 2);
 		memset(buf + n / 2, 0, field->size - n / 2);
@@ -1085,7 +1009,7 @@ int vhu_input_select_parse(const char *word, uint8_t *select)
 			return 0;
 		}
 	}
-	if (cfg_parse_u64(word, &v) || v > 0xff)
+	if (vhu_parse_u64(word, 0xff, &v))
 		return -1;
 	*select = (uint8_t)v;
 	return 0;

@@ -360,30 +360,29 @@ int vhu_req_resolve(struct vhu_req *r, enum vhu_dev_type dev, char *err, size_t 
 
 /* ---- evaluation ---- */
 
-static bool cmp_u(uint64_t a, enum vhu_req_op op, uint64_t b)
+/* @op applied to an ordering: @c < 0, 0 or > 0 as the actual value is
+ * below, equal to or above the required one. */
+static bool cmp_order(int c, enum vhu_req_op op)
 {
 	switch (op) {
-	case VHU_REQ_EQ: return a == b;
-	case VHU_REQ_NE: return a != b;
-	case VHU_REQ_LT: return a < b;
-	case VHU_REQ_LE: return a <= b;
-	case VHU_REQ_GT: return a > b;
-	case VHU_REQ_GE: return a >= b;
+	case VHU_REQ_EQ: return c == 0;
+	case VHU_REQ_NE: return c != 0;
+	case VHU_REQ_LT: return c < 0;
+	case VHU_REQ_LE: return c <= 0;
+	case VHU_REQ_GT: return c > 0;
+	case VHU_REQ_GE: return c >= 0;
 	}
 	return false;
 }
 
+static bool cmp_u(uint64_t a, enum vhu_req_op op, uint64_t b)
+{
+	return cmp_order((a > b) - (a < b), op);
+}
+
 static bool cmp_i(int64_t a, enum vhu_req_op op, int64_t b)
 {
-	switch (op) {
-	case VHU_REQ_EQ: return a == b;
-	case VHU_REQ_NE: return a != b;
-	case VHU_REQ_LT: return a < b;
-	case VHU_REQ_LE: return a <= b;
-	case VHU_REQ_GT: return a > b;
-	case VHU_REQ_GE: return a >= b;
-	}
-	return false;
+	return cmp_order((a > b) - (a < b), op);
 }
 
 static void unknown(struct vhu_req_result *res, const char *why)

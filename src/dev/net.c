@@ -12,6 +12,7 @@
 
 #include "dev/net.h"
 #include "util/intr.h"
+#include "util/hex.h"
 #include "util/parse.h"
 
 #define NO_FRAME SIZE_MAX

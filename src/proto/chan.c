@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/hex.h"
 #include "util/text.h"
 #include "util/intr.h"
 
@@ -543,57 +544,6 @@ int vhu_chan_next(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	return vhu_chan_answer(s, c, m);
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-int vhu_uuid_parse(const char *str, uint8_t uuid[16])
-{
-	size_t len = strlen(str), i = 0;
-	bool dashes = len == 36;
-	unsigned j = 0;
-
-	if (len != 36 && len != 32)
-		return -1;
-	/* Text order is RFC 4122 byte order: no swapping needed. */
-	while (i < len) {
-		int hi, lo;
-
-		if (dashes && (i == 8 || i == 13 || i == 18 || i == 23)) {
-			if (str[i++] != '-')
-				return -1;
-			continue;
-		}
-		hi = hexval(str[i]);
-		lo = hexval(str[i + 1]);
-		if (hi < 0 || lo < 0 || j >= 16)
-			return -1;
-		uuid[j++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	return j == 16 ? 0 : -1;
-}
-
-void vhu_uuid_format(const uint8_t uuid[16], char buf[37])
-{
-	size_t n = 0;
-
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			buf[n++] = '-';
-		snprintf(buf + n, 3, "%02x", uuid[i]);
-		n += 2;
-	}
-	buf[n] = '\0';
-}
-
 int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *found,
 			  struct vhu_fd_info *fd)
 {
@@ -615,8 +565,8 @@ int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *f
 		char got[37], want[37];
 
 		vhu_msg_close_fds(&r);
-		vhu_uuid_format(r.payload, got);
-		vhu_uuid_format(uuid, want);
+		vhu_format_uuid(r.payload, got);
+		vhu_format_uuid(uuid, want);
 		return vhu_fail(s, VHU_E_PROTO, "GET_SHARED_OBJECT: reply is for UUID %s, asked for %s", got, want);
 	}
 	/* The fd is the answer: none means not found (spec

@@ -159,16 +159,8 @@ int vhu_chan_next(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		  enum vhu_chan_event *ev);
 
 /*
- * UUIDs in VhostUserShared: the 16 bytes in RFC 4122
- * order, i.e. the first three fields big-endian, which is the order of
- * the hex digits in the text form.  Parse accepts the 36-character form
- * with dashes or 32 hex digits; 0 or -1.  Format writes 37 bytes.
- */
-int vhu_uuid_parse(const char *str, uint8_t uuid[16]);
-void vhu_uuid_format(const uint8_t uuid[16], char buf[37]);
-
-/*
- * GET_SHARED_OBJECT (gated on SHARED_OBJECT): look up @uuid.  The reply
+ * GET_SHARED_OBJECT (gated on SHARED_OBJECT): look up @uuid (the 16 bytes
+ * of VhostUserShared in RFC 4122 order, as vhu_parse_uuid() gives them).  The reply
  * payload is 0 bytes (rust-vmm) or the UUID echoed (libvhost-user); any
  * other size, or another UUID, is a violation.  0 or 1 fd: *@found tells
  * which; the fd is described into @fd and closed.

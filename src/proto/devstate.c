@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/hex.h"
 #include "util/intr.h"
 
 #define REQ "SET_DEVICE_STATE_FD"
@@ -679,8 +680,7 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 		rc = vhu_fail(s, VHU_E_IO, REQ ": SHA-256 of the state failed (libcrypto)");
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof(r->sha256); i++)
-		snprintf(r->sha256_hex + 2 * i, 3, "%02x", r->sha256[i]);
+	vhu_format_hex(r->sha256, sizeof(r->sha256), r->sha256_hex);
 	vhu_note(s, VHU_DIR_SEND, REQ ": %llu bytes %s", (unsigned long long)r->bytes,
 		dir == VHU_DS_SAVE ? "received" : "sent");
 	rc = vhu_ds_check(s, &status);

@@ -77,6 +77,18 @@ static int find_region(const struct vhu_res *r, const struct vhost_user_memory_r
 	return -1;
 }
 
+/* The live region (its fd still open) an ADD_MEM_REG or REM_MEM_REG
+ * record names, or -1. */
+static int mem_reg_region(const struct vhu_res *r, const struct vhu_replay_rec *e)
+{
+	struct vhost_user_mem_reg_msg m = { 0 };
+	int g;
+
+	memcpy(&m, e->payload, e->len < sizeof(m) ? e->len : sizeof(m));
+	g = find_region(r, &m.region);
+	return g >= 0 && r->regions[g].fd >= 0 ? g : -1;
+}
+
 /* The last SET_VRING_@what (NUM, ADDR) of @ring in @log, or NULL. */
 static const struct vhu_replay_rec *last_of(const struct vhu_replay_log *log, uint32_t code, uint32_t ring)
 {
@@ -192,28 +204,19 @@ static int replay_one(struct vhu_session *s, struct vhu_res *r, struct vhu_chan 
 		return rc;
 	}
 	case VHOST_USER_ADD_MEM_REG: {
-		struct vhost_user_mem_reg_msg m = { 0 };
-		int g;
+		int g = mem_reg_region(r, e);
 
-		memcpy(&m, e->payload, e->len < sizeof(m) ? e->len : sizeof(m));
-		g = find_region(r, &m.region);
 		/* Removed later in the session: its REM_MEM_REG follows. */
-		if (g < 0 || r->regions[g].fd < 0)
+		if (g < 0)
 			return VHU_OK;
 		note(rep, e->code, -1);
 		return vhu_request(s, e->code, e->payload, e->len, &r->regions[g].fd, 1, NULL);
 	}
-	case VHOST_USER_REM_MEM_REG: {
-		struct vhost_user_mem_reg_msg m = { 0 };
-		int g;
-
+	case VHOST_USER_REM_MEM_REG:
 		/* Only the regions the replay added again go again. */
-		memcpy(&m, e->payload, e->len < sizeof(m) ? e->len : sizeof(m));
-		g = find_region(r, &m.region);
-		if (g < 0 || r->regions[g].fd < 0)
+		if (mem_reg_region(r, e) < 0)
 			return VHU_OK;
 		break;
-	}
 	case VHOST_USER_SET_LOG_BASE:
 		if (e->len == sizeof(struct vhost_user_log)) {
 			if (r->log_fd < 0)

@@ -200,7 +200,6 @@ void vhu_listener_close(struct vhu_listener *l);
 /*
  * Send request @code with @len payload bytes and @nfds fds (borrowed, not
  * closed), then receive and validate its reply when it has one.
- *   @flags_extra: extra header flag bits (raw use only; normally 0)
  *   @reply: receives the reply (may be NULL when the request has none);
  *           reply->nfds fds are then owned by the caller.
  * Returns VHU_OK or a vhu_rc with the message set.
@@ -209,7 +208,8 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 		const int *fds, unsigned nfds, struct vhu_msg *reply);
 
 /* Like vhu_request() but no feature gating, no NEED_REPLY logic and no
- * size validation beyond the transport cap: for `raw`.  @want_reply
+ * size validation beyond the transport cap: for `raw`.  @flags is the
+ * whole header flags word, sent as given (version included).  @want_reply
  * decides whether a reply is awaited. */
 int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const void *payload,
 		    uint32_t len, const int *fds, unsigned nfds, bool want_reply, struct vhu_msg *reply);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "proto/wire.h"
+#include "util/hex.h"
 #include "util/text.h"
 
 int vhu_jsonl_put(json_object *o)
@@ -40,14 +41,14 @@ void vhu_jsonl_add_string(json_object *o, const char *key, const char *v)
 	free(clean);
 }
 
-static json_object *mask_json(uint64_t mask, enum vhu_bit_space space, enum vhu_dev_type dev)
+json_object *vhu_jsonl_mask(uint64_t mask, enum vhu_bit_space space, enum vhu_dev_type dev, unsigned nbits)
 {
 	json_object *obj = json_object_new_object(), *names = json_object_new_array();
 	char hex[32];
 
 	snprintf(hex, sizeof(hex), "0x%0*llx", space == VHU_BITS_STATUS ? 2 : 16, (unsigned long long)mask);
 	json_object_object_add(obj, "mask", json_object_new_string(hex));
-	for (unsigned b = 0; b < 64; b++) {
+	for (unsigned b = 0; b < nbits && b < 64; b++) {
 		const char *n;
 		char tmp[16];
 
@@ -75,7 +76,7 @@ static json_object *value_json(const struct vhu_val *v, enum vhu_dev_type dev)
 		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v->v);
 		return json_object_new_string(buf);
 	case VHU_VAL_MASK:
-		return mask_json(v->v, v->space, dev);
+		return vhu_jsonl_mask(v->v, v->space, dev, 64);
 	case VHU_VAL_FLAG:
 		return json_object_new_boolean(v->v != 0);
 	case VHU_VAL_WORD:
@@ -86,21 +87,14 @@ static json_object *value_json(const struct vhu_val *v, enum vhu_dev_type dev)
 
 		if (!hex)
 			return NULL;
-		for (size_t i = 0; i < v->len; i++)
-			snprintf(hex + 2 * i, 3, "%02x", v->bytes[i]);
-		hex[2 * v->len] = '\0';
+		vhu_format_hex(v->bytes, v->len, hex);
 		s = json_object_new_string(hex);
 		free(hex);
 		return s;
 	}
-	case VHU_VAL_UUID: {
-		size_t n = 0;
-
-		for (int k = 0; k < 16; k++)
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%02x",
-					      (k == 4 || k == 6 || k == 8 || k == 10) ? "-" : "", v->bytes[k]);
+	case VHU_VAL_UUID:
+		vhu_format_uuid(v->bytes, buf);
 		return json_object_new_string(buf);
-	}
 	default:
 		return NULL;
 	}

@@ -27,6 +27,10 @@ int vhu_jsonl_put(json_object *o);
 /* A string member, made well-formed UTF-8. */
 void vhu_jsonl_add_string(json_object *o, const char *key, const char *v);
 
+/* A mask as { "mask": "0x%016x", "names": [...] }: bits below @nbits by
+ * name (bit_N for unnamed ones); status masks with 2 hex digits. */
+json_object *vhu_jsonl_mask(uint64_t mask, enum vhu_bit_space space, enum vhu_dev_type dev, unsigned nbits);
+
 /*
  * Decoded payload values as an object with the keys of the text form:
  * numbers as numbers, hex values as "0x..." strings, masks as

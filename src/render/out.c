@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "proto/session.h"
+#include "render/jsonl.h"
+#include "util/hex.h"
 #include "util/text.h"
 
 #include "util/version.h"
@@ -407,24 +409,8 @@ void vhu_out_mask(const char *key, const char *label, uint64_t mask, enum vhu_bi
 		return;
 	snprintf(hex, sizeof(hex), "0x%0*llx", space == VHU_BITS_STATUS ? 2 : 16, (unsigned long long)mask);
 	if (o.json) {
-		json_object *obj = json_object_new_object();
-		json_object *names = json_object_new_array();
+		json_object *obj = vhu_jsonl_mask(mask, space, dev, nbits), *names;
 
-		json_object_object_add(obj, "mask", json_object_new_string(hex));
-		for (unsigned b = 0; b < nbits; b++) {
-			const char *n;
-			char tmp[16];
-
-			if (!(mask & VHU_BIT(b)))
-				continue;
-			n = vhu_bit_name(space, dev, b);
-			if (!n) {
-				snprintf(tmp, sizeof(tmp), "bit_%u", b);
-				n = tmp;
-			}
-			json_object_array_add(names, json_object_new_string(n));
-		}
-		json_object_object_add(obj, "names", names);
 		/* The numbers too: a script finds a bit without knowing the
 		 * name a device table gives it. */
 		names = json_object_new_array();
@@ -486,9 +472,7 @@ static char *calloc_hex(const uint8_t *buf, size_t len)
 
 	if (!hex)
 		return NULL;
-	for (size_t i = 0; i < len; i++)
-		snprintf(hex + 2 * i, 3, "%02x", buf[i]);
-	hex[2 * len] = '\0';
+	vhu_format_hex(buf, len, hex);
 	return hex;
 }
 
@@ -636,24 +620,21 @@ void vhu_out_before_stderr(void)
 	note_write();
 }
 
-const char *vhu_exit_name(int status)
+void vhu_out_error_line(unsigned lineno, const char *fmt, ...)
 {
-	switch (status) {
-	case VHU_OK: return "success";
-	case VHU_E_REFUSED: return "refused";
-	case VHU_E_PROTO: return "protocol_violation";
-	case VHU_E_UNSUPPORTED: return "not_supported";
-	case VHU_E_REQUIREMENT: return "requirement_not_met";
-	case VHU_E_USAGE: return "usage";
-	case VHU_E_CONNECT: return "cannot_connect";
-	case VHU_E_IO: return "io_error";
-	case VHU_E_TIMEOUT: return "timeout";
-	case 128 + SIGHUP:
-	case 128 + SIGINT:
-	case 128 + SIGQUIT:
-	case 128 + SIGTERM: return "interrupted";
-	default: return "unknown";
-	}
+	char msg[2048], *esc;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	esc = vhu_text_plain(msg) ? NULL : vhu_escape_controls(msg);
+	vhu_out_before_stderr();
+	if (lineno)
+		fprintf(stderr, "vhuctl: line %u: %s\n", lineno, esc ? esc : msg);
+	else
+		fprintf(stderr, "vhuctl: %s\n", esc ? esc : msg);
+	free(esc);
 }
 
 int vhu_out_error(void)

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "decode/bits.h"
+#include "util/rc.h"
 
 #define VHU_JSON_FORMAT_MAJOR 1
 #define VHU_JSON_FORMAT_MINOR 1
@@ -99,14 +100,17 @@ void vhu_out_quiet(bool on);
 /* JSON null (text mode: nothing). */
 void vhu_out_null(const char *key);
 
+/* One error line on stderr, "vhuctl: [line N: ]MESSAGE" (@lineno 0:
+ * without the line), whatever the message quotes from the command line
+ * or the back-end: control characters are escaped.  What stdout holds
+ * goes out first. */
+void vhu_out_error_line(unsigned lineno, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Before a message goes to stderr: what stdout holds goes out first, so
  * that a terminal or a merged stream shows them in order (a batch step's
  * header, then the step's messages).  Costs nothing when stdout holds
  * nothing. */
 void vhu_out_before_stderr(void);
-
-/* Name of an exit status ("protocol_violation"). */
-const char *vhu_exit_name(int status);
 
 /* 0 while everything written to stdout went out (flushing it first),
  * else the errno of the failure (EIO when unknown); it stays set. */

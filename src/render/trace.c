@@ -137,10 +137,6 @@ void vhu_trace_print(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *h
 		shape = VHU_SHAPE_ACK;
 	else
 		shape = d ? d->reply_shape : VHU_SHAPE_OPAQUE;
-	if (dir == VHU_DIR_SEND) {
-		t->last_sent = hdr->request;
-		t->last_ack = hdr->flags & VHOST_USER_NEED_REPLY_MASK;
-	}
 	vhu_trace_decode(shape, t->dev, payload, len, dec, sizeof(dec));
 	switch (dir) {
 	case VHU_DIR_SEND: arrow = "F>B"; break;

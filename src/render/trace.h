@@ -12,8 +12,6 @@
 
 struct vhu_trace_ctx {
 	enum vhu_dev_type dev; /* for naming device feature bits */
-	uint32_t last_sent;    /* request code of the last message sent */
-	bool last_ack;         /* it carried NEED_REPLY */
 };
 
 void vhu_trace_print(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *hdr,

@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "decode/bits.h"
-
 /* Decimal, or hex with 0x; whole string; value <= @max. */
 int vhu_parse_u64(const char *s, uint64_t max, uint64_t *out);
 /* Seconds with an optional fraction ("2", "0.5") into milliseconds. */
@@ -15,15 +13,5 @@ int vhu_parse_seconds(const char *s, int *ms);
 /* A size with an optional unit suffix (K, M, G, T; powers of 1024), via
  * libbsd expand_number(). */
 int vhu_parse_size(const char *s, uint64_t *out);
-/*
- * A mask: "0xHEX" (the value itself), or a list of bit names / bit_N /
- * bit numbers separated by commas, '|' or '+'.  With @offered and the
- * word "offered", all offered bits.  Unknown words: -1 and @bad receives
- * the offending word.
- */
-int vhu_parse_mask(const char *s, enum vhu_bit_space space, enum vhu_dev_type dev, uint64_t offered,
-		   uint64_t *out, char *bad, size_t badlen);
-/* Hex bytes ("0a0b", "0a 0b", "0a:0b"); at most @max bytes. */
-int vhu_parse_hex(const char *s, uint8_t *buf, size_t max, size_t *len);
 
 #endif

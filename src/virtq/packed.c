@@ -37,7 +37,6 @@ int vhu_packed_add(struct vhu_vq *vq, const struct vhu_vq_seg *seg, unsigned n, 
 	bool wrap = vq->avail_wrap, head_wrap = wrap;
 	struct vring_packed_desc *h = &DESC(vq)[head];
 	uint16_t head_flags;
-	struct vhu_vq_slot *sl;
 
 	if (!vq->free_ids || vq->free_desc < need)
 		return VHU_VQ_FULL;
@@ -89,15 +88,8 @@ int vhu_packed_add(struct vhu_vq *vq, const struct vhu_vq_seg *seg, unsigned n, 
 	vq->avail_wrap = wrap;
 	vq->free_head = vq->slot[id].next;
 	vq->free_ids--;
-	vq->free_desc -= need;
 	vq->added_since_kick += need;
-	sl = &vq->slot[id];
-	sl->token = token;
-	sl->wlen = wlen;
-	sl->ndesc = (uint16_t)need;
-	sl->inflight = true;
-	vq->inflight++;
-	vq->stats.added++;
+	vhu_vq_slot_take(vq, id, token, wlen, need);
 	vhu_st16_release(&h->flags, (uint16_t)(head_flags | vhu_packed_avail_flags(head_wrap)));
 	return VHU_OK;
 }

@@ -43,7 +43,6 @@ int vhu_split_add(struct vhu_vq *vq, const struct vhu_vq_seg *seg, unsigned n, b
 {
 	unsigned need = indirect ? 1 : n;
 	uint16_t head = vq->free_head, idx = head;
-	struct vhu_vq_slot *sl;
 
 	if (vq->free_desc < need)
 		return VHU_VQ_FULL;
@@ -70,14 +69,7 @@ int vhu_split_add(struct vhu_vq *vq, const struct vhu_vq_seg *seg, unsigned n, b
 		}
 		vq->free_head = vq->slot[idx].next;
 	}
-	vq->free_desc -= need;
-	sl = &vq->slot[head];
-	sl->token = token;
-	sl->wlen = wlen;
-	sl->ndesc = (uint16_t)need;
-	sl->inflight = true;
-	vq->inflight++;
-	vq->stats.added++;
+	vhu_vq_slot_take(vq, head, token, wlen, need);
 	vhu_st16(vhu_avail_ring(AVAIL(vq), vq->avail_idx & (vq->cfg.size - 1)), head);
 	vq->avail_idx++;
 	return VHU_OK;

@@ -13,6 +13,21 @@ int vhu_vq_violation(struct vhu_vq *vq, const char *fmt, ...) __attribute__((for
 int vhu_vq_complete(struct vhu_vq *vq, uint32_t id, uint32_t len, const char *kind, unsigned where,
 		    struct vhu_vq_used *out);
 
+/* Buffer id @id now holds a chain of @need descriptors for @token (@wlen
+ * device-writable bytes): the slot is in flight and the count taken. */
+static inline void vhu_vq_slot_take(struct vhu_vq *vq, uint16_t id, void *token, uint32_t wlen, unsigned need)
+{
+	struct vhu_vq_slot *sl = &vq->slot[id];
+
+	vq->free_desc -= need;
+	sl->token = token;
+	sl->wlen = wlen;
+	sl->ndesc = (uint16_t)need;
+	sl->inflight = true;
+	vq->inflight++;
+	vq->stats.added++;
+}
+
 void vhu_split_init(struct vhu_vq *vq);
 void vhu_split_set_base(struct vhu_vq *vq, uint16_t base);
 int vhu_split_add(struct vhu_vq *vq, const struct vhu_vq_seg *seg, unsigned n, bool indirect, void *token,

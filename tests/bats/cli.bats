@@ -14,7 +14,7 @@ help_commands() {
 # Command names of the table in src/cmds/dispatch.c.
 table_commands() {
 	sed -n '/^static const struct vhu_cmd cmds\[\] = {/,/^};/p' "$VHU_SRC/src/cmds/dispatch.c" |
-		sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",.*/\1/p'
+		sed -n 's/^[[:space:]]*{ \.name = "\([a-z-]*\)",.*/\1/p'
 }
 
 @test "--help exits 0 and lists every command of the command table" {

@@ -146,6 +146,17 @@ EXIT_ROWS=(
 	done
 }
 
+@test "exit status names: the man page's JSON OUTPUT lists the schema's exit_status_name values" {
+	local man schema
+	# the .Qq words after "exit_status_name :" up to "as in"
+	man=$(awk '/^\.Qq exit_status_name :/ { on = 1; next } on && /^as in/ { exit }
+		on && /^\.Qq / { w = $2; sub(/,$/, "", w); print w }' "$MAN" | sort -u)
+	schema=$(jq -r '."$defs".exit.oneOf[].properties.exit_status_name.const' \
+		"$VHU_SRC/doc/json/common.schema.json" | sort -u)
+	[ -n "$man" ] || fail "no exit_status_name list in the man page"
+	[ "$man" = "$schema" ] || fail "man page names: $(echo $man); schema names: $(echo $schema)"
+}
+
 # ---- device config fields: documents against the decoder tables ----
 
 # "TYPE NAME" per field the decoders know (`vhuctl -j list config`), sorted.

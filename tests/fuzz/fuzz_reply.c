@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -59,6 +60,7 @@
 #include "proto/session.h"
 #include "proto/wire.h"
 #include "render/trace.h"
+#include "util/hex.h"
 #include "util/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -661,7 +663,7 @@ static void fz_parsers(uint8_t sel, const uint8_t *p, size_t n)
 	size_t len;
 	unsigned bit;
 	int ms;
-	uint8_t select, uuid[16];
+	uint8_t select, uuid[16], mac[6];
 
 	FZ_CHECK(t != NULL, "malloc");
 	memcpy(t, p, n);
@@ -692,11 +694,17 @@ static void fz_parsers(uint8_t sel, const uint8_t *p, size_t n)
 		FZ_CHECK(ms >= 0 && ms <= 86400000, "seconds %d", ms);
 	if (vhu_input_select_parse(t, &select) == 0)
 		fz_sink += select;
-	if (vhu_uuid_parse(t, uuid) == 0) {
+	if (vhu_parse_uuid(t, uuid) == 0) {
 		char back[37];
 
-		vhu_uuid_format(uuid, back);
+		vhu_format_uuid(uuid, back);
 		FZ_CHECK(strlen(back) == 36, "uuid text '%s'", back);
+	}
+	if (vhu_parse_mac(t, mac) == 0) {
+		char back[18];
+
+		vhu_format_mac(mac, back);
+		FZ_CHECK(!strcasecmp(back, t), "mac text '%s' from '%s'", back, t);
 	}
 	fz_sink += (size_t)(uintptr_t)vhu_req_by_name(t) + (size_t)(uintptr_t)vhu_dev_by_name(t);
 
