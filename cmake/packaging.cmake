@@ -23,6 +23,9 @@ set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "bash-completion")
+# libcrypto is loaded with dlopen by device-state (its SHA-256), so
+# shlibdeps cannot see it; cpack appends shlibdeps' list to this one.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libssl3")
 # libpcap is loaded with dlopen by the commands that write or read pcap
 # files (net send --pcap, net recv -w), so shlibdeps cannot see it.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libpcap0.8")

@@ -20,8 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -33,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/cryptodl.h"
 #include "util/hex.h"
 #include "util/intr.h"
 
@@ -138,6 +137,7 @@ int vhu_ds_file_commit(struct vhu_session *s, struct vhu_ds_file *f)
  * (pthread_create failed) push hashes at once.
  */
 struct ds_hash {
+	const struct vhu_crypto *c; /* libcrypto, loaded by hash_init */
 	EVP_MD_CTX *md;
 	uint8_t *buf[VHU_DS_NBUF];
 	size_t len[VHU_DS_NBUF];
@@ -162,7 +162,7 @@ static void *hash_main(void *arg)
 			break;
 		i = h->tail;
 		pthread_mutex_unlock(&h->mu);
-		if (EVP_DigestUpdate(h->md, h->buf[i], h->len[i]) != 1)
+		if (h->c->digest_update(h->md, h->buf[i], h->len[i]) != 1)
 			h->failed = true;
 		pthread_mutex_lock(&h->mu);
 		h->tail = (i + 1) % VHU_DS_NBUF;
@@ -173,16 +173,20 @@ static void *hash_main(void *arg)
 	return NULL;
 }
 
-static int hash_init(struct ds_hash *h)
+/* -1 with the reason in @err. */
+static int hash_init(struct ds_hash *h, char *err, size_t len)
 {
 	sigset_t old;
 
 	memset(h, 0, sizeof(*h));
+	if (!(h->c = vhu_crypto(err, len)))
+		return -1;
+	snprintf(err, len, "out of memory");
 	/* Only a digest is needed: no openssl.cnf (providers, engines) to
 	 * read, which also keeps the memory use down. */
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-	h->md = EVP_MD_CTX_new();
-	if (!h->md || EVP_DigestInit_ex(h->md, EVP_sha256(), NULL) != 1)
+	h->c->init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	h->md = h->c->md_ctx_new();
+	if (!h->md || h->c->digest_init_ex(h->md, h->c->sha256(), NULL) != 1)
 		return -1;
 	for (unsigned i = 0; i < VHU_DS_NBUF; i++)
 		if (!(h->buf[i] = malloc(VHU_DS_BUF)))
@@ -215,7 +219,7 @@ static uint8_t *hash_buf(struct ds_hash *h)
 static void hash_push(struct ds_hash *h, size_t len)
 {
 	if (!h->threaded) {
-		if (EVP_DigestUpdate(h->md, h->buf[h->head], len) != 1)
+		if (h->c->digest_update(h->md, h->buf[h->head], len) != 1)
 			h->failed = true;
 		return;
 	}
@@ -245,7 +249,7 @@ static int hash_final(struct ds_hash *h, uint8_t out[32])
 	unsigned n = 0;
 
 	hash_stop(h);
-	return !h->failed && EVP_DigestFinal_ex(h->md, out, &n) == 1 && n == 32 ? 0 : -1;
+	return !h->failed && h->c->digest_final_ex(h->md, out, &n) == 1 && n == 32 ? 0 : -1;
 }
 
 static void hash_free(struct ds_hash *h)
@@ -258,7 +262,8 @@ static void hash_free(struct ds_hash *h)
 	}
 	for (unsigned i = 0; i < VHU_DS_NBUF; i++)
 		free(h->buf[i]);
-	EVP_MD_CTX_free(h->md);
+	if (h->md)
+		h->c->md_ctx_free(h->md);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -615,6 +620,7 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 	struct vhu_msg *m = NULL;
 	struct ds_stream st;
 	struct stat lst;
+	char herr[256];
 	int p[2], give, data = -1, rc, fl;
 	uint64_t status;
 
@@ -641,8 +647,12 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 		st.local_poll = fl >= 0 && ((fl & O_NONBLOCK) || fcntl(local_fd, F_SETFL, fl | O_NONBLOCK) == 0);
 	}
 	m = malloc(sizeof(*m));
-	if (!m || hash_init(&st.h) < 0) {
+	if (!m) {
 		rc = vhu_fail(s, VHU_E_IO, "out of memory");
+		goto out;
+	}
+	if (hash_init(&st.h, herr, sizeof(herr)) < 0) {
+		rc = vhu_fail(s, VHU_E_IO, REQ ": %s", herr);
 		goto out;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {

@@ -180,7 +180,8 @@ build_deb() {
 	assert_line "Section: utils"
 	assert_line --regexp '^Depends: .*libc6 \(>= [0-9.]+\)'
 	# json-c, libbsd and libmd are linked from their static archives
-	# (VHU_STATIC_DEPS); libcrypto stays shared.
+	# (VHU_STATIC_DEPS); libcrypto is dlopened by device-state, a Depends
+	# of its own.
 	assert_line --regexp '^Depends: .*libssl3'
 	# libpcap is dlopened (pcap files only): recommended, not required
 	assert_line "Recommends: libpcap0.8"

@@ -76,3 +76,16 @@ calls() {
 	[ "$(calls write)" -le 420 ] || fail "write: $(calls write)"
 	[ "$(calls poll)" -le 420 ] || fail "poll: $(calls poll)"
 }
+
+@test "start-up: probe loads neither libcrypto nor libpcap; device-state save loads libcrypto" {
+	# Both are dlopened where needed: linked, libcrypto's relocations
+	# alone cost every command more than half a millisecond.
+	mock_start
+	run strace -f -qq -o "$ST" -e trace=openat,open "$VHUCTL" -s "$SOCK" probe
+	assert_success
+	! grep -qE 'lib(crypto|pcap)\.so' "$ST" || fail "loaded by probe: $(grep -E 'lib(crypto|pcap)' "$ST")"
+	run strace -f -qq -o "$ST" -e trace=openat,open "$VHUCTL" -s "$SOCK" device-state save "$BATS_TEST_TMPDIR/state.bin"
+	assert_success
+	grep -qE 'libcrypto\.so.* = [0-9]+$' "$ST" || fail "libcrypto not loaded: $(grep -E 'crypto' "$ST")"
+	[ -s "$BATS_TEST_TMPDIR/state.bin" ]
+}
