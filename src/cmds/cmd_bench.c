@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmds/bench_common.h"
 #include "cmds/cmd_bench_net.h"
 #include "cmds/cmd_drv.h"
 #include "dev/blkbench.h"
@@ -389,14 +390,6 @@ struct bench {
 	char err[sizeof(((struct vhu_session *)0)->err)];
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void set_phase(struct bench *bn, int ph)
 {
 	uint64_t one = 1;
@@ -439,12 +432,11 @@ static void sup_fail(struct bench *bn, int rc, const char *msg)
  * pauses the run (see run()). */
 static void watch_socket(struct bench *bn)
 {
-	char c;
-	ssize_t r = recv(bn->ctx->s.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	int peer = vhu_bench_peer(bn->ctx->s.fd);
 
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+	if (!peer)
 		return;
-	if (r > 0) {
+	if (peer > 0) {
 		sup_fail(bn, VHU_E_PROTO,
 			 "the back-end sent an unrequested message while requests were in flight");
 	} else if (bn->ctx->reconnect) {
@@ -584,7 +576,7 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 	pthread_t th[VHU_DRV_MAX_QUEUES];
 	unsigned started = 0, ended = 0;
 	uint64_t prev_done = 0;
-	int64_t now = mono_ns(), next_tick, prev_t, ramp_end = 0, end = 0;
+	int64_t now = vhu_bq_now_ns(), next_tick, prev_t, ramp_end = 0, end = 0;
 	sigset_t old;
 	int e = 0;
 
@@ -624,9 +616,7 @@ again:
 		set_phase(bn, phase(bn) == VHU_BB_PAUSE ? VHU_BB_ABORT : VHU_BB_STOP);
 	}
 	while (ended < started) {
-		struct pollfd p[3] = {{.fd = bn->ctl.done_fd, .events = POLLIN},
-				      {.fd = vhu_intr_fd(), .events = POLLIN},
-				      {.fd = bn->ctx->s.fd, .events = POLLIN}};
+		struct pollfd p[VHU_BENCH_NFDS];
 		int64_t wake = next_tick;
 		int ph = phase(bn), r;
 
@@ -634,17 +624,14 @@ again:
 			wake = ramp_end;
 		if (ph == VHU_BB_MEASURE && end && end < wake)
 			wake = end;
-		now = mono_ns();
 		/* Paused or aborted: the socket is not watched (a hang-up
 		 * stays readable). */
-		r = poll(p, ph >= VHU_BB_ABORT ? 2 : 3,
-			 wake > now ? (int)((wake - now + 999999) / 1000000) : 0);
-		now = mono_ns();
+		r = vhu_bench_sleep(p, bn->ctl.done_fd, bn->ctx->s.fd, ph < VHU_BB_ABORT, wake, &now);
 		if (r < 0 && errno != EINTR) {
 			sup_fail(bn, VHU_E_IO, "poll failed");
 			set_phase(bn, VHU_BB_ABORT);
 		}
-		if (r > 0 && (p[0].revents & POLLIN)) {
+		if (r > 0 && (p[VHU_BENCH_DONE].revents & POLLIN)) {
 			uint64_t n;
 
 			if (read(bn->ctl.done_fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
@@ -660,14 +647,13 @@ again:
 		}
 		if (vhu_intr_signo())
 			on_signal(bn, now);
-		if (r > 0 && phase(bn) < VHU_BB_ABORT && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (r > 0 && phase(bn) < VHU_BB_ABORT && (p[VHU_BENCH_SOCK].revents & (POLLIN | POLLHUP | POLLERR)))
 			watch_socket(bn);
 		/* The tick before the end: a late wake-up still shows a line. */
 		if (now >= next_tick) {
 			if (bn->progress && phase(bn) < VHU_BB_STOP)
 				progress(bn, job, now, &prev_done, &prev_t);
-			while (next_tick <= now)
-				next_tick += (int64_t)BENCH_TICK_MS * 1000000;
+			vhu_bench_next_tick(&next_tick, now, BENCH_TICK_MS);
 		}
 		ph = phase(bn);
 		if (ph == VHU_BB_RAMP && now >= ramp_end) {
@@ -688,7 +674,7 @@ again:
 	if (phase(bn) == VHU_BB_PAUSE && !__atomic_load_n(&bn->ctl.failed, __ATOMIC_SEQ_CST) && !reconnect(bn))
 		goto again;
 	if (job == VHU_BB_JOB_MEASURE)
-		end_window(bn, mono_ns());
+		end_window(bn, vhu_bq_now_ns());
 	if (bn->progress)
 		vhu_out_progress_end(bn->tty);
 	for (unsigned i = 0; job == VHU_BB_JOB_FILL && i < bn->nq; i++)
