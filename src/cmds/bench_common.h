@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "dev/benchq.h"
@@ -45,17 +46,36 @@ static inline int vhu_bench_sleep(struct pollfd p[VHU_BENCH_NFDS], int done_fd, 
 	return r;
 }
 
-/* The main socket while the workers run: 0 when it only looked readable,
- * 1 when the back-end sent something nobody asked for, -1 when it hung
- * up.  Nothing is taken from the socket. */
-static inline int vhu_bench_peer(int sock_fd)
+/*
+ * The main socket looked readable while the workers ran: VHU_OK when it
+ * only looked so; VHU_E_PROTO when the back-end sent something nobody
+ * asked for, VHU_E_IO when it hung up, and @msg (@size bytes) says which,
+ * "while @what were in flight".  Nothing is taken from the socket.
+ */
+static inline int vhu_bench_peer(int sock_fd, const char *what, char *msg, size_t size)
 {
 	char c;
 	ssize_t r = recv(sock_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
 	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	return r > 0 ? 1 : -1;
+		return VHU_OK;
+	if (r > 0) {
+		snprintf(msg, size, "the back-end sent an unrequested message while %s were in flight", what);
+		return VHU_E_PROTO;
+	}
+	snprintf(msg, size, "the back-end closed the connection while %s were in flight", what);
+	return VHU_E_IO;
+}
+
+/* The signal that came (util/intr.h), or 0.  Taken: cleared, so that
+ * the orderly stop's requests do not see it. */
+static inline int vhu_bench_take_signal(void)
+{
+	int sig = vhu_intr_signo();
+
+	if (sig)
+		vhu_intr_clear();
+	return sig;
 }
 
 /* The progress tick after @now: a late wake-up skips the ticks missed. */

@@ -427,26 +427,22 @@ static void sup_fail(struct bench *bn, int rc, const char *msg)
 	}
 }
 
-/* The main socket while requests run: readable means the back-end hung up
- * (or sent something nobody asked for).  A hang-up with --reconnect
- * pauses the run (see run()). */
+/* The main socket looked readable while requests ran: a hang-up with
+ * --reconnect pauses the run (see run()), anything else aborts it. */
 static void watch_socket(struct bench *bn)
 {
-	int peer = vhu_bench_peer(bn->ctx->s.fd);
+	char msg[120];
+	int rc = vhu_bench_peer(bn->ctx->s.fd, "requests", msg, sizeof(msg));
 
-	if (!peer)
+	if (!rc)
 		return;
-	if (peer > 0) {
-		sup_fail(bn, VHU_E_PROTO,
-			 "the back-end sent an unrequested message while requests were in flight");
-	} else if (bn->ctx->reconnect) {
+	if (rc == VHU_E_IO && bn->ctx->reconnect) {
 		bn->paused_from = phase(bn);
 		bn->pause_signo = 0;
 		set_phase(bn, VHU_BB_PAUSE);
 		return;
-	} else {
-		sup_fail(bn, VHU_E_IO, "the back-end closed the connection while requests were in flight");
 	}
+	sup_fail(bn, rc, msg);
 	set_phase(bn, VHU_BB_ABORT);
 }
 
@@ -533,13 +529,11 @@ static void progress(struct bench *bn, enum vhu_bb_job job, int64_t now, uint64_
  * status), a second one gives up on them. */
 static void on_signal(struct bench *bn, int64_t now)
 {
-	int sig = vhu_intr_signo();
+	int sig = vhu_bench_take_signal();
 	char msg[200];
 
 	if (!sig)
 		return;
-	/* Cleared: the orderly stop's requests must not see it. */
-	vhu_intr_clear();
 	/* During a pause the run ends with it (see reconnect()). */
 	if (phase(bn) == VHU_BB_PAUSE && !bn->pause_signo) {
 		bn->pause_signo = sig;

@@ -131,19 +131,16 @@ static void sup_fail(struct nbench *bn, int rc, const char *msg)
 	}
 }
 
-/* The main socket while frames move: readable means the back-end hung up
- * (or sent something nobody asked for). */
+/* The main socket looked readable while frames moved: a hang-up or an
+ * unrequested message aborts the run. */
 static void watch_socket(struct nbench *bn)
 {
-	int peer = vhu_bench_peer(bn->ctx->s.fd);
+	char msg[120];
+	int rc = vhu_bench_peer(bn->ctx->s.fd, "frames", msg, sizeof(msg));
 
-	if (!peer)
+	if (!rc)
 		return;
-	if (peer > 0)
-		sup_fail(bn, VHU_E_PROTO,
-			 "the back-end sent an unrequested message while frames were in flight");
-	else
-		sup_fail(bn, VHU_E_IO, "the back-end closed the connection while frames were in flight");
+	sup_fail(bn, rc, msg);
 	if (!bn->ended_by)
 		bn->ended_by = "error";
 	vhu_nb_set_phase(&bn->nb, VHU_NB_ABORT);
@@ -169,13 +166,11 @@ static void progress(struct nbench *bn, int64_t now, int64_t t0, uint64_t *prev,
  * on the drain. */
 static void on_signal(struct nbench *bn)
 {
-	int sig = vhu_intr_signo();
+	int sig = vhu_bench_take_signal();
 	char msg[200];
 
 	if (!sig)
 		return;
-	/* Cleared: the orderly stop's requests must not see it. */
-	vhu_intr_clear();
 	if (!bn->signo) {
 		bn->signo = sig;
 		if (vhu_nb_phase(&bn->nb) < VHU_NB_STOP) {
