@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmds/bench_common.h"
 #include "cmds/cmd_bench_net.h"
 #include "cmds/cmd_drv.h"
 #include "dev/blkbench.h"
@@ -389,14 +390,6 @@ struct bench {
 	char err[sizeof(((struct vhu_session *)0)->err)];
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void set_phase(struct bench *bn, int ph)
 {
 	uint64_t one = 1;
@@ -434,27 +427,22 @@ static void sup_fail(struct bench *bn, int rc, const char *msg)
 	}
 }
 
-/* The main socket while requests run: readable means the back-end hung up
- * (or sent something nobody asked for).  A hang-up with --reconnect
- * pauses the run (see run()). */
+/* The main socket looked readable while requests ran: a hang-up with
+ * --reconnect pauses the run (see run()), anything else aborts it. */
 static void watch_socket(struct bench *bn)
 {
-	char c;
-	ssize_t r = recv(bn->ctx->s.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	char msg[120];
+	int rc = vhu_bench_peer(bn->ctx->s.fd, "requests", msg, sizeof(msg));
 
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+	if (!rc)
 		return;
-	if (r > 0) {
-		sup_fail(bn, VHU_E_PROTO,
-			 "the back-end sent an unrequested message while requests were in flight");
-	} else if (bn->ctx->reconnect) {
+	if (rc == VHU_E_IO && bn->ctx->reconnect) {
 		bn->paused_from = phase(bn);
 		bn->pause_signo = 0;
 		set_phase(bn, VHU_BB_PAUSE);
 		return;
-	} else {
-		sup_fail(bn, VHU_E_IO, "the back-end closed the connection while requests were in flight");
 	}
+	sup_fail(bn, rc, msg);
 	set_phase(bn, VHU_BB_ABORT);
 }
 
@@ -541,13 +529,11 @@ static void progress(struct bench *bn, enum vhu_bb_job job, int64_t now, uint64_
  * status), a second one gives up on them. */
 static void on_signal(struct bench *bn, int64_t now)
 {
-	int sig = vhu_intr_signo();
+	int sig = vhu_bench_take_signal();
 	char msg[200];
 
 	if (!sig)
 		return;
-	/* Cleared: the orderly stop's requests must not see it. */
-	vhu_intr_clear();
 	/* During a pause the run ends with it (see reconnect()). */
 	if (phase(bn) == VHU_BB_PAUSE && !bn->pause_signo) {
 		bn->pause_signo = sig;
@@ -584,7 +570,7 @@ static int run(struct bench *bn, enum vhu_bb_job job)
 	pthread_t th[VHU_DRV_MAX_QUEUES];
 	unsigned started = 0, ended = 0;
 	uint64_t prev_done = 0;
-	int64_t now = mono_ns(), next_tick, prev_t, ramp_end = 0, end = 0;
+	int64_t now = vhu_bq_now_ns(), next_tick, prev_t, ramp_end = 0, end = 0;
 	sigset_t old;
 	int e = 0;
 
@@ -624,9 +610,7 @@ again:
 		set_phase(bn, phase(bn) == VHU_BB_PAUSE ? VHU_BB_ABORT : VHU_BB_STOP);
 	}
 	while (ended < started) {
-		struct pollfd p[3] = {{.fd = bn->ctl.done_fd, .events = POLLIN},
-				      {.fd = vhu_intr_fd(), .events = POLLIN},
-				      {.fd = bn->ctx->s.fd, .events = POLLIN}};
+		struct pollfd p[VHU_BENCH_NFDS];
 		int64_t wake = next_tick;
 		int ph = phase(bn), r;
 
@@ -634,17 +618,14 @@ again:
 			wake = ramp_end;
 		if (ph == VHU_BB_MEASURE && end && end < wake)
 			wake = end;
-		now = mono_ns();
 		/* Paused or aborted: the socket is not watched (a hang-up
 		 * stays readable). */
-		r = poll(p, ph >= VHU_BB_ABORT ? 2 : 3,
-			 wake > now ? (int)((wake - now + 999999) / 1000000) : 0);
-		now = mono_ns();
+		r = vhu_bench_sleep(p, bn->ctl.done_fd, bn->ctx->s.fd, ph < VHU_BB_ABORT, wake, &now);
 		if (r < 0 && errno != EINTR) {
 			sup_fail(bn, VHU_E_IO, "poll failed");
 			set_phase(bn, VHU_BB_ABORT);
 		}
-		if (r > 0 && (p[0].revents & POLLIN)) {
+		if (r > 0 && (p[VHU_BENCH_DONE].revents & POLLIN)) {
 			uint64_t n;
 
 			if (read(bn->ctl.done_fd, &n, sizeof(n)) == (ssize_t)sizeof(n))
@@ -660,14 +641,13 @@ again:
 		}
 		if (vhu_intr_signo())
 			on_signal(bn, now);
-		if (r > 0 && phase(bn) < VHU_BB_ABORT && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (r > 0 && phase(bn) < VHU_BB_ABORT && (p[VHU_BENCH_SOCK].revents & (POLLIN | POLLHUP | POLLERR)))
 			watch_socket(bn);
 		/* The tick before the end: a late wake-up still shows a line. */
 		if (now >= next_tick) {
 			if (bn->progress && phase(bn) < VHU_BB_STOP)
 				progress(bn, job, now, &prev_done, &prev_t);
-			while (next_tick <= now)
-				next_tick += (int64_t)BENCH_TICK_MS * 1000000;
+			vhu_bench_next_tick(&next_tick, now, BENCH_TICK_MS);
 		}
 		ph = phase(bn);
 		if (ph == VHU_BB_RAMP && now >= ramp_end) {
@@ -688,7 +668,7 @@ again:
 	if (phase(bn) == VHU_BB_PAUSE && !__atomic_load_n(&bn->ctl.failed, __ATOMIC_SEQ_CST) && !reconnect(bn))
 		goto again;
 	if (job == VHU_BB_JOB_MEASURE)
-		end_window(bn, mono_ns());
+		end_window(bn, vhu_bq_now_ns());
 	if (bn->progress)
 		vhu_out_progress_end(bn->tty);
 	for (unsigned i = 0; job == VHU_BB_JOB_FILL && i < bn->nq; i++)

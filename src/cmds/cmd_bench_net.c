@@ -20,6 +20,8 @@
 #define _GNU_SOURCE
 #include "cmds/cmd_bench_net.h"
 
+#include "cmds/bench_common.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -56,14 +58,6 @@ struct nbench {
 static const char *dir_name(const struct nbench *bn)
 {
 	return bn->o.dir == VHU_NB_TX ? "tx" : "rx";
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Everything that can be checked before connecting; fills bn->o. */
@@ -137,20 +131,16 @@ static void sup_fail(struct nbench *bn, int rc, const char *msg)
 	}
 }
 
-/* The main socket while frames move: readable means the back-end hung up
- * (or sent something nobody asked for). */
+/* The main socket looked readable while frames moved: a hang-up or an
+ * unrequested message aborts the run. */
 static void watch_socket(struct nbench *bn)
 {
-	char c;
-	ssize_t r = recv(bn->ctx->s.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	char msg[120];
+	int rc = vhu_bench_peer(bn->ctx->s.fd, "frames", msg, sizeof(msg));
 
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+	if (!rc)
 		return;
-	if (r > 0)
-		sup_fail(bn, VHU_E_PROTO,
-			 "the back-end sent an unrequested message while frames were in flight");
-	else
-		sup_fail(bn, VHU_E_IO, "the back-end closed the connection while frames were in flight");
+	sup_fail(bn, rc, msg);
 	if (!bn->ended_by)
 		bn->ended_by = "error";
 	vhu_nb_set_phase(&bn->nb, VHU_NB_ABORT);
@@ -176,13 +166,11 @@ static void progress(struct nbench *bn, int64_t now, int64_t t0, uint64_t *prev,
  * on the drain. */
 static void on_signal(struct nbench *bn)
 {
-	int sig = vhu_intr_signo();
+	int sig = vhu_bench_take_signal();
 	char msg[200];
 
 	if (!sig)
 		return;
-	/* Cleared: the orderly stop's requests must not see it. */
-	vhu_intr_clear();
 	if (!bn->signo) {
 		bn->signo = sig;
 		if (vhu_nb_phase(&bn->nb) < VHU_NB_STOP) {
@@ -204,7 +192,7 @@ static void on_signal(struct nbench *bn)
 static int run(struct nbench *bn)
 {
 	pthread_t th;
-	int64_t now = mono_ns(), t0 = now, next_tick = now + (int64_t)NB_TICK_MS * 1000000, prev_t = now,
+	int64_t now = vhu_bq_now_ns(), t0 = now, next_tick = now + (int64_t)NB_TICK_MS * 1000000, prev_t = now,
 		ramp_end = now + (int64_t)bn->ramp_ms * 1000000, end = 0;
 	uint64_t prev = 0, prev_bytes = 0;
 	bool ended = false, end_fixed = false;
@@ -224,9 +212,7 @@ static int run(struct nbench *bn)
 		return vhu_fail(&bn->ctx->s, VHU_E_IO, "cannot start the thread of the ring: %s",
 				strerror(e));
 	while (!ended) {
-		struct pollfd p[3] = {{.fd = bn->nb.done_fd, .events = POLLIN},
-				      {.fd = vhu_intr_fd(), .events = POLLIN},
-				      {.fd = bn->ctx->s.fd, .events = POLLIN}};
+		struct pollfd p[VHU_BENCH_NFDS];
 		int ph = vhu_nb_phase(&bn->nb), r;
 		int64_t wake = next_tick;
 
@@ -234,15 +220,12 @@ static int run(struct nbench *bn)
 			wake = ramp_end;
 		if (ph == VHU_NB_MEASURE && end && end < wake)
 			wake = end;
-		now = mono_ns();
-		r = poll(p, ph == VHU_NB_ABORT ? 2 : 3,
-			 wake > now ? (int)((wake - now + 999999) / 1000000) : 0);
-		now = mono_ns();
+		r = vhu_bench_sleep(p, bn->nb.done_fd, bn->ctx->s.fd, ph != VHU_NB_ABORT, wake, &now);
 		if (r < 0 && errno != EINTR) {
 			sup_fail(bn, VHU_E_IO, "poll failed");
 			vhu_nb_set_phase(&bn->nb, VHU_NB_ABORT);
 		}
-		if (r > 0 && (p[0].revents & POLLIN)) {
+		if (r > 0 && (p[VHU_BENCH_DONE].revents & POLLIN)) {
 			ended = true;
 			if (bn->nb.rc && !bn->ended_by)
 				bn->ended_by = "error";
@@ -250,13 +233,12 @@ static int run(struct nbench *bn)
 		if (vhu_intr_signo())
 			on_signal(bn);
 		if (!ended && r > 0 && vhu_nb_phase(&bn->nb) != VHU_NB_ABORT &&
-		    (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
+		    (p[VHU_BENCH_SOCK].revents & (POLLIN | POLLHUP | POLLERR)))
 			watch_socket(bn);
 		if (now >= next_tick) {
 			if (bn->progress && vhu_nb_phase(&bn->nb) < VHU_NB_STOP)
 				progress(bn, now, t0, &prev, &prev_bytes, &prev_t);
-			while (next_tick <= now)
-				next_tick += (int64_t)NB_TICK_MS * 1000000;
+			vhu_bench_next_tick(&next_tick, now, NB_TICK_MS);
 		}
 		ph = vhu_nb_phase(&bn->nb);
 		/* The ring's thread opens the window a little after the phase

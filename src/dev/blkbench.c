@@ -8,27 +8,20 @@
 #define _GNU_SOURCE
 #include "dev/blkbench.h"
 
+#include "dev/benchq.h"
+
 #include <endian.h>
 #include <errno.h>
-#include <poll.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
 
 #define STATUS_UNSET 0xffu
 #define HDR_STRIDE   32u /* header (16) + status (1), 16-aligned */
-/* Poll mode looks at the clock every this many empty polls, and leaves
- * the CPU to others (sched_yield) after this many in a row: a back-end
- * sharing our CPU must get to run, a busy one never waits that long. */
-#define SPIN_CLOCK 256u
-#define SPIN_YIELD 16384u
-
 static const uint8_t magic[8] = {'v', 'h', 'u', 'B', 'E', 'N', 'C', 'H'};
 
 struct vhu_bb_slot {
@@ -40,14 +33,6 @@ struct vhu_bb_slot {
 	bool write;
 	bool busy; /* added to the ring, not completed */
 };
-
-static inline int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* splitmix64 */
 static inline uint64_t rnd(uint64_t *s)
@@ -317,19 +302,10 @@ static bool more(const struct vhu_bb_queue *b, bool stopping)
  * is already in the ring). */
 static int kick(struct vhu_bb_queue *b, bool force)
 {
-	uint64_t one = 1;
+	int err = vhu_drv_queue_kick(b->q, force);
 
-	if (!vhu_vq_publish(&b->q->vq) && !force)
-		return VHU_OK;
-	b->q->kicks++;
-	while (write(b->q->kick_fd, &one, sizeof(one)) < 0) {
-		if (errno == EINTR)
-			continue;
-		/* A full counter: the device has a kick pending anyway. */
-		if (errno == EAGAIN)
-			break;
-		return fail(b, VHU_E_IO, "queue %u: kick: %s", b->q->index, strerror(errno));
-	}
+	if (err)
+		return fail(b, VHU_E_IO, "queue %u: kick: %s", b->q->index, strerror(err));
 	return VHU_OK;
 }
 
@@ -415,65 +391,22 @@ static bool start_window(struct vhu_bb_queue *b)
 		st_relaxed(&b->c[i].ios, 0);
 		st_relaxed(&b->c[i].bytes, 0);
 	}
-	b->base[0] = b->q->kicks;
-	b->base[1] = b->q->vq.stats.kicks_suppressed;
-	b->base[2] = b->q->call_waits;
+	vhu_bq_window_open(b->q, b->base);
 	return true;
 }
 
-/*
- * Nothing completed.  Poll mode: count the spin, and now and then check
- * the clock (the device's time limit) and let others run.  Event mode:
- * ask for a notification, re-check, sleep on the call eventfd (or the
- * supervisor's wake eventfd) until the time limit.
- */
+/* Nothing completed: wait (vhu_bq_idle()) until the device's time limit
+ * after the last completion. */
 static int idle(struct vhu_bb_queue *b, unsigned *spins, int64_t last)
 {
 	struct vhu_drv_queue *q = b->q;
-	int64_t left;
+	int r = vhu_bq_idle(q, spins, last + (int64_t)b->o->timeout_ms * 1000000,
+			    b->o->notify == VHU_NOTIFY_POLL, b->ctl->wake_fd);
 
-	if (b->o->notify == VHU_NOTIFY_POLL) {
-		if (++*spins % SPIN_CLOCK)
-			return VHU_OK;
-		left = last + (int64_t)b->o->timeout_ms * 1000000 - now_ns();
-		if (left <= 0)
-			goto timeout;
-		if (*spins >= SPIN_YIELD)
-			sched_yield();
+	if (r == VHU_BQ_AGAIN)
 		return VHU_OK;
-	}
-	if (vhu_vq_enable_notify(&q->vq)) {
-		vhu_vq_disable_notify(&q->vq);
-		return VHU_OK;
-	}
-	left = last + (int64_t)b->o->timeout_ms * 1000000 - now_ns();
-	if (left > 0) {
-		struct pollfd p[2] = {{.fd = q->call_fd, .events = POLLIN},
-				      {.fd = b->ctl->wake_fd, .events = POLLIN}};
-		int r;
-
-		q->call_waits++;
-		r = poll(p, 2, (int)((left + 999999) / 1000000));
-		if (r < 0 && errno != EINTR) {
-			vhu_vq_disable_notify(&q->vq);
-			return fail(b, VHU_E_IO, "queue %u: poll: %s", q->index, strerror(errno));
-		}
-		if (r > 0 && (p[0].revents & POLLIN)) {
-			uint64_t cnt;
-
-			q->call_wakeups++;
-			while (read(q->call_fd, &cnt, sizeof(cnt)) < 0 && errno == EINTR)
-				;
-		}
-	}
-	vhu_vq_disable_notify(&q->vq);
-	/* Completions are what count, not notifications (a lost one must
-	 * not end the run). */
-	if (vhu_vq_pending(&q->vq) || left > 0)
-		return VHU_OK;
-timeout:
-	if (vhu_vq_pending(&q->vq))
-		return VHU_OK;
+	if (r < 0)
+		return fail(b, VHU_E_IO, "queue %u: poll: %s", q->index, strerror(-r));
 	return fail(b, VHU_E_TIMEOUT, "queue %u: no completion within %g s (%u request%s in flight)",
 		    q->index, b->o->timeout_ms / 1000.0, vhu_vq_inflight(&q->vq),
 		    vhu_vq_inflight(&q->vq) == 1 ? "" : "s");
@@ -494,7 +427,7 @@ static void drain(struct vhu_bb_queue *b, bool measuring)
 			fail(b, rc, "%s", vhu_vq_error(vq));
 			return;
 		}
-		now = now_ns();
+		now = vhu_bq_now_ns();
 		for (unsigned i = 0; i < n; i++) {
 			struct vhu_bb_slot *s = b->used[i].token;
 
@@ -559,7 +492,7 @@ int vhu_bb_run(struct vhu_bb_queue *b)
 			fresh[nfresh++] = &b->slot[i];
 		}
 	}
-	last = now_ns();
+	last = vhu_bq_now_ns();
 	for (unsigned i = 0; i < nfresh; i++)
 		fresh[i]->t_submit = last;
 	if (kick(b, resumed))
@@ -591,7 +524,7 @@ int vhu_bb_run(struct vhu_bb_queue *b)
 			continue;
 		}
 		spins = 0;
-		now = now_ns();
+		now = vhu_bq_now_ns();
 		last = now;
 		nfresh = 0;
 		for (unsigned i = 0; i < n; i++) {
@@ -606,7 +539,7 @@ int vhu_bb_run(struct vhu_bb_queue *b)
 		if (b->rc && b->rc != VHU_E_REFUSED && b->rc != VHU_E_PROTO)
 			break; /* a ring we cannot drain (full, broken) */
 		if (nfresh) {
-			now = now_ns();
+			now = vhu_bq_now_ns();
 			for (unsigned i = 0; i < nfresh; i++)
 				fresh[i]->t_submit = now;
 			if (kick(b, false))
@@ -616,9 +549,7 @@ int vhu_bb_run(struct vhu_bb_queue *b)
 	/* A broken ring returns nothing more: leave the rest in flight. */
 out:
 	if (b->window) {
-		b->kicks = b->q->kicks - b->base[0];
-		b->kicks_suppressed = vq->stats.kicks_suppressed - b->base[1];
-		b->call_waits = b->q->call_waits - b->base[2];
+		vhu_bq_window_close(b->q, b->base, &b->kicks, &b->kicks_suppressed, &b->call_waits);
 	}
 	if (write(b->ctl->done_fd, &one, sizeof(one)) < 0) {
 		/* an eventfd counter does not overflow from a few writes */

@@ -10,22 +10,16 @@
 #define _GNU_SOURCE
 #include "dev/netbench.h"
 
+#include "dev/benchq.h"
+
 #include <endian.h>
 #include <errno.h>
-#include <poll.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-/* Poll mode looks at the clock every this many empty polls, and leaves
- * the CPU to others (sched_yield) after this many in a row: a back-end
- * sharing our CPU must get to run, a busy one never waits that long. */
-#define SPIN_CLOCK 256u
-#define SPIN_YIELD 16384u
 /* Ethernet header: a received frame shorter than this is an error. */
 #define ETH_HDR 14u
 
@@ -34,14 +28,6 @@ struct vhu_nb_buf {
 	struct vhu_vq_seg seg[2];
 	unsigned nseg;
 };
-
-static inline int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int fail(struct vhu_nb *nb, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(struct vhu_nb *nb, int rc, const char *fmt, ...)
@@ -148,19 +134,10 @@ static int add(struct vhu_nb *nb, struct vhu_nb_buf *b)
 /* Publish, and write the kick eventfd when the device wants it. */
 static int kick(struct vhu_nb *nb)
 {
-	uint64_t one = 1;
+	int err = vhu_drv_queue_kick(nb->q, false);
 
-	if (!vhu_vq_publish(&nb->q->vq))
-		return VHU_OK;
-	nb->q->kicks++;
-	while (write(nb->q->kick_fd, &one, sizeof(one)) < 0) {
-		if (errno == EINTR)
-			continue;
-		/* A full counter: the device has a kick pending anyway. */
-		if (errno == EAGAIN)
-			break;
-		return fail(nb, VHU_E_IO, "queue %u: kick: %s", nb->q->index, strerror(errno));
-	}
+	if (err)
+		return fail(nb, VHU_E_IO, "queue %u: kick: %s", nb->q->index, strerror(err));
 	return VHU_OK;
 }
 
@@ -168,12 +145,10 @@ static int kick(struct vhu_nb *nb)
 static void open_window(struct vhu_nb *nb)
 {
 	nb->packets = nb->bytes = nb->errors = 0;
-	nb->base[0] = nb->q->kicks;
-	nb->base[1] = nb->q->vq.stats.kicks_suppressed;
-	nb->base[2] = nb->q->call_waits;
+	vhu_bq_window_open(nb->q, nb->base);
 	/* Release: the supervisor reads it to end the window --runtime
 	 * after it opened (cmd_bench_net.c). */
-	__atomic_store_n(&nb->t_begin, now_ns(), __ATOMIC_RELEASE);
+	__atomic_store_n(&nb->t_begin, vhu_bq_now_ns(), __ATOMIC_RELEASE);
 }
 
 /*
@@ -239,58 +214,19 @@ static int handle(struct vhu_nb *nb, unsigned n, bool counting, bool again)
 }
 
 /*
- * Nothing came back.  Poll mode (and the drain after STOP): count the
- * spin, and now and then check the clock (the time limit) and let others
- * run.  Event mode: ask for a notification, re-check, sleep on the call
- * eventfd (or the supervisor's wake eventfd) until the time limit.
+ * Nothing came back: wait (vhu_bq_idle(); spinning in poll mode and in
+ * the drain after STOP) until the time limit after the last completion.
  */
 static int idle(struct vhu_nb *nb, unsigned *spins, int64_t last, bool spin)
 {
 	struct vhu_drv_queue *q = nb->q;
-	int64_t left;
+	int r = vhu_bq_idle(q, spins, last + (int64_t)nb->o->timeout_ms * 1000000,
+			    spin || nb->o->notify == VHU_NOTIFY_POLL, nb->wake_fd);
 
-	if (spin || nb->o->notify == VHU_NOTIFY_POLL) {
-		if (++*spins % SPIN_CLOCK)
-			return VHU_OK;
-		left = last + (int64_t)nb->o->timeout_ms * 1000000 - now_ns();
-		if (left <= 0)
-			goto timeout;
-		if (*spins >= SPIN_YIELD)
-			sched_yield();
+	if (r == VHU_BQ_AGAIN)
 		return VHU_OK;
-	}
-	if (vhu_vq_enable_notify(&q->vq)) {
-		vhu_vq_disable_notify(&q->vq);
-		return VHU_OK;
-	}
-	left = last + (int64_t)nb->o->timeout_ms * 1000000 - now_ns();
-	if (left > 0) {
-		struct pollfd p[2] = {{.fd = q->call_fd, .events = POLLIN},
-				      {.fd = nb->wake_fd, .events = POLLIN}};
-		int r;
-
-		q->call_waits++;
-		r = poll(p, 2, (int)((left + 999999) / 1000000));
-		if (r < 0 && errno != EINTR) {
-			vhu_vq_disable_notify(&q->vq);
-			return fail(nb, VHU_E_IO, "queue %u: poll: %s", q->index, strerror(errno));
-		}
-		if (r > 0 && (p[0].revents & POLLIN)) {
-			uint64_t cnt;
-
-			q->call_wakeups++;
-			while (read(q->call_fd, &cnt, sizeof(cnt)) < 0 && errno == EINTR)
-				;
-		}
-	}
-	vhu_vq_disable_notify(&q->vq);
-	/* Completions are what count, not notifications (a lost one must
-	 * not end the run). */
-	if (vhu_vq_pending(&q->vq) || left > 0)
-		return VHU_OK;
-timeout:
-	if (vhu_vq_pending(&q->vq))
-		return VHU_OK;
+	if (r < 0)
+		return fail(nb, VHU_E_IO, "queue %u: poll: %s", q->index, strerror(-r));
 	if (nb->o->dir == VHU_NB_RX)
 		return fail(nb, VHU_E_TIMEOUT, "queue %u: no frame arrived within %g s", q->index,
 			    nb->o->timeout_ms / 1000.0);
@@ -317,7 +253,7 @@ int vhu_nb_run(struct vhu_nb *nb)
 			goto out;
 	if (kick(nb))
 		goto out;
-	last = now_ns();
+	last = vhu_bq_now_ns();
 	for (;;) {
 		unsigned n;
 		int rc;
@@ -344,7 +280,7 @@ int vhu_nb_run(struct vhu_nb *nb)
 			continue;
 		}
 		spins = 0;
-		last = now_ns();
+		last = vhu_bq_now_ns();
 		if (handle(nb, n, nb->t_begin != 0, !stopping))
 			break;
 		if (!stopping && kick(nb))
@@ -352,10 +288,8 @@ int vhu_nb_run(struct vhu_nb *nb)
 	}
 out:
 	if (nb->t_begin) {
-		nb->t_end = now_ns();
-		nb->kicks = nb->q->kicks - nb->base[0];
-		nb->kicks_suppressed = vq->stats.kicks_suppressed - nb->base[1];
-		nb->call_waits = nb->q->call_waits - nb->base[2];
+		nb->t_end = vhu_bq_now_ns();
+		vhu_bq_window_close(nb->q, nb->base, &nb->kicks, &nb->kicks_suppressed, &nb->call_waits);
 	}
 	if (write(nb->done_fd, &one, sizeof(one)) < 0) {
 		/* an eventfd counter does not overflow from one write */
@@ -383,7 +317,7 @@ int vhu_nb_finish(struct vhu_nb *nb)
 			if (n && (rc = handle(nb, n, true, false)))
 				return rc;
 		} while (n);
-		nb->t_end = now_ns();
+		nb->t_end = vhu_bq_now_ns();
 	}
 	return VHU_OK;
 }

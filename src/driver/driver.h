@@ -239,6 +239,14 @@ void *vhu_drv_ptr(const struct vhu_drv *d, uint64_t gpa, uint64_t len);
  * wants it.  VHU_OK or VHU_E_IO.
  */
 int vhu_drv_kick(struct vhu_drv *d, struct vhu_drv_queue *q);
+/*
+ * The same without a session, for a thread of its own that keeps its own
+ * error message (dev/blkbench, dev/netbench): publish, and count and
+ * write the kick eventfd when the device wants it or @force is set (see
+ * vhu_drv_notify()).  No allocation, and no system call but the write.
+ * 0, or the errno of the failed write.
+ */
+int vhu_drv_queue_kick(struct vhu_drv_queue *q, bool force);
 
 /*
  * Wait for at least one completion on @q and collect up to @max.  Poll

@@ -28,39 +28,42 @@
 #include "driver/driver.h"
 #include "util/intr.h"
 
-int vhu_drv_kick(struct vhu_drv *d, struct vhu_drv_queue *q)
+int vhu_drv_queue_kick(struct vhu_drv_queue *q, bool force)
 {
 	uint64_t one = 1;
 
-	if (!vhu_vq_publish(&q->vq))
-		return VHU_OK;
+	if (!vhu_vq_publish(&q->vq) && !force)
+		return 0;
 	q->kicks++;
-	/* A non-blocking eventfd fails only when its counter would
-	 * overflow, i.e. never in practice. */
 	while (write(q->kick_fd, &one, sizeof(one)) < 0) {
 		if (errno == EINTR)
 			continue;
+		/* A non-blocking eventfd fails only when its counter would
+		 * overflow: the device has a kick pending anyway. */
 		if (errno == EAGAIN)
 			break;
-		return vhu_fail(d->s, VHU_E_IO, "queue %u: kick: %s", q->index, strerror(errno));
+		return errno;
 	}
+	return 0;
+}
+
+static int kick(struct vhu_drv *d, struct vhu_drv_queue *q, bool force)
+{
+	int err = vhu_drv_queue_kick(q, force);
+
+	if (err)
+		return vhu_fail(d->s, VHU_E_IO, "queue %u: kick: %s", q->index, strerror(err));
 	return VHU_OK;
+}
+
+int vhu_drv_kick(struct vhu_drv *d, struct vhu_drv_queue *q)
+{
+	return kick(d, q, false);
 }
 
 int vhu_drv_notify(struct vhu_drv *d, struct vhu_drv_queue *q)
 {
-	uint64_t one = 1;
-
-	vhu_vq_publish(&q->vq);
-	q->kicks++;
-	while (write(q->kick_fd, &one, sizeof(one)) < 0) {
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN)
-			break;
-		return vhu_fail(d->s, VHU_E_IO, "queue %u: kick: %s", q->index, strerror(errno));
-	}
-	return VHU_OK;
+	return kick(d, q, true);
 }
 
 /* The main socket while I/O runs: readable means the back-end hung up
