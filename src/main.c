@@ -18,8 +18,8 @@
 
 #include "cmds/cmd.h"
 #include "render/out.h"
-#include "util/text.h"
 #include "util/intr.h"
+#include "util/text.h"
 #include "util/version.h"
 
 const char *argp_program_bug_address = NULL;
@@ -49,8 +49,7 @@ static error_t root_parser(int key, char *arg, struct argp_state *state)
 		cmd_index = state->next - 1;
 		state->next = state->argc;
 		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
+	default: return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
@@ -94,7 +93,8 @@ static char *help_filter(int key, const char *text, void *input)
 		}
 		fprintf(f, "\nRun `vhuctl COMMAND --help` for a command's options.\n\n");
 		print_exit_table(f);
-		fprintf(f, "%s", "\n\nExamples:\n  vhuctl -s /run/vhost-blk.sock probe\n"
+		fprintf(f, "%s",
+			"\n\nExamples:\n  vhuctl -s /run/vhost-blk.sock probe\n"
 			"  vhuctl -s /run/vhost-blk.sock -T blk get-config -p\n"
 			"  vhuctl -s SOCK --trace get-queue-num\n"
 			"  vhuctl -s SOCK probe --require 'queues>=2' --require feature=FLUSH\n");
@@ -104,23 +104,21 @@ static char *help_filter(int key, const char *text, void *input)
 	return (char *)text;
 }
 
-static const struct argp_option root_opts[] = {
-	{ "version", 'V', NULL, 0, "print the program version", -1 },
-	{ 0 }
-};
+static const struct argp_option root_opts[] = { { "version", 'V', NULL, 0, "print the program version", -1 },
+						{ 0 } };
 
-static const struct argp_child root_children[] = {
-	{ &vhu_global_argp, 0, NULL, -2 },
-	{ 0 }
-};
+static const struct argp_child root_children[] = { { &vhu_global_argp, 0, NULL, -2 }, { 0 } };
 
 static const struct argp root_argp = {
-	root_opts, root_parser, "COMMAND [ARG...]",
+	root_opts,
+	root_parser,
+	"COMMAND [ARG...]",
 	"Drive a vhost-user back-end from the command line: connect to its Unix socket, "
 	"run protocol requests as commands and print the decoded replies as text or JSON.\v",
-	root_children, help_filter, NULL
+	root_children,
+	help_filter,
+	NULL
 };
-
 
 /*
  * A standard stream that was closed when we started must stay closed in
@@ -143,9 +141,12 @@ static void report_stats(int fds_at_start)
 	int fds_at_exit = vhu_count_fds();
 	const struct vhu_stats *st = &ctx.s.stats;
 
-	fprintf(stderr, "vhuctl: stats: sent %llu messages (%llu bytes), received %llu (%llu bytes), open fds at start %d, at exit %d\n",
-		(unsigned long long)st->sent, (unsigned long long)st->bytes_sent, (unsigned long long)st->received,
-		(unsigned long long)st->bytes_received, fds_at_start, fds_at_exit);
+	fprintf(stderr,
+		"vhuctl: stats: sent %llu messages (%llu bytes), received %llu (%llu bytes), open fds at "
+		"start %d, at exit %d\n",
+		(unsigned long long)st->sent, (unsigned long long)st->bytes_sent,
+		(unsigned long long)st->received, (unsigned long long)st->bytes_received, fds_at_start,
+		fds_at_exit);
 	if (vhu_out_is_json()) {
 		vhu_out_open("stats", "stats");
 		vhu_out_uint("sent", "sent", st->sent, NULL);
@@ -212,7 +213,8 @@ int main(int argc, char **argv)
 			return vhu_out_discard();
 		}
 	}
-	rc = vhu_intr_finish(rc & ~VHU_RC_REPORTED, vhu_ctx_err(&ctx), sizeof(ctx.err)) | (rc & VHU_RC_REPORTED);
+	rc = vhu_intr_finish(rc & ~VHU_RC_REPORTED, vhu_ctx_err(&ctx), sizeof(ctx.err)) |
+	     (rc & VHU_RC_REPORTED);
 	if (rc & VHU_RC_REPORTED) {
 		rc &= ~VHU_RC_REPORTED; /* a batch step printed its message */
 	} else if (rc) {

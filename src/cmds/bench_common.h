@@ -36,9 +36,9 @@ static inline int vhu_bench_sleep(struct pollfd p[VHU_BENCH_NFDS], int done_fd, 
 	int64_t t = vhu_bq_now_ns();
 	int r, err;
 
-	p[VHU_BENCH_DONE] = (struct pollfd){.fd = done_fd, .events = POLLIN};
-	p[VHU_BENCH_INTR] = (struct pollfd){.fd = vhu_intr_fd(), .events = POLLIN};
-	p[VHU_BENCH_SOCK] = (struct pollfd){.fd = sock_fd, .events = POLLIN};
+	p[VHU_BENCH_DONE] = (struct pollfd){ .fd = done_fd, .events = POLLIN };
+	p[VHU_BENCH_INTR] = (struct pollfd){ .fd = vhu_intr_fd(), .events = POLLIN };
+	p[VHU_BENCH_SOCK] = (struct pollfd){ .fd = sock_fd, .events = POLLIN };
 	r = poll(p, watch ? 3 : 2, wake > t ? (int)((wake - t + 999999) / 1000000) : 0);
 	err = errno;
 	*now = vhu_bq_now_ns();

@@ -28,14 +28,14 @@ struct vhu_ctx {
 	int wait_ms;
 	bool json, pretty, trace, force, no_sync, stats;
 	const struct vhu_dev_info *dev; /* --type, or NULL */
-	bool reconnect;	  /* --reconnect: a lost connection is made again */
-	int reconnect_ms; /* its window per outage; 0: no limit */
+	bool reconnect;			/* --reconnect: a lost connection is made again */
+	int reconnect_ms;		/* its window per outage; 0: no limit */
 
 	/* state */
 	struct vhu_session s;
 	struct vhu_listener lsn; /* -L */
-	struct vhu_res res; /* guest memory, ring eventfds */
-	struct vhu_chan chan; /* back-end channel (set-backend-req-fd); zeroed = none */
+	struct vhu_res res;	 /* guest memory, ring eventfds */
+	struct vhu_chan chan;	 /* back-end channel (set-backend-req-fd); zeroed = none */
 	struct vhu_trace_ctx tctx;
 	struct vhu_reconnect *reconnects; /* every reconnect of the run, malloc'd */
 	unsigned nreconnects;
@@ -46,10 +46,10 @@ struct vhu_ctx {
 	size_t nreqs, reqs_cap, reqs_done;
 	bool reqs_deferred;
 
-	bool in_batch;      /* commands run as steps of one session */
-	bool check_only;    /* batch --check: parse every step, connect nothing */
-	unsigned lineno;    /* the batch line of the running step, 0 outside a batch */
-	bool help_shown;    /* --help/--usage handled: stop, exit 0 */
+	bool in_batch;		   /* commands run as steps of one session */
+	bool check_only;	   /* batch --check: parse every step, connect nothing */
+	unsigned lineno;	   /* the batch line of the running step, 0 outside a batch */
+	bool help_shown;	   /* --help/--usage handled: stop, exit 0 */
 	const struct vhu_cmd *cmd; /* the running command's row (vhu_dispatch), or NULL */
 	/* The command layer's own message for a failed run: a usage error
 	 * (vhu_usage(), a refused command line) or a summary (batch).  Empty
@@ -65,12 +65,13 @@ struct vhu_ctx {
  * it would have connected (vhu_cmd_start); not a failure. */
 #define VHU_RC_CHECKED (-2)
 
-#define VHU_CMD_NO_SOCKET (1u << 0)  /* runs without a back-end (list): no vhu_cmd_start() */
-#define VHU_CMD_NO_BATCH (1u << 1)   /* not allowed as a batch step */
+#define VHU_CMD_NO_SOCKET  (1u << 0) /* runs without a back-end (list): no vhu_cmd_start() */
+#define VHU_CMD_NO_BATCH   (1u << 1) /* not allowed as a batch step */
 #define VHU_CMD_BATCH_ONLY (1u << 2) /* only as a batch step (reconnect; it checks) */
-#define VHU_CMD_RECONNECT (1u << 3)  /* honours --reconnect */
-#define VHU_CMD_QUEUES (1u << 4)     /* vhu_cmd_start() learns the queue count (GET_QUEUE_NUM
-				      * with MQ) so ring indexes are checked locally */
+#define VHU_CMD_RECONNECT  (1u << 3) /* honours --reconnect */
+#define VHU_CMD_QUEUES                                                                                       \
+	(1u << 4) /* vhu_cmd_start() learns the queue count (GET_QUEUE_NUM                                   \
+		   * with MQ) so ring indexes are checked locally */
 
 /*
  * A row of the command table: what the command is and what it needs.
@@ -81,8 +82,8 @@ struct vhu_ctx {
 struct vhu_cmd {
 	const char *name;
 	const char *summary;
-	unsigned flags;	     /* VHU_CMD_* */
-	enum vhu_neg level;  /* negotiated by vhu_cmd_start() */
+	unsigned flags;	    /* VHU_CMD_* */
+	enum vhu_neg level; /* negotiated by vhu_cmd_start() */
 	int (*run)(struct vhu_ctx *ctx, int argc, char **argv);
 };
 
@@ -106,7 +107,8 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 
 /* argp_error() for the parsers of vhu_cmd_parse(): keeps the first
  * complaint of the parse as its usage error (printed by nobody here). */
-void vhu_argp_error(const struct argp_state *state, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vhu_argp_error(const struct argp_state *state, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* When set (only by the build-time completion generator), vhu_cmd_parse
  * hands the command's parser to it and returns -1 as after --help: the
@@ -227,11 +229,11 @@ int cmd_reconnect(struct vhu_ctx *ctx, int argc, char **argv);
 
 /* One reconnect, as reported. */
 struct vhu_reconnect {
-	char cause[256];	     /* why: the error that showed the loss, or "requested" */
-	int64_t duration_ms;	     /* from the loss to the end of the replay */
-	unsigned attempts;	     /* connections tried (accepted, with -L) */
-	unsigned line;		     /* batch: the step's line, else 0 */
-	uint64_t after_messages;     /* watch: messages shown before it */
+	char cause[256];	      /* why: the error that showed the loss, or "requested" */
+	int64_t duration_ms;	      /* from the loss to the end of the replay */
+	unsigned attempts;	      /* connections tried (accepted, with -L) */
+	unsigned line;		      /* batch: the step's line, else 0 */
+	uint64_t after_messages;      /* watch: messages shown before it */
 	struct vhu_replay_report rep; /* what was replayed */
 };
 

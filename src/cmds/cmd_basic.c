@@ -43,8 +43,7 @@ error_t vhu_operand_parser(int key, char *arg, struct argp_state *state)
 			return 0;
 		vhu_argp_error(state, "missing operand (see --help)");
 		return EINVAL;
-	default:
-		return ARGP_ERR_UNKNOWN;
+	default: return ARGP_ERR_UNKNOWN;
 	}
 }
 
@@ -73,13 +72,17 @@ struct mask_args {
 };
 
 static const struct argp set_features_argp = {
-	NULL, vhu_operand_parser, "MASK",
+	NULL,
+	vhu_operand_parser,
+	"MASK",
 	"Acknowledge virtio feature bits (SET_FEATURES).  MASK is 0xHEX, or a comma-separated list of "
 	"bit names (VERSION_1, VIRTIO_BLK_F_FLUSH, ...; prefixes optional with --type), bit_N or bit "
 	"numbers; the word `offered` stands for every bit the back-end offers except those vhuctl does "
 	"not drive (LOG_ALL, ACCESS_PLATFORM, RING_PACKED, IN_ORDER, NOTIFICATION_DATA: name them to ack "
 	"them).  GET_FEATURES is sent first.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 static int resolve_mask(struct vhu_ctx *ctx, struct mask_args *a, uint64_t offered, uint64_t *mask)
@@ -88,21 +91,22 @@ static int resolve_mask(struct vhu_ctx *ctx, struct mask_args *a, uint64_t offer
 
 	if (vhu_parse_mask(a->op.v, a->space, vhu_ctx_dev(ctx), offered, mask, bad, sizeof(bad)))
 		return vhu_usage(ctx, "unknown %s '%s' (see `vhuctl list %s`%s)",
-				 a->space == VHU_BITS_FEATURES   ? "feature bit"
+				 a->space == VHU_BITS_FEATURES	 ? "feature bit"
 				 : a->space == VHU_BITS_PROTOCOL ? "protocol feature"
 								 : "status bit",
 				 bad,
-				 a->space == VHU_BITS_FEATURES   ? "features"
+				 a->space == VHU_BITS_FEATURES	 ? "features"
 				 : a->space == VHU_BITS_PROTOCOL ? "protocol-features"
 								 : "status",
-				 a->space == VHU_BITS_FEATURES && !ctx->dev ? "; device bits need --type" : "");
+				 a->space == VHU_BITS_FEATURES && !ctx->dev ? "; device bits need --type"
+									    : "");
 	return VHU_OK;
 }
 
 /* Parse a MASK command; names are resolved before connecting, so a typo
  * sends nothing. */
-static int mask_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv, struct mask_args *a,
-		      uint64_t *mask)
+static int mask_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char **argv,
+		      struct mask_args *a, uint64_t *mask)
 {
 	int rc = vhu_cmd_parse(ctx, argp, argc, argv, a);
 
@@ -139,7 +143,8 @@ int cmd_set_features(struct vhu_ctx *ctx, int argc, char **argv)
 					snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
 						 *names ? ", " : "",
 						 vhu_bit_name(VHU_BITS_FEATURES, vhu_ctx_dev(ctx), b) ?: "?");
-			vhu_out_warn("SET_FEATURES: `offered` leaves out %s (not driven by vhuctl; name them to ack "
+			vhu_out_warn("SET_FEATURES: `offered` leaves out %s (not driven by vhuctl; name them "
+				     "to ack "
 				     "them)",
 				     names);
 		}
@@ -165,11 +170,15 @@ int cmd_get_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp set_pf_argp = {
-	NULL, vhu_operand_parser, "MASK",
+	NULL,
+	vhu_operand_parser,
+	"MASK",
 	"Acknowledge protocol features (SET_PROTOCOL_FEATURES).  MASK is 0xHEX, or a comma-separated list "
 	"of names (MQ, REPLY_ACK, VHOST_USER_PROTOCOL_F_CONFIG, ...), bit_N or bit numbers; `offered` "
 	"stands for every feature offered.  GET_FEATURES and GET_PROTOCOL_FEATURES are sent first.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
@@ -180,7 +189,8 @@ int cmd_set_protocol_features(struct vhu_ctx *ctx, int argc, char **argv)
 
 	if (!rc)
 		rc = vhu_cmd_start(ctx);
-	if (!rc && !ctx->s.have_protocol && !(rc = vhu_gate(&ctx->s, vhu_req_by_code(VHOST_USER_GET_PROTOCOL_FEATURES))))
+	if (!rc && !ctx->s.have_protocol &&
+	    !(rc = vhu_gate(&ctx->s, vhu_req_by_code(VHOST_USER_GET_PROTOCOL_FEATURES))))
 		rc = vhu_get_protocol_features(&ctx->s, &pf);
 	if (rc)
 		return rc;
@@ -269,11 +279,15 @@ int cmd_get_status(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp set_status_argp = {
-	NULL, vhu_operand_parser, "STATUS",
+	NULL,
+	vhu_operand_parser,
+	"STATUS",
 	"Set the virtio device status byte (SET_STATUS).  STATUS is 0xHEX, or a comma-separated list of "
 	"ACKNOWLEDGE, DRIVER, DRIVER_OK, FEATURES_OK, SUSPEND, DEVICE_NEEDS_RESET, FAILED or bit numbers; "
 	"`none` is 0 (device reset).",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_set_status(struct vhu_ctx *ctx, int argc, char **argv)
@@ -287,7 +301,8 @@ int cmd_set_status(struct vhu_ctx *ctx, int argc, char **argv)
 	if ((rc = resolve_mask(ctx, &a, 0, &mask)))
 		return rc;
 	if (mask > 0xff)
-		return vhu_usage(ctx, "status 0x%llx does not fit the 8-bit status byte", (unsigned long long)mask);
+		return vhu_usage(ctx, "status 0x%llx does not fit the 8-bit status byte",
+				 (unsigned long long)mask);
 	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_status(&ctx->s, (uint8_t)mask);

@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "cmds/cmd_common.h"
+#include "cmds/edit.h"
 #include "render/mem.h"
 #include "render/out.h"
-#include "util/text.h"
 #include "util/intr.h"
 #include "util/parse.h"
-#include "cmds/edit.h"
+#include "util/text.h"
 
 #define MAX_ARGS 64
 
@@ -32,40 +32,43 @@ static error_t batch_parser(int key, char *arg, struct argp_state *state)
 	struct batch_args *a = state->input;
 
 	switch (key) {
-	case 'k':
-		a->keep_going = true;
-		return 0;
-	case OPT_CHECK:
-		a->check = true;
-		return 0;
+	case 'k': a->keep_going = true; return 0;
+	case OPT_CHECK: a->check = true; return 0;
 	case ARGP_KEY_ARG:
 		if (a->file)
 			return vhu_reject_operand(state, arg);
 		a->file = arg;
 		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
+	default: return ARGP_ERR_UNKNOWN;
 	}
 }
 
 static const struct argp_option batch_opts[] = {
-	{ "keep-going", 'k', NULL, 0, "run every step even after a failure (exit status: the first failure)", 0 },
+	{ "keep-going", 'k', NULL, 0, "run every step even after a failure (exit status: the first failure)",
+	  0 },
 	{ "check", OPT_CHECK, NULL, 0,
-	  "parse every line and report every bad one (exit status 64), without connecting or running anything", 0 },
+	  "parse every line and report every bad one (exit status 64), without connecting or running "
+	  "anything",
+	  0 },
 	{ 0 }
 };
 
 static const struct argp batch_argp = {
-	batch_opts, batch_parser, "[FILE|-]",
+	batch_opts,
+	batch_parser,
+	"[FILE|-]",
 	"Run one command per line of FILE (default: standard input) on a single connection.  Lines use "
 	"the command-line syntax without `vhuctl` (quotes group words); `#` starts a comment.  Options on a "
 	"line hold for that step only; `set OPTION VALUE` (force, timeout, type, trace, no-sync, keep-going) "
 	"changes them for the steps after it, and `state` shows what the session negotiated and set up so "
-	"far.  Stops at the first failing step unless --keep-going.  With --json the document has a \"steps\" "
+	"far.  Stops at the first failing step unless --keep-going.  With --json the document has a "
+	"\"steps\" "
 	"list, one object per step with its own exit_status.  When standard input is a terminal, batch is an "
 	"interactive walkthrough with line editing, history and completion of command names: `help` lists "
 	"the commands, `quit` ends; a failed step does not end it while the connection lives.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 /* The global options, as a step may change them for itself only. */
@@ -159,10 +162,10 @@ static int split(char *line, char **argv, int max)
 	return argc;
 }
 
-
 /* ---- set: options for the steps that follow ---- */
 
-const char *const vhu_batch_set_options[] = { "force", "timeout", "type", "trace", "no-sync", "keep-going", NULL };
+const char *const vhu_batch_set_options[] = { "force",	 "timeout",    "type", "trace",
+					      "no-sync", "keep-going", NULL };
 
 static int on_off(struct vhu_ctx *ctx, const char *opt, const char *v, bool *b)
 {
@@ -201,8 +204,9 @@ static int step_set(struct vhu_ctx *ctx, struct batch_args *a, int ac, char **av
 		return VHU_OK;
 	}
 	if (ac != 3)
-		return vhu_usage(ctx, "set: expected `set OPTION VALUE` (OPTION: force, timeout, type, trace, no-sync "
-				      "or keep-going), or `set` alone to show them");
+		return vhu_usage(
+			ctx, "set: expected `set OPTION VALUE` (OPTION: force, timeout, type, trace, no-sync "
+			     "or keep-going), or `set` alone to show them");
 	opt = av[1] + (strncmp(av[1], "--", 2) ? 0 : 2);
 	v = av[2];
 	if (!strcmp(opt, "force")) {
@@ -217,19 +221,24 @@ static int step_set(struct vhu_ctx *ctx, struct batch_args *a, int ac, char **av
 		int ms;
 
 		if (vhu_parse_seconds(v, &ms) || ms <= 0)
-			rc = vhu_usage(ctx, "set: invalid timeout '%s': expected seconds > 0, e.g. 2 or 0.5", v);
+			rc = vhu_usage(ctx, "set: invalid timeout '%s': expected seconds > 0, e.g. 2 or 0.5",
+				       v);
 		else
 			ctx->timeout_ms = ms;
 	} else if (!strcmp(opt, "type")) {
 		const struct vhu_dev_info *d = strcmp(v, "none") ? vhu_dev_by_name(v) : NULL;
 
 		if (strcmp(v, "none") && !d)
-			rc = vhu_usage(ctx, "set: unknown device type '%s' (see `vhuctl list types`; none for no type)", v);
+			rc = vhu_usage(
+				ctx,
+				"set: unknown device type '%s' (see `vhuctl list types`; none for no type)",
+				v);
 		else
 			ctx->dev = d;
 	} else {
-		rc = vhu_usage(ctx, "set: unknown option '%s' (force, timeout, type, trace, no-sync or keep-going)",
-			       av[1]);
+		rc = vhu_usage(
+			ctx, "set: unknown option '%s' (force, timeout, type, trace, no-sync or keep-going)",
+			av[1]);
 	}
 	if (rc)
 		return rc;
@@ -261,7 +270,8 @@ static int step_state(struct vhu_ctx *ctx, int ac)
 	if (s->features_set)
 		vhu_out_mask("acked_features", "features acked", s->acked_features, VHU_BITS_FEATURES, dev);
 	if (s->have_protocol)
-		vhu_out_mask("protocol_features", "protocol features offered", s->protocol, VHU_BITS_PROTOCOL, dev);
+		vhu_out_mask("protocol_features", "protocol features offered", s->protocol, VHU_BITS_PROTOCOL,
+			     dev);
 	if (s->protocol_set)
 		vhu_out_mask("acked_protocol_features", "protocol features acked", s->acked_protocol,
 			     VHU_BITS_PROTOCOL, dev);
@@ -311,15 +321,17 @@ static int batch_step(struct vhu_ctx *ctx, int argc, char **argv)
 	char cause[sizeof(ctx->s.err)];
 	int rc;
 
-	if (ctx->reconnect && !ctx->check_only && strcmp(argv[0], "reconnect") && !vhu_session_alive(&ctx->s)) {
-		rc = vhu_ctx_reconnect_step(ctx, ctx->s.fd < 0 ? "the connection was closed by an earlier step"
-						       : "the back-end closed the connection between steps");
+	if (ctx->reconnect && !ctx->check_only && strcmp(argv[0], "reconnect") &&
+	    !vhu_session_alive(&ctx->s)) {
+		rc = vhu_ctx_reconnect_step(
+			ctx, ctx->s.fd < 0 ? "the connection was closed by an earlier step"
+					   : "the back-end closed the connection between steps");
 		if (rc)
 			return rc;
 	}
 	rc = vhu_dispatch(ctx, argc, argv);
-	if (!ctx->reconnect || (rc != VHU_E_IO && rc != VHU_E_TIMEOUT) || ctx->s.fd >= 0 || vhu_intr_signo() ||
-	    !strcmp(argv[0], "reconnect"))
+	if (!ctx->reconnect || (rc != VHU_E_IO && rc != VHU_E_TIMEOUT) || ctx->s.fd >= 0 ||
+	    vhu_intr_signo() || !strcmp(argv[0], "reconnect"))
 		return rc;
 	snprintf(cause, sizeof(cause), "%s", ctx->s.err);
 	if ((rc = vhu_ctx_reconnect_step(ctx, cause)))
@@ -488,7 +500,8 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		if (a.check)
 			vhu_out_quiet(true);
 		if (src == VHU_OK && !strcmp(cmdname, "set")) {
-			src = cmd ? vhu_usage(ctx, "set: options do not apply to `set`; give `set OPTION VALUE`")
+			src = cmd ? vhu_usage(ctx,
+					      "set: options do not apply to `set`; give `set OPTION VALUE`")
 				  : step_set(ctx, &a, ac, av);
 			/* What `set` changed is the batch's own now. */
 			if (src == VHU_OK)
@@ -550,7 +563,8 @@ int cmd_batch(struct vhu_ctx *ctx, int argc, char **argv)
 		vhu_out_close();
 		if (nbad) {
 			first_rc = vhu_usage(ctx, "batch --check: %u of %u %s in %s %s bad", nbad, nsteps,
-					     VHU_PLURAL(nsteps, "step", "steps"), src_name, VHU_PLURAL(nbad, "is", "are"));
+					     VHU_PLURAL(nsteps, "step", "steps"), src_name,
+					     VHU_PLURAL(nbad, "is", "are"));
 			reported = true;
 		}
 		rc = first_rc;

@@ -76,7 +76,9 @@ static const char *const rw_names[] = {
 };
 
 /* fio's default percentile list. */
-static const double pct_list[] = {1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99};
+static const double pct_list[] = {
+	1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 99, 99.5, 99.9, 99.95, 99.99
+};
 
 struct bench_args {
 	struct vhu_drv_args d;
@@ -97,29 +99,31 @@ struct bench_args {
 };
 
 static const struct argp_option bench_opts[] = {
-	{NULL, 0, NULL, 0, "Workload:", 1},
-	{"rw", OPT_RW, "read|write|randread|randwrite|randrw|tx|rx", 0,
-	 "what to do (default read: sequential reads; -T net: tx, or rx)", 1},
-	{"rwmix-read", OPT_RWMIX, "P", 0, "randrw: percent of reads (default 50)", 1},
-	{"bs", OPT_BS, "SIZE", 0,
-	 "bytes per request, a multiple of 512 (default 4k); -T net tx: frame bytes (default 64)", 1},
-	{"qd", OPT_QD, "N", 0, "requests in flight per queue (default 1; -T net: buffers, default 256)", 1},
-	{"queues", OPT_QUEUES, "N", 0, "queues (rings 0..N-1), one thread each (default 1)", 1},
-	{"runtime", OPT_RUNTIME, "SECONDS", 0, "measured time (default 10)", 1},
-	{"ramp", OPT_RAMP, "SECONDS", 0, "run this long before measuring (default 0)", 1},
-	{"offset", OPT_OFFSET, "SIZE", 0, "start of the span, a multiple of 512 (default 0)", 1},
-	{"size", OPT_SIZE, "SIZE", 0, "bytes of the span, a multiple of --bs (default: to the capacity)", 1},
-	{"verify", OPT_VERIFY, NULL, 0,
-	 "fill the span with a pattern with per-block headers first, check every block read (and the "
-	 "span after writes)",
-	 1},
-	{"seed", OPT_SEED, "N", 0,
-	 "seed of the random offsets, the read/write mix and the pattern (default 0)", 1},
-	{"progress", OPT_PROGRESS, NULL, 0,
-	 "a progress line on stderr every second (default: when it is a terminal)", 1},
+	{ NULL, 0, NULL, 0, "Workload:", 1 },
+	{ "rw", OPT_RW, "read|write|randread|randwrite|randrw|tx|rx", 0,
+	  "what to do (default read: sequential reads; -T net: tx, or rx)", 1 },
+	{ "rwmix-read", OPT_RWMIX, "P", 0, "randrw: percent of reads (default 50)", 1 },
+	{ "bs", OPT_BS, "SIZE", 0,
+	  "bytes per request, a multiple of 512 (default 4k); -T net tx: frame bytes (default 64)", 1 },
+	{ "qd", OPT_QD, "N", 0, "requests in flight per queue (default 1; -T net: buffers, default 256)", 1 },
+	{ "queues", OPT_QUEUES, "N", 0, "queues (rings 0..N-1), one thread each (default 1)", 1 },
+	{ "runtime", OPT_RUNTIME, "SECONDS", 0, "measured time (default 10)", 1 },
+	{ "ramp", OPT_RAMP, "SECONDS", 0, "run this long before measuring (default 0)", 1 },
+	{ "offset", OPT_OFFSET, "SIZE", 0, "start of the span, a multiple of 512 (default 0)", 1 },
+	{ "size", OPT_SIZE, "SIZE", 0, "bytes of the span, a multiple of --bs (default: to the capacity)",
+	  1 },
+	{ "verify", OPT_VERIFY, NULL, 0,
+	  "fill the span with a pattern with per-block headers first, check every block read (and the "
+	  "span after writes)",
+	  1 },
+	{ "seed", OPT_SEED, "N", 0,
+	  "seed of the random offsets, the read/write mix and the pattern (default 0)", 1 },
+	{ "progress", OPT_PROGRESS, NULL, 0,
+	  "a progress line on stderr every second (default: when it is a terminal)", 1 },
 	VHU_DRV_RING_OPTIONS,
 	VHU_DRV_NOTIFY_OPTION,
-	{0}};
+	{ 0 }
+};
 
 static error_t bench_parser(int key, char *arg, struct argp_state *state)
 {
@@ -149,8 +153,8 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 				break;
 		if (i == sizeof(rw_names) / sizeof(rw_names[0])) {
 			vhu_argp_error(state,
-				   "invalid --rw '%s' (read, write, randread, randwrite, randrw; tx, rx)",
-				   arg);
+				       "invalid --rw '%s' (read, write, randread, randwrite, randrw; tx, rx)",
+				       arg);
 			return EINVAL;
 		}
 		a->rw = (enum vhu_bb_rw)i;
@@ -185,7 +189,7 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 	case OPT_RAMP:
 		if (vhu_parse_seconds(arg, key == OPT_RUNTIME ? &a->runtime_ms : &a->ramp_ms)) {
 			vhu_argp_error(state, "invalid --%s '%s' (seconds, e.g. 10 or 0.5)",
-				   key == OPT_RUNTIME ? "runtime" : "ramp", arg);
+				       key == OPT_RUNTIME ? "runtime" : "ramp", arg);
 			return EINVAL;
 		}
 		return 0;
@@ -193,7 +197,7 @@ static error_t bench_parser(int key, char *arg, struct argp_state *state)
 	case OPT_SIZE:
 		if (vhu_parse_size(arg, key == OPT_OFFSET ? &a->offset : &a->size)) {
 			vhu_argp_error(state, "invalid --%s '%s' (bytes, K/M/G/T units)",
-				   key == OPT_OFFSET ? "offset" : "size", arg);
+				       key == OPT_OFFSET ? "offset" : "size", arg);
 			return EINVAL;
 		}
 		a->have_size |= key == OPT_SIZE;
@@ -226,7 +230,8 @@ static const struct argp bench_argp = {
 	"the report gives packets/s and bit/s (jobs[0].tx.pps, .bps).",
 	NULL,
 	NULL,
-	NULL};
+	NULL
+};
 
 static bool has_writes(enum vhu_bb_rw rw)
 {
@@ -641,7 +646,8 @@ again:
 		}
 		if (vhu_intr_signo())
 			on_signal(bn, now);
-		if (r > 0 && phase(bn) < VHU_BB_ABORT && (p[VHU_BENCH_SOCK].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (r > 0 && phase(bn) < VHU_BB_ABORT &&
+		    (p[VHU_BENCH_SOCK].revents & (POLLIN | POLLHUP | POLLERR)))
 			watch_socket(bn);
 		/* The tick before the end: a late wake-up still shows a line. */
 		if (now >= next_tick) {
@@ -665,7 +671,8 @@ again:
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	/* --reconnect: every queue is paused; connect again and go on. */
-	if (phase(bn) == VHU_BB_PAUSE && !__atomic_load_n(&bn->ctl.failed, __ATOMIC_SEQ_CST) && !reconnect(bn))
+	if (phase(bn) == VHU_BB_PAUSE && !__atomic_load_n(&bn->ctl.failed, __ATOMIC_SEQ_CST) &&
+	    !reconnect(bn))
 		goto again;
 	if (job == VHU_BB_JOB_MEASURE)
 		end_window(bn, vhu_bq_now_ns());
@@ -761,7 +768,7 @@ static double tv_s(struct timeval t)
 
 static void show_results(struct bench *bn, const struct bench_args *a)
 {
-	struct dir_sum sum[VHU_BB_DIRS] = {{0}};
+	struct dir_sum sum[VHU_BB_DIRS] = { { 0 } };
 	uint64_t runtime_ns =
 		bn->measuring && bn->t_stop > bn->t_measure ? (uint64_t)(bn->t_stop - bn->t_measure) : 0;
 	double secs = (double)runtime_ns / 1e9, usr = 0, sys = 0;
@@ -885,15 +892,15 @@ out:
  * cmd_bench_net.c. */
 static int bench_net(struct vhu_ctx *ctx, const struct bench_args *a)
 {
-	struct vhu_bench_net_args n = {.d = a->d,
-				       .rx = a->net_rw == 'r',
-				       .bs = a->bs,
-				       .have_bs = a->have_bs,
-				       .qd = a->have_qd ? a->qd : 0,
-				       .have_qd = a->have_qd,
-				       .runtime_ms = a->runtime_ms,
-				       .ramp_ms = a->ramp_ms,
-				       .progress = a->progress};
+	struct vhu_bench_net_args n = { .d = a->d,
+					.rx = a->net_rw == 'r',
+					.bs = a->bs,
+					.have_bs = a->have_bs,
+					.qd = a->have_qd ? a->qd : 0,
+					.have_qd = a->have_qd,
+					.runtime_ms = a->runtime_ms,
+					.ramp_ms = a->ramp_ms,
+					.progress = a->progress };
 
 	if (a->have_rw && !a->net_rw)
 		return vhu_usage(ctx, "--rw %s is for -T blk; -T net takes tx or rx", rw_names[a->rw]);
@@ -907,13 +914,13 @@ static int bench_net(struct vhu_ctx *ctx, const struct bench_args *a)
 
 int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct bench_args a = {.rw = VHU_BB_READ,
-			       .rwmix = 50,
-			       .bs = 4096,
-			       .qd = 1,
-			       .queues = 1,
-			       .runtime_ms = DEFAULT_RUNTIME};
-	struct bench bn = {.ctx = ctx, .ctl = {.wake_fd = -1, .done_fd = -1}};
+	struct bench_args a = { .rw = VHU_BB_READ,
+				.rwmix = 50,
+				.bs = 4096,
+				.qd = 1,
+				.queues = 1,
+				.runtime_ms = DEFAULT_RUNTIME };
+	struct bench bn = { .ctx = ctx, .ctl = { .wake_fd = -1, .done_fd = -1 } };
 	struct sigaction old_int, old_term;
 	struct vhu_blk_info bi;
 	struct vhu_drv *d = NULL;
@@ -930,14 +937,14 @@ int cmd_bench(struct vhu_ctx *ctx, int argc, char **argv)
 		return bench_net(ctx, &a);
 	if ((rc = check_args(ctx, &a)))
 		goto out;
-	bn.o = (struct vhu_bb_opts){.rw = a.rw,
-				    .rwmix_read = a.rwmix,
-				    .bs = (uint32_t)a.bs,
-				    .qd = (unsigned)a.qd,
-				    .seed = a.seed,
-				    .verify = a.verify,
-				    .notify = a.d.o.notify,
-				    .timeout_ms = ctx->timeout_ms};
+	bn.o = (struct vhu_bb_opts){ .rw = a.rw,
+				     .rwmix_read = a.rwmix,
+				     .bs = (uint32_t)a.bs,
+				     .qd = (unsigned)a.qd,
+				     .seed = a.seed,
+				     .verify = a.verify,
+				     .notify = a.d.o.notify,
+				     .timeout_ms = ctx->timeout_ms };
 	bn.nq = (unsigned)a.queues;
 	bn.runtime_ms = a.runtime_ms;
 	bn.ramp_ms = a.ramp_ms;

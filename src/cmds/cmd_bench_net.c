@@ -84,13 +84,13 @@ static int check_args(struct vhu_ctx *ctx, struct vhu_bench_net_args *a, struct 
 	if (a->d.o.queue_size && a->qd > a->d.o.queue_size)
 		return vhu_usage(ctx, "--qd %llu buffers in flight do not fit a ring of --queue-size %u",
 				 (unsigned long long)a->qd, a->d.o.queue_size);
-	bn->o = (struct vhu_nb_opts){.dir = a->rx ? VHU_NB_RX : VHU_NB_TX,
-				     .frame_len = a->rx ? 0 : (uint32_t)a->bs,
-				     .rx_buf = VHU_NET_RX_BUF,
-				     .qd = (unsigned)a->qd,
-				     .split_hdr = a->d.o.indirect == VHU_DRV_ON,
-				     .notify = a->d.o.notify,
-				     .timeout_ms = ctx->timeout_ms};
+	bn->o = (struct vhu_nb_opts){ .dir = a->rx ? VHU_NB_RX : VHU_NB_TX,
+				      .frame_len = a->rx ? 0 : (uint32_t)a->bs,
+				      .rx_buf = VHU_NET_RX_BUF,
+				      .qd = (unsigned)a->qd,
+				      .split_hdr = a->d.o.indirect == VHU_DRV_ON,
+				      .notify = a->d.o.notify,
+				      .timeout_ms = ctx->timeout_ms };
 	return vhu_drv_args_check(ctx, &a->d);
 }
 
@@ -192,8 +192,8 @@ static void on_signal(struct nbench *bn)
 static int run(struct nbench *bn)
 {
 	pthread_t th;
-	int64_t now = vhu_bq_now_ns(), t0 = now, next_tick = now + (int64_t)NB_TICK_MS * 1000000, prev_t = now,
-		ramp_end = now + (int64_t)bn->ramp_ms * 1000000, end = 0;
+	int64_t now = vhu_bq_now_ns(), t0 = now, next_tick = now + (int64_t)NB_TICK_MS * 1000000,
+		prev_t = now, ramp_end = now + (int64_t)bn->ramp_ms * 1000000, end = 0;
 	uint64_t prev = 0, prev_bytes = 0;
 	bool ended = false, end_fixed = false;
 	sigset_t old;
@@ -363,10 +363,10 @@ static void show_results(const struct nbench *bn)
 
 int vhu_bench_net(struct vhu_ctx *ctx, struct vhu_bench_net_args *a)
 {
-	struct nbench bn = {.ctx = ctx, .nb = {.wake_fd = -1, .done_fd = -1}};
+	struct nbench bn = { .ctx = ctx, .nb = { .wake_fd = -1, .done_fd = -1 } };
 	struct sigaction old_int, old_term;
 	struct vhu_drv *d = NULL;
-	uint32_t rings[2] = {0, 1};
+	uint32_t rings[2] = { 0, 1 };
 	bool caught = false, brought_up = false, ran = false;
 	int rc, src, wake_fd = -1, done_fd = -1;
 

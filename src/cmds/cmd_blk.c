@@ -40,8 +40,9 @@ static const struct {
 	const char *name;
 	unsigned operands; /* OFFSET, LENGTH */
 } ops[] = {
-	[OP_GET_ID] = {"get-id", 0}, [OP_READ] = {"read", 2},	    [OP_WRITE] = {"write", 1},
-	[OP_FLUSH] = {"flush", 0},   [OP_DISCARD] = {"discard", 2}, [OP_WRITE_ZEROES] = {"write-zeroes", 2},
+	[OP_GET_ID] = { "get-id", 0 },	 [OP_READ] = { "read", 2 },
+	[OP_WRITE] = { "write", 1 },	 [OP_FLUSH] = { "flush", 0 },
+	[OP_DISCARD] = { "discard", 2 }, [OP_WRITE_ZEROES] = { "write-zeroes", 2 },
 };
 
 struct blk_args {
@@ -55,14 +56,16 @@ struct blk_args {
 };
 
 static const struct argp_option blk_opts[] = {
-	{"output", OPT_OUTPUT, "FILE", 0, "read: write the data to FILE (atomically) instead of stdout", 0},
-	{"input", OPT_INPUT, "FILE", 0, "write: the data, a regular file whose size is a multiple of 512", 0},
-	{"pattern", OPT_PATTERN, "BYTE", 0, "write: LENGTH bytes of BYTE (0..255) instead of -i", 0},
-	{"length", OPT_LENGTH, "LENGTH", 0, "write: bytes to write with --pattern", 0},
-	{"unmap", OPT_UNMAP, NULL, 0, "write-zeroes: let the device deallocate (the UNMAP flag)", 0},
+	{ "output", OPT_OUTPUT, "FILE", 0, "read: write the data to FILE (atomically) instead of stdout", 0 },
+	{ "input", OPT_INPUT, "FILE", 0, "write: the data, a regular file whose size is a multiple of 512",
+	  0 },
+	{ "pattern", OPT_PATTERN, "BYTE", 0, "write: LENGTH bytes of BYTE (0..255) instead of -i", 0 },
+	{ "length", OPT_LENGTH, "LENGTH", 0, "write: bytes to write with --pattern", 0 },
+	{ "unmap", OPT_UNMAP, NULL, 0, "write-zeroes: let the device deallocate (the UNMAP flag)", 0 },
 	VHU_DRV_RING_OPTIONS,
 	VHU_DRV_IO_OPTIONS,
-	{0}};
+	{ 0 }
+};
 
 static error_t blk_parser(int key, char *arg, struct argp_state *state)
 {
@@ -111,7 +114,8 @@ static const struct argp blk_argp = {
 	"OK exits 1 naming the request and its sector.",
 	NULL,
 	NULL,
-	NULL};
+	NULL
+};
 
 /* ---- the local end: -o FILE or stdout (the sink), -i FILE ---- */
 
@@ -327,10 +331,10 @@ static int blk_reconnect(void *arg, const char *cause)
 
 int cmd_blk(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct blk_again again = {ctx, NULL};
-	struct blk_args a = {0};
-	struct blk_io io = {.in_fd = -1};
-	struct vhu_blk b = {0};
+	struct blk_again again = { ctx, NULL };
+	struct blk_args a = { 0 };
+	struct blk_io io = { .in_fd = -1 };
+	struct vhu_blk b = { 0 };
 	struct vhu_blk_info bi;
 	struct vhu_drv *d = NULL;
 	struct vhu_drv_queue *q;

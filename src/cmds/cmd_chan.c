@@ -149,39 +149,42 @@ static error_t watch_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_COUNT:
 		if (vhu_parse_u64(arg, UINT32_MAX, &a->count) || a->count == 0) {
-			vhu_argp_error(state, "invalid --count '%s': expected a number of messages >= 1", arg);
+			vhu_argp_error(state, "invalid --count '%s': expected a number of messages >= 1",
+				       arg);
 			return EINVAL;
 		}
 		a->have_count = true;
 		return 0;
 	case OPT_DURATION:
 		if (vhu_parse_seconds(arg, &a->duration_ms) || a->duration_ms < 0) {
-			vhu_argp_error(state, "invalid --duration '%s': expected seconds, e.g. 10 or 0.5", arg);
+			vhu_argp_error(state, "invalid --duration '%s': expected seconds, e.g. 10 or 0.5",
+				       arg);
 			return EINVAL;
 		}
 		a->have_duration = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		return vhu_reject_operand(state, arg);
-	default:
-		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_ARG: return vhu_reject_operand(state, arg);
+	default: return ARGP_ERR_UNKNOWN;
 	}
 }
 
-static const struct argp_option watch_opts[] = {
-	{ "count", OPT_COUNT, "N", 0, "stop after N messages", 0 },
-	{ "duration", OPT_DURATION, "SECONDS", 0, "stop after SECONDS (fractions allowed)", 0 },
-	{ 0 }
-};
+static const struct argp_option watch_opts[] = { { "count", OPT_COUNT, "N", 0, "stop after N messages", 0 },
+						 { "duration", OPT_DURATION, "SECONDS", 0,
+						   "stop after SECONDS (fractions allowed)", 0 },
+						 { 0 } };
 
 static const struct argp watch_argp = {
-	watch_opts, watch_parser, "",
+	watch_opts,
+	watch_parser,
+	"",
 	"Negotiate (protocol features, SET_OWNER), open the back-end channel with SET_BACKEND_REQ_FD "
 	"(reused when a batch step already opened it) and print each back-end request as it arrives, "
 	"answering it when it asks (NEED_REPLY) with 0 for what vhuctl accepts and 1 otherwise.  Stops "
 	"after --count messages or --duration seconds, whichever comes first; without either, when the "
 	"back-end closes the channel or on SIGINT (the output is completed either way).",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 /*
@@ -344,21 +347,22 @@ static error_t uuid_parser(int key, char *arg, struct argp_state *state)
 			return vhu_reject_operand(state, arg);
 		*uuid = arg;
 		return 0;
-	case ARGP_KEY_NO_ARGS:
-		vhu_argp_error(state, "missing UUID");
-		return EINVAL;
-	default:
-		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_NO_ARGS: vhu_argp_error(state, "missing UUID"); return EINVAL;
+	default: return ARGP_ERR_UNKNOWN;
 	}
 }
 
 static const struct argp gso_argp = {
-	NULL, uuid_parser, "UUID",
+	NULL,
+	uuid_parser,
+	"UUID",
 	"Ask the back-end for the shared object (a dma-buf) named UUID with GET_SHARED_OBJECT (needs "
 	"VHOST_USER_PROTOCOL_F_SHARED_OBJECT).  UUID is xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (or 32 hex "
 	"digits); it is sent in RFC 4122 byte order.  Prints whether the back-end returned an fd and, if "
 	"so, its type and size (fstat); the fd is closed at once.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_get_shared_object(struct vhu_ctx *ctx, int argc, char **argv)

@@ -19,7 +19,8 @@ void vhu_config_hint(struct vhu_ctx *ctx, uint32_t offset, uint32_t size, char *
 	uint32_t end;
 
 	if (!ctx->dev) {
-		snprintf(buf, len, "the device config may be smaller than %u bytes: try -n N, or --type for its layout",
+		snprintf(buf, len,
+			 "the device config may be smaller than %u bytes: try -n N, or --type for its layout",
 			 offset + size);
 		return;
 	}
@@ -28,8 +29,10 @@ void vhu_config_hint(struct vhu_ctx *ctx, uint32_t offset, uint32_t size, char *
 	 * is known, so the likely reason is a field of a feature not offered. */
 	end = vhu_cfg_extent(vhu_ctx_dev(ctx), ctx->s.have_features ? ctx->s.features : 0);
 	if (end > offset && end < offset + size)
-		snprintf(buf, len, "the %s fields valid with the features the back-end offers end at byte %u: try -n %u",
-			 ctx->dev->name, end, end - offset);
+		snprintf(
+			buf, len,
+			"the %s fields valid with the features the back-end offers end at byte %u: try -n %u",
+			ctx->dev->name, end, end - offset);
 	else
 		snprintf(buf, len, "the device may hold fewer %s fields than vhuctl knows: try a smaller -n",
 			 ctx->dev->name);
@@ -43,7 +46,15 @@ struct cfg_args {
 	const char *hex, *field;
 };
 
-enum { OPT_OFFSET = 'o', OPT_SIZE = 'n', OPT_FLAGS = 'F', OPT_SELECT = 0x200, OPT_SUBSEL, OPT_HEX, OPT_FIELD };
+enum {
+	OPT_OFFSET = 'o',
+	OPT_SIZE = 'n',
+	OPT_FLAGS = 'F',
+	OPT_SELECT = 0x200,
+	OPT_SUBSEL,
+	OPT_HEX,
+	OPT_FIELD
+};
 
 static int parse_flags(const char *arg, uint64_t *flags)
 {
@@ -77,23 +88,15 @@ static error_t cfg_parser(int key, char *arg, struct argp_state *state)
 		if (parse_flags(arg, &a->flags))
 			goto bad;
 		return 0;
-	case OPT_SELECT:
-		a->select = arg;
-		return 0;
+	case OPT_SELECT: a->select = arg; return 0;
 	case OPT_SUBSEL:
 		if (vhu_parse_u64(arg, 255, &a->subsel))
 			goto bad;
 		return 0;
-	case OPT_HEX:
-		a->hex = arg;
-		return 0;
-	case OPT_FIELD:
-		a->field = arg;
-		return 0;
-	case ARGP_KEY_ARG:
-		return vhu_reject_operand(state, arg);
-	default:
-		return ARGP_ERR_UNKNOWN;
+	case OPT_HEX: a->hex = arg; return 0;
+	case OPT_FIELD: a->field = arg; return 0;
+	case ARGP_KEY_ARG: return vhu_reject_operand(state, arg);
+	default: return ARGP_ERR_UNKNOWN;
 	}
 bad:
 	vhu_argp_error(state, "invalid value '%s' for -%c", arg, key < 0x100 ? key : '-');
@@ -102,10 +105,13 @@ bad:
 
 static const struct argp_option get_opts[] = {
 	{ "offset", OPT_OFFSET, "N", 0, "first byte to read (default 0)", 0 },
-	{ "size", OPT_SIZE, "N", 0, "bytes to read, 1..256 (default: the size of --type's layout, else 256)", 0 },
-	{ "flags", OPT_FLAGS, "FLAGS", 0, "config flags field: none (default), writable, migration or a number", 0 },
+	{ "size", OPT_SIZE, "N", 0, "bytes to read, 1..256 (default: the size of --type's layout, else 256)",
+	  0 },
+	{ "flags", OPT_FLAGS, "FLAGS", 0,
+	  "config flags field: none (default), writable, migration or a number", 0 },
 	{ "select", OPT_SELECT, "SEL", 0,
-	  "input devices: write select (ID_NAME, ID_SERIAL, ID_DEVIDS, PROP_BITS, EV_BITS, ABS_INFO or a number) "
+	  "input devices: write select (ID_NAME, ID_SERIAL, ID_DEVIDS, PROP_BITS, EV_BITS, ABS_INFO or a "
+	  "number) "
 	  "with SET_CONFIG first",
 	  0 },
 	{ "subsel", OPT_SUBSEL, "N", 0, "input devices: subsel written with --select (default 0)", 0 },
@@ -113,12 +119,16 @@ static const struct argp_option get_opts[] = {
 };
 
 static const struct argp get_argp = {
-	get_opts, cfg_parser, "",
+	get_opts,
+	cfg_parser,
+	"",
 	"Read the device config space (GET_CONFIG) and decode it with --type, or show the raw bytes.  "
 	"Needs VHOST_USER_PROTOCOL_F_CONFIG.  Fields whose feature bit the back-end does not offer are "
 	"marked.\vDevice types with decoders: net blk console scsi gpu input vsock crypto sound fs can gpio "
 	"(rng, scmi and i2c have no config fields).",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv)
@@ -154,8 +164,7 @@ int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv)
 		/* The answer belongs to the select/subsel the device holds
 		 * now; a device that ignored SET_CONFIG answers for an older
 		 * one, which decodes just as well.  Bytes 0-1 say which. */
-		if (a.offset > 0 &&
-		    (rc = vhu_get_config(&ctx->s, 0, 2, (uint32_t)a.flags, held)))
+		if (a.offset > 0 && (rc = vhu_get_config(&ctx->s, 0, 2, (uint32_t)a.flags, held)))
 			return rc;
 	}
 	rc = vhu_get_config(&ctx->s, (uint32_t)a.offset, (uint32_t)a.size, (uint32_t)a.flags, buf);
@@ -180,9 +189,12 @@ int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv)
 		echoed = held[0] == sel[0] && (!have_subsel || held[1] == sel[1]);
 		vhu_out_bool("select_echoed", "Select echoed", echoed);
 		if (!echoed)
-			vhu_out_warn("GET_CONFIG: the device answers for select 0x%02x subsel %u, not the 0x%02x subsel %u "
-				     "written with SET_CONFIG: it may ignore SET_CONFIG, and the fields below describe "
-				     "something else", held[0], held[1], sel[0], sel[1]);
+			vhu_out_warn("GET_CONFIG: the device answers for select 0x%02x subsel %u, not the "
+				     "0x%02x subsel %u "
+				     "written with SET_CONFIG: it may ignore SET_CONFIG, and the fields "
+				     "below describe "
+				     "something else",
+				     held[0], held[1], sel[0], sel[1]);
 	}
 	vhu_render_config(ctx->dev, ctx->s.features, ctx->s.have_features, buf, a.size, (uint32_t)a.offset);
 	return VHU_OK;
@@ -191,19 +203,24 @@ int cmd_get_config(struct vhu_ctx *ctx, int argc, char **argv)
 static const struct argp_option set_opts[] = {
 	{ "offset", OPT_OFFSET, "N", 0, "first byte to write (default 0, or the field's offset)", 0 },
 	{ "hex", OPT_HEX, "BYTES", 0, "bytes to write, in hex (\"0a0b\", \"0a:0b\")", 0 },
-	{ "field", OPT_FIELD, "NAME=VALUE", 0, "write one named field of --type's layout (see get-config)", 0 },
+	{ "field", OPT_FIELD, "NAME=VALUE", 0, "write one named field of --type's layout (see get-config)",
+	  0 },
 	{ "flags", OPT_FLAGS, "FLAGS", 0, "none (default), writable, migration or a number", 0 },
 	{ 0 }
 };
 
 static const struct argp set_argp = {
-	set_opts, cfg_parser, "",
+	set_opts,
+	cfg_parser,
+	"",
 	"Write device config space bytes (SET_CONFIG).  Give --hex BYTES, or --field NAME=VALUE with "
 	"--type.  offset + size must stay within 256 bytes.  Needs VHOST_USER_PROTOCOL_F_CONFIG.\v"
 	"The flags field is read as bit flags by rust-vmm back-ends (0x1 writable, 0x2 migration) but as "
 	"a value by QEMU's libvhost-user (1 = migration write); the default, none (0), is an ordinary "
 	"driver write for both.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_set_config(struct vhu_ctx *ctx, int argc, char **argv)
@@ -219,8 +236,8 @@ int cmd_set_config(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "give exactly one of --hex BYTES and --field NAME=VALUE");
 	if (a.hex) {
 		if (vhu_parse_hex(a.hex, buf, sizeof(buf), &len))
-			return vhu_usage(ctx, "invalid --hex '%s' (pairs of hex digits, at most %u bytes)", a.hex,
-					 VHOST_USER_MAX_CONFIG_SIZE);
+			return vhu_usage(ctx, "invalid --hex '%s' (pairs of hex digits, at most %u bytes)",
+					 a.hex, VHOST_USER_MAX_CONFIG_SIZE);
 	} else {
 		char name[96];
 		const char *eq = strchr(a.field, '=');
@@ -235,15 +252,19 @@ int cmd_set_config(struct vhu_ctx *ctx, int argc, char **argv)
 		if (!f)
 			return vhu_usage(ctx, "%s devices have no config field '%s'", ctx->dev->name, name);
 		if (!f->writable && !ctx->force)
-			return vhu_usage(ctx, "config field '%s' is read-only for the driver (--force writes it anyway)",
-					 name);
+			return vhu_usage(
+				ctx,
+				"config field '%s' is read-only for the driver (--force writes it anyway)",
+				name);
 		if (vhu_cfg_encode(f, eq + 1, buf))
-			return vhu_usage(ctx, "invalid value '%s' for the %u-byte field '%s'", eq + 1, f->size, name);
+			return vhu_usage(ctx, "invalid value '%s' for the %u-byte field '%s'", eq + 1,
+					 f->size, name);
 		len = f->size;
 		if (!a.have_offset)
 			a.offset = f->offset;
 	}
-	if ((rc = vhu_config_check(&ctx->s, "SET_CONFIG", (uint32_t)a.offset, (uint32_t)len, (uint32_t)a.flags)))
+	if ((rc = vhu_config_check(&ctx->s, "SET_CONFIG", (uint32_t)a.offset, (uint32_t)len,
+				   (uint32_t)a.flags)))
 		return rc;
 	rc = vhu_cmd_start(ctx);
 	if (!rc)

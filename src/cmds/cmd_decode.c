@@ -32,15 +32,18 @@ static error_t decode_parser(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_option decode_opts[] = {
-	{ "raw", OPT_RAW, NULL, 0, "with -j: each message's bytes as \"raw\" hex", 0 },
-	{ 0 }
+	{ "raw", OPT_RAW, NULL, 0, "with -j: each message's bytes as \"raw\" hex", 0 }, { 0 }
 };
 
 static const struct argp decode_argp = {
-	decode_opts, decode_parser, "FILE",
+	decode_opts,
+	decode_parser,
+	"FILE",
 	"Print a capture written by `vhuctl proxy --pcapng FILE` (or - for standard input) as the proxy "
 	"printed it live: one line per message or event, or JSON lines with -j.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_decode(struct vhu_ctx *ctx, int argc, char **argv)
@@ -57,7 +60,8 @@ int cmd_decode(struct vhu_ctx *ctx, int argc, char **argv)
 		return vhu_usage(ctx, "decode: --raw needs -j (JSON lines)");
 	f = strcmp(a.file.v, "-") ? fopen(a.file.v, "re") : stdin;
 	if (!f)
-		return vhu_fail(&ctx->s, VHU_E_IO, "decode: cannot open %s: %s", a.file.v, vhu_strerror(errno));
+		return vhu_fail(&ctx->s, VHU_E_IO, "decode: cannot open %s: %s", a.file.v,
+				vhu_strerror(errno));
 	view.json = vhu_out_is_json();
 	view.raw = a.raw;
 	view.dev = vhu_ctx_dev(ctx);

@@ -34,14 +34,19 @@ static error_t ds_parser(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_MAX_SIZE:
 		if (vhu_parse_size(arg, &a->lim.max_size)) {
-			vhu_argp_error(state, "invalid --max-size '%s': expected bytes with an optional K, M, G or T, "
-					  "or 0 for no limit", arg);
+			vhu_argp_error(
+				state,
+				"invalid --max-size '%s': expected bytes with an optional K, M, G or T, "
+				"or 0 for no limit",
+				arg);
 			return EINVAL;
 		}
 		return 0;
 	case OPT_TRANSFER_TIMEOUT:
 		if (vhu_parse_seconds(arg, &a->lim.transfer_ms)) {
-			vhu_argp_error(state, "invalid --transfer-timeout '%s': expected seconds, or 0 for no limit", arg);
+			vhu_argp_error(state,
+				       "invalid --transfer-timeout '%s': expected seconds, or 0 for no limit",
+				       arg);
 			return EINVAL;
 		}
 		return 0;
@@ -50,8 +55,7 @@ static error_t ds_parser(int key, char *arg, struct argp_state *state)
 			return vhu_reject_operand(state, arg);
 		a->op[a->nop++] = arg;
 		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
+	default: return ARGP_ERR_UNKNOWN;
 	}
 }
 
@@ -68,13 +72,17 @@ static const struct argp_option ds_opts[] = {
 };
 
 static const struct argp ds_argp = {
-	ds_opts, ds_parser, "save FILE\nload FILE\ncheck",
+	ds_opts,
+	ds_parser,
+	"save FILE\nload FILE\ncheck",
 	"Transfer the back-end's device state (needs VHOST_USER_PROTOCOL_F_DEVICE_STATE).  save streams "
 	"it into FILE (a temporary next to FILE, renamed over it only after CHECK_DEVICE_STATE succeeded; "
 	"FILE must be a regular file, a link to one, or missing); load streams FILE, which is never "
 	"modified, to the back-end; check sends CHECK_DEVICE_STATE alone.  FILE is the raw state stream, "
 	"no header.  Rings started earlier in the same batch are stopped with GET_VRING_BASE first.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 /* Spec 6.8: the device must be suspended, i.e. every ring stopped.  A ring

@@ -75,8 +75,8 @@ error_t vhu_drv_parse_opt(int key, char *arg, struct argp_state *state, struct v
 		/* Page aligned, and room for the largest region above it. */
 		if (vhu_parse_size(arg, &v) || (v & 4095) || v > UINT64_MAX - VHU_MEM_MAX_REGION) {
 			vhu_argp_error(state,
-				   "invalid --gpa-base '%s' (a multiple of 4096, e.g. 4G or 0x100000000)",
-				   arg);
+				       "invalid --gpa-base '%s' (a multiple of 4096, e.g. 4G or 0x100000000)",
+				       arg);
 			return EINVAL;
 		}
 		a->o.gpa_base = v;

@@ -28,7 +28,7 @@ enum { OPT_OUTPUT = 'o', OPT_QUEUE_FS = 0x900 };
 
 enum fs_op { OP_LS, OP_CAT, OP_STAT };
 
-static const char *const op_names[] = {[OP_LS] = "ls", [OP_CAT] = "cat", [OP_STAT] = "stat"};
+static const char *const op_names[] = { [OP_LS] = "ls", [OP_CAT] = "cat", [OP_STAT] = "stat" };
 
 struct fs_args {
 	struct vhu_drv_args d;
@@ -38,11 +38,13 @@ struct fs_args {
 };
 
 static const struct argp_option fs_opts[] = {
-	{"output", OPT_OUTPUT, "FILE", 0, "cat: write the data to FILE (atomically) instead of stdout", 0},
+	{ "output", OPT_OUTPUT, "FILE", 0, "cat: write the data to FILE (atomically) instead of stdout", 0 },
 	VHU_DRV_RING_OPTIONS,
 	VHU_DRV_NOTIFY_OPTION,
-	{"queue", VHU_DRV_OPT_QUEUE, "N", 0, "request queue to use (default 1; 0 is hiprio)", VHU_DRV_OPT_GROUP},
-	{0}};
+	{ "queue", VHU_DRV_OPT_QUEUE, "N", 0, "request queue to use (default 1; 0 is hiprio)",
+	  VHU_DRV_OPT_GROUP },
+	{ 0 }
+};
 
 static error_t fs_parser(int key, char *arg, struct argp_state *state)
 {
@@ -65,13 +67,15 @@ static const struct argp fs_argp = {
 	"ls PATH\ncat PATH [-o FILE]\nstat PATH",
 	"Drive a virtio-fs back-end (virtiofsd) with FUSE requests: bring the device up (hiprio and one "
 	"request queue), FUSE_INIT, LOOKUP each component of PATH (relative to the shared directory; '/' is "
-	"its root), run the operation, FORGET what was looked up, stop (SET_VRING_ENABLE 0, GET_VRING_BASE).  "
+	"its root), run the operation, FORGET what was looked up, stop (SET_VRING_ENABLE 0, GET_VRING_BASE). "
+	" "
 	"ls lists a directory (OPENDIR, READDIR, RELEASEDIR), one name a line; cat writes a file's bytes "
 	"(OPEN, READ, RELEASE) to stdout or -o FILE; stat shows its attributes (GETATTR).  A FUSE error "
 	"exits 1 naming the request, the path and the errno.",
 	NULL,
 	NULL,
-	NULL};
+	NULL
+};
 
 /* ---- output ---- */
 
@@ -135,8 +139,8 @@ static int on_data(void *arg, const uint8_t *buf, uint32_t len)
 	return vhu_drv_sink_write(&run->sink, buf, len);
 }
 
-static void show_result(struct fs_run *run, const char *path, const struct vhu_fs *f, const struct vhu_fs_info *fi,
-			const struct fuse_attr *attr, bool have_attr, bool ok)
+static void show_result(struct fs_run *run, const char *path, const struct vhu_fs *f,
+			const struct vhu_fs_info *fi, const struct fuse_attr *attr, bool have_attr, bool ok)
 {
 	char hexd[65], ver[24];
 
@@ -213,14 +217,15 @@ static int check_device(struct vhu_ctx *ctx, const struct vhu_drv *d, const stru
 				 fi->num_request_queues, VHU_PLURAL(fi->num_request_queues, "", "s"),
 				 fi->num_request_queues);
 	if (d->queue_num && queue >= d->queue_num)
-		return vhu_usage(ctx, "--queue %u: the back-end has %llu queues (GET_QUEUE_NUM), hiprio included",
+		return vhu_usage(ctx,
+				 "--queue %u: the back-end has %llu queues (GET_QUEUE_NUM), hiprio included",
 				 queue, (unsigned long long)d->queue_num);
 	return VHU_OK;
 }
 
 /* The operation on the node of PATH. */
-static int run_op(struct fs_run *run, struct vhu_fs *f, uint64_t node, const char *path, struct fuse_attr *attr,
-		  bool *have_attr)
+static int run_op(struct fs_run *run, struct vhu_fs *f, uint64_t node, const char *path,
+		  struct fuse_attr *attr, bool *have_attr)
 {
 	int rc;
 
@@ -257,13 +262,13 @@ static int first_of(struct vhu_session *s, int first, const char *first_err, int
 
 int cmd_fs(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct fs_args a = {0};
-	struct fs_run run = {.ctx = ctx};
+	struct fs_args a = { 0 };
+	struct fs_run run = { .ctx = ctx };
 	struct vhu_fs_path *p = NULL;
 	struct vhu_fs *f = NULL;
-	struct vhu_fs_info fi = {0};
+	struct vhu_fs_info fi = { 0 };
 	struct vhu_drv *d = NULL;
-	struct fuse_attr attr = {0};
+	struct fuse_attr attr = { 0 };
 	char path[VHU_FS_PATH_MAX + 2] = "/";
 	char err[sizeof(ctx->s.err)];
 	uint32_t rings[2];

@@ -14,17 +14,22 @@
 #include "util/parse.h"
 
 static const struct argp_option inflight_opts[] = {
-	{ "queues", OPT_RINGS, "N", 0, "queues the buffer covers (default: GET_QUEUE_NUM when offered, else 1)", 0 },
+	{ "queues", OPT_RINGS, "N", 0,
+	  "queues the buffer covers (default: GET_QUEUE_NUM when offered, else 1)", 0 },
 	{ "queue-size", OPT_RSIZE, "N", 0, "descriptors per queue (default 128)", 0 },
 	{ 0 }
 };
 
 static const struct argp get_inflight_argp = {
-	inflight_opts, vhu_vr_parser, "",
+	inflight_opts,
+	vhu_vr_parser,
+	"",
 	"Ask the back-end for its inflight I/O tracking buffer (GET_INFLIGHT_FD, needs "
 	"VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD), check the returned fd with fstat, read it (never mapped) and "
 	"decode the split-ring region of every queue.  The buffer is kept for set-inflight-fd.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
@@ -77,12 +82,16 @@ int cmd_get_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp set_inflight_argp = {
-	NULL, vhu_vr_parser, "",
+	NULL,
+	vhu_vr_parser,
+	"",
 	"Hand the inflight buffer obtained by get-inflight-fd earlier in this session back to the back-end "
 	"on the same connection (SET_INFLIGHT_FD).  A hypervisor does this after a back-end reconnects; "
 	"vhuctl's buffer lives only as long as its connection, so this tests how the back-end takes the "
 	"message, not a reconnection.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_set_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
@@ -93,7 +102,9 @@ int cmd_set_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (ctx->res.inflight_fd < 0)
-		return vhu_usage(ctx, "SET_INFLIGHT_FD: no inflight buffer in this session (run get-inflight-fd first)");
+		return vhu_usage(
+			ctx,
+			"SET_INFLIGHT_FD: no inflight buffer in this session (run get-inflight-fd first)");
 	rc = vhu_cmd_start(ctx);
 	if (!rc)
 		rc = vhu_set_inflight_fd(&ctx->s, &ctx->res);
@@ -104,11 +115,15 @@ int cmd_set_inflight_fd(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp log_base_argp = {
-	NULL, vhu_vr_parser, "SIZE|ADDRESS",
+	NULL,
+	vhu_vr_parser,
+	"SIZE|ADDRESS",
 	"Set the dirty-page log (SET_LOG_BASE).  With VHOST_USER_PROTOCOL_F_LOG_SHMFD negotiated, vhuctl "
 	"creates a shared log of SIZE bytes (units allowed) and passes its fd.  Without it the request is "
 	"refused (exit 3); with --force the operand is sent as the legacy u64 log base ADDRESS, no fd.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_set_log_base(struct vhu_ctx *ctx, int argc, char **argv)
@@ -130,7 +145,8 @@ int cmd_set_log_base(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	vhu_out_bool("fd", "Log fd passed", shmfd);
-	vhu_out_uint(shmfd ? "size" : "address", shmfd ? "Log size" : "Log address", v, shmfd ? "bytes" : NULL);
+	vhu_out_uint(shmfd ? "size" : "address", shmfd ? "Log size" : "Log address", v,
+		     shmfd ? "bytes" : NULL);
 	return VHU_OK;
 }
 
@@ -147,4 +163,3 @@ int cmd_set_log_fd(struct vhu_ctx *ctx, int argc, char **argv)
 	vhu_out_bool("fd", "Log eventfd passed", true);
 	return VHU_OK;
 }
-

@@ -6,13 +6,17 @@
 #include "render/list.h"
 
 static const struct argp list_argp = {
-	NULL, vhu_operand_parser, "[WHAT]",
+	NULL,
+	vhu_operand_parser,
+	"[WHAT]",
 	"List what vhuctl knows; WHAT is one of requests, backend-requests, features, protocol-features, "
 	"status, types, config.  Front-end requests (code, reply kind, payload bounds, fds, gating "
 	"feature), back-end channel requests, feature bits (device bits with --type), protocol "
 	"features, status bits, device types and the config fields the decoders know (one type with "
 	"--type).  Without an argument, everything.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_list(struct vhu_ctx *ctx, int argc, char **argv)
@@ -24,12 +28,14 @@ int cmd_list(struct vhu_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return rc;
 	all = !a.v;
-	if (a.v && strcmp(a.v, "requests") && strcmp(a.v, "backend-requests") &&
-	    strcmp(a.v, "features") && strcmp(a.v, "protocol-features") && strcmp(a.v, "status") &&
-	    strcmp(a.v, "types") && strcmp(a.v, "config"))
-		return vhu_usage(ctx, "unknown list '%s' (requests, backend-requests, features, protocol-features, "
-				      "status, types, config)",
-				 a.v);
+	if (a.v && strcmp(a.v, "requests") && strcmp(a.v, "backend-requests") && strcmp(a.v, "features") &&
+	    strcmp(a.v, "protocol-features") && strcmp(a.v, "status") && strcmp(a.v, "types") &&
+	    strcmp(a.v, "config"))
+		return vhu_usage(
+			ctx,
+			"unknown list '%s' (requests, backend-requests, features, protocol-features, "
+			"status, types, config)",
+			a.v);
 	if (all || !strcmp(a.v, "requests"))
 		vhu_render_requests("requests", "Front-end requests", false);
 	if (all || !strcmp(a.v, "backend-requests"))

@@ -11,23 +11,27 @@
 #include "render/out.h"
 #include "util/parse.h"
 
-static const struct argp_option mem_opts[] = {
-	{ "backing", OPT_BACKING, "memfd|file:PATH", 0, "what backs the regions (default memfd; a file on "
-	  "hugetlbfs for huge pages)", 0 },
-	{ 0 }
-};
+static const struct argp_option mem_opts[] = { { "backing", OPT_BACKING, "memfd|file:PATH", 0,
+						 "what backs the regions (default memfd; a file on "
+						 "hugetlbfs for huge pages)",
+						 0 },
+					       { 0 } };
 
 static const struct argp set_mem_table_argp = {
-	mem_opts, vhu_vr_parser, "SIZE[@GPA][,SIZE[@GPA]...]",
+	mem_opts,
+	vhu_vr_parser,
+	"SIZE[@GPA][,SIZE[@GPA]...]",
 	"Create guest memory regions (sizes with K/M/G units, guest-physical address after @, default "
 	"right after the previous region) and send them with SET_MEM_TABLE, one fd per region.  1 to 8 "
 	"regions.  The regions stay mapped for the rest of the session.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 /* Parse "64M@0x0,16M" into regions; returns the first new index. */
-static int make_regions(struct vhu_ctx *ctx, const char *req, const char *spec, const char *backing, unsigned *first,
-			unsigned *n)
+static int make_regions(struct vhu_ctx *ctx, const char *req, const char *spec, const char *backing,
+			unsigned *first, unsigned *n)
 {
 	char *copy = strdup(spec), *save = NULL, *tok;
 	uint64_t next = 0;
@@ -48,8 +52,8 @@ static int make_regions(struct vhu_ctx *ctx, const char *req, const char *spec, 
 		if (at)
 			*at++ = '\0';
 		if (vhu_parse_size(tok, &size) || (at && vhu_parse_u64(at, UINT64_MAX, &gpa))) {
-			rc = vhu_usage(ctx, "invalid region '%s%s%s' (SIZE[@GPA], e.g. 64M@0x100000)", tok, at ? "@" : "",
-				       at ? at : "");
+			rc = vhu_usage(ctx, "invalid region '%s%s%s' (SIZE[@GPA], e.g. 64M@0x100000)", tok,
+				       at ? "@" : "", at ? at : "");
 			break;
 		}
 		if (size == 0) {
@@ -102,11 +106,15 @@ int cmd_set_mem_table(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp add_mem_reg_argp = {
-	mem_opts, vhu_vr_parser, "SIZE[@GPA]",
+	mem_opts,
+	vhu_vr_parser,
+	"SIZE[@GPA]",
 	"Create one guest memory region and add it with ADD_MEM_REG (needs "
 	"VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS); refused locally once the back-end's "
 	"GET_MAX_MEM_SLOTS limit is reached.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
@@ -137,10 +145,14 @@ int cmd_add_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp rem_mem_reg_argp = {
-	NULL, vhu_vr_parser, "REGION",
+	NULL,
+	vhu_vr_parser,
+	"REGION",
 	"Remove region number REGION (as listed by set-mem-table or add-mem-reg in this session) with "
 	"REM_MEM_REG.  The region then leaves the session: removing it again is refused (--force sends it).",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_rem_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
@@ -161,4 +173,3 @@ int cmd_rem_mem_reg(struct vhu_ctx *ctx, int argc, char **argv)
 	vhu_out_uint("removed", "Removed region", idx, NULL);
 	return VHU_OK;
 }
-

@@ -29,10 +29,14 @@
 #include "util/pcapdl.h"
 
 static const struct argp rarp_argp = {
-	NULL, vhu_operand_parser, "MAC",
+	NULL,
+	vhu_operand_parser,
+	"MAC",
 	"Ask the back-end to broadcast a RARP for guest MAC aa:bb:cc:dd:ee:ff, as after a migration "
 	"(SEND_RARP, needs VHOST_USER_PROTOCOL_F_RARP).",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv)
@@ -58,10 +62,14 @@ int cmd_send_rarp(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp mtu_argp = {
-	NULL, vhu_operand_parser, "MTU",
+	NULL,
+	vhu_operand_parser,
+	"MTU",
 	"Tell a net back-end the MTU (NET_SET_MTU, needs VHOST_USER_PROTOCOL_F_NET_MTU; the guest sees "
 	"it only with VIRTIO_NET_F_MTU).  68..65535.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_net_set_mtu(struct vhu_ctx *ctx, int argc, char **argv)
@@ -104,18 +112,22 @@ struct net_args {
 };
 
 static const struct argp_option net_opts[] = {
-	{"count", OPT_COUNT, "N", 0,
-	 "frames to send (default 1, or every packet of --pcap once) or to receive (default 1)", 0},
-	{"frame", OPT_FRAME, "HEX", 0, "send: this Ethernet frame (14..1514 bytes of hex, e.g. ffffffffffff02...)",
-	 0},
-	{"pcap", OPT_PCAP, "FILE", 0, "send: the packets of a pcap file (Ethernet), in order, round after round", 0},
-	{"write", OPT_WRITE, "FILE", 0, "recv: write the frames to a pcap file (atomically)", 0},
-	{"rx-buffer", OPT_RX_BUFFER, "SIZE", 0,
-	 "bytes per receive buffer (default 2048; at least header + 1514 without VIRTIO_NET_F_MRG_RXBUF)", 0},
-	{"mrg-rxbuf", OPT_MRG_RXBUF, "on|off", 0, "ack VIRTIO_NET_F_MRG_RXBUF (default: on when offered)", 0},
+	{ "count", OPT_COUNT, "N", 0,
+	  "frames to send (default 1, or every packet of --pcap once) or to receive (default 1)", 0 },
+	{ "frame", OPT_FRAME, "HEX", 0,
+	  "send: this Ethernet frame (14..1514 bytes of hex, e.g. ffffffffffff02...)", 0 },
+	{ "pcap", OPT_PCAP, "FILE", 0,
+	  "send: the packets of a pcap file (Ethernet), in order, round after round", 0 },
+	{ "write", OPT_WRITE, "FILE", 0, "recv: write the frames to a pcap file (atomically)", 0 },
+	{ "rx-buffer", OPT_RX_BUFFER, "SIZE", 0,
+	  "bytes per receive buffer (default 2048; at least header + 1514 without VIRTIO_NET_F_MRG_RXBUF)",
+	  0 },
+	{ "mrg-rxbuf", OPT_MRG_RXBUF, "on|off", 0, "ack VIRTIO_NET_F_MRG_RXBUF (default: on when offered)",
+	  0 },
 	VHU_DRV_RING_OPTIONS,
 	VHU_DRV_IO_OPTIONS,
-	{0}};
+	{ 0 }
+};
 
 static error_t net_parser(int key, char *arg, struct argp_state *state)
 {
@@ -173,7 +185,8 @@ static const struct argp net_argp = {
 	"frames travel as they are.",
 	NULL,
 	NULL,
-	NULL};
+	NULL
+};
 
 /* The frames to send, read and checked before connecting. */
 struct net_src {
@@ -221,18 +234,19 @@ static int src_pcap(struct vhu_ctx *ctx, struct net_src *s, const char *path)
 	if (pc->datalink(p) != DLT_EN10MB) {
 		const char *name = pc->datalink_val_to_name(pc->datalink(p));
 
-		rc = vhu_usage(ctx, "--pcap %s: link type %s (%d), not Ethernet", path, name ? name : "unknown",
-			       pc->datalink(p));
+		rc = vhu_usage(ctx, "--pcap %s: link type %s (%d), not Ethernet", path,
+			       name ? name : "unknown", pc->datalink(p));
 		goto out;
 	}
 	while ((r = pc->next_ex(p, &h, &data)) == 1) {
 		if (h->caplen != h->len) {
-			rc = vhu_usage(ctx, "--pcap %s: packet %zu was captured truncated (%u of %u bytes)", path,
-				       s->n + 1, h->caplen, h->len);
+			rc = vhu_usage(ctx, "--pcap %s: packet %zu was captured truncated (%u of %u bytes)",
+				       path, s->n + 1, h->caplen, h->len);
 			goto out;
 		}
 		if (h->caplen < VHU_NET_FRAME_MIN || h->caplen > VHU_NET_FRAME_MAX) {
-			rc = vhu_usage(ctx, "--pcap %s: packet %zu has %u bytes; an Ethernet frame has %u..%u",
+			rc = vhu_usage(ctx,
+				       "--pcap %s: packet %zu has %u bytes; an Ethernet frame has %u..%u",
 				       path, s->n + 1, h->caplen, VHU_NET_FRAME_MIN, VHU_NET_FRAME_MAX);
 			goto out;
 		}
@@ -263,7 +277,7 @@ static int src_pcap(struct vhu_ctx *ctx, struct net_src *s, const char *path)
 		}
 		memcpy(s->bytes + used, data, h->caplen);
 		/* Offsets for now: the byte buffer may still move. */
-		s->f[s->n++] = (struct vhu_net_frame){(const uint8_t *)(uintptr_t)used, h->caplen};
+		s->f[s->n++] = (struct vhu_net_frame){ (const uint8_t *)(uintptr_t)used, h->caplen };
 		used += h->caplen;
 	}
 	if (r == -1) {
@@ -301,7 +315,7 @@ static int net_sources(struct vhu_ctx *ctx, struct net_args *a, struct net_src *
 		s->kind = "default";
 		len = vhu_net_default_frame(s->one);
 	}
-	s->f[0] = (struct vhu_net_frame){s->one, (uint32_t)len};
+	s->f[0] = (struct vhu_net_frame){ s->one, (uint32_t)len };
 	s->n = 1;
 	return VHU_OK;
 }
@@ -348,7 +362,7 @@ static int sink_open(struct vhu_ctx *ctx, struct net_sink *k, const char *path)
 static int sink_frame(void *arg, const uint8_t *frame, uint32_t len)
 {
 	struct net_sink *k = arg;
-	struct pcap_pkthdr h = {.caplen = len, .len = len};
+	struct pcap_pkthdr h = { .caplen = len, .len = len };
 	struct timespec ts;
 
 	if (!k->dump)
@@ -410,8 +424,8 @@ static int net_check_args(struct vhu_ctx *ctx, struct net_args *a, bool *send)
 	if (a->frame && a->pcap)
 		return vhu_usage(ctx, "net send takes --frame or --pcap, not both");
 	if (a->d.queue > 127)
-		return vhu_usage(ctx, "--queue %u: queue pair %u would use ring %u (rings go to 255)", a->d.queue,
-				 a->d.queue, 2 * a->d.queue + 1);
+		return vhu_usage(ctx, "--queue %u: queue pair %u would use ring %u (rings go to 255)",
+				 a->d.queue, a->d.queue, 2 * a->d.queue + 1);
 	return vhu_drv_args_check(ctx, &a->d);
 }
 
@@ -462,11 +476,11 @@ static int net_reconnect(void *arg, const char *cause)
 
 int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct net_again again = {ctx, NULL};
-	struct net_args a = {.rx_buf = VHU_NET_RX_BUF};
-	struct net_src src = {0};
-	struct net_sink sink = {.s = &ctx->s};
-	struct vhu_net n = {0};
+	struct net_again again = { ctx, NULL };
+	struct net_args a = { .rx_buf = VHU_NET_RX_BUF };
+	struct net_src src = { 0 };
+	struct net_sink sink = { .s = &ctx->s };
+	struct vhu_net n = { 0 };
 	struct vhu_drv *d = NULL;
 	uint32_t rings[2];
 	uint64_t count;
@@ -503,13 +517,15 @@ int cmd_net(struct vhu_ctx *ctx, int argc, char **argv)
 	/* Spec "Device Operation": pairs beyond the first need MQ. */
 	if (a.d.queue && !(ctx->s.features & VHU_BIT(VHU_NET_F_MQ))) {
 		rc = vhu_fail(&ctx->s, VHU_E_UNSUPPORTED,
-			      "--queue %u: the back-end does not offer VIRTIO_NET_F_MQ (one queue pair)", a.d.queue);
+			      "--queue %u: the back-end does not offer VIRTIO_NET_F_MQ (one queue pair)",
+			      a.d.queue);
 		goto out;
 	}
 	/* The features the bring-up will ack decide the header. */
-	if (!send && (rc = vhu_net_check_rx_buf(&ctx->s,
-						ctx->s.features & (VHU_BIT(VIRTIO_F_VERSION_1) | a.d.o.device_features),
-						a.rx_buf)))
+	if (!send &&
+	    (rc = vhu_net_check_rx_buf(
+		     &ctx->s, ctx->s.features & (VHU_BIT(VIRTIO_F_VERSION_1) | a.d.o.device_features),
+		     a.rx_buf)))
 		goto out;
 	/* Both rings of the pair, whatever the direction: DPDK starts a port
 	 * only once all its rings are ready. */

@@ -31,24 +31,27 @@ static error_t probe_parser(int key, char *arg, struct argp_state *state)
 		}
 		a->have_size = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		return vhu_reject_operand(state, arg);
-	default:
-		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_ARG: return vhu_reject_operand(state, arg);
+	default: return ARGP_ERR_UNKNOWN;
 	}
 }
 
 static const struct argp_option probe_opts[] = {
-	{ "config-size", 'n', "N", 0, "bytes of config space to read (default: --type's layout size, else 256)", 0 },
+	{ "config-size", 'n', "N", 0,
+	  "bytes of config space to read (default: --type's layout size, else 256)", 0 },
 	{ 0 }
 };
 
 static const struct argp probe_argp = {
-	probe_opts, probe_parser, "",
+	probe_opts,
+	probe_parser,
+	"",
 	"Report what the back-end offers without starting it: features, protocol features (negotiated "
 	"as offered & known), queue count, memory slots, status and config space.  Steps that need a "
 	"feature the back-end lacks are listed as skipped.  With --type the config space is decoded.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 #define SKIP_MAX 8
@@ -70,11 +73,11 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 	uint8_t buf[VHOST_USER_MAX_CONFIG_SIZE];
 	int rc = vhu_cmd_parse(ctx, &probe_argp, argc, argv, &a);
 
-#define SKIP(name, ...)                                                                             \
-	do {                                                                                       \
-		skips[nskip].step = (name);                                                        \
-		snprintf(skips[nskip].reason, sizeof(skips[nskip].reason), __VA_ARGS__);           \
-		nskip++;                                                                           \
+#define SKIP(name, ...)                                                                                      \
+	do {                                                                                                 \
+		skips[nskip].step = (name);                                                                  \
+		snprintf(skips[nskip].reason, sizeof(skips[nskip].reason), __VA_ARGS__);                     \
+		nskip++;                                                                                     \
 	} while (0)
 
 	if (rc)
@@ -102,12 +105,13 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 		rc = vhu_get_protocol_features(s, &v);
 		if (rc)
 			return rc;
-		vhu_out_mask("protocol_features", "Protocol features", v, VHU_BITS_PROTOCOL, vhu_ctx_dev(ctx));
+		vhu_out_mask("protocol_features", "Protocol features", v, VHU_BITS_PROTOCOL,
+			     vhu_ctx_dev(ctx));
 		rc = vhu_set_protocol_features(s, v & VHU_PF_DEFAULT_MASK);
 		if (rc)
 			return rc;
 		vhu_out_mask("acked_protocol_features", "Negotiated protocol features",
-			      v & VHU_PF_DEFAULT_MASK, VHU_BITS_PROTOCOL, vhu_ctx_dev(ctx));
+			     v & VHU_PF_DEFAULT_MASK, VHU_BITS_PROTOCOL, vhu_ctx_dev(ctx));
 	}
 
 	/* Each optional step: run it when its gate is open, else say why. */
@@ -150,7 +154,7 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 		 * size to read, as --type would. */
 		const struct vhu_cfg_layout *l =
 			vhu_cfg_layout(ctx->dev ? vhu_ctx_dev(ctx) : vhu_req_config_dev(ctx));
-		uint32_t size = a.have_size ? (uint32_t)a.config_size
+		uint32_t size = a.have_size    ? (uint32_t)a.config_size
 				: l && l->size ? l->size
 					       : VHOST_USER_MAX_CONFIG_SIZE;
 
@@ -170,7 +174,8 @@ int cmd_probe(struct vhu_ctx *ctx, int argc, char **argv)
 			} else if (rc) {
 				return rc;
 			} else {
-				vhu_render_config(ctx->dev, ctx->s.features, ctx->s.have_features, buf, size, 0);
+				vhu_render_config(ctx->dev, ctx->s.features, ctx->s.have_features, buf, size,
+						  0);
 				facts.config = buf;
 				facts.config_len = size;
 			}

@@ -10,8 +10,8 @@
 
 #include "cmds/cmd_common.h"
 #include "proto/relay.h"
-#include "render/out.h"
 #include "render/capture.h"
+#include "render/out.h"
 #include "render/relay.h"
 #include "util/intr.h"
 #include "util/parse.h"
@@ -38,37 +38,21 @@ static error_t proxy_parser(int key, char *arg, struct argp_state *state)
 	struct proxy_args *a = state->input;
 
 	switch (key) {
-	case OPT_LISTEN:
-		a->listen = arg;
-		break;
-	case OPT_CONNECT:
-		a->connect = arg;
-		break;
-	case OPT_CONNECT_FRONT:
-		a->connect_front = arg;
-		break;
-	case OPT_LISTEN_BACK:
-		a->listen_back = arg;
-		break;
-	case OPT_RAW:
-		a->raw = true;
-		break;
-	case OPT_PCAPNG:
-		a->pcapng = arg;
-		break;
-	case OPT_QUIET:
-		a->quiet = true;
-		break;
+	case OPT_LISTEN: a->listen = arg; break;
+	case OPT_CONNECT: a->connect = arg; break;
+	case OPT_CONNECT_FRONT: a->connect_front = arg; break;
+	case OPT_LISTEN_BACK: a->listen_back = arg; break;
+	case OPT_RAW: a->raw = true; break;
+	case OPT_PCAPNG: a->pcapng = arg; break;
+	case OPT_QUIET: a->quiet = true; break;
 	case OPT_SESSIONS:
 		if (vhu_parse_u64(arg, UINT32_MAX, &a->sessions) || !a->sessions) {
 			vhu_argp_error(state, "invalid --sessions '%s': expected a count of at least 1", arg);
 			return EINVAL;
 		}
 		break;
-	case ARGP_KEY_ARG:
-		return vhu_reject_operand(state, arg);
-	default:
-		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_ARG: return vhu_reject_operand(state, arg);
+	default: return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
@@ -81,14 +65,17 @@ static const struct argp_option proxy_opts[] = {
 	{ "listen-back", OPT_LISTEN_BACK, "BACK.sock", 0,
 	  "instead: create BACK.sock for a back-end in client mode (DPDK vhost client=1)", 0 },
 	{ "raw", OPT_RAW, NULL, 0, "with -j: each message's bytes as \"raw\" hex", 0 },
-	{ "pcapng", OPT_PCAPNG, "FILE", 0, "also write a capture for Wireshark and `vhuctl decode` (created or truncated)", 0 },
+	{ "pcapng", OPT_PCAPNG, "FILE", 0,
+	  "also write a capture for Wireshark and `vhuctl decode` (created or truncated)", 0 },
 	{ "quiet", OPT_QUIET, NULL, 0, "no lines on stdout (with --pcapng)", 0 },
 	{ "sessions", OPT_SESSIONS, "N", 0, "stop after N sessions ended", 0 },
 	{ 0 }
 };
 
 static const struct argp proxy_argp = {
-	proxy_opts, proxy_parser, "",
+	proxy_opts,
+	proxy_parser,
+	"",
 	"Listen on FRONT.sock; for each front-end that connects (QEMU, cloud-hypervisor, DPDK "
 	"virtio-user, vhuctl), connect to the back-end (or, with --connect-front and --listen-back, the "
 	"other way round) and relay every message and its fds unchanged "
@@ -98,7 +85,9 @@ static const struct argp proxy_argp = {
 	"-j prints JSON lines instead.  A session ends when a peer hangs up, sends a stream that is "
 	"not vhost-user, or stalls (a message unfinished, or messages not taken, for --timeout); "
 	"other sessions go on.  Runs until SIGINT or SIGTERM (exit 0) or --sessions.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_proxy(struct vhu_ctx *ctx, int argc, char **argv)
@@ -116,11 +105,13 @@ int cmd_proxy(struct vhu_ctx *ctx, int argc, char **argv)
 	if (a.connect && a.listen_back)
 		return vhu_usage(ctx, "proxy: give --connect or --listen-back, not both");
 	if (!a.listen && !a.connect_front)
-		return vhu_usage(ctx, "proxy: missing --listen FRONT.sock (or --connect-front) (see `vhuctl proxy --help`)");
+		return vhu_usage(ctx, "proxy: missing --listen FRONT.sock (or --connect-front) (see `vhuctl "
+				      "proxy --help`)");
 	if (!a.connect && !a.listen_back)
 		a.connect = ctx->socket;
 	if ((!a.connect || !*a.connect) && !a.listen_back)
-		return vhu_usage(ctx, "proxy: missing --connect BACK.sock (or -s PATH, or --listen-back) (see `vhuctl proxy --help`)");
+		return vhu_usage(ctx, "proxy: missing --connect BACK.sock (or -s PATH, or --listen-back) "
+				      "(see `vhuctl proxy --help`)");
 	cfg.front = a.listen ? a.listen : a.connect_front;
 	cfg.front_connect = a.connect_front != NULL;
 	cfg.back = a.connect ? a.connect : a.listen_back;
@@ -165,6 +156,7 @@ int cmd_proxy(struct vhu_ctx *ctx, int argc, char **argv)
 	}
 	/* A failed stdout is reported (once) by the end of the run. */
 	if (!rc && view.cap_err)
-		rc = vhu_fail(&ctx->s, VHU_E_IO, "proxy: cannot write %s: %s", a.pcapng, strerror(view.cap_err));
+		rc = vhu_fail(&ctx->s, VHU_E_IO, "proxy: cannot write %s: %s", a.pcapng,
+			      strerror(view.cap_err));
 	return rc;
 }

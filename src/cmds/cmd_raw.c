@@ -44,11 +44,8 @@ static error_t raw_parser(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		return 0;
-	case ARGP_KEY_NO_ARGS:
-		vhu_argp_error(state, "missing REQUEST");
-		return EINVAL;
-	default:
-		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_NO_ARGS: vhu_argp_error(state, "missing REQUEST"); return EINVAL;
+	default: return ARGP_ERR_UNKNOWN;
 	}
 }
 
@@ -62,11 +59,15 @@ static const struct argp_option raw_opts[] = {
 };
 
 static const struct argp raw_argp = {
-	raw_opts, raw_parser, "REQUEST [HEX]",
+	raw_opts,
+	raw_parser,
+	"REQUEST [HEX]",
 	"Send one request, by spec name (GET_FEATURES, get-features) or number, with an optional hex "
 	"payload, and print the reply after the usual header validation (version, REPLY flag, echoed "
 	"code, size bound).  No feature gating: this is for testing back-ends.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_raw(struct vhu_ctx *ctx, int argc, char **argv)
@@ -130,7 +131,8 @@ int cmd_raw(struct vhu_ctx *ctx, int argc, char **argv)
 	vhu_out_bytes("payload", "payload", r.payload, r.hdr.size, 0);
 	if (d) {
 		char dec[1024];
-		enum vhu_shape sh = (a.need_reply && d->reply != VHU_REPLY_ALWAYS) ? VHU_SHAPE_ACK : d->reply_shape;
+		enum vhu_shape sh =
+			(a.need_reply && d->reply != VHU_REPLY_ALWAYS) ? VHU_SHAPE_ACK : d->reply_shape;
 
 		vhu_trace_decode(sh, vhu_ctx_dev(ctx), r.payload, r.hdr.size, dec, sizeof(dec));
 		vhu_out_string("decoded", "decoded", dec[0] == ' ' ? dec + 1 : dec);

@@ -21,7 +21,7 @@
 #include "util/text.h"
 
 #define BACKOFF_FIRST_MS 50
-#define BACKOFF_MAX_MS 1000
+#define BACKOFF_MAX_MS	 1000
 
 /* Sleep @ms, or less: until @limit (< 0: none) or a signal. */
 static int backoff(int ms, int64_t limit)
@@ -46,8 +46,9 @@ int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_r
 {
 	struct vhu_session *s = &ctx->s;
 	const char *path = ctx->listen ? ctx->listen : ctx->socket;
-	int window = ctx->reconnect ? ctx->reconnect_ms
-				    : ctx->wait_ms > ctx->timeout_ms ? ctx->wait_ms : ctx->timeout_ms;
+	int window = ctx->reconnect		      ? ctx->reconnect_ms
+		     : ctx->wait_ms > ctx->timeout_ms ? ctx->wait_ms
+						      : ctx->timeout_ms;
 	int64_t t0 = vhu_now_ms(), limit = window > 0 ? t0 + window : -1;
 	struct vhu_replay_report rep = { 0 };
 	struct vhu_reconnect *r;
@@ -97,9 +98,10 @@ int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_r
 		vhu_session_close(s);
 		if (limit >= 0 && vhu_now_ms() >= limit) {
 			vhu_replay_report_free(&rep);
-			return vhu_fail(s, VHU_E_CONNECT, "reconnect to %s: gave up after %.3f s and %u %s (%s); last: %s",
-					path, (vhu_now_ms() - t0) / 1000.0, attempts, VHU_PLURAL(attempts, "attempt", "attempts"),
-					cause, last);
+			return vhu_fail(s, VHU_E_CONNECT,
+					"reconnect to %s: gave up after %.3f s and %u %s (%s); last: %s",
+					path, (vhu_now_ms() - t0) / 1000.0, attempts,
+					VHU_PLURAL(attempts, "attempt", "attempts"), cause, last);
 		}
 		/* With -L the wait is in accept(); connecting is retried. */
 		if (!ctx->listen && (rc = backoff(delay, limit))) {
@@ -120,8 +122,8 @@ int vhu_ctx_reconnect(struct vhu_ctx *ctx, const char *cause, const struct vhu_r
 	vhu_render_replay_summary(&rep, sum, sizeof(sum));
 	vhu_out_error_line(0, "reconnect: %s; %s %s after %.3f s (%u %s), replayed %u %s: %s", cause,
 			   ctx->listen ? "a back-end connected again to" : "connected again to", path,
-			   r->duration_ms / 1000.0, attempts, VHU_PLURAL(attempts, "attempt", "attempts"), rep.n,
-			   VHU_PLURAL(rep.n, "request", "requests"), sum);
+			   r->duration_ms / 1000.0, attempts, VHU_PLURAL(attempts, "attempt", "attempts"),
+			   rep.n, VHU_PLURAL(rep.n, "request", "requests"), sum);
 	s->err[0] = '\0';
 	if (out)
 		*out = r;

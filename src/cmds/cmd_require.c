@@ -12,8 +12,8 @@
 
 #include "cmds/cmd_common.h"
 #include "decode/config.h"
-#include "render/require.h"
 #include "render/out.h"
+#include "render/require.h"
 #include "util/text.h"
 
 int vhu_req_add(struct vhu_ctx *ctx, const char *text, char *err, size_t errlen)
@@ -119,7 +119,8 @@ static int gather(struct vhu_ctx *ctx, size_t first, struct gather *g)
 				return rc;
 		}
 	}
-	if ((need[VHU_REQ_QUEUES] || need[VHU_REQ_MEM_SLOTS] || need[VHU_REQ_STATUS] || need[VHU_REQ_CONFIG]) &&
+	if ((need[VHU_REQ_QUEUES] || need[VHU_REQ_MEM_SLOTS] || need[VHU_REQ_STATUS] ||
+	     need[VHU_REQ_CONFIG]) &&
 	    (rc = vhu_negotiate(s, VHU_NEG_PROTOCOL)))
 		return rc;
 	if (need[VHU_REQ_QUEUES]) {
@@ -128,8 +129,8 @@ static int gather(struct vhu_ctx *ctx, size_t first, struct gather *g)
 			g->f.queues = ctx->res.queue_num;
 		} else if (gate_open(s, VHOST_USER_GET_QUEUE_NUM, g->queues_why, sizeof(g->queues_why),
 				     &g->f.queues_why)) {
-			if ((rc = soft(s, vhu_get_queue_num(s, &g->f.queues), g->queues_why, sizeof(g->queues_why),
-				       &g->f.queues_why)))
+			if ((rc = soft(s, vhu_get_queue_num(s, &g->f.queues), g->queues_why,
+				       sizeof(g->queues_why), &g->f.queues_why)))
 				return rc;
 			g->f.have_queues = !g->f.queues_why;
 			if (g->f.have_queues)
@@ -142,8 +143,8 @@ static int gather(struct vhu_ctx *ctx, size_t first, struct gather *g)
 			g->f.slots = ctx->res.max_mem_slots;
 		} else if (gate_open(s, VHOST_USER_GET_MAX_MEM_SLOTS, g->slots_why, sizeof(g->slots_why),
 				     &g->f.slots_why)) {
-			if ((rc = soft(s, vhu_get_max_mem_slots(s, &g->f.slots), g->slots_why, sizeof(g->slots_why),
-				       &g->f.slots_why)))
+			if ((rc = soft(s, vhu_get_max_mem_slots(s, &g->f.slots), g->slots_why,
+				       sizeof(g->slots_why), &g->f.slots_why)))
 				return rc;
 			g->f.have_slots = !g->f.slots_why;
 			if (g->f.have_slots)
@@ -164,8 +165,8 @@ static int gather(struct vhu_ctx *ctx, size_t first, struct gather *g)
 	    gate_open(s, VHOST_USER_GET_CONFIG, g->config_why, sizeof(g->config_why), &g->f.config_why)) {
 		if (cfg_end > sizeof(g->config))
 			cfg_end = sizeof(g->config);
-		if ((rc = soft(s, vhu_get_config(s, 0, cfg_end, 0, g->config), g->config_why, sizeof(g->config_why),
-			       &g->f.config_why)))
+		if ((rc = soft(s, vhu_get_config(s, 0, cfg_end, 0, g->config), g->config_why,
+			       sizeof(g->config_why), &g->f.config_why)))
 			return rc;
 		if (!g->f.config_why) {
 			g->f.config = g->config;
@@ -229,8 +230,8 @@ int vhu_req_check(struct vhu_ctx *ctx, const struct vhu_req_facts *given, bool t
 			msg[0] = '\0';
 		vhu_out_error_line(ctx->lineno, "%s", msg); /* "requirement not met: EXPR (actual: VALUE)" */
 		if (len < sizeof(all))
-			len += (size_t)snprintf(all + len, sizeof(all) - len, "%s%s (actual: %s)", len ? "; " : "",
-						ctx->reqs[i].text, res[i - first].text);
+			len += (size_t)snprintf(all + len, sizeof(all) - len, "%s%s (actual: %s)",
+						len ? "; " : "", ctx->reqs[i].text, res[i - first].text);
 	}
 	if (unmet == 1)
 		rc = vhu_fail(&ctx->s, VHU_E_REQUIREMENT, "requirement not met: %s", all);

@@ -35,11 +35,26 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 		}
 		a->backing = strcmp(arg, "memfd") ? arg + 5 : NULL;
 		return 0;
-	case OPT_DESC: dst = &a->desc; have = &a->have_desc; break;
-	case OPT_USED: dst = &a->used; have = &a->have_used; break;
-	case OPT_AVAIL: dst = &a->avail; have = &a->have_avail; break;
-	case OPT_RINGS: dst = &a->rings; have = &a->have_rings; break;
-	case OPT_RSIZE: dst = &a->ring_size; have = &a->have_size; break;
+	case OPT_DESC:
+		dst = &a->desc;
+		have = &a->have_desc;
+		break;
+	case OPT_USED:
+		dst = &a->used;
+		have = &a->have_used;
+		break;
+	case OPT_AVAIL:
+		dst = &a->avail;
+		have = &a->have_avail;
+		break;
+	case OPT_RINGS:
+		dst = &a->rings;
+		have = &a->have_rings;
+		break;
+	case OPT_RSIZE:
+		dst = &a->ring_size;
+		have = &a->have_size;
+		break;
 	case OPT_MEM:
 		if (vhu_parse_size(arg, &a->mem) || !a->mem) {
 			vhu_argp_error(state, "invalid --memory '%s' (e.g. 64M)", arg);
@@ -51,8 +66,7 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 			return vhu_reject_operand(state, arg);
 		a->op[a->nop++] = arg;
 		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
+	default: return ARGP_ERR_UNKNOWN;
 	}
 	if (vhu_parse_u64(arg, UINT64_MAX, dst)) {
 		vhu_argp_error(state, "invalid number '%s'", arg);
@@ -63,7 +77,7 @@ error_t vhu_vr_parser(int key, char *arg, struct argp_state *state)
 }
 
 int vhu_vr_operand(struct vhu_ctx *ctx, const struct vr_args *a, unsigned i, const char *what, uint64_t max,
-		       uint64_t *v)
+		   uint64_t *v)
 {
 	if (i >= a->nop)
 		return vhu_usage(ctx, "missing %s", what);
@@ -85,15 +99,23 @@ int vhu_vr_parse_ring(struct vhu_ctx *ctx, const struct argp *argp, int argc, ch
 }
 /* ---- rings ---- */
 
-static const struct argp ring_num_argp = { NULL, vhu_vr_parser, "RING NUM", "Set the size of RING (SET_VRING_NUM).", NULL, NULL, NULL };
+static const struct argp ring_num_argp = {
+	NULL, vhu_vr_parser, "RING NUM", "Set the size of RING (SET_VRING_NUM).", NULL, NULL, NULL
+};
 static const struct argp ring_base_argp = {
-	NULL, vhu_vr_parser, "RING BASE",
-	"Set the next available index of RING (SET_VRING_BASE; split rings: bits 0-15).", NULL, NULL, NULL
+	NULL,	     vhu_vr_parser,
+	"RING BASE", "Set the next available index of RING (SET_VRING_BASE; split rings: bits 0-15).",
+	NULL,	     NULL,
+	NULL
 };
 static const struct argp ring_only_argp = {
-	NULL, vhu_vr_parser, "RING",
+	NULL,
+	vhu_vr_parser,
+	"RING",
 	"Stop RING and print its base (GET_VRING_BASE).  The back-end may first finish in-flight requests.",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 static int ring_state(struct vhu_ctx *ctx, int argc, char **argv, const struct argp *argp, uint32_t code,
@@ -117,11 +139,13 @@ static int ring_state(struct vhu_ctx *ctx, int argc, char **argv, const struct a
 	if (rc)
 		return rc;
 	vhu_out_uint("ring", "Ring", ring, NULL);
-	vhu_out_uint(code == VHOST_USER_SET_VRING_NUM ? "num" : "base", code == VHOST_USER_SET_VRING_NUM ? "Size" : "Base", num, NULL);
+	vhu_out_uint(code == VHOST_USER_SET_VRING_NUM ? "num" : "base",
+		     code == VHOST_USER_SET_VRING_NUM ? "Size" : "Base", num, NULL);
 	if (code == VHOST_USER_SET_VRING_BASE && num > 0xffff && !vhu_ring_packed(&ctx->s))
-		vhu_out_warn("SET_VRING_BASE: base %llu does not fit the 16-bit index of a split ring (back-ends "
-			     "keep its low 16 bits, %llu); bits 16-31 mean something only for packed rings", (unsigned long long)num,
-			     (unsigned long long)(num & 0xffff));
+		vhu_out_warn(
+			"SET_VRING_BASE: base %llu does not fit the 16-bit index of a split ring (back-ends "
+			"keep its low 16 bits, %llu); bits 16-31 mean something only for packed rings",
+			(unsigned long long)num, (unsigned long long)(num & 0xffff));
 	return VHU_OK;
 }
 
@@ -153,12 +177,14 @@ int cmd_get_vring_base(struct vhu_ctx *ctx, int argc, char **argv)
 	vhu_out_uint("ring", "Ring", ring, NULL);
 	vhu_out_uint("base", "Base", base, NULL);
 	if (base >> 16)
-		vhu_out_warn("GET_VRING_BASE: bits 16-31 set (0x%x): packed-ring encoding or a back-end bug", base);
+		vhu_out_warn("GET_VRING_BASE: bits 16-31 set (0x%x): packed-ring encoding or a back-end bug",
+			     base);
 	return VHU_OK;
 }
 
 static const struct argp_option addr_opts[] = {
-	{ "auto", OPT_AUTO, NULL, 0, "lay out a split ring of --size descriptors in guest memory region 0", 0 },
+	{ "auto", OPT_AUTO, NULL, 0, "lay out a split ring of --size descriptors in guest memory region 0",
+	  0 },
 	{ "size", OPT_RSIZE, "NUM", 0, "ring size for --auto (default 128)", 0 },
 	{ "desc", OPT_DESC, "ADDR", 0, "descriptor table user address", 0 },
 	{ "used", OPT_USED, "ADDR", 0, "used ring user address", 0 },
@@ -168,10 +194,14 @@ static const struct argp_option addr_opts[] = {
 };
 
 static const struct argp addr_argp = {
-	addr_opts, vhu_vr_parser, "RING",
+	addr_opts,
+	vhu_vr_parser,
+	"RING",
 	"Set the addresses of RING (SET_VRING_ADDR): --auto lays out a ring in the memory table, or give "
 	"--desc, --used and --avail (user addresses inside the memory table).",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 static bool inside_table(const struct vhu_res *r, uint64_t uva, uint64_t len)
@@ -184,7 +214,8 @@ static bool inside_table(const struct vhu_res *r, uint64_t uva, uint64_t len)
 	return false;
 }
 
-static int do_ring_addr(struct vhu_ctx *ctx, uint32_t ring, uint32_t num, bool log, struct vhost_vring_addr *addr)
+static int do_ring_addr(struct vhu_ctx *ctx, uint32_t ring, uint32_t num, bool log,
+			struct vhost_vring_addr *addr)
 {
 	int rc = vhu_ring_layout(&ctx->s, &ctx->res, ring, num, addr);
 
@@ -215,16 +246,23 @@ int cmd_set_vring_addr(struct vhu_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (a.autolay) {
 		if (a.have_size && a.ring_size > 32768)
-			return vhu_usage(ctx, "--size %llu is beyond 32768 descriptors", (unsigned long long)a.ring_size);
-		rc = do_ring_addr(ctx, (uint32_t)ring, a.have_size ? (uint32_t)a.ring_size : 128, a.log, &addr);
+			return vhu_usage(ctx, "--size %llu is beyond 32768 descriptors",
+					 (unsigned long long)a.ring_size);
+		rc = do_ring_addr(ctx, (uint32_t)ring, a.have_size ? (uint32_t)a.ring_size : 128, a.log,
+				  &addr);
 	} else {
-		addr = (struct vhost_vring_addr){ .index = (uint32_t)ring, .flags = a.log ? VHOST_VRING_F_LOG : 0,
-						  .desc_user_addr = a.desc, .used_user_addr = a.used,
+		addr = (struct vhost_vring_addr){ .index = (uint32_t)ring,
+						  .flags = a.log ? VHOST_VRING_F_LOG : 0,
+						  .desc_user_addr = a.desc,
+						  .used_user_addr = a.used,
 						  .avail_user_addr = a.avail };
-		if (!ctx->force && (!inside_table(&ctx->res, a.desc, 16) || !inside_table(&ctx->res, a.used, 6) ||
-				    !inside_table(&ctx->res, a.avail, 6)))
-			return vhu_usage(ctx, "SET_VRING_ADDR: addresses must lie inside the memory table sent in this "
-					      "session (--force sends them anyway)");
+		if (!ctx->force &&
+		    (!inside_table(&ctx->res, a.desc, 16) || !inside_table(&ctx->res, a.used, 6) ||
+		     !inside_table(&ctx->res, a.avail, 6)))
+			return vhu_usage(
+				ctx,
+				"SET_VRING_ADDR: addresses must lie inside the memory table sent in this "
+				"session (--force sends them anyway)");
 		rc = vhu_set_vring_addr(&ctx->s, &addr);
 	}
 	if (rc)
@@ -239,9 +277,10 @@ static const struct argp_option fd_opts[] = {
 };
 
 static const struct argp fd_argp = {
-	fd_opts, vhu_vr_parser, "RING",
-	"Give RING an eventfd created by vhuctl and kept open for the session, or none with --nofd.",
-	NULL, NULL, NULL
+	fd_opts, vhu_vr_parser,
+	"RING",	 "Give RING an eventfd created by vhuctl and kept open for the session, or none with --nofd.",
+	NULL,	 NULL,
+	NULL
 };
 
 static int ring_fd(struct vhu_ctx *ctx, int argc, char **argv, uint32_t code)
@@ -283,10 +322,14 @@ int cmd_set_vring_err(struct vhu_ctx *ctx, int argc, char **argv)
 }
 
 static const struct argp enable_argp = {
-	NULL, vhu_vr_parser, "RING on|off",
+	NULL,
+	vhu_vr_parser,
+	"RING on|off",
 	"Enable or disable RING (SET_VRING_ENABLE; needs VHOST_USER_F_PROTOCOL_FEATURES acknowledged with "
 	"set-features earlier in the session).",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv)
@@ -298,8 +341,8 @@ int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv)
 
 	if (rc || (rc = vhu_vr_operand(ctx, &a, 0, "RING", UINT32_MAX, &ring)))
 		return rc;
-	if (a.nop != 2 || (strcmp(a.op[1], "on") && strcmp(a.op[1], "off") && strcmp(a.op[1], "1") &&
-			   strcmp(a.op[1], "0")))
+	if (a.nop != 2 ||
+	    (strcmp(a.op[1], "on") && strcmp(a.op[1], "off") && strcmp(a.op[1], "1") && strcmp(a.op[1], "0")))
 		return vhu_usage(ctx, "set-vring-enable needs RING and on or off");
 	on = !strcmp(a.op[1], "on") || !strcmp(a.op[1], "1");
 	rc = vhu_cmd_start(ctx);
@@ -314,12 +357,15 @@ int cmd_set_vring_enable(struct vhu_ctx *ctx, int argc, char **argv)
 	return VHU_OK;
 }
 
-
 static const struct argp vring_kick_argp = {
-	NULL, vhu_vr_parser, "RING",
+	NULL,
+	vhu_vr_parser,
+	"RING",
 	"Kick RING with an in-band message (VRING_KICK; needs VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS, "
 	"which vhuctl only acks when asked with set-protocol-features).",
-	NULL, NULL, NULL
+	NULL,
+	NULL,
+	NULL
 };
 
 int cmd_vring_kick(struct vhu_ctx *ctx, int argc, char **argv)
@@ -339,4 +385,3 @@ int cmd_vring_kick(struct vhu_ctx *ctx, int argc, char **argv)
 	vhu_out_uint("ring", "Ring kicked", ring, NULL);
 	return VHU_OK;
 }
-

@@ -21,11 +21,12 @@ struct setup_args {
 };
 
 static const struct argp_option setup_opts[] = {
-	{"rings", OPT_RINGS, "N", 0,
-	 "rings to bring up (default: 2 with --type net, else GET_QUEUE_NUM when offered, else 1)", 0},
-	{"size", OPT_SIZE, "NUM", OPTION_HIDDEN, "same as --queue-size", 0},
+	{ "rings", OPT_RINGS, "N", 0,
+	  "rings to bring up (default: 2 with --type net, else GET_QUEUE_NUM when offered, else 1)", 0 },
+	{ "size", OPT_SIZE, "NUM", OPTION_HIDDEN, "same as --queue-size", 0 },
 	VHU_DRV_RING_OPTIONS,
-	{0}};
+	{ 0 }
+};
 
 static error_t setup_parser(int key, char *arg, struct argp_state *state)
 {
@@ -58,11 +59,12 @@ static const struct argp setup_argp = {
 	"Stops at the first step the back-end refuses.",
 	NULL,
 	NULL,
-	NULL};
+	NULL
+};
 
 int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 {
-	struct setup_args a = {0};
+	struct setup_args a = { 0 };
 	struct vhu_drv *d;
 	const struct vhu_drv_step *failed;
 	uint32_t rings[VHU_DRV_MAX_QUEUES];
@@ -102,8 +104,8 @@ int cmd_setup(struct vhu_ctx *ctx, int argc, char **argv)
 	failed = vhu_show_steps(d, d->start_step);
 	vhu_out_uint("rings", "Rings", n, NULL);
 	if (ctx->s.features_set)
-		vhu_out_mask("acked_features", "Acked features", ctx->s.acked_features,
-			      VHU_BITS_FEATURES, vhu_ctx_dev(ctx));
+		vhu_out_mask("acked_features", "Acked features", ctx->s.acked_features, VHU_BITS_FEATURES,
+			     vhu_ctx_dev(ctx));
 	if (d->mem)
 		vhu_show_driver(d, false);
 	if (rc && failed) {

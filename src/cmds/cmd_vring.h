@@ -22,7 +22,18 @@ struct vr_args {
 	bool have_rings;
 };
 
-enum { OPT_NOFD = 0x400, OPT_AUTO, OPT_BACKING, OPT_DESC, OPT_USED, OPT_AVAIL, OPT_LOG, OPT_RINGS, OPT_RSIZE, OPT_MEM };
+enum {
+	OPT_NOFD = 0x400,
+	OPT_AUTO,
+	OPT_BACKING,
+	OPT_DESC,
+	OPT_USED,
+	OPT_AVAIL,
+	OPT_LOG,
+	OPT_RINGS,
+	OPT_RSIZE,
+	OPT_MEM
+};
 
 /* argp parser filling a struct vr_args (state->input). */
 error_t vhu_vr_parser(int key, char *arg, struct argp_state *state);

@@ -15,103 +15,227 @@
 
 /* Sorted by name; `vhuctl --help`, the man page and tests list them. */
 static const struct vhu_cmd cmds[] = {
-	{ .name = "add-mem-reg", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_add_mem_reg,
+	{ .name = "add-mem-reg",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_add_mem_reg,
 	  .summary = "add one guest memory region (ADD_MEM_REG, CONFIGURE_MEM_SLOTS)" },
-	{ .name = "batch", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_batch,
+	{ .name = "batch",
+	  .level = VHU_NEG_NONE,
+	  .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
+	  .run = cmd_batch,
 	  .summary = "run many commands on one connection (FILE or - for stdin)" },
-	{ .name = "bench", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_bench,
-	  .summary = "measure a virtio-blk back-end (IOPS, latency percentiles) or a virtio-net one (packets/s)" },
-	{ .name = "blk", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_blk,
+	{ .name = "bench",
+	  .level = VHU_NEG_NONE,
+	  .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
+	  .run = cmd_bench,
+	  .summary = "measure a virtio-blk back-end (IOPS, latency percentiles) or a virtio-net one "
+		     "(packets/s)" },
+	{ .name = "blk",
+	  .level = VHU_NEG_NONE,
+	  .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
+	  .run = cmd_blk,
 	  .summary = "virtio-blk I/O in one session: get-id, read, write, flush, discard, write-zeroes" },
-	{ .name = "decode", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, .run = cmd_decode,
+	{ .name = "decode",
+	  .level = VHU_NEG_NONE,
+	  .flags = VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH,
+	  .run = cmd_decode,
 	  .summary = "print a capture of `proxy --pcapng` as the proxy did (text or JSON lines)" },
-	{ .name = "device-state", .level = VHU_NEG_PROTOCOL, .run = cmd_device_state,
+	{ .name = "device-state",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_device_state,
 	  .summary = "save or load the back-end's device state, or check the last transfer "
 		     "(SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)" },
-	{ .name = "fs", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH, .run = cmd_fs,
-	  .summary = "virtio-fs through FUSE in one session: ls, cat, stat of a path in the shared directory" },
-	{ .name = "get-config", .level = VHU_NEG_PROTOCOL, .run = cmd_get_config,
+	{ .name = "fs",
+	  .level = VHU_NEG_NONE,
+	  .flags = VHU_CMD_NO_BATCH,
+	  .run = cmd_fs,
+	  .summary =
+		  "virtio-fs through FUSE in one session: ls, cat, stat of a path in the shared directory" },
+	{ .name = "get-config",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_get_config,
 	  .summary = "read and decode the device config space (GET_CONFIG)" },
-	{ .name = "get-features", .level = VHU_NEG_NONE, .run = cmd_get_features,
+	{ .name = "get-features",
+	  .level = VHU_NEG_NONE,
+	  .run = cmd_get_features,
 	  .summary = "show the virtio feature bits the back-end offers (GET_FEATURES)" },
-	{ .name = "get-inflight-fd", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_get_inflight_fd,
+	{ .name = "get-inflight-fd",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_get_inflight_fd,
 	  .summary = "get and decode the inflight I/O tracking buffer (GET_INFLIGHT_FD)" },
-	{ .name = "get-max-mem-slots", .level = VHU_NEG_PROTOCOL, .run = cmd_get_max_mem_slots,
+	{ .name = "get-max-mem-slots",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_get_max_mem_slots,
 	  .summary = "show the memory slot limit (GET_MAX_MEM_SLOTS)" },
-	{ .name = "get-protocol-features", .level = VHU_NEG_FEATURES, .run = cmd_get_protocol_features,
+	{ .name = "get-protocol-features",
+	  .level = VHU_NEG_FEATURES,
+	  .run = cmd_get_protocol_features,
 	  .summary = "show the vhost-user protocol features offered (GET_PROTOCOL_FEATURES)" },
-	{ .name = "get-queue-num", .level = VHU_NEG_PROTOCOL, .run = cmd_get_queue_num,
+	{ .name = "get-queue-num",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_get_queue_num,
 	  .summary = "show the maximum number of queues (GET_QUEUE_NUM)" },
-	{ .name = "get-shared-memory-regions", .level = VHU_NEG_NONE, .run = cmd_get_shared_memory_regions,
+	{ .name = "get-shared-memory-regions",
+	  .level = VHU_NEG_NONE,
+	  .run = cmd_get_shared_memory_regions,
 	  .summary = "crosvm extension, not in the vhost-user spec: shared memory regions "
 		     "(GET_SHARED_MEMORY_REGIONS, 1004)" },
-	{ .name = "get-shared-object", .level = VHU_NEG_PROTOCOL, .run = cmd_get_shared_object,
+	{ .name = "get-shared-object",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_get_shared_object,
 	  .summary = "look up a shared object (dma-buf) by UUID (GET_SHARED_OBJECT)" },
-	{ .name = "get-status", .level = VHU_NEG_PROTOCOL, .run = cmd_get_status,
+	{ .name = "get-status",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_get_status,
 	  .summary = "show the virtio device status byte (GET_STATUS)" },
-	{ .name = "get-vring-base", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_get_vring_base,
+	{ .name = "get-vring-base",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_get_vring_base,
 	  .summary = "stop a ring and print its base (GET_VRING_BASE)" },
-	{ .name = "list", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET, .run = cmd_list,
+	{ .name = "list",
+	  .level = VHU_NEG_NONE,
+	  .flags = VHU_CMD_NO_SOCKET,
+	  .run = cmd_list,
 	  .summary = "list requests, feature bits, protocol features, status bits, device types" },
-	{ .name = "net", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT, .run = cmd_net,
+	{ .name = "net",
+	  .level = VHU_NEG_NONE,
+	  .flags = VHU_CMD_NO_BATCH | VHU_CMD_RECONNECT,
+	  .run = cmd_net,
 	  .summary = "virtio-net frames in one session: send, recv (pcap files)" },
-	{ .name = "net-set-mtu", .level = VHU_NEG_PROTOCOL, .run = cmd_net_set_mtu,
+	{ .name = "net-set-mtu",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_net_set_mtu,
 	  .summary = "tell a net back-end the MTU (NET_SET_MTU)" },
-	{ .name = "probe", .level = VHU_NEG_NONE, .run = cmd_probe,
-	  .summary = "everything the back-end tells without changing it: features, queues, slots, status, config" },
-	{ .name = "proxy", .level = VHU_NEG_NONE, .flags = VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH, .run = cmd_proxy,
+	{ .name = "probe",
+	  .level = VHU_NEG_NONE,
+	  .run = cmd_probe,
+	  .summary = "everything the back-end tells without changing it: features, queues, slots, status, "
+		     "config" },
+	{ .name = "proxy",
+	  .level = VHU_NEG_NONE,
+	  .flags = VHU_CMD_NO_SOCKET | VHU_CMD_NO_BATCH,
+	  .run = cmd_proxy,
 	  .summary = "relay front-ends to a back-end and print every message decoded (text or JSON lines)" },
-	{ .name = "raw", .level = VHU_NEG_NONE, .run = cmd_raw,
+	{ .name = "raw",
+	  .level = VHU_NEG_NONE,
+	  .run = cmd_raw,
 	  .summary = "send any request by name or code with a hex payload and print the reply" },
-	{ .name = "reconnect", .level = VHU_NEG_NONE, .flags = VHU_CMD_BATCH_ONLY, .run = cmd_reconnect,
+	{ .name = "reconnect",
+	  .level = VHU_NEG_NONE,
+	  .flags = VHU_CMD_BATCH_ONLY,
+	  .run = cmd_reconnect,
 	  .summary = "batch step: connect again and replay what the batch set up so far" },
-	{ .name = "rem-mem-reg", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_rem_mem_reg,
+	{ .name = "rem-mem-reg",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_rem_mem_reg,
 	  .summary = "remove a guest memory region added earlier (REM_MEM_REG)" },
-	{ .name = "reset-device", .level = VHU_NEG_PROTOCOL, .run = cmd_reset_device,
+	{ .name = "reset-device",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_reset_device,
 	  .summary = "reset the device (RESET_DEVICE)" },
-	{ .name = "reset-owner", .level = VHU_NEG_PROTOCOL, .run = cmd_reset_owner,
+	{ .name = "reset-owner",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_reset_owner,
 	  .summary = "release ownership (RESET_OWNER, deprecated by the spec)" },
-	{ .name = "send-rarp", .level = VHU_NEG_PROTOCOL, .run = cmd_send_rarp,
+	{ .name = "send-rarp",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_send_rarp,
 	  .summary = "ask a net back-end to broadcast a RARP for a MAC (SEND_RARP)" },
-	{ .name = "set-backend-req-fd", .level = VHU_NEG_PROTOCOL, .run = cmd_set_backend_req_fd,
+	{ .name = "set-backend-req-fd",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_set_backend_req_fd,
 	  .summary = "open the back-end channel (SET_BACKEND_REQ_FD); its messages are printed" },
-	{ .name = "set-config", .level = VHU_NEG_PROTOCOL, .run = cmd_set_config,
+	{ .name = "set-config",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_set_config,
 	  .summary = "write device config space bytes or a named field (SET_CONFIG)" },
-	{ .name = "set-features", .level = VHU_NEG_FEATURES, .run = cmd_set_features,
+	{ .name = "set-features",
+	  .level = VHU_NEG_FEATURES,
+	  .run = cmd_set_features,
 	  .summary = "acknowledge virtio feature bits (SET_FEATURES)" },
-	{ .name = "set-inflight-fd", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_inflight_fd,
+	{ .name = "set-inflight-fd",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_inflight_fd,
 	  .summary = "hand the inflight buffer back (SET_INFLIGHT_FD)" },
-	{ .name = "set-log-base", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_log_base,
+	{ .name = "set-log-base",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_log_base,
 	  .summary = "set the dirty-page log (SET_LOG_BASE)" },
-	{ .name = "set-log-fd", .level = VHU_NEG_PROTOCOL, .run = cmd_set_log_fd,
+	{ .name = "set-log-fd",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_set_log_fd,
 	  .summary = "eventfd signalled after log updates (SET_LOG_FD)" },
-	{ .name = "set-mem-table", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_mem_table,
+	{ .name = "set-mem-table",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_mem_table,
 	  .summary = "give the back-end guest memory regions (SET_MEM_TABLE)" },
-	{ .name = "set-owner", .level = VHU_NEG_PROTOCOL, .run = cmd_set_owner,
+	{ .name = "set-owner",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_set_owner,
 	  .summary = "claim the back-end for this connection (SET_OWNER)" },
-	{ .name = "set-protocol-features", .level = VHU_NEG_FEATURES, .run = cmd_set_protocol_features,
+	{ .name = "set-protocol-features",
+	  .level = VHU_NEG_FEATURES,
+	  .run = cmd_set_protocol_features,
 	  .summary = "acknowledge protocol features (SET_PROTOCOL_FEATURES)" },
-	{ .name = "set-status", .level = VHU_NEG_PROTOCOL, .run = cmd_set_status,
+	{ .name = "set-status",
+	  .level = VHU_NEG_PROTOCOL,
+	  .run = cmd_set_status,
 	  .summary = "set the virtio device status byte (SET_STATUS)" },
-	{ .name = "set-vring-addr", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_addr,
+	{ .name = "set-vring-addr",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_vring_addr,
 	  .summary = "ring addresses (SET_VRING_ADDR), or --auto to lay out a ring in guest memory" },
-	{ .name = "set-vring-base", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_base,
+	{ .name = "set-vring-base",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_vring_base,
 	  .summary = "next available index of a ring (SET_VRING_BASE)" },
-	{ .name = "set-vring-call", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_call,
+	{ .name = "set-vring-call",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_vring_call,
 	  .summary = "call eventfd of a ring (SET_VRING_CALL)" },
-	{ .name = "set-vring-enable", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_enable,
+	{ .name = "set-vring-enable",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_vring_enable,
 	  .summary = "enable or disable a ring (SET_VRING_ENABLE)" },
-	{ .name = "set-vring-err", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_err,
+	{ .name = "set-vring-err",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_vring_err,
 	  .summary = "error eventfd of a ring (SET_VRING_ERR)" },
-	{ .name = "set-vring-kick", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_kick,
+	{ .name = "set-vring-kick",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_vring_kick,
 	  .summary = "kick eventfd of a ring; starts it (SET_VRING_KICK)" },
-	{ .name = "set-vring-num", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_set_vring_num,
+	{ .name = "set-vring-num",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_set_vring_num,
 	  .summary = "size of a ring (SET_VRING_NUM)" },
-	{ .name = "setup", .level = VHU_NEG_NONE, .run = cmd_setup,
+	{ .name = "setup",
+	  .level = VHU_NEG_NONE,
+	  .run = cmd_setup,
 	  .summary = "the bring-up a hypervisor does: features, owner, memory, every ring, enable" },
-	{ .name = "vring-kick", .level = VHU_NEG_PROTOCOL, .flags = VHU_CMD_QUEUES, .run = cmd_vring_kick,
+	{ .name = "vring-kick",
+	  .level = VHU_NEG_PROTOCOL,
+	  .flags = VHU_CMD_QUEUES,
+	  .run = cmd_vring_kick,
 	  .summary = "kick a ring in-band (VRING_KICK, INBAND_NOTIFICATIONS)" },
-	{ .name = "watch", .level = VHU_NEG_OWNER, .flags = VHU_CMD_RECONNECT, .run = cmd_watch,
+	{ .name = "watch",
+	  .level = VHU_NEG_OWNER,
+	  .flags = VHU_CMD_RECONNECT,
+	  .run = cmd_watch,
 	  .summary = "open the back-end channel and print its requests as they arrive" },
 };
 
@@ -188,28 +312,34 @@ static const struct argp_option global_opts[] = {
 	{ NULL, 0, NULL, 0, "Global options (before or after COMMAND):", -2 },
 	{ "socket", 's', "PATH", 0, "back-end Unix socket (default: $VHUCTL_SOCKET)", -2 },
 	{ "listen", 'L', "PATH", 0,
-	  "create the socket PATH and wait for a back-end to connect to it (DPDK client=1); not with -s", -2 },
-	{ "timeout", 't', "SECONDS", 0, "limit for every wait for the back-end (default 5, fractions allowed)", -2 },
+	  "create the socket PATH and wait for a back-end to connect to it (DPDK client=1); not with -s",
+	  -2 },
+	{ "timeout", 't', "SECONDS", 0,
+	  "limit for every wait for the back-end (default 5, fractions allowed)", -2 },
 	{ "wait", 'w', "SECONDS", 0,
 	  "retry connecting for up to SECONDS while the socket is missing or refuses connections", -2 },
 	{ "json", 'j', NULL, 0, "print one JSON document on stdout", -2 },
 	{ "pretty", 'p', NULL, 0, "pretty-print JSON (implies --json)", -2 },
-	{ "type", 'T', "TYPE", 0, "device type for naming feature bits and decoding config (see `vhuctl list types`)",
-	  -2 },
+	{ "type", 'T', "TYPE", 0,
+	  "device type for naming feature bits and decoding config (see `vhuctl list types`)", -2 },
 	{ "trace", OPT_TRACE, NULL, 0, "print every message sent and received on stderr", -2 },
-	{ "force", 'f', NULL, 0, "send requests even when their feature is not negotiated (testing back-ends)", -2 },
+	{ "force", 'f', NULL, 0,
+	  "send requests even when their feature is not negotiated (testing back-ends)", -2 },
 	{ "no-sync", OPT_NO_SYNC, NULL, 0,
 	  "do not follow requests without a reply by a GET_FEATURES round trip (barrier)", -2 },
 	{ "stats", OPT_STATS, NULL, 0,
 	  "report messages, bytes and open fds at start and exit (stderr; JSON member \"stats\")", -2 },
 	{ "reconnect", OPT_RECONNECT, "MAX_SECONDS", OPTION_ARG_OPTIONAL,
-	  "batch, watch, blk, bench, net send: when the connection is lost, connect again (or accept again with -L) for up to "
-	  "MAX_SECONDS per outage (default 60, 0: no limit) and replay the bring-up", -2 },
+	  "batch, watch, blk, bench, net send: when the connection is lost, connect again (or accept again "
+	  "with -L) for up to "
+	  "MAX_SECONDS per outage (default 60, 0: no limit) and replay the bring-up",
+	  -2 },
 	{ "require", OPT_REQUIRE, "EXPR", 0,
 	  "exit 4 unless the back-end meets EXPR (repeatable): feature=NAME, protocol-feature=NAME, "
-	  "queues>=N, mem-slots>=N, status=NAME, config.FIELD>=VALUE (also = != < <= >)", -2 },
-	{ "require-from", OPT_REQUIRE_FROM, "FILE", 0, "--require each line of FILE (# comments, blank lines)",
+	  "queues>=N, mem-slots>=N, status=NAME, config.FIELD>=VALUE (also = != < <= >)",
 	  -2 },
+	{ "require-from", OPT_REQUIRE_FROM, "FILE", 0,
+	  "--require each line of FILE (# comments, blank lines)", -2 },
 	{ "help", '?', NULL, 0, "give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "give a short usage message", -1 },
 	{ 0 }
@@ -236,7 +366,7 @@ static error_t require_from(struct vhu_ctx *ctx, struct argp_state *state, const
 		if (getline(&line, &cap, f) < 0) {
 			if (ferror(f)) {
 				vhu_argp_error(state, "cannot read --require-from %s: %s", path,
-					   strerror(errno ? errno : EIO));
+					       strerror(errno ? errno : EIO));
 				e = EINVAL;
 			}
 			break;
@@ -248,7 +378,8 @@ static error_t require_from(struct vhu_ctx *ctx, struct argp_state *state, const
 		if (!*p || *p == '#')
 			continue;
 		if (vhu_req_add(ctx, p, err, sizeof(err))) {
-			vhu_argp_error(state, "--require-from %s, line %u: invalid requirement %s", path, n, err);
+			vhu_argp_error(state, "--require-from %s, line %u: invalid requirement %s", path, n,
+				       err);
 			e = EINVAL;
 			break;
 		}
@@ -277,7 +408,8 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		break;
 	case 't':
 		if (vhu_parse_seconds(arg, &ctx->timeout_ms) || ctx->timeout_ms <= 0) {
-			vhu_argp_error(state, "invalid --timeout '%s': expected seconds > 0, e.g. 2 or 0.5", arg);
+			vhu_argp_error(state, "invalid --timeout '%s': expected seconds > 0, e.g. 2 or 0.5",
+				       arg);
 			return EINVAL;
 		}
 		break;
@@ -287,12 +419,8 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		break;
-	case 'j':
-		ctx->json = true;
-		break;
-	case 'p':
-		ctx->json = ctx->pretty = true;
-		break;
+	case 'j': ctx->json = true; break;
+	case 'p': ctx->json = ctx->pretty = true; break;
 	case 'T':
 		ctx->dev = vhu_dev_by_name(arg);
 		if (!ctx->dev) {
@@ -300,23 +428,16 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		break;
-	case OPT_TRACE:
-		ctx->trace = true;
-		break;
-	case 'f':
-		ctx->force = true;
-		break;
-	case OPT_NO_SYNC:
-		ctx->no_sync = true;
-		break;
-	case OPT_STATS:
-		ctx->stats = true;
-		break;
+	case OPT_TRACE: ctx->trace = true; break;
+	case 'f': ctx->force = true; break;
+	case OPT_NO_SYNC: ctx->no_sync = true; break;
+	case OPT_STATS: ctx->stats = true; break;
 	case OPT_RECONNECT:
 		ctx->reconnect = true;
 		ctx->reconnect_ms = RECONNECT_DEFAULT_MS;
 		if (arg && (vhu_parse_seconds(arg, &ctx->reconnect_ms) || ctx->reconnect_ms < 0)) {
-			vhu_argp_error(state, "invalid --reconnect '%s': expected seconds (0: no limit)", arg);
+			vhu_argp_error(state, "invalid --reconnect '%s': expected seconds (0: no limit)",
+				       arg);
 			return EINVAL;
 		}
 		break;
@@ -329,8 +450,7 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		}
 		break;
 	}
-	case OPT_REQUIRE_FROM:
-		return require_from(ctx, state, arg);
+	case OPT_REQUIRE_FROM: return require_from(ctx, state, arg);
 	case '?':
 		/* argp_help(), not argp_state_help(): the latter is silent
 		 * under ARGP_NO_ERRS. */
@@ -343,22 +463,15 @@ static error_t global_parser(int key, char *arg, struct argp_state *state)
 		vhu_out_error();
 		ctx->help_shown = true;
 		break;
-	case ARGP_KEY_ERROR:
-		g_err_next = state->next;
-		return ARGP_ERR_UNKNOWN;
-	default:
-		(void)v;
-		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_ERROR: g_err_next = state->next; return ARGP_ERR_UNKNOWN;
+	default: (void)v; return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
 }
 
 const struct argp vhu_global_argp = { global_opts, global_parser, NULL, NULL, NULL, NULL, NULL };
 
-static const struct argp_child global_child[] = {
-	{ &vhu_global_argp, 0, NULL, -2 },
-	{ 0 }
-};
+static const struct argp_child global_child[] = { { &vhu_global_argp, 0, NULL, -2 }, { 0 } };
 
 /* ---- getopt's complaints ----
  *
@@ -503,7 +616,8 @@ static bool getopt_complaint(const struct argp *argp, int argc, char **argv, int
  * `NAME --help`)" in ctx->err: main and batch put their own "vhuctl: " or
  * "vhuctl: line N: " in front.
  */
-static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *complaint, const char *unexpected)
+static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *complaint,
+			    const char *unexpected)
 {
 	char msg[sizeof(ctx->err)];
 	bool hint;
@@ -515,8 +629,8 @@ static void usage_from_argp(struct vhu_ctx *ctx, const char *name, const char *c
 	else
 		snprintf(msg, sizeof(msg), "invalid arguments");
 	hint = !strstr(msg, "(see ");
-	vhu_usage(ctx, "%s%s%s%s%s%s", ctx->cmd ? ctx->cmd->name : "", ctx->cmd ? ": " : "", msg, hint ? " (see `" : "",
-		  hint ? name : "", hint ? " --help`)" : "");
+	vhu_usage(ctx, "%s%s%s%s%s%s", ctx->cmd ? ctx->cmd->name : "", ctx->cmd ? ": " : "", msg,
+		  hint ? " (see `" : "", hint ? name : "", hint ? " --help`)" : "");
 }
 void (*vhu_cmd_introspect)(const struct argp *argp);
 
@@ -543,7 +657,8 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	else
 		snprintf(name, sizeof(name), "vhuctl");
 	argv[0] = name;
-	e = argp_parse(&a, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_NO_ERRS | ARGP_IN_ORDER, &idx, input);
+	e = argp_parse(&a, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP | ARGP_NO_ERRS | ARGP_IN_ORDER, &idx,
+		       input);
 	if (e && !g_argp_msg[0])
 		getopt_complaint(&a, argc, argv, g_err_next, g_argp_msg, sizeof(g_argp_msg));
 	argv[0] = saved;
@@ -560,14 +675,18 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 	 * knows how to carry on makes it again; the batch's own option
 	 * holds for its steps. */
 	if (ctx->reconnect && !ctx->in_batch && ctx->cmd && !(ctx->cmd->flags & VHU_CMD_RECONNECT)) {
-		vhu_usage(ctx, "%s: --reconnect is for batch, watch, blk, bench and net send, which carry on "
-			  "after a reconnect (see `vhuctl --help`)", ctx->cmd->name);
+		vhu_usage(ctx,
+			  "%s: --reconnect is for batch, watch, blk, bench and net send, which carry on "
+			  "after a reconnect (see `vhuctl --help`)",
+			  ctx->cmd->name);
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
 	}
 	if (ctx->listen && ctx->socket_given) {
-		vhu_usage(ctx, "%s%s-s and -L exclude each other: connect to a back-end's socket or listen on one "
-			  "(see `vhuctl --help`)", ctx->cmd ? ctx->cmd->name : "", ctx->cmd ? ": " : "");
+		vhu_usage(ctx,
+			  "%s%s-s and -L exclude each other: connect to a back-end's socket or listen on one "
+			  "(see `vhuctl --help`)",
+			  ctx->cmd ? ctx->cmd->name : "", ctx->cmd ? ": " : "");
 		if (!ctx->in_batch)
 			vhu_out_set_mode(ctx->json, ctx->pretty);
 		return VHU_E_USAGE;
@@ -576,8 +695,8 @@ int vhu_cmd_parse(struct vhu_ctx *ctx, const struct argp *argp, int argc, char *
 		vhu_out_set_mode(ctx->json, ctx->pretty);
 	/* Silently unchecked requirements would pass a CI check. */
 	if (ctx->cmd && (ctx->cmd->flags & VHU_CMD_NO_SOCKET) && ctx->nreqs > ctx->reqs_done)
-		return vhu_usage(ctx, "%s: --require needs a back-end, and %s does not connect to one", ctx->cmd->name,
-				 ctx->cmd->name);
+		return vhu_usage(ctx, "%s: --require needs a back-end, and %s does not connect to one",
+				 ctx->cmd->name, ctx->cmd->name);
 	return VHU_OK;
 }
 
@@ -665,7 +784,8 @@ static int ctx_connect(struct vhu_ctx *ctx)
 			rc = vhu_accept(&ctx->s, &ctx->lsn,
 					ctx->wait_ms > ctx->timeout_ms ? ctx->wait_ms : ctx->timeout_ms);
 		} else if (!ctx->socket || !*ctx->socket) {
-			return vhu_usage(ctx, "no back-end socket: give -s PATH (or -L PATH) or set VHUCTL_SOCKET");
+			return vhu_usage(
+				ctx, "no back-end socket: give -s PATH (or -L PATH) or set VHUCTL_SOCKET");
 		} else {
 			rc = vhu_connect(&ctx->s, ctx->socket, ctx->wait_ms);
 		}

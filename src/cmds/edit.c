@@ -104,8 +104,9 @@ static void cand_add(struct cands *c, const char *w, const char *prefix, size_t 
 /* Global options that take a value in the next word. */
 static bool takes_value(const char *w)
 {
-	static const char *const opts[] = { "-s", "-t", "-w", "-T", "--socket", "--timeout", "--wait",
-					     "--type", "--require", "--require-from", NULL };
+	static const char *const opts[] = { "-s",	 "-t",	   "-w",     "-T",	  "--socket",
+					    "--timeout", "--wait", "--type", "--require", "--require-from",
+					    NULL };
 
 	for (size_t i = 0; opts[i]; i++)
 		if (!strcmp(w, opts[i]))

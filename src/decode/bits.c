@@ -30,49 +30,36 @@ static const struct vhu_bit_name vhu_indep_bits[] = {
 	{ 24, "VIRTIO_F_NOTIFY_ON_EMPTY",
 	  "legacy: notify when the available ring runs empty even if notifications are suppressed" },
 	/* Not a virtio bit: vhost's dirty-log capability (linux vhost_types.h). */
-	{ 26, "VHOST_F_LOG_ALL",
-	  "vhost: back-end can log dirty guest pages for live migration" },
+	{ 26, "VHOST_F_LOG_ALL", "vhost: back-end can log dirty guest pages for live migration" },
 	/* Kernel vhost-net reuses 27 as VHOST_NET_F_VIRTIO_NET_HDR. */
 	{ 27, "VIRTIO_F_ANY_LAYOUT",
 	  "legacy: device accepts any descriptor framing (kernel vhost-net: VHOST_NET_F_VIRTIO_NET_HDR)" },
-	{ 28, "VIRTIO_RING_F_INDIRECT_DESC",
-	  "driver may use indirect descriptor tables" },
-	{ 29, "VIRTIO_RING_F_EVENT_IDX",
-	  "used_event/avail_event notification suppression" },
+	{ 28, "VIRTIO_RING_F_INDIRECT_DESC", "driver may use indirect descriptor tables" },
+	{ 29, "VIRTIO_RING_F_EVENT_IDX", "used_event/avail_event notification suppression" },
 	/*
 	 * Bit 30 is "unused" in virtio (QEMU's old bad-feature probe), which
 	 * is why vhost-user could take it (vhost-user spec, "Protocol
 	 * features"); it is never shown to a guest driver.
 	 */
-	{ 30, "VHOST_USER_F_PROTOCOL_FEATURES",
-	  "vhost-user: GET/SET_PROTOCOL_FEATURES are available" },
-	{ 32, "VIRTIO_F_VERSION_1",
-	  "modern (virtio 1.x) device, little-endian layouts" },
+	{ 30, "VHOST_USER_F_PROTOCOL_FEATURES", "vhost-user: GET/SET_PROTOCOL_FEATURES are available" },
+	{ 32, "VIRTIO_F_VERSION_1", "modern (virtio 1.x) device, little-endian layouts" },
 	{ 33, "VIRTIO_F_ACCESS_PLATFORM",
 	  "device accesses memory through platform translation (IOMMU); old name IOMMU_PLATFORM" },
-	{ 34, "VIRTIO_F_RING_PACKED",
-	  "packed virtqueue layout" },
-	{ 35, "VIRTIO_F_IN_ORDER",
-	  "buffers are used in the order they were made available" },
-	{ 36, "VIRTIO_F_ORDER_PLATFORM",
-	  "platform (hardware) memory ordering required" },
-	{ 37, "VIRTIO_F_SR_IOV",
-	  "single root I/O virtualization capable (PCI only)" },
-	{ 38, "VIRTIO_F_NOTIFICATION_DATA",
-	  "driver passes extra data in available buffer notifications" },
+	{ 34, "VIRTIO_F_RING_PACKED", "packed virtqueue layout" },
+	{ 35, "VIRTIO_F_IN_ORDER", "buffers are used in the order they were made available" },
+	{ 36, "VIRTIO_F_ORDER_PLATFORM", "platform (hardware) memory ordering required" },
+	{ 37, "VIRTIO_F_SR_IOV", "single root I/O virtualization capable (PCI only)" },
+	{ 38, "VIRTIO_F_NOTIFICATION_DATA", "driver passes extra data in available buffer notifications" },
 	{ 39, "VIRTIO_F_NOTIF_CONFIG_DATA",
 	  "driver uses a device-supplied value as queue id in notifications" },
-	{ 40, "VIRTIO_F_RING_RESET",
-	  "individual virtqueues can be reset" },
+	{ 40, "VIRTIO_F_RING_RESET", "individual virtqueues can be reset" },
 	/*
 	 * The spec's allocation list makes 41/42 device-specific (legacy net
 	 * GUEST_RSC4/6) while still defining ADMIN_VQ as 41; a device table
 	 * naming 41 therefore wins (see vhu_bit_lookup()).
 	 */
-	{ 41, "VIRTIO_F_ADMIN_VQ",
-	  "administration virtqueues (PCI only)" },
-	{ 43, "VIRTIO_F_SUSPEND",
-	  "driver may set the SUSPEND status bit" },
+	{ 41, "VIRTIO_F_ADMIN_VQ", "administration virtqueues (PCI only)" },
+	{ 43, "VIRTIO_F_SUSPEND", "driver may set the SUSPEND status bit" },
 };
 
 /* Old or alternative spellings, accepted by vhu_bit_parse() only. */
@@ -85,44 +72,30 @@ static const struct vhu_bit_name vhu_indep_alias[] = {
  * in the spec; not every back-end numbers them this way.
  */
 static const struct vhu_bit_name vhu_proto_bits[] = {
-	{ 0, "VHOST_USER_PROTOCOL_F_MQ",
-	  "back-end reports its maximum queue count (GET_QUEUE_NUM)" },
-	{ 1, "VHOST_USER_PROTOCOL_F_LOG_SHMFD",
-	  "dirty log is a shared-memory fd sent with SET_LOG_BASE" },
-	{ 2, "VHOST_USER_PROTOCOL_F_RARP",
-	  "back-end can broadcast a fake RARP after migration (SEND_RARP)" },
-	{ 3, "VHOST_USER_PROTOCOL_F_REPLY_ACK",
-	  "NEED_REPLY is honoured with a u64 ack" },
-	{ 4, "VHOST_USER_PROTOCOL_F_NET_MTU",
-	  "front-end may set the net MTU (NET_SET_MTU)" },
+	{ 0, "VHOST_USER_PROTOCOL_F_MQ", "back-end reports its maximum queue count (GET_QUEUE_NUM)" },
+	{ 1, "VHOST_USER_PROTOCOL_F_LOG_SHMFD", "dirty log is a shared-memory fd sent with SET_LOG_BASE" },
+	{ 2, "VHOST_USER_PROTOCOL_F_RARP", "back-end can broadcast a fake RARP after migration (SEND_RARP)" },
+	{ 3, "VHOST_USER_PROTOCOL_F_REPLY_ACK", "NEED_REPLY is honoured with a u64 ack" },
+	{ 4, "VHOST_USER_PROTOCOL_F_NET_MTU", "front-end may set the net MTU (NET_SET_MTU)" },
 	{ 5, "VHOST_USER_PROTOCOL_F_BACKEND_REQ",
 	  "back-end request channel (SET_BACKEND_REQ_FD); old name SLAVE_REQ" },
-	{ 6, "VHOST_USER_PROTOCOL_F_CROSS_ENDIAN",
-	  "vring endianness can be set (SET_VRING_ENDIAN)" },
-	{ 7, "VHOST_USER_PROTOCOL_F_CRYPTO_SESSION",
-	  "crypto sessions can be created and closed" },
-	{ 8, "VHOST_USER_PROTOCOL_F_PAGEFAULT",
-	  "postcopy migration via userfaultfd" },
-	{ 9, "VHOST_USER_PROTOCOL_F_CONFIG",
-	  "device config space access (GET/SET_CONFIG)" },
+	{ 6, "VHOST_USER_PROTOCOL_F_CROSS_ENDIAN", "vring endianness can be set (SET_VRING_ENDIAN)" },
+	{ 7, "VHOST_USER_PROTOCOL_F_CRYPTO_SESSION", "crypto sessions can be created and closed" },
+	{ 8, "VHOST_USER_PROTOCOL_F_PAGEFAULT", "postcopy migration via userfaultfd" },
+	{ 9, "VHOST_USER_PROTOCOL_F_CONFIG", "device config space access (GET/SET_CONFIG)" },
 	{ 10, "VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD",
 	  "back-end may attach fds on its channel; old name SLAVE_SEND_FD" },
 	{ 11, "VHOST_USER_PROTOCOL_F_HOST_NOTIFIER",
 	  "back-end may register mmap-able per-queue notify areas" },
-	{ 12, "VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD",
-	  "inflight tracking buffer (GET/SET_INFLIGHT_FD)" },
-	{ 13, "VHOST_USER_PROTOCOL_F_RESET_DEVICE",
-	  "device reset message (RESET_DEVICE)" },
+	{ 12, "VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD", "inflight tracking buffer (GET/SET_INFLIGHT_FD)" },
+	{ 13, "VHOST_USER_PROTOCOL_F_RESET_DEVICE", "device reset message (RESET_DEVICE)" },
 	{ 14, "VHOST_USER_PROTOCOL_F_INBAND_NOTIFICATIONS",
 	  "kick/call/err as messages; needs BACKEND_REQ and REPLY_ACK" },
 	{ 15, "VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS",
 	  "memory regions added/removed one at a time (ADD/REM_MEM_REG)" },
-	{ 16, "VHOST_USER_PROTOCOL_F_STATUS",
-	  "device status byte (SET/GET_STATUS)" },
-	{ 17, "VHOST_USER_PROTOCOL_F_XEN_MMAP",
-	  "memory regions carry Xen mmap flags and domain id" },
-	{ 18, "VHOST_USER_PROTOCOL_F_SHARED_OBJECT",
-	  "shared objects (dma-buf UUIDs) between back-ends" },
+	{ 16, "VHOST_USER_PROTOCOL_F_STATUS", "device status byte (SET/GET_STATUS)" },
+	{ 17, "VHOST_USER_PROTOCOL_F_XEN_MMAP", "memory regions carry Xen mmap flags and domain id" },
+	{ 18, "VHOST_USER_PROTOCOL_F_SHARED_OBJECT", "shared objects (dma-buf UUIDs) between back-ends" },
 	{ 19, "VHOST_USER_PROTOCOL_F_DEVICE_STATE",
 	  "device state transfer (SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE)" },
 	{ 20, "VHOST_USER_PROTOCOL_F_GET_VRING_BASE_INFLIGHT",
@@ -147,20 +120,13 @@ static const struct vhu_bit_name vhu_proto_alias[] = {
 
 /* virtio spec "Device Status Field"; bit 5 is unassigned. */
 static const struct vhu_bit_name vhu_status_bits[] = {
-	{ 0, "VIRTIO_CONFIG_S_ACKNOWLEDGE",
-	  "guest found the device" },
-	{ 1, "VIRTIO_CONFIG_S_DRIVER",
-	  "guest knows how to drive the device" },
-	{ 2, "VIRTIO_CONFIG_S_DRIVER_OK",
-	  "driver is set up and ready" },
-	{ 3, "VIRTIO_CONFIG_S_FEATURES_OK",
-	  "feature negotiation is complete" },
-	{ 4, "VIRTIO_CONFIG_S_SUSPEND",
-	  "device is suspended (only with VIRTIO_F_SUSPEND)" },
-	{ 6, "VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET",
-	  "device hit an error and needs a reset" },
-	{ 7, "VIRTIO_CONFIG_S_FAILED",
-	  "driver gave up on the device" },
+	{ 0, "VIRTIO_CONFIG_S_ACKNOWLEDGE", "guest found the device" },
+	{ 1, "VIRTIO_CONFIG_S_DRIVER", "guest knows how to drive the device" },
+	{ 2, "VIRTIO_CONFIG_S_DRIVER_OK", "driver is set up and ready" },
+	{ 3, "VIRTIO_CONFIG_S_FEATURES_OK", "feature negotiation is complete" },
+	{ 4, "VIRTIO_CONFIG_S_SUSPEND", "device is suspended (only with VIRTIO_F_SUSPEND)" },
+	{ 6, "VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET", "device hit an error and needs a reset" },
+	{ 7, "VIRTIO_CONFIG_S_FAILED", "driver gave up on the device" },
 };
 
 /*
@@ -195,7 +161,8 @@ static const struct vhu_bit_name vhu_net_bits[] = {
 	{ 22, "VIRTIO_NET_F_MQ", "multiqueue with automatic receive steering" },
 	{ 23, "VIRTIO_NET_F_CTRL_MAC_ADDR", "mac address can be set via the control queue" },
 	/* Legacy Windows-driver bits; they shadow VIRTIO_F_ADMIN_VQ for net. */
-	{ 41, "VIRTIO_NET_F_GUEST_RSC4", "legacy: receive segment coalescing for IPv4 (else VIRTIO_F_ADMIN_VQ)" },
+	{ 41, "VIRTIO_NET_F_GUEST_RSC4",
+	  "legacy: receive segment coalescing for IPv4 (else VIRTIO_F_ADMIN_VQ)" },
 	{ 42, "VIRTIO_NET_F_GUEST_RSC6", "legacy: receive segment coalescing for IPv6" },
 	{ 50, "VIRTIO_NET_F_DEVICE_STATS", "device statistics via the control queue" },
 	{ 51, "VIRTIO_NET_F_HASH_TUNNEL", "hash on inner headers of tunnelled packets" },
@@ -324,44 +291,36 @@ struct vhu_dev_entry {
 	size_t nalias;
 };
 
-#define VHU_DEV(id_, name_, desc_, tab_, prefix_)			\
-	{ { (id_), (name_), (desc_), (tab_), VHU_ARRAY_SIZE(tab_) },	\
-	  (prefix_), NULL, 0 }
-#define VHU_DEV_NOBITS(id_, name_, desc_)				\
-	{ { (id_), (name_), (desc_), NULL, 0 }, NULL, NULL, 0 }
+#define VHU_DEV(id_, name_, desc_, tab_, prefix_)                                                            \
+	{                                                                                                    \
+		{ (id_), (name_), (desc_), (tab_), VHU_ARRAY_SIZE(tab_) }, (prefix_), NULL, 0                \
+	}
+#define VHU_DEV_NOBITS(id_, name_, desc_)                                                                    \
+	{                                                                                                    \
+		{ (id_), (name_), (desc_), NULL, 0 }, NULL, NULL, 0                                          \
+	}
 
 /* Ordered by virtio device ID (virtio spec "Device Types"). */
 static const struct vhu_dev_entry vhu_devs[] = {
-	VHU_DEV(VHU_DEV_NET, "net", "network device", vhu_net_bits,
-		"VIRTIO_NET_F_"),
-	{ { VHU_DEV_BLK, "blk", "block device", vhu_blk_bits,
-	    VHU_ARRAY_SIZE(vhu_blk_bits) },
-	  "VIRTIO_BLK_F_", vhu_blk_alias, VHU_ARRAY_SIZE(vhu_blk_alias) },
-	VHU_DEV(VHU_DEV_CONSOLE, "console", "console device", vhu_console_bits,
-		"VIRTIO_CONSOLE_F_"),
+	VHU_DEV(VHU_DEV_NET, "net", "network device", vhu_net_bits, "VIRTIO_NET_F_"),
+	{ { VHU_DEV_BLK, "blk", "block device", vhu_blk_bits, VHU_ARRAY_SIZE(vhu_blk_bits) },
+	  "VIRTIO_BLK_F_",
+	  vhu_blk_alias,
+	  VHU_ARRAY_SIZE(vhu_blk_alias) },
+	VHU_DEV(VHU_DEV_CONSOLE, "console", "console device", vhu_console_bits, "VIRTIO_CONSOLE_F_"),
 	/* Entropy and input define no feature bits. */
 	VHU_DEV_NOBITS(VHU_DEV_RNG, "rng", "entropy device"),
-	VHU_DEV(VHU_DEV_SCSI, "scsi", "SCSI host device", vhu_scsi_bits,
-		"VIRTIO_SCSI_F_"),
-	VHU_DEV(VHU_DEV_GPU, "gpu", "GPU device", vhu_gpu_bits,
-		"VIRTIO_GPU_F_"),
+	VHU_DEV(VHU_DEV_SCSI, "scsi", "SCSI host device", vhu_scsi_bits, "VIRTIO_SCSI_F_"),
+	VHU_DEV(VHU_DEV_GPU, "gpu", "GPU device", vhu_gpu_bits, "VIRTIO_GPU_F_"),
 	VHU_DEV_NOBITS(VHU_DEV_INPUT, "input", "input device"),
-	VHU_DEV(VHU_DEV_VSOCK, "vsock", "socket device", vhu_vsock_bits,
-		"VIRTIO_VSOCK_F_"),
-	VHU_DEV(VHU_DEV_CRYPTO, "crypto", "crypto device", vhu_crypto_bits,
-		"VIRTIO_CRYPTO_F_"),
-	VHU_DEV(VHU_DEV_SOUND, "sound", "sound device", vhu_sound_bits,
-		"VIRTIO_SND_F_"),
-	VHU_DEV(VHU_DEV_FS, "fs", "file system device", vhu_fs_bits,
-		"VIRTIO_FS_F_"),
-	VHU_DEV(VHU_DEV_SCMI, "scmi", "SCMI device", vhu_scmi_bits,
-		"VIRTIO_SCMI_F_"),
-	VHU_DEV(VHU_DEV_I2C, "i2c", "I2C adapter", vhu_i2c_bits,
-		"VIRTIO_I2C_F_"),
-	VHU_DEV(VHU_DEV_CAN, "can", "CAN device", vhu_can_bits,
-		"VIRTIO_CAN_F_"),
-	VHU_DEV(VHU_DEV_GPIO, "gpio", "GPIO device", vhu_gpio_bits,
-		"VIRTIO_GPIO_F_"),
+	VHU_DEV(VHU_DEV_VSOCK, "vsock", "socket device", vhu_vsock_bits, "VIRTIO_VSOCK_F_"),
+	VHU_DEV(VHU_DEV_CRYPTO, "crypto", "crypto device", vhu_crypto_bits, "VIRTIO_CRYPTO_F_"),
+	VHU_DEV(VHU_DEV_SOUND, "sound", "sound device", vhu_sound_bits, "VIRTIO_SND_F_"),
+	VHU_DEV(VHU_DEV_FS, "fs", "file system device", vhu_fs_bits, "VIRTIO_FS_F_"),
+	VHU_DEV(VHU_DEV_SCMI, "scmi", "SCMI device", vhu_scmi_bits, "VIRTIO_SCMI_F_"),
+	VHU_DEV(VHU_DEV_I2C, "i2c", "I2C adapter", vhu_i2c_bits, "VIRTIO_I2C_F_"),
+	VHU_DEV(VHU_DEV_CAN, "can", "CAN device", vhu_can_bits, "VIRTIO_CAN_F_"),
+	VHU_DEV(VHU_DEV_GPIO, "gpio", "GPIO device", vhu_gpio_bits, "VIRTIO_GPIO_F_"),
 };
 
 /*
@@ -373,7 +332,7 @@ struct vhu_bit_table {
 	size_t nbits;
 	const struct vhu_bit_name *alias;
 	size_t nalias;
-	const char *const *prefixes;  /* NULL terminated */
+	const char *const *prefixes; /* NULL terminated */
 };
 
 /*
@@ -384,23 +343,24 @@ static const char *const vhu_indep_prefixes[] = {
 	"VIRTIO_F_", "VIRTIO_RING_F_", "VHOST_F_", "VHOST_USER_F_", NULL,
 };
 static const char *const vhu_proto_prefixes[] = {
-	"VHOST_USER_PROTOCOL_F_", NULL,
+	"VHOST_USER_PROTOCOL_F_",
+	NULL,
 };
 static const char *const vhu_status_prefixes[] = {
-	"VIRTIO_CONFIG_S_", NULL,
+	"VIRTIO_CONFIG_S_",
+	NULL,
 };
 
 static const struct vhu_bit_table vhu_indep_table = {
-	vhu_indep_bits, VHU_ARRAY_SIZE(vhu_indep_bits),
-	vhu_indep_alias, VHU_ARRAY_SIZE(vhu_indep_alias), vhu_indep_prefixes,
+	vhu_indep_bits,	    VHU_ARRAY_SIZE(vhu_indep_bits), vhu_indep_alias, VHU_ARRAY_SIZE(vhu_indep_alias),
+	vhu_indep_prefixes,
 };
 static const struct vhu_bit_table vhu_proto_table = {
-	vhu_proto_bits, VHU_ARRAY_SIZE(vhu_proto_bits),
-	vhu_proto_alias, VHU_ARRAY_SIZE(vhu_proto_alias), vhu_proto_prefixes,
+	vhu_proto_bits,	    VHU_ARRAY_SIZE(vhu_proto_bits), vhu_proto_alias, VHU_ARRAY_SIZE(vhu_proto_alias),
+	vhu_proto_prefixes,
 };
 static const struct vhu_bit_table vhu_status_table = {
-	vhu_status_bits, VHU_ARRAY_SIZE(vhu_status_bits),
-	NULL, 0, vhu_status_prefixes,
+	vhu_status_bits, VHU_ARRAY_SIZE(vhu_status_bits), NULL, 0, vhu_status_prefixes,
 };
 
 /* ASCII only: bit names never depend on the locale. */
@@ -476,8 +436,7 @@ bool vhu_feature_is_device_specific(unsigned bit)
 }
 
 /* The device's table, or false when @dev is unknown (incl. NONE). */
-static bool vhu_dev_table(enum vhu_dev_type dev, struct vhu_bit_table *t,
-			  const char **prefixes)
+static bool vhu_dev_table(enum vhu_dev_type dev, struct vhu_bit_table *t, const char **prefixes)
 {
 	const struct vhu_dev_entry *e = vhu_dev_entry(dev);
 
@@ -493,8 +452,7 @@ static bool vhu_dev_table(enum vhu_dev_type dev, struct vhu_bit_table *t,
 	return true;
 }
 
-static const struct vhu_bit_name *vhu_table_find(const struct vhu_bit_name *v,
-						 size_t n, unsigned bit)
+static const struct vhu_bit_name *vhu_table_find(const struct vhu_bit_name *v, size_t n, unsigned bit)
 {
 	size_t i;
 
@@ -511,8 +469,8 @@ static const struct vhu_bit_name *vhu_dev_find(enum vhu_dev_type dev, unsigned b
 	return e ? vhu_table_find(e->info.features, e->info.nfeatures, bit) : NULL;
 }
 
-static const struct vhu_bit_name *vhu_bit_lookup(enum vhu_bit_space space,
-						 enum vhu_dev_type dev, unsigned bit)
+static const struct vhu_bit_name *vhu_bit_lookup(enum vhu_bit_space space, enum vhu_dev_type dev,
+						 unsigned bit)
 {
 	const struct vhu_bit_name *b;
 
@@ -525,10 +483,8 @@ static const struct vhu_bit_name *vhu_bit_lookup(enum vhu_bit_space space,
 				return b;
 		}
 		return vhu_table_find(vhu_indep_bits, VHU_ARRAY_SIZE(vhu_indep_bits), bit);
-	case VHU_BITS_PROTOCOL:
-		return vhu_table_find(vhu_proto_bits, VHU_ARRAY_SIZE(vhu_proto_bits), bit);
-	case VHU_BITS_STATUS:
-		return vhu_table_find(vhu_status_bits, VHU_ARRAY_SIZE(vhu_status_bits), bit);
+	case VHU_BITS_PROTOCOL: return vhu_table_find(vhu_proto_bits, VHU_ARRAY_SIZE(vhu_proto_bits), bit);
+	case VHU_BITS_STATUS: return vhu_table_find(vhu_status_bits, VHU_ARRAY_SIZE(vhu_status_bits), bit);
 	}
 	return NULL;
 }
@@ -561,8 +517,7 @@ static const char *vhu_short_name(const char *name, const char *const *prefixes)
 }
 
 /* @word is @name, @name without its prefix, or another prefix + short name. */
-static bool vhu_name_matches(const char *word, const char *name,
-			     const char *const *prefixes)
+static bool vhu_name_matches(const char *word, const char *name, const char *const *prefixes)
 {
 	const char *short_name = vhu_short_name(name, prefixes);
 	const char *const *p;
@@ -578,8 +533,7 @@ static bool vhu_name_matches(const char *word, const char *name,
 	return false;
 }
 
-static bool vhu_table_parse(const struct vhu_bit_table *t, const char *word,
-			    unsigned *bit)
+static bool vhu_table_parse(const struct vhu_bit_table *t, const char *word, unsigned *bit)
 {
 	size_t i;
 
@@ -617,8 +571,7 @@ static int vhu_parse_number(const char *s, unsigned limit, unsigned *bit)
 	return 0;
 }
 
-int vhu_bit_parse(enum vhu_bit_space space, enum vhu_dev_type dev, const char *word,
-		  unsigned *bit)
+int vhu_bit_parse(enum vhu_bit_space space, enum vhu_dev_type dev, const char *word, unsigned *bit)
 {
 	const char *dev_prefixes[2];
 	struct vhu_bit_table dt;
@@ -650,8 +603,7 @@ int vhu_bit_parse(enum vhu_bit_space space, enum vhu_dev_type dev, const char *w
 		if (vhu_table_parse(t, word, &v))
 			break;
 		return -1;
-	default:
-		return -1;
+	default: return -1;
 	}
 	*bit = v;
 	return 0;

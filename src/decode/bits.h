@@ -37,21 +37,21 @@ enum vhu_dev_type {
 
 /* Which mask a bit belongs to. */
 enum vhu_bit_space {
-	VHU_BITS_FEATURES,  /* virtio + vhost feature bits (GET_FEATURES) */
-	VHU_BITS_PROTOCOL,  /* vhost-user protocol features */
-	VHU_BITS_STATUS,    /* virtio device status byte */
+	VHU_BITS_FEATURES, /* virtio + vhost feature bits (GET_FEATURES) */
+	VHU_BITS_PROTOCOL, /* vhost-user protocol features */
+	VHU_BITS_STATUS,   /* virtio device status byte */
 };
 
 struct vhu_bit_name {
 	unsigned bit;
-	const char *name;  /* spec name, e.g. "VIRTIO_BLK_F_SIZE_MAX" */
-	const char *help;  /* one line, lower case, no trailing period */
+	const char *name; /* spec name, e.g. "VIRTIO_BLK_F_SIZE_MAX" */
+	const char *help; /* one line, lower case, no trailing period */
 };
 
 struct vhu_dev_info {
 	enum vhu_dev_type id;
-	const char *name;   /* --type value: "blk", "net", ... */
-	const char *desc;   /* "block device" */
+	const char *name;		     /* --type value: "blk", "net", ... */
+	const char *desc;		     /* "block device" */
 	const struct vhu_bit_name *features; /* device-specific bits only */
 	size_t nfeatures;
 };
@@ -81,8 +81,7 @@ const char *vhu_bit_help(enum vhu_bit_space space, enum vhu_dev_type dev, unsign
  * number N.  Returns 0 and sets *bit, or -1 when the word is not a bit of
  * @space (numbers must be < 64, or < 8 for the status byte).
  */
-int vhu_bit_parse(enum vhu_bit_space space, enum vhu_dev_type dev, const char *word,
-		  unsigned *bit);
+int vhu_bit_parse(enum vhu_bit_space space, enum vhu_dev_type dev, const char *word, unsigned *bit);
 
 /*
  * A mask: "0xHEX" (the value itself), or a list of bit names / bit_N /

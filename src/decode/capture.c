@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BT_SHB 0x0A0D0D0Au
-#define BT_IDB 0x00000001u
-#define BT_EPB 0x00000006u
+#define BT_SHB		 0x0A0D0D0Au
+#define BT_IDB		 0x00000001u
+#define BT_EPB		 0x00000006u
 #define BYTE_ORDER_MAGIC 0x1A2B3C4Du
 /* A packet holds at most the pseudo-header, its fds, two short texts and
  * a message; anything larger is not ours. */
@@ -117,7 +117,8 @@ int vhu_cap_read(FILE *f, vhu_cap_fn fn, void *arg, char *err, size_t errlen)
 			if (ferror(f))
 				snprintf(err, errlen, "read error: %s", strerror(errno));
 			else
-				snprintf(err, errlen, first ? "empty file: not a pcapng capture" : "a block is cut short");
+				snprintf(err, errlen,
+					 first ? "empty file: not a pcapng capture" : "a block is cut short");
 			break;
 		}
 		type = le32(head);
@@ -157,7 +158,8 @@ int vhu_cap_read(FILE *f, vhu_cap_fn fn, void *arg, char *err, size_t errlen)
 		} else if (type == BT_IDB) {
 			if (len < 20 || le16(buf) != VHU_CAP_LINKTYPE) {
 				rc = -1;
-				snprintf(err, errlen, "link type %u: not a vhuctl proxy capture (147)", le16(buf));
+				snprintf(err, errlen, "link type %u: not a vhuctl proxy capture (147)",
+					 le16(buf));
 				break;
 			}
 			linktype_ok = true;

@@ -30,9 +30,9 @@
 #include "proto/relay.h"
 
 #define VHU_CAP_LINKTYPE 147u /* LINKTYPE_USER0 */
-#define VHU_CAP_VERSION 1u
-#define VHU_CAP_HDR 32u
-#define VHU_CAP_FD 16u
+#define VHU_CAP_VERSION	 1u
+#define VHU_CAP_HDR	 32u
+#define VHU_CAP_FD	 16u
 
 /* Called for each record of a capture; @r and what it points to live
  * until the call returns. */

@@ -24,37 +24,51 @@
  * VHOST_USER_MAX_CONFIG_SIZE); no layout may ask for more. */
 #define CFG_MAX_SIZE 256
 
-#define CFG_U(g, n, off, sz, un, feat, wr, h)                                          \
-	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_UINT,  \
-	  .unit = (un), .feature = (feat), .writable = (wr), .help = (h) }
-#define CFG_I(g, n, off, sz, un, feat, wr, h)                                          \
-	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_INT,   \
-	  .unit = (un), .feature = (feat), .writable = (wr), .help = (h) }
+#define CFG_U(g, n, off, sz, un, feat, wr, h)                                                                \
+	{                                                                                                    \
+		.group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_UINT,              \
+		.unit = (un), .feature = (feat), .writable = (wr), .help = (h)                               \
+	}
+#define CFG_I(g, n, off, sz, un, feat, wr, h)                                                                \
+	{                                                                                                    \
+		.group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_INT, .unit = (un), \
+		.feature = (feat), .writable = (wr), .help = (h)                                             \
+	}
 /* An unsigned field with value or bit names (struct vhu_cfg_names). */
-#define CFG_UN(g, n, off, sz, un, feat, wr, h, nm)                                     \
-	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_UINT,  \
-	  .unit = (un), .feature = (feat), .writable = (wr), .help = (h), .names = &(nm) }
-#define NAMES(tab) { .flags = false, .v = (tab), .n = ARRAY_SIZE(tab) }
-#define FLAGS(tab) { .flags = true, .v = (tab), .n = ARRAY_SIZE(tab) }
-#define CFG_F(g, n, off, sz, k, feat, h)                                                \
-	{ .group = (g), .name = (n), .offset = (off), .size = (sz), .kind = (k),           \
-	  .unit = NULL, .feature = (feat), .writable = false, .help = (h) }
+#define CFG_UN(g, n, off, sz, un, feat, wr, h, nm)                                                           \
+	{                                                                                                    \
+		.group = (g), .name = (n), .offset = (off), .size = (sz), .kind = VHU_CFG_UINT,              \
+		.unit = (un), .feature = (feat), .writable = (wr), .help = (h), .names = &(nm)               \
+	}
+#define NAMES(tab)                                                                                           \
+	{                                                                                                    \
+		.flags = false, .v = (tab), .n = ARRAY_SIZE(tab)                                             \
+	}
+#define FLAGS(tab)                                                                                           \
+	{                                                                                                    \
+		.flags = true, .v = (tab), .n = ARRAY_SIZE(tab)                                              \
+	}
+#define CFG_F(g, n, off, sz, k, feat, h)                                                                     \
+	{                                                                                                    \
+		.group = (g), .name = (n), .offset = (off), .size = (sz), .kind = (k), .unit = NULL,         \
+		.feature = (feat), .writable = false, .help = (h)                                            \
+	}
 
 /*
  * Block (virtio spec "Block Device", config layout).  Padding (unused0,
  * unused1, unused2) is not listed: it carries nothing.
  */
-#define BLK_F_SIZE_MAX 1
-#define BLK_F_SEG_MAX 2
-#define BLK_F_GEOMETRY 4
-#define BLK_F_BLK_SIZE 6
-#define BLK_F_TOPOLOGY 10
-#define BLK_F_CONFIG_WCE 11
-#define BLK_F_MQ 12
-#define BLK_F_DISCARD 13
+#define BLK_F_SIZE_MAX	   1
+#define BLK_F_SEG_MAX	   2
+#define BLK_F_GEOMETRY	   4
+#define BLK_F_BLK_SIZE	   6
+#define BLK_F_TOPOLOGY	   10
+#define BLK_F_CONFIG_WCE   11
+#define BLK_F_MQ	   12
+#define BLK_F_DISCARD	   13
 #define BLK_F_WRITE_ZEROES 14
 #define BLK_F_SECURE_ERASE 16
-#define BLK_F_ZONED 17
+#define BLK_F_ZONED	   17
 
 /* "Block Device", writeback: the cache mode the device uses. */
 static const struct vhu_cfg_name blk_writeback_v[] = {
@@ -71,16 +85,11 @@ static const struct vhu_cfg_name blk_model_v[] = {
 static const struct vhu_cfg_names blk_model = NAMES(blk_model_v);
 
 static const struct vhu_cfg_field blk_fields[] = {
-	CFG_U(NULL, "capacity", 0, 8, "512-byte sectors", -1, false,
-	      "device size"),
-	CFG_U(NULL, "size_max", 8, 4, "bytes", BLK_F_SIZE_MAX, false,
-	      "largest single segment"),
-	CFG_U(NULL, "seg_max", 12, 4, "segments", BLK_F_SEG_MAX, false,
-	      "most segments in one request"),
-	CFG_U("geometry", "cylinders", 16, 2, NULL, BLK_F_GEOMETRY, false,
-	      "legacy CHS geometry: cylinders"),
-	CFG_U("geometry", "heads", 18, 1, NULL, BLK_F_GEOMETRY, false,
-	      "legacy CHS geometry: heads"),
+	CFG_U(NULL, "capacity", 0, 8, "512-byte sectors", -1, false, "device size"),
+	CFG_U(NULL, "size_max", 8, 4, "bytes", BLK_F_SIZE_MAX, false, "largest single segment"),
+	CFG_U(NULL, "seg_max", 12, 4, "segments", BLK_F_SEG_MAX, false, "most segments in one request"),
+	CFG_U("geometry", "cylinders", 16, 2, NULL, BLK_F_GEOMETRY, false, "legacy CHS geometry: cylinders"),
+	CFG_U("geometry", "heads", 18, 1, NULL, BLK_F_GEOMETRY, false, "legacy CHS geometry: heads"),
 	CFG_U("geometry", "sectors", 19, 1, NULL, BLK_F_GEOMETRY, false,
 	      "legacy CHS geometry: sectors per track"),
 	CFG_U(NULL, "blk_size", 20, 4, "bytes", BLK_F_BLK_SIZE, false,
@@ -95,30 +104,27 @@ static const struct vhu_cfg_field blk_fields[] = {
 	      "optimal (suggested maximum) I/O size"),
 	CFG_UN(NULL, "writeback", 32, 1, NULL, BLK_F_CONFIG_WCE, true,
 	       "cache mode: 0 writethrough, 1 writeback", blk_writeback),
-	CFG_U(NULL, "num_queues", 34, 2, NULL, BLK_F_MQ, false,
-	      "number of request queues"),
+	CFG_U(NULL, "num_queues", 34, 2, NULL, BLK_F_MQ, false, "number of request queues"),
 	CFG_U(NULL, "max_discard_sectors", 36, 4, "512-byte sectors", BLK_F_DISCARD, false,
 	      "largest discard in one segment"),
 	CFG_U(NULL, "max_discard_seg", 40, 4, "segments", BLK_F_DISCARD, false,
 	      "most segments in one discard request"),
-	CFG_U(NULL, "discard_sector_alignment", 44, 4, "512-byte sectors", BLK_F_DISCARD,
-	      false, "discard alignment"),
-	CFG_U(NULL, "max_write_zeroes_sectors", 48, 4, "512-byte sectors",
-	      BLK_F_WRITE_ZEROES, false, "largest write-zeroes in one segment"),
+	CFG_U(NULL, "discard_sector_alignment", 44, 4, "512-byte sectors", BLK_F_DISCARD, false,
+	      "discard alignment"),
+	CFG_U(NULL, "max_write_zeroes_sectors", 48, 4, "512-byte sectors", BLK_F_WRITE_ZEROES, false,
+	      "largest write-zeroes in one segment"),
 	CFG_U(NULL, "max_write_zeroes_seg", 52, 4, "segments", BLK_F_WRITE_ZEROES, false,
 	      "most segments in one write-zeroes request"),
 	CFG_U(NULL, "write_zeroes_may_unmap", 56, 1, NULL, BLK_F_WRITE_ZEROES, false,
 	      "write-zeroes may deallocate (unmap) the range"),
-	CFG_U(NULL, "max_secure_erase_sectors", 60, 4, "512-byte sectors",
-	      BLK_F_SECURE_ERASE, false, "largest secure erase in one segment"),
+	CFG_U(NULL, "max_secure_erase_sectors", 60, 4, "512-byte sectors", BLK_F_SECURE_ERASE, false,
+	      "largest secure erase in one segment"),
 	CFG_U(NULL, "max_secure_erase_seg", 64, 4, "segments", BLK_F_SECURE_ERASE, false,
 	      "most segments in one secure-erase request"),
-	CFG_U(NULL, "secure_erase_sector_alignment", 68, 4, "512-byte sectors",
-	      BLK_F_SECURE_ERASE, false, "secure-erase alignment"),
-	CFG_U("zoned", "zone_sectors", 72, 4, "512-byte sectors", BLK_F_ZONED, false,
-	      "zone size"),
-	CFG_U("zoned", "max_open_zones", 76, 4, NULL, BLK_F_ZONED, false,
-	      "most open zones (0 = no limit)"),
+	CFG_U(NULL, "secure_erase_sector_alignment", 68, 4, "512-byte sectors", BLK_F_SECURE_ERASE, false,
+	      "secure-erase alignment"),
+	CFG_U("zoned", "zone_sectors", 72, 4, "512-byte sectors", BLK_F_ZONED, false, "zone size"),
+	CFG_U("zoned", "max_open_zones", 76, 4, NULL, BLK_F_ZONED, false, "most open zones (0 = no limit)"),
 	CFG_U("zoned", "max_active_zones", 80, 4, NULL, BLK_F_ZONED, false,
 	      "most active zones (0 = no limit)"),
 	CFG_U("zoned", "max_append_sectors", 84, 4, "512-byte sectors", BLK_F_ZONED, false,
@@ -134,13 +140,13 @@ static const struct vhu_cfg_field blk_fields[] = {
  * valid under either of two bits; the table holds the first and
  * net_alt_features below the second.
  */
-#define NET_F_MTU 3
-#define NET_F_MAC 5
-#define NET_F_STATUS 16
-#define NET_F_MQ 22
-#define NET_F_HASH_TUNNEL 51
-#define NET_F_HASH_REPORT 57
-#define NET_F_RSS 60
+#define NET_F_MTU	   3
+#define NET_F_MAC	   5
+#define NET_F_STATUS	   16
+#define NET_F_MQ	   22
+#define NET_F_HASH_TUNNEL  51
+#define NET_F_HASH_REPORT  57
+#define NET_F_RSS	   60
 #define NET_F_SPEED_DUPLEX 63
 
 /* "Network Device", status bits. */
@@ -164,44 +170,34 @@ static const struct vhu_cfg_name net_duplex_v[] = {
 static const struct vhu_cfg_names net_duplex = NAMES(net_duplex_v);
 /* "Supported/enabled hash types" of RSS and hash reports. */
 static const struct vhu_cfg_name net_hash_v[] = {
-	{ 0, "VIRTIO_NET_RSS_HASH_TYPE_IPv4" },
-	{ 1, "VIRTIO_NET_RSS_HASH_TYPE_TCPv4" },
-	{ 2, "VIRTIO_NET_RSS_HASH_TYPE_UDPv4" },
-	{ 3, "VIRTIO_NET_RSS_HASH_TYPE_IPv6" },
-	{ 4, "VIRTIO_NET_RSS_HASH_TYPE_TCPv6" },
-	{ 5, "VIRTIO_NET_RSS_HASH_TYPE_UDPv6" },
-	{ 6, "VIRTIO_NET_RSS_HASH_TYPE_IP_EX" },
-	{ 7, "VIRTIO_NET_RSS_HASH_TYPE_TCP_EX" },
+	{ 0, "VIRTIO_NET_RSS_HASH_TYPE_IPv4" },	  { 1, "VIRTIO_NET_RSS_HASH_TYPE_TCPv4" },
+	{ 2, "VIRTIO_NET_RSS_HASH_TYPE_UDPv4" },  { 3, "VIRTIO_NET_RSS_HASH_TYPE_IPv6" },
+	{ 4, "VIRTIO_NET_RSS_HASH_TYPE_TCPv6" },  { 5, "VIRTIO_NET_RSS_HASH_TYPE_UDPv6" },
+	{ 6, "VIRTIO_NET_RSS_HASH_TYPE_IP_EX" },  { 7, "VIRTIO_NET_RSS_HASH_TYPE_TCP_EX" },
 	{ 8, "VIRTIO_NET_RSS_HASH_TYPE_UDP_EX" },
 };
 static const struct vhu_cfg_names net_hash = FLAGS(net_hash_v);
 /* "Hash calculation for tunnelled packets", supported tunnel types. */
 static const struct vhu_cfg_name net_tunnel_v[] = {
-	{ 0, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_2784" },
-	{ 1, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_2890" },
-	{ 2, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_7676" },
-	{ 3, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_UDP" },
-	{ 4, "VIRTIO_NET_HASH_TUNNEL_TYPE_VXLAN" },
-	{ 5, "VIRTIO_NET_HASH_TUNNEL_TYPE_VXLAN_GPE" },
-	{ 6, "VIRTIO_NET_HASH_TUNNEL_TYPE_GENEVE" },
-	{ 7, "VIRTIO_NET_HASH_TUNNEL_TYPE_IPIP" },
+	{ 0, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_2784" }, { 1, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_2890" },
+	{ 2, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_7676" }, { 3, "VIRTIO_NET_HASH_TUNNEL_TYPE_GRE_UDP" },
+	{ 4, "VIRTIO_NET_HASH_TUNNEL_TYPE_VXLAN" },    { 5, "VIRTIO_NET_HASH_TUNNEL_TYPE_VXLAN_GPE" },
+	{ 6, "VIRTIO_NET_HASH_TUNNEL_TYPE_GENEVE" },   { 7, "VIRTIO_NET_HASH_TUNNEL_TYPE_IPIP" },
 	{ 8, "VIRTIO_NET_HASH_TUNNEL_TYPE_NVGRE" },
 };
 static const struct vhu_cfg_names net_tunnel = FLAGS(net_tunnel_v);
 
 static const struct vhu_cfg_field net_fields[] = {
 	CFG_F(NULL, "mac", 0, 6, VHU_CFG_MAC, NET_F_MAC, "MAC address"),
-	CFG_UN(NULL, "status", 6, 2, NULL, NET_F_STATUS, false,
-	       "link status: bit 0 LINK_UP, bit 1 ANNOUNCE", net_status),
-	CFG_U(NULL, "max_virtqueue_pairs", 8, 2, NULL, NET_F_MQ, false,
-	      "most receive/transmit queue pairs"),
+	CFG_UN(NULL, "status", 6, 2, NULL, NET_F_STATUS, false, "link status: bit 0 LINK_UP, bit 1 ANNOUNCE",
+	       net_status),
+	CFG_U(NULL, "max_virtqueue_pairs", 8, 2, NULL, NET_F_MQ, false, "most receive/transmit queue pairs"),
 	CFG_U(NULL, "mtu", 10, 2, "bytes", NET_F_MTU, false, "maximum MTU"),
-	CFG_UN(NULL, "speed", 12, 4, "Mbit/s", NET_F_SPEED_DUPLEX, false,
-	       "link speed (0xffffffff = unknown)", net_speed),
-	CFG_UN(NULL, "duplex", 16, 1, NULL, NET_F_SPEED_DUPLEX, false,
-	       "duplex: 1 full, 0 half, 0xff unknown", net_duplex),
-	CFG_U(NULL, "rss_max_key_size", 17, 1, "bytes", NET_F_RSS, false,
-	      "largest RSS key"),
+	CFG_UN(NULL, "speed", 12, 4, "Mbit/s", NET_F_SPEED_DUPLEX, false, "link speed (0xffffffff = unknown)",
+	       net_speed),
+	CFG_UN(NULL, "duplex", 16, 1, NULL, NET_F_SPEED_DUPLEX, false, "duplex: 1 full, 0 half, 0xff unknown",
+	       net_duplex),
+	CFG_U(NULL, "rss_max_key_size", 17, 1, "bytes", NET_F_RSS, false, "largest RSS key"),
 	CFG_U(NULL, "rss_max_indirection_table_length", 18, 2, "entries", NET_F_RSS, false,
 	      "largest RSS indirection table"),
 	CFG_UN(NULL, "supported_hash_types", 20, 4, NULL, NET_F_RSS, false,
@@ -216,24 +212,20 @@ static const struct vhu_cfg_field net_fields[] = {
 static const struct vhu_cfg_field fs_fields[] = {
 	CFG_F(NULL, "tag", 0, 36, VHU_CFG_STRING, -1,
 	      "file system name (UTF-8, NUL padded, unterminated when 36 bytes long)"),
-	CFG_U(NULL, "num_request_queues", 36, 4, NULL, -1, false,
-	      "number of request queues"),
-	CFG_U(NULL, "notify_buf_size", 40, 4, "bytes", FS_F_NOTIFICATION, false,
-	      "notification buffer size"),
+	CFG_U(NULL, "num_request_queues", 36, 4, NULL, -1, false, "number of request queues"),
+	CFG_U(NULL, "notify_buf_size", 40, 4, "bytes", FS_F_NOTIFICATION, false, "notification buffer size"),
 };
 
 /* SCSI host (virtio spec "SCSI Host Device"): all fields always valid. */
 static const struct vhu_cfg_field scsi_fields[] = {
 	CFG_U(NULL, "num_queues", 0, 4, NULL, -1, false, "number of request queues"),
 	CFG_U(NULL, "seg_max", 4, 4, "segments", -1, false, "most segments in one command"),
-	CFG_U(NULL, "max_sectors", 8, 4, "512-byte sectors", -1, false,
-	      "largest transfer (hint)"),
+	CFG_U(NULL, "max_sectors", 8, 4, "512-byte sectors", -1, false, "largest transfer (hint)"),
 	CFG_U(NULL, "cmd_per_lun", 12, 4, NULL, -1, false, "most linked commands per LUN"),
 	CFG_U(NULL, "event_info_size", 16, 4, "bytes", -1, false, "event buffer size"),
 	CFG_U(NULL, "sense_size", 20, 4, "bytes", -1, true,
 	      "sense data size the driver wants (reset value 96)"),
-	CFG_U(NULL, "cdb_size", 24, 4, "bytes", -1, true,
-	      "CDB size the driver will use (reset value 32)"),
+	CFG_U(NULL, "cdb_size", 24, 4, "bytes", -1, true, "CDB size the driver will use (reset value 32)"),
 	CFG_U(NULL, "max_channel", 28, 2, NULL, -1, false, "highest channel (should be 0)"),
 	CFG_U(NULL, "max_target", 30, 2, NULL, -1, false, "highest target id"),
 	CFG_U(NULL, "max_lun", 32, 4, NULL, -1, false, "highest LUN"),
@@ -241,8 +233,7 @@ static const struct vhu_cfg_field scsi_fields[] = {
 
 /* Socket (virtio spec "Socket Device"). */
 static const struct vhu_cfg_field vsock_fields[] = {
-	CFG_U(NULL, "guest_cid", 0, 8, NULL, -1, false,
-	      "guest context id (upper 32 bits reserved)"),
+	CFG_U(NULL, "guest_cid", 0, 8, NULL, -1, false, "guest context id (upper 32 bits reserved)"),
 };
 
 /* GPU (virtio spec "GPU Device"). */
@@ -255,14 +246,12 @@ static const struct vhu_cfg_name gpu_events_v[] = {
 static const struct vhu_cfg_names gpu_events = FLAGS(gpu_events_v);
 
 static const struct vhu_cfg_field gpu_fields[] = {
-	CFG_UN(NULL, "events_read", 0, 4, NULL, -1, false,
-	       "pending events (bit 0 EVENT_DISPLAY)", gpu_events),
-	CFG_UN(NULL, "events_clear", 4, 4, NULL, -1, true,
-	       "write 1 bits to clear events", gpu_events),
+	CFG_UN(NULL, "events_read", 0, 4, NULL, -1, false, "pending events (bit 0 EVENT_DISPLAY)",
+	       gpu_events),
+	CFG_UN(NULL, "events_clear", 4, 4, NULL, -1, true, "write 1 bits to clear events", gpu_events),
 	CFG_U(NULL, "num_scanouts", 8, 4, NULL, -1, false, "number of scanouts (1-16)"),
 	CFG_U(NULL, "num_capsets", 12, 4, NULL, -1, false, "number of capability sets"),
-	CFG_U(NULL, "blob_alignment", 16, 4, "bytes", GPU_F_BLOB_ALIGNMENT, false,
-	      "required blob alignment"),
+	CFG_U(NULL, "blob_alignment", 16, 4, "bytes", GPU_F_BLOB_ALIGNMENT, false, "required blob alignment"),
 };
 
 /*
@@ -273,12 +262,9 @@ static const struct vhu_cfg_field gpu_fields[] = {
 /* Select values (virtio spec "Input Device"); vhu_input_select_parse()
  * takes the same names. */
 static const struct vhu_cfg_name input_select_v[] = {
-	{ VHU_INPUT_CFG_UNSET, "UNSET" },
-	{ VHU_INPUT_CFG_ID_NAME, "ID_NAME" },
-	{ VHU_INPUT_CFG_ID_SERIAL, "ID_SERIAL" },
-	{ VHU_INPUT_CFG_ID_DEVIDS, "ID_DEVIDS" },
-	{ VHU_INPUT_CFG_PROP_BITS, "PROP_BITS" },
-	{ VHU_INPUT_CFG_EV_BITS, "EV_BITS" },
+	{ VHU_INPUT_CFG_UNSET, "UNSET" },	  { VHU_INPUT_CFG_ID_NAME, "ID_NAME" },
+	{ VHU_INPUT_CFG_ID_SERIAL, "ID_SERIAL" }, { VHU_INPUT_CFG_ID_DEVIDS, "ID_DEVIDS" },
+	{ VHU_INPUT_CFG_PROP_BITS, "PROP_BITS" }, { VHU_INPUT_CFG_EV_BITS, "EV_BITS" },
 	{ VHU_INPUT_CFG_ABS_INFO, "ABS_INFO" },
 };
 static const struct vhu_cfg_names input_select = NAMES(input_select_v);
@@ -294,12 +280,10 @@ static const struct vhu_cfg_field input_fields[] = {
 #define INPUT_U_OFF 8
 #define INPUT_U_MAX 128
 
-static const struct vhu_cfg_field input_string_field =
-	CFG_F(NULL, "string", INPUT_U_OFF, INPUT_U_MAX, VHU_CFG_STRING, -1,
-	      "name or serial (not NUL terminated)");
-static const struct vhu_cfg_field input_bitmap_field =
-	CFG_F(NULL, "bitmap", INPUT_U_OFF, INPUT_U_MAX, VHU_CFG_BYTES, -1,
-	      "bitmap of properties or event codes");
+static const struct vhu_cfg_field input_string_field = CFG_F(
+	NULL, "string", INPUT_U_OFF, INPUT_U_MAX, VHU_CFG_STRING, -1, "name or serial (not NUL terminated)");
+static const struct vhu_cfg_field input_bitmap_field = CFG_F(
+	NULL, "bitmap", INPUT_U_OFF, INPUT_U_MAX, VHU_CFG_BYTES, -1, "bitmap of properties or event codes");
 static const struct vhu_cfg_field input_devids_fields[] = {
 	CFG_U("devids", "bustype", 8, 2, NULL, -1, false, "bus type (BUS_VIRTUAL = 6)"),
 	CFG_U("devids", "vendor", 10, 2, NULL, -1, false, "vendor id"),
@@ -317,15 +301,14 @@ static const struct vhu_cfg_field input_abs_fields[] = {
 };
 
 /* Console (virtio spec "Console Device"). */
-#define CONSOLE_F_SIZE 0
-#define CONSOLE_F_MULTIPORT 1
+#define CONSOLE_F_SIZE	      0
+#define CONSOLE_F_MULTIPORT   1
 #define CONSOLE_F_EMERG_WRITE 2
 
 static const struct vhu_cfg_field console_fields[] = {
 	CFG_U(NULL, "cols", 0, 2, NULL, CONSOLE_F_SIZE, false, "console width"),
 	CFG_U(NULL, "rows", 2, 2, NULL, CONSOLE_F_SIZE, false, "console height"),
-	CFG_U(NULL, "max_nr_ports", 4, 4, NULL, CONSOLE_F_MULTIPORT, false,
-	      "most ports"),
+	CFG_U(NULL, "max_nr_ports", 4, 4, NULL, CONSOLE_F_MULTIPORT, false, "most ports"),
 	CFG_U(NULL, "emerg_wr", 8, 4, NULL, CONSOLE_F_EMERG_WRITE, true,
 	      "emergency write: the low byte is emitted on port 0"),
 };
@@ -338,28 +321,19 @@ static const struct vhu_cfg_name crypto_status_v[] = {
 };
 static const struct vhu_cfg_names crypto_status = FLAGS(crypto_status_v);
 static const struct vhu_cfg_name crypto_services_v[] = {
-	{ 0, "VIRTIO_CRYPTO_SERVICE_CIPHER" },
-	{ 1, "VIRTIO_CRYPTO_SERVICE_HASH" },
-	{ 2, "VIRTIO_CRYPTO_SERVICE_MAC" },
-	{ 3, "VIRTIO_CRYPTO_SERVICE_AEAD" },
+	{ 0, "VIRTIO_CRYPTO_SERVICE_CIPHER" },	 { 1, "VIRTIO_CRYPTO_SERVICE_HASH" },
+	{ 2, "VIRTIO_CRYPTO_SERVICE_MAC" },	 { 3, "VIRTIO_CRYPTO_SERVICE_AEAD" },
 	{ 4, "VIRTIO_CRYPTO_SERVICE_AKCIPHER" },
 };
 static const struct vhu_cfg_names crypto_services = FLAGS(crypto_services_v);
 static const struct vhu_cfg_name crypto_cipher_v[] = {
-	{ 0, "VIRTIO_CRYPTO_NO_CIPHER" },
-	{ 1, "VIRTIO_CRYPTO_CIPHER_ARC4" },
-	{ 2, "VIRTIO_CRYPTO_CIPHER_AES_ECB" },
-	{ 3, "VIRTIO_CRYPTO_CIPHER_AES_CBC" },
-	{ 4, "VIRTIO_CRYPTO_CIPHER_AES_CTR" },
-	{ 5, "VIRTIO_CRYPTO_CIPHER_DES_ECB" },
-	{ 6, "VIRTIO_CRYPTO_CIPHER_DES_CBC" },
-	{ 7, "VIRTIO_CRYPTO_CIPHER_3DES_ECB" },
-	{ 8, "VIRTIO_CRYPTO_CIPHER_3DES_CBC" },
-	{ 9, "VIRTIO_CRYPTO_CIPHER_3DES_CTR" },
-	{ 10, "VIRTIO_CRYPTO_CIPHER_KASUMI_F8" },
-	{ 11, "VIRTIO_CRYPTO_CIPHER_SNOW3G_UEA2" },
-	{ 12, "VIRTIO_CRYPTO_CIPHER_AES_F8" },
-	{ 13, "VIRTIO_CRYPTO_CIPHER_AES_XTS" },
+	{ 0, "VIRTIO_CRYPTO_NO_CIPHER" },	  { 1, "VIRTIO_CRYPTO_CIPHER_ARC4" },
+	{ 2, "VIRTIO_CRYPTO_CIPHER_AES_ECB" },	  { 3, "VIRTIO_CRYPTO_CIPHER_AES_CBC" },
+	{ 4, "VIRTIO_CRYPTO_CIPHER_AES_CTR" },	  { 5, "VIRTIO_CRYPTO_CIPHER_DES_ECB" },
+	{ 6, "VIRTIO_CRYPTO_CIPHER_DES_CBC" },	  { 7, "VIRTIO_CRYPTO_CIPHER_3DES_ECB" },
+	{ 8, "VIRTIO_CRYPTO_CIPHER_3DES_CBC" },	  { 9, "VIRTIO_CRYPTO_CIPHER_3DES_CTR" },
+	{ 10, "VIRTIO_CRYPTO_CIPHER_KASUMI_F8" }, { 11, "VIRTIO_CRYPTO_CIPHER_SNOW3G_UEA2" },
+	{ 12, "VIRTIO_CRYPTO_CIPHER_AES_F8" },	  { 13, "VIRTIO_CRYPTO_CIPHER_AES_XTS" },
 	{ 14, "VIRTIO_CRYPTO_CIPHER_ZUC_EEA3" },
 };
 static const struct vhu_cfg_names crypto_cipher = FLAGS(crypto_cipher_v);
@@ -380,26 +354,18 @@ static const struct vhu_cfg_name crypto_hash_v[] = {
 };
 static const struct vhu_cfg_names crypto_hash = FLAGS(crypto_hash_v);
 static const struct vhu_cfg_name crypto_mac_l_v[] = {
-	{ 0, "VIRTIO_CRYPTO_NO_MAC" },
-	{ 1, "VIRTIO_CRYPTO_MAC_HMAC_MD5" },
-	{ 2, "VIRTIO_CRYPTO_MAC_HMAC_SHA1" },
-	{ 3, "VIRTIO_CRYPTO_MAC_HMAC_SHA_224" },
-	{ 4, "VIRTIO_CRYPTO_MAC_HMAC_SHA_256" },
-	{ 5, "VIRTIO_CRYPTO_MAC_HMAC_SHA_384" },
-	{ 6, "VIRTIO_CRYPTO_MAC_HMAC_SHA_512" },
-	{ 25, "VIRTIO_CRYPTO_MAC_CMAC_3DES" },
-	{ 26, "VIRTIO_CRYPTO_MAC_CMAC_AES" },
-	{ 27, "VIRTIO_CRYPTO_MAC_KASUMI_F9" },
+	{ 0, "VIRTIO_CRYPTO_NO_MAC" },		 { 1, "VIRTIO_CRYPTO_MAC_HMAC_MD5" },
+	{ 2, "VIRTIO_CRYPTO_MAC_HMAC_SHA1" },	 { 3, "VIRTIO_CRYPTO_MAC_HMAC_SHA_224" },
+	{ 4, "VIRTIO_CRYPTO_MAC_HMAC_SHA_256" }, { 5, "VIRTIO_CRYPTO_MAC_HMAC_SHA_384" },
+	{ 6, "VIRTIO_CRYPTO_MAC_HMAC_SHA_512" }, { 25, "VIRTIO_CRYPTO_MAC_CMAC_3DES" },
+	{ 26, "VIRTIO_CRYPTO_MAC_CMAC_AES" },	 { 27, "VIRTIO_CRYPTO_MAC_KASUMI_F9" },
 	{ 28, "VIRTIO_CRYPTO_MAC_SNOW3G_UIA2" },
 };
 static const struct vhu_cfg_names crypto_mac_l = FLAGS(crypto_mac_l_v);
 static const struct vhu_cfg_name crypto_mac_h_v[] = {
-	{ 41 - 32, "VIRTIO_CRYPTO_MAC_GMAC_AES" },
-	{ 42 - 32, "VIRTIO_CRYPTO_MAC_GMAC_TWOFISH" },
-	{ 49 - 32, "VIRTIO_CRYPTO_MAC_CBCMAC_AES" },
-	{ 50 - 32, "VIRTIO_CRYPTO_MAC_CBCMAC_KASUMI_F9" },
-	{ 53 - 32, "VIRTIO_CRYPTO_MAC_XCBC_AES" },
-	{ 54 - 32, "VIRTIO_CRYPTO_MAC_ZUC_EIA3" },
+	{ 41 - 32, "VIRTIO_CRYPTO_MAC_GMAC_AES" },   { 42 - 32, "VIRTIO_CRYPTO_MAC_GMAC_TWOFISH" },
+	{ 49 - 32, "VIRTIO_CRYPTO_MAC_CBCMAC_AES" }, { 50 - 32, "VIRTIO_CRYPTO_MAC_CBCMAC_KASUMI_F9" },
+	{ 53 - 32, "VIRTIO_CRYPTO_MAC_XCBC_AES" },   { 54 - 32, "VIRTIO_CRYPTO_MAC_ZUC_EIA3" },
 };
 static const struct vhu_cfg_names crypto_mac_h = FLAGS(crypto_mac_h_v);
 static const struct vhu_cfg_name crypto_aead_v[] = {
@@ -427,10 +393,9 @@ static const struct vhu_cfg_field crypto_fields[] = {
 	CFG_UN(NULL, "mac_algo_h", 28, 4, NULL, -1, false, "MAC algorithms 32-63", crypto_mac_h),
 	CFG_UN(NULL, "aead_algo", 32, 4, NULL, -1, false, "AEAD algorithms", crypto_aead),
 	CFG_U(NULL, "max_cipher_key_len", 36, 4, "bytes", -1, false, "longest cipher key"),
-	CFG_U(NULL, "max_auth_key_len", 40, 4, "bytes", -1, false,
-	      "longest authentication key"),
-	CFG_UN(NULL, "akcipher_algo", 44, 4, NULL, -1, false,
-	       "asymmetric cipher algorithms", crypto_akcipher),
+	CFG_U(NULL, "max_auth_key_len", 40, 4, "bytes", -1, false, "longest authentication key"),
+	CFG_UN(NULL, "akcipher_algo", 44, 4, NULL, -1, false, "asymmetric cipher algorithms",
+	       crypto_akcipher),
 	CFG_U(NULL, "max_size", 48, 8, "bytes", -1, false, "largest request content"),
 };
 
@@ -480,10 +445,14 @@ struct cfg_layout {
 	size_t nalt;
 };
 
-#define LAYOUT(d, sz, f)                                                                   \
-	{ .pub = { .dev = (d), .size = (sz), .fields = (f), .nfields = ARRAY_SIZE(f) } }
-#define LAYOUT_EMPTY(d)                                                                    \
-	{ .pub = { .dev = (d), .size = 0, .fields = NULL, .nfields = 0 } }
+#define LAYOUT(d, sz, f)                                                                                     \
+	{                                                                                                    \
+		.pub = {.dev = (d), .size = (sz), .fields = (f), .nfields = ARRAY_SIZE(f) }                  \
+	}
+#define LAYOUT_EMPTY(d)                                                                                      \
+	{                                                                                                    \
+		.pub = {.dev = (d), .size = 0, .fields = NULL, .nfields = 0 }                                \
+	}
 
 /*
  * Default GET_CONFIG sizes.  Two deliberate
@@ -496,9 +465,9 @@ struct cfg_layout {
  * callers can tell "nothing to read" from "no decoder".
  */
 static const struct cfg_layout layouts[] = {
-	{ .pub = { .dev = VHU_DEV_NET, .size = 28, .fields = net_fields,
-		   .nfields = ARRAY_SIZE(net_fields) },
-	  .alt = net_alt_features, .nalt = ARRAY_SIZE(net_alt_features) },
+	{ .pub = { .dev = VHU_DEV_NET, .size = 28, .fields = net_fields, .nfields = ARRAY_SIZE(net_fields) },
+	  .alt = net_alt_features,
+	  .nalt = ARRAY_SIZE(net_alt_features) },
 	LAYOUT(VHU_DEV_BLK, 60, blk_fields),
 	LAYOUT(VHU_DEV_CONSOLE, 12, console_fields),
 	LAYOUT_EMPTY(VHU_DEV_RNG),
@@ -537,11 +506,11 @@ size_t vhu_cfg_fields(enum vhu_dev_type dev, const struct vhu_cfg_field **out, s
 	const struct vhu_cfg_layout *l = vhu_cfg_layout(dev);
 	size_t n = 0, i;
 
-#define PUT(f)                                                                              \
-	do {                                                                               \
-		if (n < max)                                                               \
-			out[n] = (f);                                                      \
-		n++;                                                                       \
+#define PUT(f)                                                                                               \
+	do {                                                                                                 \
+		if (n < max)                                                                                 \
+			out[n] = (f);                                                                        \
+		n++;                                                                                         \
 	} while (0)
 	if (!l)
 		return 0;
@@ -559,8 +528,8 @@ size_t vhu_cfg_fields(enum vhu_dev_type dev, const struct vhu_cfg_field **out, s
 	return n;
 }
 
-static bool cfg_feature_valid(const struct cfg_layout *l, const struct vhu_cfg_field *f,
-			      uint64_t features, bool have_features);
+static bool cfg_feature_valid(const struct cfg_layout *l, const struct vhu_cfg_field *f, uint64_t features,
+			      bool have_features);
 
 uint32_t vhu_cfg_extent(enum vhu_dev_type dev, uint64_t features)
 {
@@ -592,8 +561,8 @@ const struct vhu_cfg_field *vhu_cfg_field_by_name(enum vhu_dev_type dev, const c
 		const struct vhu_cfg_field *f = &l->fields[i];
 
 		if (dot) {
-			if (f->group && strlen(f->group) == glen &&
-			    !strncmp(f->group, name, glen) && !strcmp(f->name, dot + 1))
+			if (f->group && strlen(f->group) == glen && !strncmp(f->group, name, glen) &&
+			    !strcmp(f->name, dot + 1))
 				return f;
 		} else if (!f->group && !strcmp(f->name, name)) {
 			return f;
@@ -662,12 +631,12 @@ int vhu_cfg_name_parse(const struct vhu_cfg_field *f, const char *word, uint64_t
 
 struct cfg_win {
 	const uint8_t *buf;
-	uint64_t start;  /* config-space offset of buf[0] */
-	uint64_t end;    /* one past the last config-space byte in buf */
+	uint64_t start; /* config-space offset of buf[0] */
+	uint64_t end;	/* one past the last config-space byte in buf */
 };
 
-static bool cfg_feature_valid(const struct cfg_layout *l, const struct vhu_cfg_field *f,
-			      uint64_t features, bool have_features)
+static bool cfg_feature_valid(const struct cfg_layout *l, const struct vhu_cfg_field *f, uint64_t features,
+			      bool have_features)
 {
 	size_t i;
 
@@ -730,25 +699,18 @@ static void cfg_fmt_string(char *dst, size_t dstsz, const uint8_t *p, size_t n)
 }
 
 /* Render @n bytes at @p (n <= f->size) according to f->kind. */
-static void cfg_fmt(struct vhu_cfg_value *v, const struct vhu_cfg_field *f, const uint8_t *p,
-		    size_t n)
+static void cfg_fmt(struct vhu_cfg_value *v, const struct vhu_cfg_field *f, const uint8_t *p, size_t n)
 {
 	switch (f->kind) {
-	case VHU_CFG_UINT:
-		v->u = cfg_get_le(p, n);
-		break;
+	case VHU_CFG_UINT: v->u = cfg_get_le(p, n); break;
 	case VHU_CFG_INT:
 		/* Sign-extend from the field's width (n is 1..8 here). */
 		v->u = cfg_get_le(p, n);
 		v->i = n < 8 && (v->u >> (8 * n - 1)) & 1 ? (int64_t)(v->u | ~((UINT64_C(1) << (8 * n)) - 1))
-							   : (int64_t)v->u;
+							  : (int64_t)v->u;
 		break;
-	case VHU_CFG_MAC:
-		vhu_format_mac(p, v->str);
-		break;
-	case VHU_CFG_STRING:
-		cfg_fmt_string(v->str, sizeof(v->str), p, n);
-		break;
+	case VHU_CFG_MAC: vhu_format_mac(p, v->str); break;
+	case VHU_CFG_STRING: cfg_fmt_string(v->str, sizeof(v->str), p, n); break;
 	case VHU_CFG_BYTES:
 		vhu_format_hex(p, n < sizeof(v->str) / 2 ? n : sizeof(v->str) / 2 - 1, v->str);
 		break;
@@ -786,8 +748,7 @@ static struct vhu_cfg_value *cfg_slot(struct cfg_out *o, const struct vhu_cfg_fi
  * Decode the @n bytes of field @f found at config offset f->offset.  @n is
  * f->size except for the variable-length input answers.
  */
-static void cfg_emit(struct cfg_out *o, const struct cfg_win *w, const struct vhu_cfg_field *f,
-		     size_t n)
+static void cfg_emit(struct cfg_out *o, const struct cfg_win *w, const struct vhu_cfg_field *f, size_t n)
 {
 	uint64_t fstart = f->offset, fend = fstart + n;
 	struct vhu_cfg_value *v;
@@ -841,15 +802,10 @@ static void cfg_decode_input(struct cfg_out *o, const struct cfg_win *w)
 		nfs = ARRAY_SIZE(input_abs_fields);
 		break;
 	case VHU_INPUT_CFG_ID_NAME:
-	case VHU_INPUT_CFG_ID_SERIAL:
-		u = &input_string_field;
-		break;
+	case VHU_INPUT_CFG_ID_SERIAL: u = &input_string_field; break;
 	case VHU_INPUT_CFG_PROP_BITS:
-	case VHU_INPUT_CFG_EV_BITS:
-		u = &input_bitmap_field;
-		break;
-	default:
-		break;
+	case VHU_INPUT_CFG_EV_BITS: u = &input_bitmap_field; break;
+	default: break;
 	}
 	if (fs) {
 		/* Fixed structs: size adds nothing, decode field by field. */
@@ -886,8 +842,8 @@ static void cfg_decode_input(struct cfg_out *o, const struct cfg_win *w)
 }
 
 size_t vhu_cfg_decode(enum vhu_dev_type dev, const uint8_t *buf, size_t len, uint32_t offset,
-		      uint64_t features, bool have_features, struct vhu_cfg_value *out,
-		      size_t max, bool *truncated)
+		      uint64_t features, bool have_features, struct vhu_cfg_value *out, size_t max,
+		      bool *truncated)
 {
 	const struct cfg_layout *l = cfg_layout_find(dev);
 	struct cfg_out o = {

@@ -15,11 +15,11 @@
 #include "decode/bits.h"
 
 enum vhu_cfg_kind {
-	VHU_CFG_UINT,   /* little-endian unsigned integer of 1, 2, 4 or 8 bytes */
-	VHU_CFG_INT,    /* little-endian two's complement integer of 1, 2, 4 or 8 bytes */
-	VHU_CFG_MAC,    /* 6 bytes shown as aa:bb:cc:dd:ee:ff */
+	VHU_CFG_UINT,	/* little-endian unsigned integer of 1, 2, 4 or 8 bytes */
+	VHU_CFG_INT,	/* little-endian two's complement integer of 1, 2, 4 or 8 bytes */
+	VHU_CFG_MAC,	/* 6 bytes shown as aa:bb:cc:dd:ee:ff */
 	VHU_CFG_STRING, /* fixed-size text, NUL padded (fs tag, input name) */
-	VHU_CFG_BYTES,  /* opaque bytes shown as hex */
+	VHU_CFG_BYTES,	/* opaque bytes shown as hex */
 };
 
 /*
@@ -39,21 +39,21 @@ struct vhu_cfg_names {
 };
 
 struct vhu_cfg_field {
-	const char *group;  /* JSON object the field belongs to ("geometry"), or NULL */
-	const char *name;   /* snake_case, e.g. "capacity" */
-	uint16_t offset;    /* byte offset in the device config space */
-	uint16_t size;      /* bytes */
+	const char *group; /* JSON object the field belongs to ("geometry"), or NULL */
+	const char *name;  /* snake_case, e.g. "capacity" */
+	uint16_t offset;   /* byte offset in the device config space */
+	uint16_t size;	   /* bytes */
 	enum vhu_cfg_kind kind;
-	const char *unit;   /* "512-byte sectors", "bytes", ... or NULL */
-	int feature;        /* virtio feature bit making it valid, -1 = always */
-	bool writable;      /* driver-writable (set-config --field) */
+	const char *unit; /* "512-byte sectors", "bytes", ... or NULL */
+	int feature;	  /* virtio feature bit making it valid, -1 = always */
+	bool writable;	  /* driver-writable (set-config --field) */
 	const char *help;
 	const struct vhu_cfg_names *names; /* value or bit names, or NULL */
 };
 
 struct vhu_cfg_layout {
 	enum vhu_dev_type dev;
-	uint16_t size;      /* bytes get-config requests by default */
+	uint16_t size; /* bytes get-config requests by default */
 	const struct vhu_cfg_field *fields;
 	size_t nfields;
 };
@@ -107,11 +107,11 @@ static inline bool vhu_cfg_is_flags(const struct vhu_cfg_field *f)
 
 struct vhu_cfg_value {
 	const struct vhu_cfg_field *field;
-	bool present;   /* all of the field's bytes were in the buffer */
-	bool valid;     /* the gating feature was offered (true when feature == -1
-			 * or when features are unknown) */
-	uint64_t u;     /* VHU_CFG_UINT */
-	int64_t i;      /* VHU_CFG_INT */
+	bool present;		   /* all of the field's bytes were in the buffer */
+	bool valid;		   /* the gating feature was offered (true when feature == -1
+				    * or when features are unknown) */
+	uint64_t u;		   /* VHU_CFG_UINT */
+	int64_t i;		   /* VHU_CFG_INT */
 	char str[VHU_CFG_STR_MAX]; /* MAC, STRING (unprintable bytes escaped
 				    * with vis(3) rules), BYTES (hex) */
 };
@@ -124,8 +124,8 @@ struct vhu_cfg_value {
  * `valid`.  Writes at most @max values; returns the number written.
  */
 size_t vhu_cfg_decode(enum vhu_dev_type dev, const uint8_t *buf, size_t len, uint32_t offset,
-		      uint64_t features, bool have_features, struct vhu_cfg_value *out,
-		      size_t max, bool *truncated);
+		      uint64_t features, bool have_features, struct vhu_cfg_value *out, size_t max,
+		      bool *truncated);
 
 /*
  * Encode @text as the value of @field into @buf (field->size bytes,
@@ -139,13 +139,13 @@ int vhu_cfg_encode(const struct vhu_cfg_field *field, const char *text, uint8_t 
  * configuration layout"): the driver writes select/subsel, the device
  * answers in size/u.  Select values:
  */
-#define VHU_INPUT_CFG_UNSET     0x00
-#define VHU_INPUT_CFG_ID_NAME   0x01
+#define VHU_INPUT_CFG_UNSET	0x00
+#define VHU_INPUT_CFG_ID_NAME	0x01
 #define VHU_INPUT_CFG_ID_SERIAL 0x02
 #define VHU_INPUT_CFG_ID_DEVIDS 0x03
 #define VHU_INPUT_CFG_PROP_BITS 0x10
-#define VHU_INPUT_CFG_EV_BITS   0x11
-#define VHU_INPUT_CFG_ABS_INFO  0x12
+#define VHU_INPUT_CFG_EV_BITS	0x11
+#define VHU_INPUT_CFG_ABS_INFO	0x12
 
 /*
  * Parse a virtio-input select value given as a name (UNSET, ID_NAME,

@@ -31,8 +31,8 @@ int vhu_fuse_reply_check(const void *buf, uint32_t used, uint64_t unique, uint32
 			   sizeof(oh));
 	memcpy(&oh, buf, sizeof(oh));
 	if (oh.len != used)
-		return bad(err, errlen, "reply header says %u bytes (out.len) but the device wrote %u", oh.len,
-			   used);
+		return bad(err, errlen, "reply header says %u bytes (out.len) but the device wrote %u",
+			   oh.len, used);
 	if (oh.unique != unique)
 		return bad(err, errlen, "reply for unique %llu, but the request's unique is %llu",
 			   (unsigned long long)oh.unique, (unsigned long long)unique);
@@ -46,7 +46,8 @@ int vhu_fuse_reply_check(const void *buf, uint32_t used, uint64_t unique, uint32
 	r->arg = (const uint8_t *)buf + sizeof(oh);
 	r->arg_len = used - (uint32_t)sizeof(oh);
 	if (r->arg_len < min_arg)
-		return bad(err, errlen, "reply of %u bytes after the header, less than the %u its opcode needs",
+		return bad(err, errlen,
+			   "reply of %u bytes after the header, less than the %u its opcode needs",
 			   r->arg_len, min_arg);
 	return 0;
 }

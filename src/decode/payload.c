@@ -128,8 +128,9 @@ void vhu_decode_payload(enum vhu_shape shape, const uint8_t *p, size_t len, stru
 
 			u(o, "nregions", nr);
 			add(o, "regions", VHU_VAL_LIST, 0);
-			for (uint32_t i = 0; i < nr && i < VHOST_MEMORY_BASELINE_NREGIONS &&
-					     8 + sizeof(struct vhost_user_memory_region) * (size_t)(i + 1) <= len;
+			for (uint32_t i = 0;
+			     i < nr && i < VHOST_MEMORY_BASELINE_NREGIONS &&
+			     8 + sizeof(struct vhost_user_memory_region) * (size_t)(i + 1) <= len;
 			     i++)
 				region(o, NULL, p + 8 + sizeof(struct vhost_user_memory_region) * i);
 			add(o, NULL, VHU_VAL_END, 0);
@@ -157,7 +158,8 @@ void vhu_decode_payload(enum vhu_shape shape, const uint8_t *p, size_t len, stru
 			u(o, "offset", rd32(p));
 			u(o, "size", rd32(p + 4));
 			hex(o, "flags", rd32(p + 8));
-			bytes(o, "data", p + VHOST_USER_CONFIG_HDR_SIZE, len - VHOST_USER_CONFIG_HDR_SIZE, 64);
+			bytes(o, "data", p + VHOST_USER_CONFIG_HDR_SIZE, len - VHOST_USER_CONFIG_HDR_SIZE,
+			      64);
 		}
 		break;
 	case VHU_SHAPE_INFLIGHT:
@@ -177,9 +179,10 @@ void vhu_decode_payload(enum vhu_shape shape, const uint8_t *p, size_t len, stru
 		if (len >= sizeof(struct vhost_user_transfer_state)) {
 			uint32_t d = rd32(p);
 
-			word(o, "direction", d == VHOST_USER_DEVICE_STATE_SAVE   ? "save"
-					     : d == VHOST_USER_DEVICE_STATE_LOAD ? "load"
-										 : "?");
+			word(o, "direction",
+			     d == VHOST_USER_DEVICE_STATE_SAVE	 ? "save"
+			     : d == VHOST_USER_DEVICE_STATE_LOAD ? "load"
+								 : "?");
 			u(o, "phase", rd32(p + 4));
 		}
 		break;

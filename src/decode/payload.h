@@ -37,9 +37,9 @@ struct vhu_val {
 	enum vhu_val_kind kind;
 	uint64_t v;
 	enum vhu_bit_space space; /* VHU_VAL_MASK */
-	const uint8_t *bytes;     /* VHU_VAL_BYTES, VHU_VAL_UUID */
-	size_t len, show;         /* VHU_VAL_BYTES */
-	const char *str;          /* VHU_VAL_WORD; VHU_VAL_FLAG: @alt */
+	const uint8_t *bytes;	  /* VHU_VAL_BYTES, VHU_VAL_UUID */
+	size_t len, show;	  /* VHU_VAL_BYTES */
+	const char *str;	  /* VHU_VAL_WORD; VHU_VAL_FLAG: @alt */
 };
 
 /* SET_MEM_TABLE, the largest: 2 + 8 regions of 6 values + 1. */

@@ -22,10 +22,8 @@ static const struct {
 	const char *key;
 	enum vhu_req_kind kind;
 } req_keys[] = {
-	{ "feature", VHU_REQ_FEATURE },
-	{ "protocol-feature", VHU_REQ_PROTOCOL },
-	{ "queues", VHU_REQ_QUEUES },
-	{ "mem-slots", VHU_REQ_MEM_SLOTS },
+	{ "feature", VHU_REQ_FEATURE }, { "protocol-feature", VHU_REQ_PROTOCOL },
+	{ "queues", VHU_REQ_QUEUES },	{ "mem-slots", VHU_REQ_MEM_SLOTS },
 	{ "status", VHU_REQ_STATUS },
 };
 
@@ -71,8 +69,8 @@ static bool key_eq(const char *a, size_t alen, const char *b)
 	return true;
 }
 
-#define SYNTAX                                                                                        \
-	"expected feature=NAME, protocol-feature=NAME, queues OP N, mem-slots OP N, status=NAME or "  \
+#define SYNTAX                                                                                               \
+	"expected feature=NAME, protocol-feature=NAME, queues OP N, mem-slots OP N, status=NAME or "         \
 	"config.FIELD OP VALUE"
 
 int vhu_req_parse(const char *text, struct vhu_req *r, char *err, size_t errlen)
@@ -154,7 +152,8 @@ int vhu_req_parse(const char *text, struct vhu_req *r, char *err, size_t errlen)
 	case VHU_REQ_PROTOCOL:
 	case VHU_REQ_STATUS:
 		if (r->op != VHU_REQ_EQ && r->op != VHU_REQ_NE) {
-			snprintf(err, errlen, "'%s': a bit is required with = (set) or != (not set)", r->text);
+			snprintf(err, errlen, "'%s': a bit is required with = (set) or != (not set)",
+				 r->text);
 			return -1;
 		}
 		break;
@@ -165,8 +164,7 @@ int vhu_req_parse(const char *text, struct vhu_req *r, char *err, size_t errlen)
 			return -1;
 		}
 		break;
-	case VHU_REQ_CONFIG:
-		break;
+	case VHU_REQ_CONFIG: break;
 	}
 	return 0;
 }
@@ -181,7 +179,9 @@ static int resolve_feature(struct vhu_req *r, enum vhu_dev_type dev, char *err, 
 
 	if (dev != VHU_DEV_NONE) {
 		if (vhu_bit_parse(VHU_BITS_FEATURES, dev, r->value, &r->bit)) {
-			snprintf(err, errlen, "'%s': %s devices have no feature bit '%s' (see `vhuctl -T %s list features`)",
+			snprintf(err, errlen,
+				 "'%s': %s devices have no feature bit '%s' (see `vhuctl -T %s list "
+				 "features`)",
 				 r->text, vhu_dev_by_id(dev)->name, r->value, vhu_dev_by_id(dev)->name);
 			return -1;
 		}
@@ -212,15 +212,18 @@ static int resolve_feature(struct vhu_req *r, enum vhu_dev_type dev, char *err, 
 		return 0;
 	}
 	if (!n) {
-		snprintf(err, errlen, "'%s': no device type has a feature bit '%s' (see `vhuctl list features`, "
-				      "with -T TYPE for a device's bits)",
+		snprintf(err, errlen,
+			 "'%s': no device type has a feature bit '%s' (see `vhuctl list features`, "
+			 "with -T TYPE for a device's bits)",
 			 r->text, r->value);
 		return -1;
 	}
-	len = (size_t)snprintf(err, errlen, "'%s': '%s' names a bit of several device types (", r->text, r->value);
+	len = (size_t)snprintf(err, errlen, "'%s': '%s' names a bit of several device types (", r->text,
+			       r->value);
 	for (i = 0; i < n && len < errlen; i++)
-		len += (size_t)snprintf(err + len, errlen - len, "%s%s bit %u = %s", i ? ", " : "", hit[i]->name,
-					bits[i], vhu_bit_name(VHU_BITS_FEATURES, hit[i]->id, bits[i]));
+		len += (size_t)snprintf(err + len, errlen - len, "%s%s bit %u = %s", i ? ", " : "",
+					hit[i]->name, bits[i],
+					vhu_bit_name(VHU_BITS_FEATURES, hit[i]->id, bits[i]));
 	if (len < errlen)
 		snprintf(err + len, errlen - len, "): give its full name or -T TYPE");
 	return -1;
@@ -244,7 +247,8 @@ static int resolve_value(struct vhu_req *r, char *err, size_t errlen)
 	bool text = f->kind != VHU_CFG_UINT && f->kind != VHU_CFG_INT;
 
 	if (text && r->op != VHU_REQ_EQ && r->op != VHU_REQ_NE) {
-		snprintf(err, errlen, "'%s': config field '%s' is compared with = or != only", r->text, r->name);
+		snprintf(err, errlen, "'%s': config field '%s' is compared with = or != only", r->text,
+			 r->name);
 		return -1;
 	}
 	switch (f->kind) {
@@ -253,8 +257,8 @@ static int resolve_value(struct vhu_req *r, char *err, size_t errlen)
 			return 0;
 		if (vhu_parse_u64(r->value, f->size >= 8 ? UINT64_MAX : (UINT64_C(1) << (8 * f->size)) - 1,
 				  &r->u)) {
-			snprintf(err, errlen, "'%s': '%s' is not a value of the %u-byte field '%s'%s", r->text,
-				 r->value, f->size, r->name,
+			snprintf(err, errlen, "'%s': '%s' is not a value of the %u-byte field '%s'%s",
+				 r->text, r->value, f->size, r->name,
 				 vhu_cfg_is_enum(f) ? " (a number or the name of a value)" : "");
 			return -1;
 		}
@@ -263,8 +267,8 @@ static int resolve_value(struct vhu_req *r, char *err, size_t errlen)
 		if (parse_signed(r->value, &r->i) ||
 		    (f->size < 8 && (r->i < -(INT64_C(1) << (8 * f->size - 1)) ||
 				     r->i >= (INT64_C(1) << (8 * f->size - 1))))) {
-			snprintf(err, errlen, "'%s': '%s' is not a value of the %u-byte signed field '%s'", r->text,
-				 r->value, f->size, r->name);
+			snprintf(err, errlen, "'%s': '%s' is not a value of the %u-byte signed field '%s'",
+				 r->text, r->value, f->size, r->name);
 			return -1;
 		}
 		return 0;
@@ -272,8 +276,8 @@ static int resolve_value(struct vhu_req *r, char *err, size_t errlen)
 	case VHU_CFG_STRING:
 	case VHU_CFG_BYTES:
 		if (f->size > sizeof(r->bytes) || vhu_cfg_encode(f, r->value, r->bytes)) {
-			snprintf(err, errlen, "'%s': '%s' is not a value of the %u-byte field '%s'", r->text, r->value,
-				 f->size, r->name);
+			snprintf(err, errlen, "'%s': '%s' is not a value of the %u-byte field '%s'", r->text,
+				 r->value, f->size, r->name);
 			return -1;
 		}
 		return 0;
@@ -290,7 +294,8 @@ static int resolve_config(struct vhu_req *r, enum vhu_dev_type dev, char *err, s
 	if (dev != VHU_DEV_NONE) {
 		r->field = vhu_cfg_field_find(dev, r->name);
 		if (!r->field) {
-			snprintf(err, errlen, "'%s': %s devices have no config field '%s' (see `vhuctl list config`)",
+			snprintf(err, errlen,
+				 "'%s': %s devices have no config field '%s' (see `vhuctl list config`)",
 				 r->text, vhu_dev_by_id(dev)->name, r->name);
 			return -1;
 		}
@@ -306,7 +311,8 @@ static int resolve_config(struct vhu_req *r, enum vhu_dev_type dev, char *err, s
 		}
 	}
 	if (!n) {
-		snprintf(err, errlen, "'%s': no device type has a config field '%s' (see `vhuctl list config`)", r->text,
+		snprintf(err, errlen,
+			 "'%s': no device type has a config field '%s' (see `vhuctl list config`)", r->text,
 			 r->name);
 		return -1;
 	}
@@ -348,11 +354,8 @@ int vhu_req_resolve(struct vhu_req *r, enum vhu_dev_type dev, char *err, size_t 
 		break;
 	}
 	case VHU_REQ_QUEUES:
-	case VHU_REQ_MEM_SLOTS:
-		break;
-	case VHU_REQ_CONFIG:
-		rc = resolve_config(r, dev, err, errlen);
-		break;
+	case VHU_REQ_MEM_SLOTS: break;
+	case VHU_REQ_CONFIG: rc = resolve_config(r, dev, err, errlen); break;
 	}
 	r->resolved = rc == 0;
 	return rc;
@@ -432,18 +435,19 @@ static void eval_config(const struct vhu_req *r, const struct vhu_req_facts *f, 
 		unknown(res, f->config_why);
 		return;
 	}
-	n = vhu_cfg_decode(r->dev, f->config, f->config_len, 0, f->features, f->have_features, v, ARRAY_SIZE(v),
-			   NULL);
+	n = vhu_cfg_decode(r->dev, f->config, f->config_len, 0, f->features, f->have_features, v,
+			   ARRAY_SIZE(v), NULL);
 	for (i = 0; i < n; i++)
 		if (v[i].field == fd)
 			hit = &v[i];
 	if (!hit || !hit->present) {
 		if (r->dev == VHU_DEV_INPUT && fd->offset >= 8 && !hit)
-			snprintf(why, sizeof(why), "the input config space does not hold '%s' for its select value",
-				 r->name);
+			snprintf(why, sizeof(why),
+				 "the input config space does not hold '%s' for its select value", r->name);
 		else
-			snprintf(why, sizeof(why), "'%s' (bytes %u-%u) is not in the %zu %s read", r->name, fd->offset,
-				 fd->offset + fd->size - 1, f->config_len, f->config_len == 1 ? "byte" : "bytes");
+			snprintf(why, sizeof(why), "'%s' (bytes %u-%u) is not in the %zu %s read", r->name,
+				 fd->offset, fd->offset + fd->size - 1, f->config_len,
+				 f->config_len == 1 ? "byte" : "bytes");
 		unknown(res, why);
 		return;
 	}
@@ -461,8 +465,8 @@ static void eval_config(const struct vhu_req *r, const struct vhu_req_facts *f, 
 		res->u = hit->u;
 		res->name = vhu_cfg_value_name(fd, hit->u);
 		res->met = cmp_u(hit->u, r->op, r->u);
-		snprintf(res->text, sizeof(res->text), "%llu%s%s%s", (unsigned long long)hit->u, res->name ? " (" : "",
-			 res->name ? res->name : "", res->name ? ")" : "");
+		snprintf(res->text, sizeof(res->text), "%llu%s%s%s", (unsigned long long)hit->u,
+			 res->name ? " (" : "", res->name ? res->name : "", res->name ? ")" : "");
 		return;
 	case VHU_CFG_INT:
 		res->type = VHU_REQ_ACT_INT;
@@ -521,8 +525,6 @@ void vhu_req_eval(const struct vhu_req *r, const struct vhu_req_facts *f, struct
 		else
 			eval_number(r, f->slots, res);
 		return;
-	case VHU_REQ_CONFIG:
-		eval_config(r, f, res);
-		return;
+	case VHU_REQ_CONFIG: eval_config(r, f, res); return;
 	}
 }

@@ -38,22 +38,22 @@ enum vhu_req_op { VHU_REQ_EQ, VHU_REQ_NE, VHU_REQ_LT, VHU_REQ_LE, VHU_REQ_GT, VH
 #define VHU_REQ_TEXT_MAX 256
 
 struct vhu_req {
-	char text[VHU_REQ_TEXT_MAX];  /* as given, without spaces around OP */
+	char text[VHU_REQ_TEXT_MAX]; /* as given, without spaces around OP */
 	enum vhu_req_kind kind;
 	enum vhu_req_op op;
-	char name[128];               /* config field (group.name) as given */
+	char name[128];		      /* config field (group.name) as given */
 	char value[VHU_REQ_TEXT_MAX]; /* right-hand side as given */
-	uint64_t num;                 /* QUEUES, MEM_SLOTS */
+	uint64_t num;		      /* QUEUES, MEM_SLOTS */
 
 	/* Filled by vhu_req_resolve(). */
 	bool resolved;
-	unsigned bit;                 /* FEATURE, PROTOCOL, STATUS */
-	const char *bit_name;         /* its spec name (static), NULL for bit_N */
-	enum vhu_dev_type dev;        /* table a device bit or a config field came from */
+	unsigned bit;			   /* FEATURE, PROTOCOL, STATUS */
+	const char *bit_name;		   /* its spec name (static), NULL for bit_N */
+	enum vhu_dev_type dev;		   /* table a device bit or a config field came from */
 	const struct vhu_cfg_field *field; /* CONFIG */
-	uint64_t u;                   /* CONFIG value: UINT (also an enum name) */
-	int64_t i;                    /* INT */
-	uint8_t bytes[256];           /* MAC, STRING, BYTES: as encoded (field->size) */
+	uint64_t u;			   /* CONFIG value: UINT (also an enum name) */
+	int64_t i;			   /* INT */
+	uint8_t bytes[256];		   /* MAC, STRING, BYTES: as encoded (field->size) */
 };
 
 /*
@@ -96,17 +96,23 @@ struct vhu_req_facts {
 	const char *config_why;
 };
 
-enum vhu_req_actual { VHU_REQ_ACT_NONE, VHU_REQ_ACT_BOOL, VHU_REQ_ACT_UINT, VHU_REQ_ACT_INT, VHU_REQ_ACT_STRING };
+enum vhu_req_actual {
+	VHU_REQ_ACT_NONE,
+	VHU_REQ_ACT_BOOL,
+	VHU_REQ_ACT_UINT,
+	VHU_REQ_ACT_INT,
+	VHU_REQ_ACT_STRING
+};
 
 struct vhu_req_result {
 	bool met;
-	enum vhu_req_actual type;     /* NONE: the value is unknown (why) */
-	bool b;                       /* BOOL: the bit is set */
+	enum vhu_req_actual type; /* NONE: the value is unknown (why) */
+	bool b;			  /* BOOL: the bit is set */
 	uint64_t u;
 	int64_t i;
-	char str[VHU_CFG_STR_MAX];    /* STRING */
-	const char *name;             /* the name of the actual value (enum field), or NULL */
-	char why[512];                /* NONE: why the value is unknown */
+	char str[VHU_CFG_STR_MAX];	 /* STRING */
+	const char *name;		 /* the name of the actual value (enum field), or NULL */
+	char why[512];			 /* NONE: why the value is unknown */
 	char text[VHU_CFG_STR_MAX + 64]; /* the actual value for a message: "2", "not offered", ... */
 };
 

@@ -35,7 +35,8 @@ int vhu_bq_idle(struct vhu_drv_queue *q, unsigned *spins, int64_t deadline, bool
 	}
 	left = deadline - vhu_bq_now_ns();
 	if (left > 0) {
-		struct pollfd p[2] = {{.fd = q->call_fd, .events = POLLIN}, {.fd = wake_fd, .events = POLLIN}};
+		struct pollfd p[2] = { { .fd = q->call_fd, .events = POLLIN },
+				       { .fd = wake_fd, .events = POLLIN } };
 		int r;
 
 		q->call_waits++;

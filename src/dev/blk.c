@@ -47,7 +47,7 @@ static void put_le64(uint8_t *p, uint64_t v)
 
 void vhu_blk_info(const uint8_t *cfg, uint32_t len, uint64_t features, struct vhu_blk_info *out)
 {
-	uint8_t c[VHU_BLK_CONFIG_SIZE] = {0};
+	uint8_t c[VHU_BLK_CONFIG_SIZE] = { 0 };
 #define HAS(bit) ((features & VHU_BIT(bit)) != 0)
 
 	memcpy(c, cfg, len < sizeof(c) ? len : sizeof(c));
@@ -193,16 +193,17 @@ static int submit(struct vhu_blk *b, struct vhu_blk_slot *s)
 	put_le32(s->hdr + 4, 0);
 	put_le64(s->hdr + 8, data_write(s->type) || s->type == VIRTIO_BLK_T_OUT ? s->sector : 0);
 	s->hdr[16] = STATUS_UNSET;
-	b->segs[n++] = (struct vhu_vq_seg){s->hdr_gpa, 16, false};
+	b->segs[n++] = (struct vhu_vq_seg){ s->hdr_gpa, 16, false };
 	if (is_range(s->type)) {
-		b->segs[n++] = (struct vhu_vq_seg){s->data_gpa, 16, false};
+		b->segs[n++] = (struct vhu_vq_seg){ s->data_gpa, 16, false };
 	} else {
 		for (uint32_t off = 0; off < s->len; off += b->seg_bytes)
-			b->segs[n++] = (struct vhu_vq_seg){
-				s->data_gpa + off, s->len - off < b->seg_bytes ? s->len - off : b->seg_bytes,
-				data_write(s->type)};
+			b->segs[n++] = (struct vhu_vq_seg){ s->data_gpa + off,
+							    s->len - off < b->seg_bytes ? s->len - off
+											: b->seg_bytes,
+							    data_write(s->type) };
 	}
-	b->segs[n++] = (struct vhu_vq_seg){s->hdr_gpa + 16, 1, true};
+	b->segs[n++] = (struct vhu_vq_seg){ s->hdr_gpa + 16, 1, true };
 	rc = vhu_vq_add(&b->q->vq, b->segs, n, s);
 	if (rc == VHU_VQ_FULL)
 		return rc;
@@ -302,8 +303,11 @@ static int resume(struct vhu_blk *b, uint64_t next_seq)
 				continue;
 			/* The ring was empty: there is room for every one. */
 			if ((rc = submit(b, s)))
-				return rc == VHU_VQ_FULL ? vhu_fail(b->d->s, VHU_E_IO, "queue %u: no room to send "
-							 "again what was in flight", b->q->index) : rc;
+				return rc == VHU_VQ_FULL ? vhu_fail(b->d->s, VHU_E_IO,
+								    "queue %u: no room to send "
+								    "again what was in flight",
+								    b->q->index)
+							 : rc;
 			b->resubmitted++;
 		}
 	return vhu_drv_notify(b->d, b->q);
@@ -393,12 +397,12 @@ static int check_range(struct vhu_blk *b, uint64_t offset, uint64_t length)
 
 int vhu_blk_rw(struct vhu_blk *b, bool write, uint64_t offset, uint64_t length, vhu_blk_data_fn fn, void *arg)
 {
-	struct job j = {.type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
-			.sector = offset / VHU_BLK_SECTOR,
-			.end = (offset + length) / VHU_BLK_SECTOR,
-			.per_req = b->max_bytes / VHU_BLK_SECTOR,
-			.fn = fn,
-			.arg = arg};
+	struct job j = { .type = write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+			 .sector = offset / VHU_BLK_SECTOR,
+			 .end = (offset + length) / VHU_BLK_SECTOR,
+			 .per_req = b->max_bytes / VHU_BLK_SECTOR,
+			 .fn = fn,
+			 .arg = arg };
 	int rc = check_range(b, offset, length);
 
 	return rc ? rc : run(b, &j);
@@ -407,10 +411,10 @@ int vhu_blk_rw(struct vhu_blk *b, bool write, uint64_t offset, uint64_t length, 
 int vhu_blk_range(struct vhu_blk *b, uint32_t type, uint64_t offset, uint64_t length, bool unmap)
 {
 	uint32_t max = type == VIRTIO_BLK_T_DISCARD ? b->info.max_discard_sectors : b->info.max_wz_sectors;
-	struct job j = {.type = type,
-			.sector = offset / VHU_BLK_SECTOR,
-			.end = (offset + length) / VHU_BLK_SECTOR,
-			.flags = unmap ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0};
+	struct job j = { .type = type,
+			 .sector = offset / VHU_BLK_SECTOR,
+			 .end = (offset + length) / VHU_BLK_SECTOR,
+			 .flags = unmap ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0 };
 	int rc = check_range(b, offset, length);
 
 	/* 0 means no limit given: the segment's 32-bit count is the limit. */
@@ -420,7 +424,7 @@ int vhu_blk_range(struct vhu_blk *b, uint32_t type, uint64_t offset, uint64_t le
 
 int vhu_blk_flush(struct vhu_blk *b)
 {
-	struct job j = {.type = VIRTIO_BLK_T_FLUSH, .single = true};
+	struct job j = { .type = VIRTIO_BLK_T_FLUSH, .single = true };
 
 	return run(b, &j);
 }
@@ -433,11 +437,11 @@ static int take_id(void *arg, uint8_t *buf, uint32_t len)
 
 int vhu_blk_get_id(struct vhu_blk *b, char id[VHU_BLK_ID_BYTES + 1])
 {
-	struct job j = {.type = VIRTIO_BLK_T_GET_ID,
-			.single = true,
-			.fixed_len = VHU_BLK_ID_BYTES,
-			.fn = take_id,
-			.arg = id};
+	struct job j = { .type = VIRTIO_BLK_T_GET_ID,
+			 .single = true,
+			 .fixed_len = VHU_BLK_ID_BYTES,
+			 .fn = take_id,
+			 .arg = id };
 
 	memset(id, 0, VHU_BLK_ID_BYTES + 1);
 	return run(b, &j);

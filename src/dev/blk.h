@@ -96,8 +96,8 @@ struct vhu_blk {
 
 /*
  * Slots for up to VHU_BLK_DEPTH requests in guest memory (vhu_drv_alloc)
- * on the started queue @q: as many as the ring and the memory hold.  VHU_OK, VHU_E_USAGE (guest memory too small,
- * size_max below a sector) or VHU_E_IO (out of memory).
+ * on the started queue @q: as many as the ring and the memory hold.  VHU_OK, VHU_E_USAGE (guest memory too
+ * small, size_max below a sector) or VHU_E_IO (out of memory).
  */
 int vhu_blk_init(struct vhu_blk *b, struct vhu_drv *d, struct vhu_drv_queue *q,
 		 const struct vhu_blk_info *info);

@@ -22,7 +22,7 @@
 
 #define STATUS_UNSET 0xffu
 #define HDR_STRIDE   32u /* header (16) + status (1), 16-aligned */
-static const uint8_t magic[8] = {'v', 'h', 'u', 'B', 'E', 'N', 'C', 'H'};
+static const uint8_t magic[8] = { 'v', 'h', 'u', 'B', 'E', 'N', 'C', 'H' };
 
 struct vhu_bb_slot {
 	uint8_t *hdr;			 /* header; status byte at 16 */
@@ -127,12 +127,12 @@ int vhu_bb_queue_init(struct vhu_bb_queue *b, struct vhu_drv *d, struct vhu_drv_
 			struct vhu_vq_seg *c = b->segs + ((size_t)i * 2 + (size_t)w) * b->nsegs;
 			unsigned n = 0;
 
-			c[n++] = (struct vhu_vq_seg){h, 16, false};
+			c[n++] = (struct vhu_vq_seg){ h, 16, false };
 			/* IN: the device writes the data; OUT: it reads it. */
 			for (uint32_t off = 0; off < o->bs; off += seg)
-				c[n++] = (struct vhu_vq_seg){dat + off, o->bs - off < seg ? o->bs - off : seg,
-							     !w};
-			c[n++] = (struct vhu_vq_seg){h + 16, 1, true};
+				c[n++] = (struct vhu_vq_seg){ dat + off,
+							      o->bs - off < seg ? o->bs - off : seg, !w };
+			c[n++] = (struct vhu_vq_seg){ h + 16, 1, true };
 			s->seg[w] = c;
 		}
 	}

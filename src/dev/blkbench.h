@@ -123,8 +123,8 @@ struct vhu_bb_queue {
 	uint64_t blocks_done; /* FILL, CHECK: blocks written / checked */
 	/* Driver counters within the measured window (after the run). */
 	uint64_t kicks, kicks_suppressed, call_waits;
-	uint64_t errors;   /* requests that failed (status, --verify) */
-	uint64_t verified; /* blocks read and checked (--verify) */
+	uint64_t errors;      /* requests that failed (status, --verify) */
+	uint64_t verified;    /* blocks read and checked (--verify) */
 	uint64_t resubmitted; /* requests added again after a reconnect */
 
 	/* The measured window of this queue: started, and the driver

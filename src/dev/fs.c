@@ -85,8 +85,8 @@ void vhu_fs_info(const uint8_t *cfg, uint32_t len, struct vhu_fs_info *out)
 		return;
 	out->have = true;
 	memcpy(out->tag, cfg, VHU_FS_TAG_BYTES);
-	out->num_request_queues =
-		(uint32_t)cfg[36] | (uint32_t)cfg[37] << 8 | (uint32_t)cfg[38] << 16 | (uint32_t)cfg[39] << 24;
+	out->num_request_queues = (uint32_t)cfg[36] | (uint32_t)cfg[37] << 8 | (uint32_t)cfg[38] << 16 |
+				  (uint32_t)cfg[39] << 24;
 }
 
 int vhu_fs_init(struct vhu_fs *f, struct vhu_drv *d, struct vhu_drv_queue *hiprio, struct vhu_drv_queue *req)
@@ -105,7 +105,8 @@ int vhu_fs_init(struct vhu_fs *f, struct vhu_drv *d, struct vhu_drv_queue *hipri
 	f->uid = (uint32_t)geteuid();
 	f->gid = (uint32_t)getegid();
 	f->pid = (uint32_t)getpid();
-	f->forget_slots = hiprio->vq.cfg.size < VHU_FS_FORGET_SLOTS ? hiprio->vq.cfg.size : VHU_FS_FORGET_SLOTS;
+	f->forget_slots =
+		hiprio->vq.cfg.size < VHU_FS_FORGET_SLOTS ? hiprio->vq.cfg.size : VHU_FS_FORGET_SLOTS;
 	if ((rc = vhu_drv_alloc(d, IN_BYTES, 4096, &p, &f->in_gpa)))
 		return rc;
 	f->in = p;
@@ -131,8 +132,9 @@ static int refused(struct vhu_fs *f, uint32_t opcode, const char *what, int32_t 
  * on success.  VHU_OK with *@r (r->error may be set), or a failure with
  * f->broken set.
  */
-static int call(struct vhu_fs *f, uint32_t opcode, uint64_t nodeid, const void *a1, uint32_t l1, const void *a2,
-		uint32_t l2, uint32_t out_len, uint32_t min_out, const char *what, struct vhu_fuse_reply *r)
+static int call(struct vhu_fs *f, uint32_t opcode, uint64_t nodeid, const void *a1, uint32_t l1,
+		const void *a2, uint32_t l2, uint32_t out_len, uint32_t min_out, const char *what,
+		struct vhu_fuse_reply *r)
 {
 	struct fuse_in_header ih = {
 		.len = (uint32_t)sizeof(ih) + l1 + l2,
@@ -145,7 +147,7 @@ static int call(struct vhu_fs *f, uint32_t opcode, uint64_t nodeid, const void *
 	};
 	struct vhu_vq_seg seg[3];
 	struct vhu_vq_used used;
-	struct fuse_out_header none = {0};
+	struct fuse_out_header none = { 0 };
 	unsigned n = 0, got = 0;
 	char why[200];
 	int rc;
@@ -162,10 +164,10 @@ static int call(struct vhu_fs *f, uint32_t opcode, uint64_t nodeid, const void *
 	/* A header the device never wrote must not pass for a reply:
 	 * unique 0 is never a request's. */
 	memcpy(f->out, &none, sizeof(none));
-	seg[n++] = (struct vhu_vq_seg){f->in_gpa, ih.len, false};
-	seg[n++] = (struct vhu_vq_seg){f->out_gpa, (uint32_t)sizeof(struct fuse_out_header), true};
+	seg[n++] = (struct vhu_vq_seg){ f->in_gpa, ih.len, false };
+	seg[n++] = (struct vhu_vq_seg){ f->out_gpa, (uint32_t)sizeof(struct fuse_out_header), true };
 	if (out_len)
-		seg[n++] = (struct vhu_vq_seg){f->out_gpa + sizeof(struct fuse_out_header), out_len, true};
+		seg[n++] = (struct vhu_vq_seg){ f->out_gpa + sizeof(struct fuse_out_header), out_len, true };
 	rc = vhu_vq_add(&f->req->vq, seg, n, f);
 	if (rc == VHU_VQ_FULL)
 		rc = vhu_fail(f->d->s, VHU_E_USAGE, "queue %u: no room for a request of %u descriptors",
@@ -198,7 +200,7 @@ int vhu_fs_handshake(struct vhu_fs *f)
 		/* max_pages in the reply: READs as large as it allows. */
 		.flags = FUSE_MAX_PAGES,
 	};
-	struct fuse_init_out out = {0};
+	struct fuse_init_out out = { 0 };
 	struct vhu_fuse_reply r;
 	uint64_t pages;
 	int rc;
@@ -243,8 +245,8 @@ int vhu_fs_walk(struct vhu_fs *f, const struct vhu_fs_path *p, uint64_t *nodeid)
 		int rc;
 
 		SHOWN(f, i + 1, shown);
-		if ((rc = call(f, FUSE_LOOKUP, node, p->comp[i], p->len[i], &nul, 1, sizeof(e), sizeof(e), shown,
-			       &r)))
+		if ((rc = call(f, FUSE_LOOKUP, node, p->comp[i], p->len[i], &nul, 1, sizeof(e), sizeof(e),
+			       shown, &r)))
 			return rc;
 		if (r.error)
 			return refused(f, FUSE_LOOKUP, shown, r.error);
@@ -261,14 +263,15 @@ int vhu_fs_walk(struct vhu_fs *f, const struct vhu_fs_path *p, uint64_t *nodeid)
 
 int vhu_fs_getattr(struct vhu_fs *f, uint64_t nodeid, struct fuse_attr *attr)
 {
-	struct fuse_getattr_in in = {0};
+	struct fuse_getattr_in in = { 0 };
 	struct fuse_attr_out out;
 	struct vhu_fuse_reply r;
 	char shown[VHU_FS_PATH_MAX + 2];
 	int rc;
 
 	SHOWN(f, f->path ? f->path->n : 0, shown);
-	if ((rc = call(f, FUSE_GETATTR, nodeid, &in, sizeof(in), NULL, 0, sizeof(out), sizeof(out), shown, &r)))
+	if ((rc = call(f, FUSE_GETATTR, nodeid, &in, sizeof(in), NULL, 0, sizeof(out), sizeof(out), shown,
+		       &r)))
 		return rc;
 	if (r.error)
 		return refused(f, FUSE_GETATTR, shown, r.error);
@@ -281,7 +284,7 @@ int vhu_fs_getattr(struct vhu_fs *f, uint64_t nodeid, struct fuse_attr *attr)
 static int open_node(struct vhu_fs *f, uint32_t opcode, uint64_t nodeid, uint32_t flags, const char *shown,
 		     uint64_t *fh)
 {
-	struct fuse_open_in in = {.flags = flags};
+	struct fuse_open_in in = { .flags = flags };
 	struct fuse_open_out out;
 	struct vhu_fuse_reply r;
 	int rc;
@@ -300,7 +303,7 @@ static int open_node(struct vhu_fs *f, uint32_t opcode, uint64_t nodeid, uint32_
 static int release_node(struct vhu_fs *f, uint32_t opcode, uint64_t nodeid, uint32_t flags, uint64_t fh,
 			const char *shown, int first)
 {
-	struct fuse_release_in in = {.fh = fh, .flags = flags};
+	struct fuse_release_in in = { .fh = fh, .flags = flags };
 	struct vhu_fuse_reply r;
 	char keep[sizeof(f->d->s->err)];
 	int rc;
@@ -329,7 +332,9 @@ int vhu_fs_readdir(struct vhu_fs *f, uint64_t nodeid, vhu_fs_dirent_fn fn, void 
 	if ((rc = open_node(f, FUSE_OPENDIR, nodeid, flags, shown, &fh)))
 		return rc;
 	for (;;) {
-		struct fuse_read_in in = {.fh = fh, .offset = off, .size = VHU_FS_READDIR_BYTES, .flags = flags};
+		struct fuse_read_in in = {
+			.fh = fh, .offset = off, .size = VHU_FS_READDIR_BYTES, .flags = flags
+		};
 		struct vhu_fuse_reply r;
 		struct vhu_fuse_dirent e;
 		uint32_t pos = 0;
@@ -337,8 +342,8 @@ int vhu_fs_readdir(struct vhu_fs *f, uint64_t nodeid, vhu_fs_dirent_fn fn, void 
 		char why[160];
 		int got;
 
-		if ((rc = call(f, FUSE_READDIR, nodeid, &in, sizeof(in), NULL, 0, VHU_FS_READDIR_BYTES, 0, shown,
-			       &r)))
+		if ((rc = call(f, FUSE_READDIR, nodeid, &in, sizeof(in), NULL, 0, VHU_FS_READDIR_BYTES, 0,
+			       shown, &r)))
 			break;
 		if (r.error) {
 			rc = refused(f, FUSE_READDIR, shown, r.error);
@@ -358,12 +363,15 @@ int vhu_fs_readdir(struct vhu_fs *f, uint64_t nodeid, vhu_fs_dirent_fn fn, void 
 		 * move, the next READDIR would ask the same again. */
 		if (got < 0 || !entries || off == in.offset) {
 			if (got >= 0 && !entries)
-				snprintf(why, sizeof(why), "a reply of %u bytes holds no whole entry", r.arg_len);
+				snprintf(why, sizeof(why), "a reply of %u bytes holds no whole entry",
+					 r.arg_len);
 			else if (got >= 0)
-				snprintf(why, sizeof(why), "the entries end at offset %llu, where they started",
+				snprintf(why, sizeof(why),
+					 "the entries end at offset %llu, where they started",
 					 (unsigned long long)off);
 			f->broken = true;
-			rc = vhu_fail(f->d->s, VHU_E_PROTO, "queue %u: READDIR %s: %s", f->req->index, shown, why);
+			rc = vhu_fail(f->d->s, VHU_E_PROTO, "queue %u: READDIR %s: %s", f->req->index, shown,
+				      why);
 			break;
 		}
 	}
@@ -380,7 +388,7 @@ int vhu_fs_read(struct vhu_fs *f, uint64_t nodeid, vhu_fs_data_fn fn, void *arg)
 	if ((rc = open_node(f, FUSE_OPEN, nodeid, O_RDONLY, shown, &fh)))
 		return rc;
 	for (;;) {
-		struct fuse_read_in in = {.fh = fh, .offset = off, .size = f->max_read, .flags = O_RDONLY};
+		struct fuse_read_in in = { .fh = fh, .offset = off, .size = f->max_read, .flags = O_RDONLY };
 		struct vhu_fuse_reply r;
 
 		snprintf(what, sizeof(what), "%s at offset %llu", shown, (unsigned long long)off);
@@ -426,8 +434,9 @@ int vhu_fs_forget(struct vhu_fs *f)
 				.gid = f->gid,
 				.pid = f->pid,
 			};
-			struct fuse_forget_in fi = {.nlookup = 1};
-			struct vhu_vq_seg seg = {f->forget_gpa + (uint64_t)batch * FORGET_BYTES, ih.len, false};
+			struct fuse_forget_in fi = { .nlookup = 1 };
+			struct vhu_vq_seg seg = { f->forget_gpa + (uint64_t)batch * FORGET_BYTES, ih.len,
+						  false };
 
 			f->next_unique += 2;
 			memcpy(slot, &ih, sizeof(ih));

@@ -86,10 +86,10 @@ struct vhu_fs_info {
 void vhu_fs_info(const uint8_t *cfg, uint32_t len, struct vhu_fs_info *out);
 
 struct vhu_fs {
-	struct vhu_drv *d;		 /* borrowed */
-	struct vhu_drv_queue *hiprio;	 /* borrowed */
-	struct vhu_drv_queue *req;	 /* borrowed */
-	const struct vhu_fs_path *path;	 /* borrowed: for messages */
+	struct vhu_drv *d;		/* borrowed */
+	struct vhu_drv_queue *hiprio;	/* borrowed */
+	struct vhu_drv_queue *req;	/* borrowed */
+	const struct vhu_fs_path *path; /* borrowed: for messages */
 	uint64_t next_unique;
 	uint32_t uid, gid, pid; /* in every request header */
 	/* FUSE_INIT reply */

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "dev/net.h"
-#include "util/intr.h"
 #include "util/hex.h"
+#include "util/intr.h"
 #include "util/parse.h"
 
 #define NO_FRAME SIZE_MAX
@@ -45,13 +45,15 @@ int vhu_net_parse_frame(const char *hex, uint8_t *buf, size_t *len, char *why, s
 	}
 	if (vhu_parse_hex(hex, tmp, cap, &n))
 		snprintf(why, whylen,
-			 "not hex bytes (two hex digits a byte, optionally separated by ' ', ':', '-' or ',')");
+			 "not hex bytes (two hex digits a byte, optionally separated by ' ', ':', '-' or "
+			 "',')");
 	else if (n < VHU_NET_FRAME_MIN)
-		snprintf(why, whylen, "a frame of %zu byte%s is too short: an Ethernet frame has %u..%u bytes",
-			 n, n == 1 ? "" : "s", VHU_NET_FRAME_MIN, VHU_NET_FRAME_MAX);
+		snprintf(why, whylen,
+			 "a frame of %zu byte%s is too short: an Ethernet frame has %u..%u bytes", n,
+			 n == 1 ? "" : "s", VHU_NET_FRAME_MIN, VHU_NET_FRAME_MAX);
 	else if (n > VHU_NET_FRAME_MAX)
-		snprintf(why, whylen, "a frame of %zu bytes is too long: an Ethernet frame has %u..%u bytes", n,
-			 VHU_NET_FRAME_MIN, VHU_NET_FRAME_MAX);
+		snprintf(why, whylen, "a frame of %zu bytes is too long: an Ethernet frame has %u..%u bytes",
+			 n, VHU_NET_FRAME_MIN, VHU_NET_FRAME_MAX);
 	else {
 		memcpy(buf, tmp, n);
 		*len = n;
@@ -82,8 +84,8 @@ static void put_be16(uint8_t *p, uint16_t v)
 
 size_t vhu_net_udp_frame(uint8_t *buf, size_t len)
 {
-	static const uint8_t mac_dst[6] = {0x02, 0, 0, 0, 0, 0x02}, mac_src[6] = {0x02, 0, 0, 0, 0, 0x01};
-	static const uint8_t ip_src[4] = {192, 0, 2, 1}, ip_dst[4] = {192, 0, 2, 2};
+	static const uint8_t mac_dst[6] = { 0x02, 0, 0, 0, 0, 0x02 }, mac_src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	static const uint8_t ip_src[4] = { 192, 0, 2, 1 }, ip_dst[4] = { 192, 0, 2, 2 };
 	const size_t ip_len = len - 14, udp_len = ip_len - 20;
 	uint8_t *ip = buf + 14, *udp = ip + 20;
 	uint32_t pseudo;
@@ -152,13 +154,14 @@ int vhu_net_check_rx_buf(struct vhu_session *s, uint64_t features, uint32_t rx_b
 	 * holds at least the header; without it, header + 1514 bytes (no
 	 * guest TSO, UFO or USO is acked). */
 	if (rx_buf < hl)
-		return vhu_fail(s, VHU_E_USAGE, "--rx-buffer %u is smaller than the %zu-byte virtio-net header",
-				rx_buf, hl);
-	if (!(features & VHU_BIT(VHU_NET_F_MRG_RXBUF)) && rx_buf < hl + VHU_NET_FRAME_MAX)
 		return vhu_fail(s, VHU_E_USAGE,
-				"--rx-buffer %u: without VIRTIO_NET_F_MRG_RXBUF a receive buffer must hold the "
-				"%zu-byte header and a 1514-byte frame (%zu bytes)",
-				rx_buf, hl, hl + VHU_NET_FRAME_MAX);
+				"--rx-buffer %u is smaller than the %zu-byte virtio-net header", rx_buf, hl);
+	if (!(features & VHU_BIT(VHU_NET_F_MRG_RXBUF)) && rx_buf < hl + VHU_NET_FRAME_MAX)
+		return vhu_fail(
+			s, VHU_E_USAGE,
+			"--rx-buffer %u: without VIRTIO_NET_F_MRG_RXBUF a receive buffer must hold the "
+			"%zu-byte header and a 1514-byte frame (%zu bytes)",
+			rx_buf, hl, hl + VHU_NET_FRAME_MAX);
 	return VHU_OK;
 }
 
@@ -187,7 +190,8 @@ int vhu_net_init(struct vhu_net *n, struct vhu_drv *d, struct vhu_drv_queue *rx,
 		vhu_net_fini(n);
 		return vhu_fail(d->s, VHU_E_IO, "net: out of memory");
 	}
-	if ((rc = alloc_pool(n, n->txb, n->ntx, VHU_NET_TX_BUF)) || (rc = alloc_pool(n, n->rxb, n->nrx, rx_buf)))
+	if ((rc = alloc_pool(n, n->txb, n->ntx, VHU_NET_TX_BUF)) ||
+	    (rc = alloc_pool(n, n->rxb, n->nrx, rx_buf)))
 		return rc;
 	for (unsigned i = 0; i < n->ntx; i++)
 		n->free[i] = &n->txb[i];
@@ -253,7 +257,7 @@ static void tx_done(struct vhu_net *n, unsigned got)
 static int tx_resume(struct vhu_net *n, struct vhu_drv_queue *q)
 {
 	char cause[sizeof(n->d->s->err)];
-	bool is_free[VHU_NET_POOL] = {false};
+	bool is_free[VHU_NET_POOL] = { false };
 	unsigned got;
 	int rc;
 
@@ -270,16 +274,17 @@ static int tx_resume(struct vhu_net *n, struct vhu_drv_queue *q)
 		is_free[n->free[i] - n->txb] = true;
 	for (unsigned i = 0; i < n->ntx; i++) {
 		struct vhu_net_buf *b = &n->txb[i];
-		struct vhu_vq_seg seg = {b->gpa, (uint32_t)n->hdr_len + b->len, false};
+		struct vhu_vq_seg seg = { b->gpa, (uint32_t)n->hdr_len + b->len, false };
 
 		if (is_free[i])
 			continue;
 		/* The ring was emptied: there is room for every one. */
 		if ((rc = vhu_vq_add(&q->vq, &seg, 1, b)))
-			return rc == VHU_VQ_FULL ? vhu_fail(n->d->s, VHU_E_IO,
-							    "queue %u: no room to send again what was in flight",
-							    q->index)
-						 : vq_fail(n, q, rc);
+			return rc == VHU_VQ_FULL
+				       ? vhu_fail(n->d->s, VHU_E_IO,
+						  "queue %u: no room to send again what was in flight",
+						  q->index)
+				       : vq_fail(n, q, rc);
 		n->resubmitted++;
 	}
 	return vhu_drv_notify(n->d, q);
@@ -310,7 +315,7 @@ int vhu_net_send(struct vhu_net *n, const struct vhu_net_frame *frames, size_t n
 				b->len = frames[k].len;
 				b->frame = k;
 			}
-			seg = (struct vhu_vq_seg){b->gpa, (uint32_t)n->hdr_len + b->len, false};
+			seg = (struct vhu_vq_seg){ b->gpa, (uint32_t)n->hdr_len + b->len, false };
 			rc = vhu_vq_add(&q->vq, &seg, 1, b);
 			if (rc == VHU_VQ_FULL) {
 				full = true;
@@ -349,12 +354,13 @@ int vhu_net_send(struct vhu_net *n, const struct vhu_net_frame *frames, size_t n
 
 static int post(struct vhu_net *n, struct vhu_net_buf *b)
 {
-	struct vhu_vq_seg seg = {b->gpa, n->rx_buf, true};
+	struct vhu_vq_seg seg = { b->gpa, n->rx_buf, true };
 	int rc = vhu_vq_add(&n->rx->vq, &seg, 1, b);
 
 	/* The ring holds at least the pool: never full. */
 	if (rc == VHU_VQ_FULL)
-		return vhu_fail(n->d->s, VHU_E_PROTO, "queue %u: no room to repost a receive buffer", n->rx->index);
+		return vhu_fail(n->d->s, VHU_E_PROTO, "queue %u: no room to repost a receive buffer",
+				n->rx->index);
 	return rc ? vq_fail(n, n->rx, rc) : VHU_OK;
 }
 
@@ -399,18 +405,21 @@ int vhu_net_recv(struct vhu_net *n, uint64_t count, vhu_net_rx_fn fn, void *arg)
 				uint16_t nb = 1;
 
 				if (len < n->hdr_len)
-					return violation(n, "used length %u is shorter than the %zu-byte "
-							    "virtio-net header",
+					return violation(n,
+							 "used length %u is shorter than the %zu-byte "
+							 "virtio-net header",
 							 len, n->hdr_len);
 				if (n->mrg_rxbuf) {
 					memcpy(&nb, b->p + 10, 2);
 					nb = le16toh(nb);
 					if (!nb)
-						return violation(n, "num_buffers is 0 (VIRTIO_NET_F_MRG_RXBUF: "
-								    "at least 1)");
+						return violation(n,
+								 "num_buffers is 0 (VIRTIO_NET_F_MRG_RXBUF: "
+								 "at least 1)");
 					if (nb > n->nrx)
-						return violation(n, "num_buffers %u exceeds the %u buffers posted",
-								 nb, n->nrx);
+						return violation(
+							n, "num_buffers %u exceeds the %u buffers posted", nb,
+							n->nrx);
 				}
 				left = nbufs = nb;
 				plen = 0;

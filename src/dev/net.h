@@ -110,12 +110,12 @@ struct vhu_net {
 	struct vhu_drv_queue *rx; /* borrowed: receiveq */
 	struct vhu_drv_queue *tx; /* borrowed: transmitq */
 	size_t hdr_len;
-	bool mrg_rxbuf;		  /* VIRTIO_NET_F_MRG_RXBUF negotiated */
-	uint32_t rx_buf;	  /* bytes per receive buffer */
-	unsigned ntx, nrx;	  /* pool sizes */
-	struct vhu_net_buf *txb;  /* owned: ntx */
-	struct vhu_net_buf *rxb;  /* owned: nrx */
-	struct vhu_net_buf **free;  /* owned: free transmit buffers, ntx */
+	bool mrg_rxbuf;		   /* VIRTIO_NET_F_MRG_RXBUF negotiated */
+	uint32_t rx_buf;	   /* bytes per receive buffer */
+	unsigned ntx, nrx;	   /* pool sizes */
+	struct vhu_net_buf *txb;   /* owned: ntx */
+	struct vhu_net_buf *rxb;   /* owned: nrx */
+	struct vhu_net_buf **free; /* owned: free transmit buffers, ntx */
 	unsigned nfree;
 	struct vhu_vq_used *used; /* owned scratch: VHU_NET_POOL */
 	uint8_t *pkt;		  /* owned: a packet being assembled */
@@ -133,8 +133,8 @@ struct vhu_net {
 	uint64_t reconnects;
 	uint64_t resubmitted; /* frames added again after a reconnect */
 	/* counters */
-	uint64_t frames; /* sent: completed by the device; received: whole packets */
-	uint64_t bytes;	 /* frame bytes, headers not counted */
+	uint64_t frames;  /* sent: completed by the device; received: whole packets */
+	uint64_t bytes;	  /* frame bytes, headers not counted */
 	uint64_t buffers; /* receive buffers the device used */
 	uint64_t merged;  /* received packets that spanned more than one buffer */
 };

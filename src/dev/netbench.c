@@ -82,11 +82,11 @@ int vhu_nb_init(struct vhu_nb *nb, struct vhu_drv *d, struct vhu_drv_queue *q, c
 		if (tx)
 			vhu_net_udp_frame(b->p + nb->hdr_len, o->frame_len);
 		if (o->split_hdr && body) {
-			b->seg[0] = (struct vhu_vq_seg){a, (uint32_t)nb->hdr_len, !tx};
-			b->seg[1] = (struct vhu_vq_seg){a + nb->hdr_len, body, !tx};
+			b->seg[0] = (struct vhu_vq_seg){ a, (uint32_t)nb->hdr_len, !tx };
+			b->seg[1] = (struct vhu_vq_seg){ a + nb->hdr_len, body, !tx };
 			b->nseg = 2;
 		} else {
-			b->seg[0] = (struct vhu_vq_seg){a, (uint32_t)nb->hdr_len + body, !tx};
+			b->seg[0] = (struct vhu_vq_seg){ a, (uint32_t)nb->hdr_len + body, !tx };
 			b->nseg = 1;
 		}
 	}

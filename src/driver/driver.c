@@ -50,7 +50,7 @@ void vhu_drv_fini(struct vhu_drv *d)
 static int rec(struct vhu_drv *d, uint32_t req, int32_t ring, uint64_t value, int rc)
 {
 	if (d->nsteps < VHU_DRV_MAX_STEPS)
-		d->steps[d->nsteps++] = (struct vhu_drv_step){req, ring, value, rc};
+		d->steps[d->nsteps++] = (struct vhu_drv_step){ req, ring, value, rc };
 	return rc;
 }
 
@@ -115,9 +115,10 @@ int vhu_drv_probe(struct vhu_drv *d)
 	 * them. */
 	if (d->o.iommu && (!vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_BACKEND_REQ) ||
 			   !vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_REPLY_ACK)))
-		return vhu_fail(s, VHU_E_UNSUPPORTED,
-				"--iommu: needs protocol features BACKEND_REQ and REPLY_ACK (%s not negotiated)",
-				!vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_BACKEND_REQ) ? "BACKEND_REQ" : "REPLY_ACK");
+		return vhu_fail(
+			s, VHU_E_UNSUPPORTED,
+			"--iommu: needs protocol features BACKEND_REQ and REPLY_ACK (%s not negotiated)",
+			!vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_BACKEND_REQ) ? "BACKEND_REQ" : "REPLY_ACK");
 	if (!d->res->queue_num && vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_MQ)) {
 		rc = vhu_get_queue_num(s, &d->res->queue_num);
 		if (rec(d, VHOST_USER_GET_QUEUE_NUM, -1, d->res->queue_num, rc))
@@ -209,9 +210,9 @@ static int make_memory(struct vhu_drv *d)
 
 static int make_queue(struct vhu_drv *d, struct vhu_drv_queue *q, uint32_t ring)
 {
-	struct vhu_vq_config cfg = {d->o.layout,  (uint16_t)ring, d->o.queue_size,
-				    d->event_idx, d->indirect,	  0};
-	struct vhu_vq_areas a = {0};
+	struct vhu_vq_config cfg = { d->o.layout,  (uint16_t)ring, d->o.queue_size,
+				     d->event_idx, d->indirect,	   0 };
+	struct vhu_vq_areas a = { 0 };
 	size_t sz[VHU_VQ_AREAS], al[VHU_VQ_AREAS];
 	void *area[VHU_VQ_AREAS];
 	uint64_t gpa;

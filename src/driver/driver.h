@@ -81,7 +81,8 @@
 
 /* What the iommu option adds: misses come on the back-end channel, and
  * updates are acked before the rings use them. */
-#define VHU_DRV_PF_IOMMU (VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK))
+#define VHU_DRV_PF_IOMMU                                                                                     \
+	(VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK))
 
 /* Device-specific feature bits (spec "Feature Bits": 0-23 and 50-127 of
  * which a u64 carries 50-63). */

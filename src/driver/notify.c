@@ -96,8 +96,8 @@ static int interrupted(struct vhu_drv *d, struct vhu_drv_queue *q)
 {
 	unsigned n = vhu_vq_inflight(&q->vq);
 
-	return vhu_fail(d->s, vhu_intr_status(), "queue %u: interrupted by %s (%u request%s in flight)", q->index,
-			vhu_intr_name(vhu_intr_signo()), n, n == 1 ? "" : "s");
+	return vhu_fail(d->s, vhu_intr_status(), "queue %u: interrupted by %s (%u request%s in flight)",
+			q->index, vhu_intr_name(vhu_intr_signo()), n, n == 1 ? "" : "s");
 }
 
 static int timed_out(struct vhu_drv *d, struct vhu_drv_queue *q)
@@ -142,8 +142,8 @@ int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used 
 			if (vhu_now_ms() >= deadline)
 				return timed_out(d, q);
 			if (spins % 65536 == 0) {
-				struct pollfd p[2] = {{.fd = d->s->fd, .events = POLLIN},
-						      {.fd = chan_fd(d), .events = POLLIN}};
+				struct pollfd p[2] = { { .fd = d->s->fd, .events = POLLIN },
+						       { .fd = chan_fd(d), .events = POLLIN } };
 
 				if (poll(p, 2, 0) > 0 && ((rc = socket_check(d, q, p[0].revents)) ||
 							  (p[1].revents && (rc = vhu_drv_iotlb(d)))))
@@ -159,10 +159,10 @@ int vhu_drv_wait(struct vhu_drv *d, struct vhu_drv_queue *q, struct vhu_vq_used 
 		}
 		q->call_waits++;
 		for (;;) {
-			struct pollfd p[4] = {{.fd = q->call_fd, .events = POLLIN},
-					      {.fd = d->s->fd, .events = POLLIN},
-					      {.fd = vhu_intr_fd(), .events = POLLIN},
-					      {.fd = chan_fd(d), .events = POLLIN}};
+			struct pollfd p[4] = { { .fd = q->call_fd, .events = POLLIN },
+					       { .fd = d->s->fd, .events = POLLIN },
+					       { .fd = vhu_intr_fd(), .events = POLLIN },
+					       { .fd = chan_fd(d), .events = POLLIN } };
 			int64_t left = deadline - vhu_now_ms();
 			int r;
 

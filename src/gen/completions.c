@@ -43,7 +43,7 @@ struct values {
 
 struct opt {
 	const char *lname; /* long name or NULL */
-	int key;           /* short option when printable */
+	int key;	   /* short option when printable */
 	const char *arg;   /* argument name or NULL */
 	bool arg_optional;
 	const char *doc;

@@ -16,13 +16,13 @@
 enum vhu_shape {
 	VHU_SHAPE_NONE,
 	VHU_SHAPE_U64,
-	VHU_SHAPE_FEATURES,      /* u64 virtio feature mask */
-	VHU_SHAPE_PROTOCOL,      /* u64 protocol feature mask */
-	VHU_SHAPE_STATUS,        /* u64, low byte = device status */
-	VHU_SHAPE_ACK,           /* u64, 0 = success */
+	VHU_SHAPE_FEATURES, /* u64 virtio feature mask */
+	VHU_SHAPE_PROTOCOL, /* u64 protocol feature mask */
+	VHU_SHAPE_STATUS,   /* u64, low byte = device status */
+	VHU_SHAPE_ACK,	    /* u64, 0 = success */
 	VHU_SHAPE_VRING_STATE,
 	VHU_SHAPE_VRING_ADDR,
-	VHU_SHAPE_VRING_FD,      /* u64: index | no-fd bit 8 */
+	VHU_SHAPE_VRING_FD, /* u64: index | no-fd bit 8 */
 	VHU_SHAPE_MEMORY,
 	VHU_SHAPE_MEM_REG,
 	VHU_SHAPE_LOG,
@@ -41,32 +41,32 @@ enum vhu_shape {
 
 /* When does a request get an answer (spec "Communication"). */
 enum vhu_reply_kind {
-	VHU_REPLY_NONE,   /* never; not even with NEED_REPLY */
-	VHU_REPLY_ACK,    /* u64 ack only when REPLY_ACK is negotiated and NEED_REPLY set */
+	VHU_REPLY_NONE,	  /* never; not even with NEED_REPLY */
+	VHU_REPLY_ACK,	  /* u64 ack only when REPLY_ACK is negotiated and NEED_REPLY set */
 	VHU_REPLY_ALWAYS, /* its own reply */
-	VHU_REPLY_LOG,    /* SET_LOG_BASE: a reply iff LOG_SHMFD is negotiated */
+	VHU_REPLY_LOG,	  /* SET_LOG_BASE: a reply iff LOG_SHMFD is negotiated */
 };
 
 /* Gates besides the protocol feature (seed client semantics). */
-#define VHU_GATE_BIT30_OFFERED (1u << 0) /* GET_FEATURES offered bit 30 */
-#define VHU_GATE_BIT30_ACKED (1u << 1)   /* SET_FEATURES acked bit 30 */
-#define VHU_GATE_NO_NEED_REPLY (1u << 2) /* never set NEED_REPLY (SET_PROTOCOL_FEATURES) */
+#define VHU_GATE_BIT30_OFFERED	 (1u << 0) /* GET_FEATURES offered bit 30 */
+#define VHU_GATE_BIT30_ACKED	 (1u << 1) /* SET_FEATURES acked bit 30 */
+#define VHU_GATE_NO_NEED_REPLY	 (1u << 2) /* never set NEED_REPLY (SET_PROTOCOL_FEATURES) */
 #define VHU_GATE_BACKEND_CHANNEL (1u << 3) /* a back-end -> front-end request */
-#define VHU_GATE_EXTENSION (1u << 4)     /* not in the common spec */
+#define VHU_GATE_EXTENSION	 (1u << 4) /* not in the common spec */
 
 struct vhu_req_desc {
 	uint32_t code;
-	const char *name;   /* spec name without the VHOST_USER_ prefix */
+	const char *name; /* spec name without the VHOST_USER_ prefix */
 	enum vhu_shape req_shape;
-	uint16_t req_min, req_max;    /* request payload bounds */
-	uint8_t fds_min, fds_max;     /* fds attached to the request */
+	uint16_t req_min, req_max; /* request payload bounds */
+	uint8_t fds_min, fds_max;  /* fds attached to the request */
 	enum vhu_reply_kind reply;
 	enum vhu_shape reply_shape;
 	uint16_t reply_min, reply_max; /* reply payload bounds (own reply) */
 	uint8_t rfds_min, rfds_max;    /* fds attached to the reply */
-	int pf;             /* gating protocol feature bit, -1 = none */
-	const char *pf_name; /* "VHOST_USER_PROTOCOL_F_CONFIG" or NULL */
-	unsigned gate;      /* VHU_GATE_* */
+	int pf;			       /* gating protocol feature bit, -1 = none */
+	const char *pf_name;	       /* "VHOST_USER_PROTOCOL_F_CONFIG" or NULL */
+	unsigned gate;		       /* VHU_GATE_* */
 	const char *help;
 };
 
@@ -90,8 +90,8 @@ const char *vhu_req_name(uint32_t code, char *buf, size_t len);
 /* What answers a message (spec "Communication", "Back-end communication"). */
 enum vhu_expect {
 	VHU_EXPECT_NONE, /* nothing */
-	VHU_EXPECT_OWN,  /* its own reply: reply_shape, reply_min..reply_max, rfds */
-	VHU_EXPECT_ACK,  /* a u64 status (REPLY_ACK) */
+	VHU_EXPECT_OWN,	 /* its own reply: reply_shape, reply_min..reply_max, rfds */
+	VHU_EXPECT_ACK,	 /* a u64 status (REPLY_ACK) */
 };
 
 /*

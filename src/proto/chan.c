@@ -29,9 +29,8 @@
 #include <unistd.h>
 
 #include "util/hex.h"
-#include "util/text.h"
 #include "util/intr.h"
-
+#include "util/text.h"
 
 void vhu_chan_close(struct vhu_chan *c)
 {
@@ -347,13 +346,16 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		}
 		if (rc == VHU_E_TIMEOUT) {
 			vhu_chan_close(c);
-			return vhu_fail(s, VHU_E_TIMEOUT, "back-end channel: message header incomplete after %d ms",
+			return vhu_fail(s, VHU_E_TIMEOUT,
+					"back-end channel: message header incomplete after %d ms",
 					s->timeout_ms);
 		}
 		if (vhu_intr_is_status(rc)) {
 			/* Part of a message is gone: the stream is out of step. */
 			vhu_chan_close(c);
-			return vhu_fail(s, rc, "back-end channel: interrupted by %s inside a message header (%zu of %zu bytes)",
+			return vhu_fail(s, rc,
+					"back-end channel: interrupted by %s inside a message header (%zu of "
+					"%zu bytes)",
 					vhu_intr_name(vhu_intr_signo()), rx.got, sizeof(m->hdr));
 		}
 		return io_error(s, c, "back-end channel", err, "inside a message header");
@@ -366,8 +368,8 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	/* Header (spec "Message Specification"): version 1, a request (no
 	 * REPLY), reserved bits 0. */
 	if ((m->hdr.flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
-		vhu_fail(s, VHU_E_PROTO, "%s: back-end request has version %u, expected %u (flags 0x%x)", name,
-			 m->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION, m->hdr.flags);
+		vhu_fail(s, VHU_E_PROTO, "%s: back-end request has version %u, expected %u (flags 0x%x)",
+			 name, m->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION, m->hdr.flags);
 		return violation(c, &in);
 	}
 	if (m->hdr.flags & VHOST_USER_REPLY_MASK) {
@@ -404,13 +406,14 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 		vhu_msg_close_fds(&in);
 		if (rc == VHU_E_TIMEOUT) {
 			vhu_chan_close(c);
-			return vhu_fail(s, VHU_E_TIMEOUT, "%s: payload incomplete after %d ms (%zu of %u bytes)", name,
+			return vhu_fail(s, VHU_E_TIMEOUT,
+					"%s: payload incomplete after %d ms (%zu of %u bytes)", name,
 					s->timeout_ms, got, m->hdr.size);
 		}
 		if (vhu_intr_is_status(rc)) {
 			vhu_chan_close(c);
-			return vhu_fail(s, rc, "%s: interrupted by %s inside the payload (%zu of %u bytes)", name,
-					vhu_intr_name(vhu_intr_signo()), got, m->hdr.size);
+			return vhu_fail(s, rc, "%s: interrupted by %s inside the payload (%zu of %u bytes)",
+					name, vhu_intr_name(vhu_intr_signo()), got, m->hdr.size);
 		}
 		return io_error(s, c, name, err, "inside the payload");
 	}
@@ -420,12 +423,13 @@ int vhu_chan_recv(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	stray = rx.stray;
 	nfds = in.nfds;
 	if (s->trace)
-		s->trace(s->trace_arg, VHU_DIR_BACKEND_RECV, &m->hdr, m->payload, m->hdr.size, nfds + stray, NULL);
+		s->trace(s->trace_arg, VHU_DIR_BACKEND_RECV, &m->hdr, m->payload, m->hdr.size, nfds + stray,
+			 NULL);
 
 	/* fds (spec "Communication"): with the first byte only, at most 8. */
 	if (rx.stray) {
-		vhu_fail(s, VHU_E_PROTO, "%s: %u %s arrived after the first byte of the message", name, rx.stray,
-			 VHU_PLURAL(rx.stray, "fd", "fds"));
+		vhu_fail(s, VHU_E_PROTO, "%s: %u %s arrived after the first byte of the message", name,
+			 rx.stray, VHU_PLURAL(rx.stray, "fd", "fds"));
 		return violation(c, &in);
 	}
 	if (rx.trunc || nfds > VHOST_USER_MAX_FDS) {
@@ -466,8 +470,7 @@ uint64_t vhu_chan_answer_value(const struct vhu_chan_msg *m)
 	case VHOST_USER_BACKEND_VRING_CALL:
 	case VHOST_USER_BACKEND_VRING_ERR:
 	case VHOST_USER_BACKEND_SHARED_OBJECT_ADD:
-	case VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE:
-		return 0;
+	case VHOST_USER_BACKEND_SHARED_OBJECT_REMOVE: return 0;
 	default:
 		/* LOOKUP: no objects held here; SHMEM_MAP/UNMAP: no shared
 		 * memory regions; unknown codes: QEMU also fails them (3). */
@@ -494,7 +497,8 @@ int vhu_chan_answer(struct vhu_session *s, struct vhu_chan *c, struct vhu_chan_m
 	rc = vhu_msg_send(c->fd, &h, &v, NULL, 0, &tx, chan_deadline(s, c));
 	if (rc == VHU_E_TIMEOUT) {
 		vhu_chan_close(c);
-		return vhu_fail(s, VHU_E_TIMEOUT, "%s: no room to answer on the back-end channel within %d ms", name,
+		return vhu_fail(s, VHU_E_TIMEOUT,
+				"%s: no room to answer on the back-end channel within %d ms", name,
 				s->timeout_ms);
 	}
 	if (vhu_intr_is_status(rc)) {
@@ -544,8 +548,7 @@ int vhu_chan_next(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
 	return vhu_chan_answer(s, c, m);
 }
 
-int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *found,
-			  struct vhu_fd_info *fd)
+int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *found, struct vhu_fd_info *fd)
 {
 	struct vhu_msg r;
 	int rc = vhu_request(s, VHOST_USER_GET_SHARED_OBJECT, uuid, 16, NULL, 0, &r);
@@ -567,7 +570,8 @@ int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *f
 		vhu_msg_close_fds(&r);
 		vhu_format_uuid(r.payload, got);
 		vhu_format_uuid(uuid, want);
-		return vhu_fail(s, VHU_E_PROTO, "GET_SHARED_OBJECT: reply is for UUID %s, asked for %s", got, want);
+		return vhu_fail(s, VHU_E_PROTO, "GET_SHARED_OBJECT: reply is for UUID %s, asked for %s", got,
+				want);
 	}
 	/* The fd is the answer: none means not found (spec
 	 * "GET_SHARED_OBJECT"). */
@@ -606,7 +610,8 @@ int vhu_get_shared_memory_regions(struct vhu_session *s, struct vhost_shared_mem
 		memcpy(g, r.payload + 8 + i * esz, esz);
 		for (unsigned k = 0; k < sizeof(g->padding); k++)
 			if (g->padding[k] && plen && !problem[0])
-				snprintf(problem, plen, "region %llu has non-zero padding bytes", (unsigned long long)i);
+				snprintf(problem, plen, "region %llu has non-zero padding bytes",
+					 (unsigned long long)i);
 	}
 	*count = (unsigned)(n < max ? n : max);
 	return VHU_OK;

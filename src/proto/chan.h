@@ -32,14 +32,14 @@
  */
 struct vhu_chan {
 	bool open;
-	int fd;             /* owned while @open */
-	bool eof;           /* the back-end hung up (not set by vhu_chan_close) */
+	int fd;	  /* owned while @open */
+	bool eof; /* the back-end hung up (not set by vhu_chan_close) */
 	/* Set with @eof, cleared by vhu_chan_take_eof(): the hang-up may be
 	 * read while serving a main-socket wait, and must still be reported
 	 * once by whoever drains the channel next. */
 	bool eof_unseen;
-	uint64_t received;  /* back-end requests read */
-	uint64_t answered;  /* replies sent */
+	uint64_t received; /* back-end requests read */
+	uint64_t answered; /* replies sent */
 	/* Set by a front-end that serves IOTLB misses (driver --iommu): a
 	 * BACKEND_IOTLB_MSG miss is not answered on receipt, the caller
 	 * answers it with vhu_chan_answer() once the update went out (spec
@@ -55,9 +55,9 @@ struct vhu_chan {
 	struct vhu_session *attached;
 	struct vhu_chan_msg *queue;
 	unsigned nqueue, qcap;
-	uint64_t dropped;     /* answered but not kept: the queue was full */
-	int deferred_rc;      /* a channel failure seen while serving */
-	int64_t limit;        /* while serving: no wait goes past it (0 = none) */
+	uint64_t dropped; /* answered but not kept: the queue was full */
+	int deferred_rc;  /* a channel failure seen while serving */
+	int64_t limit;	  /* while serving: no wait goes past it (0 = none) */
 	char deferred_err[512];
 };
 
@@ -81,16 +81,16 @@ int vhu_chan_open(struct vhu_session *s, struct vhu_chan *c);
 
 /* What an fd that arrived turned out to be (fstat before closing). */
 enum vhu_fd_kind {
-	VHU_FD_REGULAR,  /* S_ISREG: a file or a memfd */
-	VHU_FD_FIFO,     /* S_ISFIFO: a pipe end */
-	VHU_FD_SOCKET,   /* S_ISSOCK */
-	VHU_FD_OTHER,    /* eventfd, dma-buf, device, ... */
-	VHU_FD_REFUSED,  /* closed unexamined: BACKEND_SEND_FD not negotiated */
+	VHU_FD_REGULAR, /* S_ISREG: a file or a memfd */
+	VHU_FD_FIFO,	/* S_ISFIFO: a pipe end */
+	VHU_FD_SOCKET,	/* S_ISSOCK */
+	VHU_FD_OTHER,	/* eventfd, dma-buf, device, ... */
+	VHU_FD_REFUSED, /* closed unexamined: BACKEND_SEND_FD not negotiated */
 };
 
 struct vhu_fd_info {
 	enum vhu_fd_kind kind;
-	int64_t size;   /* st_size; -1 when not examined */
+	int64_t size; /* st_size; -1 when not examined */
 };
 
 /* "regular", "fifo", "socket", "other", "refused". */
@@ -101,19 +101,19 @@ void vhu_fd_describe_close(int fd, struct vhu_fd_info *info);
 /* One back-end request, decoded.  Holds no fds (see above). */
 struct vhu_chan_msg {
 	struct vhost_user_hdr hdr;
-	const struct vhu_req_desc *desc;    /* catalog row, NULL = unknown code */
-	uint8_t payload[VHU_MAX_PAYLOAD];   /* hdr.size bytes, kept raw */
-	unsigned nfds;                      /* fds that came with it (all closed) */
+	const struct vhu_req_desc *desc;  /* catalog row, NULL = unknown code */
+	uint8_t payload[VHU_MAX_PAYLOAD]; /* hdr.size bytes, kept raw */
+	unsigned nfds;			  /* fds that came with it (all closed) */
 	struct vhu_fd_info fd[VHOST_USER_MAX_FDS];
-	bool need_reply;                    /* NEED_REPLY was set */
-	bool answered;                      /* a reply was sent ... */
-	uint64_t answer;                    /* ... carrying this u64 */
-	char problem[160];                  /* tolerated oddity ("" = none) */
+	bool need_reply;   /* NEED_REPLY was set */
+	bool answered;	   /* a reply was sent ... */
+	uint64_t answer;   /* ... carrying this u64 */
+	char problem[160]; /* tolerated oddity ("" = none) */
 };
 
 enum vhu_chan_event {
-	VHU_CHAN_IDLE,   /* nothing arrived within the wait */
-	VHU_CHAN_MSG,    /* @m holds a message */
+	VHU_CHAN_IDLE,	 /* nothing arrived within the wait */
+	VHU_CHAN_MSG,	 /* @m holds a message */
 	VHU_CHAN_CLOSED, /* the back-end closed the channel (at a message boundary, or
 			  * while we answered); repeated on every later call */
 };
@@ -165,8 +165,7 @@ int vhu_chan_next(struct vhu_session *s, struct vhu_chan *c, int wait_ms, struct
  * other size, or another UUID, is a violation.  0 or 1 fd: *@found tells
  * which; the fd is described into @fd and closed.
  */
-int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *found,
-			  struct vhu_fd_info *fd);
+int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *found, struct vhu_fd_info *fd);
 
 /*
  * GET_SHARED_MEMORY_REGIONS (1004), a crosvm front-end-family extension
@@ -178,8 +177,8 @@ int vhu_get_shared_object(struct vhu_session *s, const uint8_t uuid[16], bool *f
  * Non-zero padding bytes are reported in @problem (size @plen, "" when
  * none), not as a violation.
  */
-int vhu_get_shared_memory_regions(struct vhu_session *s, struct vhost_shared_memory_region *r,
-				  unsigned max, unsigned *count, char *problem, size_t plen);
+int vhu_get_shared_memory_regions(struct vhu_session *s, struct vhost_shared_memory_region *r, unsigned max,
+				  unsigned *count, char *problem, size_t plen);
 
 /*
  * Messages served while waiting on the main socket, oldest first: *@msgs
@@ -187,7 +186,8 @@ int vhu_get_shared_memory_regions(struct vhu_session *s, struct vhost_shared_mem
  * vhu_chan_clear_queued().  Also hands back (and clears) a deferred
  * failure in *@rc, with its message copied into the session.
  */
-unsigned vhu_chan_queued(struct vhu_session *s, struct vhu_chan *c, const struct vhu_chan_msg **msgs, int *rc);
+unsigned vhu_chan_queued(struct vhu_session *s, struct vhu_chan *c, const struct vhu_chan_msg **msgs,
+			 int *rc);
 void vhu_chan_clear_queued(struct vhu_chan *c);
 
 #endif

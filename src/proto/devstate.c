@@ -86,13 +86,9 @@ int vhu_ds_file_open(struct vhu_session *s, enum vhu_ds_dir dir, const char *pat
 	}
 
 	switch (vhu_outfile_create(&f->out, path, 0)) {
-	case VHU_OUTFILE_OK:
-		f->fd = f->out.fd;
-		return VHU_OK;
-	case VHU_OUTFILE_BAD_TARGET:
-		return vhu_fail(s, VHU_E_USAGE, "%s", f->out.err);
-	default:
-		return vhu_fail(s, VHU_E_IO, "%s", f->out.err);
+	case VHU_OUTFILE_OK: f->fd = f->out.fd; return VHU_OK;
+	case VHU_OUTFILE_BAD_TARGET: return vhu_fail(s, VHU_E_USAGE, "%s", f->out.err);
+	default: return vhu_fail(s, VHU_E_IO, "%s", f->out.err);
 	}
 }
 
@@ -115,14 +111,11 @@ int vhu_ds_file_commit(struct vhu_session *s, struct vhu_ds_file *f)
 	rc = vhu_outfile_commit(&f->out);
 	f->fd = -1;
 	switch (rc) {
-	case VHU_OUTFILE_OK:
-		return VHU_OK;
+	case VHU_OUTFILE_OK: return VHU_OK;
 	case VHU_OUTFILE_INTERRUPTED:
 		return vhu_fail(s, vhu_intr_status() ? vhu_intr_status() : VHU_E_IO, "%s", f->out.err);
-	case VHU_OUTFILE_BAD_TARGET:
-		return vhu_fail(s, VHU_E_USAGE, "%s", f->out.err);
-	default:
-		return vhu_fail(s, VHU_E_IO, "%s", f->out.err);
+	case VHU_OUTFILE_BAD_TARGET: return vhu_fail(s, VHU_E_USAGE, "%s", f->out.err);
+	default: return vhu_fail(s, VHU_E_IO, "%s", f->out.err);
 	}
 }
 
@@ -280,12 +273,12 @@ struct ds_stream {
 	struct vhu_session *s;
 	enum vhu_ds_dir dir;
 	struct ds_io io;
-	int local;          /* FILE side (borrowed) */
-	bool local_poll;    /* LOAD: FILE is a FIFO/socket/char device: wait with poll */
+	int local;	 /* FILE side (borrowed) */
+	bool local_poll; /* LOAD: FILE is a FIFO/socket/char device: wait with poll */
 	const char *name;
 	uint64_t max_size;  /* 0 = none */
 	int transfer_ms;    /* 0 = none */
-	int64_t end;        /* whole-transfer deadline, -1 = none */
+	int64_t end;	    /* whole-transfer deadline, -1 = none */
 	int64_t win_end;    /* the current --timeout window ends here ... */
 	uint64_t win_start; /* ... and must move VHU_DS_CHUNK bytes past this */
 	struct ds_hash h;
@@ -318,23 +311,31 @@ static int stream_timeout(struct ds_stream *st, bool whole, bool local)
 	const char *done = st->dir == VHU_DS_SAVE ? "received" : "sent";
 
 	if (whole)
-		return vhu_fail(s, VHU_E_TIMEOUT, REQ ": transfer not finished within --transfer-timeout of %d ms (%llu bytes %s)",
+		return vhu_fail(s, VHU_E_TIMEOUT,
+				REQ
+				": transfer not finished within --transfer-timeout of %d ms (%llu bytes %s)",
 				st->transfer_ms, total, done);
 	if (local)
-		return got ? vhu_fail(s, VHU_E_TIMEOUT, "%s: too slow: %llu bytes within %d ms, less than %u KiB (%llu bytes sent)",
+		return got ? vhu_fail(s, VHU_E_TIMEOUT,
+				      "%s: too slow: %llu bytes within %d ms, less than %u KiB (%llu bytes "
+				      "sent)",
 				      st->name, got, s->timeout_ms, VHU_DS_CHUNK / 1024, total)
-			   : vhu_fail(s, VHU_E_TIMEOUT, "%s: no data within %d ms (%llu bytes sent)", st->name,
-				      s->timeout_ms, total);
+			   : vhu_fail(s, VHU_E_TIMEOUT, "%s: no data within %d ms (%llu bytes sent)",
+				      st->name, s->timeout_ms, total);
 	if (st->dir == VHU_DS_SAVE)
 		return got ? vhu_fail(s, VHU_E_TIMEOUT,
-				      REQ ": state data too slow: %llu bytes within %d ms, less than %u KiB (%llu bytes received)",
+				      REQ ": state data too slow: %llu bytes within %d ms, less than %u KiB "
+					  "(%llu bytes received)",
 				      got, s->timeout_ms, VHU_DS_CHUNK / 1024, total)
-			   : vhu_fail(s, VHU_E_TIMEOUT, REQ ": no state data within %d ms (%llu bytes received)",
-				      s->timeout_ms, total);
+			   : vhu_fail(s, VHU_E_TIMEOUT,
+				      REQ ": no state data within %d ms (%llu bytes received)", s->timeout_ms,
+				      total);
 	return got ? vhu_fail(s, VHU_E_TIMEOUT,
-			      REQ ": back-end takes the state too slowly: %llu bytes within %d ms, less than %u KiB (%llu bytes sent)",
+			      REQ ": back-end takes the state too slowly: %llu bytes within %d ms, less than "
+				  "%u KiB (%llu bytes sent)",
 			      got, s->timeout_ms, VHU_DS_CHUNK / 1024, total)
-		   : vhu_fail(s, VHU_E_TIMEOUT, REQ ": back-end took no state data within %d ms (%llu bytes sent)",
+		   : vhu_fail(s, VHU_E_TIMEOUT,
+			      REQ ": back-end took no state data within %d ms (%llu bytes sent)",
 			      s->timeout_ms, total);
 }
 
@@ -407,15 +408,17 @@ static int save_stream(struct ds_stream *st)
 			/* One byte past the limit is enough to know. */
 			if (st->max_size && st->max_size - st->r->bytes < want)
 				want = (size_t)(st->max_size - st->r->bytes) + 1;
-			n = st->io.sock ? recv(st->io.fd, buf + len, want, MSG_DONTWAIT) : read(st->io.fd, buf + len, want);
+			n = st->io.sock ? recv(st->io.fd, buf + len, want, MSG_DONTWAIT)
+					: read(st->io.fd, buf + len, want);
 			if (n > 0) {
 				len += (size_t)n;
 				st->r->bytes += (uint64_t)n;
 				if (st->max_size && st->r->bytes > st->max_size)
-					return vhu_fail(s, VHU_E_PROTO,
-							REQ ": the back-end's state exceeds --max-size %llu bytes; "
-							    "stopped reading",
-							(unsigned long long)st->max_size);
+					return vhu_fail(
+						s, VHU_E_PROTO,
+						REQ ": the back-end's state exceeds --max-size %llu bytes; "
+						    "stopped reading",
+						(unsigned long long)st->max_size);
 				stream_progress(st);
 				continue;
 			}
@@ -482,8 +485,9 @@ static int load_stream(struct ds_stream *st)
 			return VHU_OK;
 		taken += (uint64_t)n;
 		if (st->max_size && taken > st->max_size)
-			return vhu_fail(s, VHU_E_USAGE, "%s: more than --max-size %llu bytes; stopped sending",
-					st->name, (unsigned long long)st->max_size);
+			return vhu_fail(s, VHU_E_USAGE,
+					"%s: more than --max-size %llu bytes; stopped sending", st->name,
+					(unsigned long long)st->max_size);
 		/* Hashed by the helper while we write it out. */
 		hash_push(&st->h, (size_t)n);
 		while (off < (size_t)n) {
@@ -492,8 +496,9 @@ static int load_stream(struct ds_stream *st)
 
 			if (vhu_intr_status())
 				return stream_interrupted(st);
-			w = st->io.sock ? send(st->io.fd, buf + off, (size_t)n - off, MSG_DONTWAIT | MSG_NOSIGNAL)
-					: write(st->io.fd, buf + off, (size_t)n - off);
+			w = st->io.sock
+				    ? send(st->io.fd, buf + off, (size_t)n - off, MSG_DONTWAIT | MSG_NOSIGNAL)
+				    : write(st->io.fd, buf + off, (size_t)n - off);
 			if (w > 0) {
 				off += (size_t)w;
 				st->r->bytes += (uint64_t)w;
@@ -587,7 +592,7 @@ static int take_reply(struct vhu_session *s, enum vhu_ds_dir dir, struct vhu_msg
 		io->sock = S_ISSOCK(st.st_mode);
 		r->backend_fd = true;
 		vhu_note(s, VHU_DIR_SEND, REQ ": using the back-end's fd (%s) instead of our pipe",
-			io->sock ? "socket" : "pipe");
+			 io->sock ? "socket" : "pipe");
 		return VHU_OK;
 	}
 	vhu_msg_close_fds(m);
@@ -644,7 +649,8 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 	if (dir == VHU_DS_LOAD && fstat(local_fd, &lst) == 0 &&
 	    (S_ISFIFO(lst.st_mode) || S_ISSOCK(lst.st_mode) || S_ISCHR(lst.st_mode))) {
 		fl = fcntl(local_fd, F_GETFL);
-		st.local_poll = fl >= 0 && ((fl & O_NONBLOCK) || fcntl(local_fd, F_SETFL, fl | O_NONBLOCK) == 0);
+		st.local_poll =
+			fl >= 0 && ((fl & O_NONBLOCK) || fcntl(local_fd, F_SETFL, fl | O_NONBLOCK) == 0);
 	}
 	m = malloc(sizeof(*m));
 	if (!m) {
@@ -692,7 +698,7 @@ int vhu_ds_transfer(struct vhu_session *s, enum vhu_ds_dir dir, int local_fd, co
 	}
 	vhu_format_hex(r->sha256, sizeof(r->sha256), r->sha256_hex);
 	vhu_note(s, VHU_DIR_SEND, REQ ": %llu bytes %s", (unsigned long long)r->bytes,
-		dir == VHU_DS_SAVE ? "received" : "sent");
+		 dir == VHU_DS_SAVE ? "received" : "sent");
 	rc = vhu_ds_check(s, &status);
 out:
 	if (data >= 0)

@@ -33,7 +33,7 @@ enum vhu_ds_dir {
 /* Streaming buffers: memory use is bounded by them whatever the state
  * size (VHU_DS_NBUF of VHU_DS_BUF bytes, so that hashing can overlap the
  * I/O). */
-#define VHU_DS_BUF (256u * 1024u)
+#define VHU_DS_BUF  (256u * 1024u)
 #define VHU_DS_NBUF 4u
 /* Progress unit: every --timeout must move at least this much of the
  * stream (or reach its end). */
@@ -43,16 +43,16 @@ enum vhu_ds_dir {
 
 /* SET_DEVICE_STATE_FD reply (spec "SET_DEVICE_STATE_FD"). */
 #define VHU_DS_REPLY_ERROR_MASK 0xffu
-#define VHU_DS_REPLY_NOFD (1u << 8)
+#define VHU_DS_REPLY_NOFD	(1u << 8)
 #define VHU_DS_REPLY_KNOWN_MASK 0x1ffu
 
 struct vhu_ds_result {
-	uint64_t bytes;          /* bytes that went through the pipe */
-	uint8_t sha256[32];      /* SHA-256 of exactly those bytes */
-	char sha256_hex[65];     /* the same, lowercase hex */
-	uint64_t reply;          /* SET_DEVICE_STATE_FD reply value */
-	bool backend_fd;         /* the back-end returned its own fd (bit 8 clear) */
-	bool undefined_bits;     /* reply bits 9-63 set: the caller warns */
+	uint64_t bytes;	     /* bytes that went through the pipe */
+	uint8_t sha256[32];  /* SHA-256 of exactly those bytes */
+	char sha256_hex[65]; /* the same, lowercase hex */
+	uint64_t reply;	     /* SET_DEVICE_STATE_FD reply value */
+	bool backend_fd;     /* the back-end returned its own fd (bit 8 clear) */
+	bool undefined_bits; /* reply bits 9-63 set: the caller warns */
 };
 
 /* Bounds of one transfer, besides the session's --timeout. */
@@ -78,9 +78,9 @@ struct vhu_ds_limits {
  */
 struct vhu_ds_file {
 	enum vhu_ds_dir dir;
-	const char *path;        /* borrowed from the caller, must outlive the struct */
-	struct vhu_outfile out;  /* SAVE */
-	int fd;                  /* the temporary (SAVE, = out.fd) or FILE (LOAD); -1 = closed */
+	const char *path;	/* borrowed from the caller, must outlive the struct */
+	struct vhu_outfile out; /* SAVE */
+	int fd;			/* the temporary (SAVE, = out.fd) or FILE (LOAD); -1 = closed */
 };
 
 /* Prepare the local end before anything is sent, so a bad FILE costs no

@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util/text.h"
 #include "util/intr.h"
+#include "util/text.h"
 
 void vhu_res_init(struct vhu_res *r)
 {
@@ -53,8 +53,7 @@ void vhu_res_free(struct vhu_res *r)
 	vhu_res_init(r);
 }
 
-int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, uint64_t gpa,
-		      const char *path)
+int vhu_region_create(struct vhu_session *s, struct vhu_res *r, uint64_t size, uint64_t gpa, const char *path)
 {
 	return vhu_region_create_ex(s, r, size, gpa, path, 0);
 }
@@ -77,19 +76,21 @@ int vhu_region_create_ex(struct vhu_session *s, struct vhu_res *r, uint64_t size
 		return -vhu_fail(s, VHU_E_USAGE, "memory region of %llu bytes is larger than %llu",
 				 (unsigned long long)size, (unsigned long long)VHU_MEM_MAX_REGION);
 	if (gpa + size < gpa)
-		return -vhu_fail(s, VHU_E_USAGE, "memory region at 0x%llx overflows", (unsigned long long)gpa);
+		return -vhu_fail(s, VHU_E_USAGE, "memory region at 0x%llx overflows",
+				 (unsigned long long)gpa);
 	if (r->nregions >= VHU_MEM_MAX_REGIONS)
 		return -vhu_fail(s, VHU_E_USAGE, "at most %u memory regions", VHU_MEM_MAX_REGIONS);
 	for (unsigned i = 0; i < r->nregions; i++) {
 		const struct vhu_region *o = &r->regions[i];
 		if (!o->removed && gpa < o->gpa + o->size && o->gpa < gpa + size)
-			return -vhu_fail(s, VHU_E_USAGE, "memory region at 0x%llx overlaps region %u", (unsigned long long)gpa,
-					 i);
+			return -vhu_fail(s, VHU_E_USAGE, "memory region at 0x%llx overlaps region %u",
+					 (unsigned long long)gpa, i);
 	}
 	if (path)
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	else
-		fd = memfd_create("vhuctl-guest", MFD_CLOEXEC | (flags & VHU_REGION_HUGETLB ? MFD_HUGETLB : 0));
+		fd = memfd_create("vhuctl-guest",
+				  MFD_CLOEXEC | (flags & VHU_REGION_HUGETLB ? MFD_HUGETLB : 0));
 	if (fd < 0)
 		return -vhu_fail(s, VHU_E_IO, "%s: %s", path ? path : "memfd_create", vhu_strerror(errno));
 	/* Several regions of this session in one file sit one after another
@@ -108,27 +109,32 @@ int vhu_region_create_ex(struct vhu_session *s, struct vhu_res *r, uint64_t size
 			const struct vhu_region *e = &r->regions[i];
 			uint64_t end = (e->mmap_offset + e->size + 0x1fffff) & ~(uint64_t)0x1fffff;
 
-			if (e->fd >= 0 && fstat(e->fd, &o) == 0 && o.st_dev == st.st_dev && o.st_ino == st.st_ino &&
-			    end > off)
+			if (e->fd >= 0 && fstat(e->fd, &o) == 0 && o.st_dev == st.st_dev &&
+			    o.st_ino == st.st_ino && end > off)
 				off = end;
 		}
 	}
 	if (ftruncate(fd, (off_t)(off + size)) < 0) {
 		int e = errno;
 		close(fd);
-		return -vhu_fail(s, VHU_E_IO, "cannot size guest memory to %llu bytes: %s", (unsigned long long)size,
-				 strerror(e));
+		return -vhu_fail(s, VHU_E_IO, "cannot size guest memory to %llu bytes: %s",
+				 (unsigned long long)size, strerror(e));
 	}
 	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
 	if (map == MAP_FAILED) {
 		int e = errno;
 		close(fd);
 		return -vhu_fail(s, VHU_E_IO, "cannot map guest memory: %s%s", strerror(e),
-				 flags & VHU_REGION_HUGETLB ? " (huge pages: see /proc/sys/vm/nr_hugepages)" : "");
+				 flags & VHU_REGION_HUGETLB ? " (huge pages: see /proc/sys/vm/nr_hugepages)"
+							    : "");
 	}
 	g = &r->regions[r->nregions];
-	*g = (struct vhu_region){ .gpa = gpa, .size = size, .uva = (uint64_t)(uintptr_t)map, .mmap_offset = off,
-				  .fd = fd, .map = map };
+	*g = (struct vhu_region){ .gpa = gpa,
+				  .size = size,
+				  .uva = (uint64_t)(uintptr_t)map,
+				  .mmap_offset = off,
+				  .fd = fd,
+				  .map = map };
 	return (int)r->nregions++;
 }
 
@@ -181,7 +187,8 @@ int vhu_set_mem_table(struct vhu_session *s, struct vhu_res *r, unsigned first, 
 		struct stat st;
 
 		if (g->size == 0 || g->fd < 0 || fstat(g->fd, &st) < 0)
-			return vhu_fail(s, VHU_E_USAGE, "SET_MEM_TABLE: region %u has no size or no valid fd", i);
+			return vhu_fail(s, VHU_E_USAGE, "SET_MEM_TABLE: region %u has no size or no valid fd",
+					i);
 		region_wire(g, &m.regions[i]);
 		fds[i] = g->fd;
 	}
@@ -228,7 +235,8 @@ int vhu_rem_mem_reg(struct vhu_session *s, struct vhu_res *r, unsigned idx)
 	if (!g->sent && !s->force)
 		return vhu_fail(s, VHU_E_USAGE, "REM_MEM_REG: region %u %s (--force sends it anyway)", idx,
 				g->removed ? "was removed earlier in this session"
-					   : "is not in the back-end's memory table (a later SET_MEM_TABLE replaced it)");
+					   : "is not in the back-end's memory table (a later SET_MEM_TABLE "
+					     "replaced it)");
 	region_wire(g, &m.region);
 	rc = vhu_request(s, VHOST_USER_REM_MEM_REG, &m, sizeof(m), NULL, 0, NULL);
 	if (rc)
@@ -258,7 +266,8 @@ int vhu_ring_layout(struct vhu_session *s, struct vhu_res *r, uint32_t index, ui
 	bool any = false;
 
 	if (num == 0 || num > 32768 || (num & (num - 1)))
-		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: ring size %u is not a power of 2 in 1..32768", num);
+		return vhu_fail(s, VHU_E_USAGE,
+				"SET_VRING_ADDR: ring size %u is not a power of 2 in 1..32768", num);
 	/* Only memory the back-end has mapped: not a removed region, not
 	 * one a later SET_MEM_TABLE replaced. */
 	for (unsigned i = 0; i < r->nregions && !g; i++) {
@@ -278,14 +287,19 @@ int vhu_ring_layout(struct vhu_session *s, struct vhu_res *r, uint32_t index, ui
 	}
 	if (!any)
 		return vhu_fail(s, VHU_E_USAGE,
-				"SET_VRING_ADDR: --auto needs a memory region in the back-end's table (set-mem-table or "
+				"SET_VRING_ADDR: --auto needs a memory region in the back-end's table "
+				"(set-mem-table or "
 				"add-mem-reg first)");
 	if (!g)
-		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: no memory region has room for another ring of %u", num);
+		return vhu_fail(s, VHU_E_USAGE,
+				"SET_VRING_ADDR: no memory region has room for another ring of %u", num);
 	memset((uint8_t *)g->map + desc, 0, end - desc);
 	g->alloc = end;
-	*addr = (struct vhost_vring_addr){ .index = index, .flags = 0, .desc_user_addr = g->uva + desc,
-					   .used_user_addr = g->uva + used, .avail_user_addr = g->uva + avail,
+	*addr = (struct vhost_vring_addr){ .index = index,
+					   .flags = 0,
+					   .desc_user_addr = g->uva + desc,
+					   .used_user_addr = g->uva + used,
+					   .avail_user_addr = g->uva + avail,
 					   .log_guest_addr = g->gpa + used };
 	return VHU_OK;
 }
@@ -297,17 +311,19 @@ int vhu_ring_check(struct vhu_session *s, const struct vhu_res *r, const char *r
 	uint64_t rings = r->queue_pairs ? 2 * r->queue_num : r->queue_num;
 
 	if (rings && index >= rings && s->force) {
-		vhu_note(s, VHU_DIR_SEND, "--force: ring %llu beyond the %llu the back-end reports", (unsigned long long)index,
-			 (unsigned long long)rings);
+		vhu_note(s, VHU_DIR_SEND, "--force: ring %llu beyond the %llu the back-end reports",
+			 (unsigned long long)index, (unsigned long long)rings);
 	} else if (rings && index >= rings) {
 		if (r->queue_pairs)
 			return vhu_fail(s, VHU_E_USAGE,
-					"%s: ring %llu is beyond the back-end's %llu queue pairs (%llu rings; --force "
+					"%s: ring %llu is beyond the back-end's %llu queue pairs (%llu "
+					"rings; --force "
 					"sends it anyway)",
 					req, (unsigned long long)index, (unsigned long long)r->queue_num,
 					(unsigned long long)rings);
 		return vhu_fail(s, VHU_E_USAGE,
-				"%s: ring %llu is beyond the back-end's %llu %s (net back-ends count queue pairs: give "
+				"%s: ring %llu is beyond the back-end's %llu %s (net back-ends count queue "
+				"pairs: give "
 				"-T net; --force sends it anyway)",
 				req, (unsigned long long)index, (unsigned long long)r->queue_num,
 				VHU_PLURAL(r->queue_num, "queue", "queues"));
@@ -325,9 +341,9 @@ bool vhu_ring_packed(const struct vhu_session *s)
 
 int vhu_ring_eventfd(struct vhu_session *s, struct vhu_res *r, uint32_t code, uint32_t index, int *fd)
 {
-	int *slot = code == VHOST_USER_SET_VRING_KICK ? &r->kick[index]
+	int *slot = code == VHOST_USER_SET_VRING_KICK	? &r->kick[index]
 		    : code == VHOST_USER_SET_VRING_CALL ? &r->call[index]
-							  : &r->err[index];
+							: &r->err[index];
 
 	if (*slot < 0) {
 		const struct vhu_req_desc *d = vhu_req_by_code(code);
@@ -363,7 +379,8 @@ int vhu_get_inflight_fd(struct vhu_session *s, struct vhu_res *r, uint16_t nq, u
 	if (rep.mmap_size == 0) {
 		if (m.nfds) {
 			vhu_msg_close_fds(&m);
-			return vhu_fail(s, VHU_E_PROTO, "GET_INFLIGHT_FD: fd attached to an empty (mmap_size 0) reply");
+			return vhu_fail(s, VHU_E_PROTO,
+					"GET_INFLIGHT_FD: fd attached to an empty (mmap_size 0) reply");
 		}
 	} else if (m.nfds != 1) {
 		return vhu_fail(s, VHU_E_PROTO, "GET_INFLIGHT_FD: mmap_size %llu but no fd attached",
@@ -374,7 +391,8 @@ int vhu_get_inflight_fd(struct vhu_session *s, struct vhu_res *r, uint16_t nq, u
 	} else if (rep.mmap_offset + rep.mmap_size < rep.mmap_offset ||
 		   (uint64_t)st.st_size < rep.mmap_offset + rep.mmap_size) {
 		vhu_msg_close_fds(&m);
-		return vhu_fail(s, VHU_E_PROTO, "GET_INFLIGHT_FD: fd of %lld bytes is smaller than offset %llu + size %llu",
+		return vhu_fail(s, VHU_E_PROTO,
+				"GET_INFLIGHT_FD: fd of %lld bytes is smaller than offset %llu + size %llu",
 				(long long)st.st_size, (unsigned long long)rep.mmap_offset,
 				(unsigned long long)rep.mmap_size);
 	}
@@ -390,8 +408,9 @@ int vhu_set_inflight_fd(struct vhu_session *s, struct vhu_res *r)
 	const struct vhost_user_inflight *i = &r->inflight;
 
 	if (!i->mmap_size || !i->num_queues || !i->queue_size || r->inflight_fd < 0)
-		return vhu_fail(s, VHU_E_USAGE,
-				"SET_INFLIGHT_FD: no inflight buffer in this session (run get-inflight-fd first)");
+		return vhu_fail(
+			s, VHU_E_USAGE,
+			"SET_INFLIGHT_FD: no inflight buffer in this session (run get-inflight-fd first)");
 	return vhu_request(s, VHOST_USER_SET_INFLIGHT_FD, i, sizeof(*i), &r->inflight_fd, 1, NULL);
 }
 
@@ -400,7 +419,8 @@ static uint16_t rd16(const uint8_t *p)
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-void vhu_inflight_decode(const uint8_t *buf, size_t len, uint16_t qs, unsigned q, struct vhu_inflight_queue *out)
+void vhu_inflight_decode(const uint8_t *buf, size_t len, uint16_t qs, unsigned q,
+			 struct vhu_inflight_queue *out)
 {
 	uint64_t base = vhu_inflight_stride(qs) * q;
 
@@ -489,15 +509,18 @@ int vhu_inflight_read(struct vhu_session *s, int fd, const struct vhost_user_inf
 		if (k > (len - e) / 16)
 			k = (len - e) / 16;
 		if (vhu_intr_status())
-			return vhu_fail(s, vhu_intr_status(), "GET_INFLIGHT_FD: interrupted by %s while decoding queue %u",
+			return vhu_fail(s, vhu_intr_status(),
+					"GET_INFLIGHT_FD: interrupted by %s while decoding queue %u",
 					vhu_intr_name(vhu_intr_signo()), q);
 		if (deadline >= 0 && vhu_now_ms() >= deadline)
 			return vhu_fail(s, VHU_E_TIMEOUT,
-					"GET_INFLIGHT_FD: decoding the buffer took longer than --timeout (at queue %u of %u)",
+					"GET_INFLIGHT_FD: decoding the buffer took longer than --timeout (at "
+					"queue %u of %u)",
 					q, in->num_queues);
 		n = pread_upto(fd, ent, (size_t)k * 16, in->mmap_offset + e);
 		if (n < 0)
-			return vhu_fail(s, VHU_E_IO, "GET_INFLIGHT_FD: reading the buffer: %s", strerror(errno));
+			return vhu_fail(s, VHU_E_IO, "GET_INFLIGHT_FD: reading the buffer: %s",
+					strerror(errno));
 		for (uint64_t i = 0; i < (uint64_t)n / 16; i++, d++) {
 			if (!ent[16 * i])
 				continue;
@@ -520,8 +543,9 @@ int vhu_set_log_base(struct vhu_session *s, struct vhu_res *r, uint64_t size, bo
 	int fd;
 
 	if (shmfd != with_fd)
-		return vhu_fail(s, VHU_E_USAGE, "SET_LOG_BASE: %s", shmfd ? "LOG_SHMFD is negotiated, so a log fd is required"
-								      : "an fd needs VHOST_USER_PROTOCOL_F_LOG_SHMFD negotiated");
+		return vhu_fail(s, VHU_E_USAGE, "SET_LOG_BASE: %s",
+				shmfd ? "LOG_SHMFD is negotiated, so a log fd is required"
+				      : "an fd needs VHOST_USER_PROTOCOL_F_LOG_SHMFD negotiated");
 	if (!with_fd)
 		return vhu_request(s, VHOST_USER_SET_LOG_BASE, &size, sizeof(size), NULL, 0, NULL);
 	if (!size)

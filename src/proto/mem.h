@@ -19,28 +19,28 @@
 
 struct vhu_region {
 	uint64_t gpa, size, uva, mmap_offset;
-	int fd;        /* owned; -1 once removed */
-	void *map;     /* our mapping (uva), size bytes; NULL once removed */
-	bool sent;     /* in the back-end's memory table */
-	bool removed;  /* REM_MEM_REG went through: unmapped and closed; the
-			* description stays for --force, the number is not reused */
+	int fd;		/* owned; -1 once removed */
+	void *map;	/* our mapping (uva), size bytes; NULL once removed */
+	bool sent;	/* in the back-end's memory table */
+	bool removed;	/* REM_MEM_REG went through: unmapped and closed; the
+			 * description stays for --force, the number is not reused */
 	uint64_t alloc; /* rings laid out so far (vhu_ring_layout) */
 };
 
 struct vhu_res {
 	struct vhu_region regions[VHU_MEM_MAX_REGIONS];
 	unsigned nregions;
-	int kick[VHU_MAX_FD_VRINGS];       /* owned eventfds, -1 = none */
+	int kick[VHU_MAX_FD_VRINGS]; /* owned eventfds, -1 = none */
 	int call[VHU_MAX_FD_VRINGS];
 	int err[VHU_MAX_FD_VRINGS];
-	int inflight_fd;                   /* owned; from GET_INFLIGHT_FD, -1 = none */
+	int inflight_fd;		     /* owned; from GET_INFLIGHT_FD, -1 = none */
 	struct vhost_user_inflight inflight; /* its description */
-	int log_fd;                        /* owned; dirty log memfd, -1 = none */
-	int log_event_fd;                  /* owned; SET_LOG_FD eventfd, -1 = none */
-	uint64_t max_mem_slots;            /* 0 = unknown */
-	uint64_t queue_num;                /* 0 = unknown */
-	bool queue_pairs;                  /* queue_num counts queue pairs, 2 rings
-					    * each (net: DPDK, QEMU) */
+	int log_fd;			     /* owned; dirty log memfd, -1 = none */
+	int log_event_fd;		     /* owned; SET_LOG_FD eventfd, -1 = none */
+	uint64_t max_mem_slots;		     /* 0 = unknown */
+	uint64_t queue_num;		     /* 0 = unknown */
+	bool queue_pairs;		     /* queue_num counts queue pairs, 2 rings
+					      * each (net: DPDK, QEMU) */
 };
 
 void vhu_res_init(struct vhu_res *r);
@@ -113,16 +113,17 @@ int vhu_set_inflight_fd(struct vhu_session *s, struct vhu_res *r);
 struct vhu_inflight_queue {
 	uint64_t features;
 	uint16_t version, desc_num, last_batch_head, used_idx;
-	uint32_t inflight;          /* descriptors with the inflight flag */
-	uint16_t heads[16];         /* the first of them */
-	bool present;               /* the whole header was inside the buffer */
-	bool truncated;             /* desc_num entries did not fit */
+	uint32_t inflight;  /* descriptors with the inflight flag */
+	uint16_t heads[16]; /* the first of them */
+	bool present;	    /* the whole header was inside the buffer */
+	bool truncated;	    /* desc_num entries did not fit */
 };
 /* Per-queue stride of the split layout: round_up(16 + 16 * qs, 64). */
 uint64_t vhu_inflight_stride(uint16_t qs);
 /* Decode queue @q of a mapped inflight buffer of @len bytes; never reads
  * past @len. */
-void vhu_inflight_decode(const uint8_t *buf, size_t len, uint16_t qs, unsigned q, struct vhu_inflight_queue *out);
+void vhu_inflight_decode(const uint8_t *buf, size_t len, uint16_t qs, unsigned q,
+			 struct vhu_inflight_queue *out);
 
 /*
  * Decode queue @q of the inflight buffer behind @fd (described by @in, as

@@ -46,7 +46,8 @@ int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *s
 {
 	for (;;) {
 		/* The self-pipe of util/intr wakes the wait on SIGINT & co. */
-		struct pollfd p[2] = { { .fd = fd, .events = events }, { .fd = vhu_intr_fd(), .events = POLLIN } };
+		struct pollfd p[2] = { { .fd = fd, .events = events },
+				       { .fd = vhu_intr_fd(), .events = POLLIN } };
 		int left = -1, r;
 
 		if (stop && *stop)
@@ -136,8 +137,9 @@ ssize_t vhu_msg_recv_bytes(int fd, void *buf, size_t len, int *fds, unsigned *nf
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = { buf, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-			     .msg_controllen = sizeof(ctl.buf) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)
+	};
 	size_t installed = 0;
 	ssize_t n;
 
@@ -177,8 +179,7 @@ ssize_t vhu_msg_recv_bytes(int fd, void *buf, size_t len, int *fds, unsigned *nf
 	return n;
 }
 
-enum vhu_rx_status vhu_msg_read(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max,
-				unsigned flags)
+enum vhu_rx_status vhu_msg_read(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max, unsigned flags)
 {
 	bool block = flags & VHU_RX_BLOCK;
 
@@ -192,7 +193,9 @@ enum vhu_rx_status vhu_msg_read(int fd, struct vhu_msg *m, struct vhu_rx *rx, ui
 			struct cmsghdr align;
 		} ctl;
 		struct iovec iov;
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl.buf,
 				     .msg_controllen = sizeof(ctl.buf) };
 		bool first = rx->got == 0;
 		ssize_t n;
@@ -290,23 +293,18 @@ enum vhu_tx_status vhu_msg_write(int fd, const struct vhost_user_hdr *hdr, const
 	return VHU_TX_DONE;
 }
 
-int vhu_msg_recv(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max, unsigned flags,
-		 int64_t deadline, volatile sig_atomic_t *stop)
+int vhu_msg_recv(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max, unsigned flags, int64_t deadline,
+		 volatile sig_atomic_t *stop)
 {
 	for (;;) {
 		int rc;
 
 		switch (vhu_msg_read(fd, m, rx, max, flags)) {
 		case VHU_RX_HEADER:
-		case VHU_RX_DONE:
-			return VHU_OK;
-		case VHU_RX_EOF:
-			errno = 0;
-			return VHU_E_IO;
-		case VHU_RX_ERROR:
-			return VHU_E_IO;
-		case VHU_RX_AGAIN:
-			break;
+		case VHU_RX_DONE: return VHU_OK;
+		case VHU_RX_EOF: errno = 0; return VHU_E_IO;
+		case VHU_RX_ERROR: return VHU_E_IO;
+		case VHU_RX_AGAIN: break;
 		}
 		/* Only the first read may wait in the kernel. */
 		flags &= ~VHU_RX_BLOCK;
@@ -316,19 +314,16 @@ int vhu_msg_recv(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max, uns
 	}
 }
 
-int vhu_msg_send(int fd, const struct vhost_user_hdr *hdr, const void *payload, const int *fds,
-		 unsigned nfds, struct vhu_tx *tx, int64_t deadline)
+int vhu_msg_send(int fd, const struct vhost_user_hdr *hdr, const void *payload, const int *fds, unsigned nfds,
+		 struct vhu_tx *tx, int64_t deadline)
 {
 	for (;;) {
 		int rc;
 
 		switch (vhu_msg_write(fd, hdr, payload, fds, nfds, tx)) {
-		case VHU_TX_DONE:
-			return VHU_OK;
-		case VHU_TX_ERROR:
-			return VHU_E_IO;
-		case VHU_TX_AGAIN:
-			break;
+		case VHU_TX_DONE: return VHU_OK;
+		case VHU_TX_ERROR: return VHU_E_IO;
+		case VHU_TX_AGAIN: break;
 		}
 		rc = vhu_wait_fd(fd, POLLOUT, deadline, NULL);
 		if (rc)

@@ -54,10 +54,10 @@ void vhu_msg_close_fds(struct vhu_msg *m);
 /* Where the reading of one message stands; zero it (vhu_rx_reset) before
  * the first byte of each message. */
 struct vhu_rx {
-	size_t got;      /* header + payload bytes read */
-	unsigned stray;  /* fds that came after the first byte: closed */
-	bool trunc;      /* the kernel dropped fds (more than VHU_MSG_FD_ROOM) */
-	bool hdr_told;   /* VHU_RX_HEADER was returned for this message */
+	size_t got;	/* header + payload bytes read */
+	unsigned stray; /* fds that came after the first byte: closed */
+	bool trunc;	/* the kernel dropped fds (more than VHU_MSG_FD_ROOM) */
+	bool hdr_told;	/* VHU_RX_HEADER was returned for this message */
 };
 
 static inline void vhu_rx_reset(struct vhu_rx *rx)
@@ -82,10 +82,12 @@ enum vhu_rx_status {
 			* others from recvmsg */
 };
 
-#define VHU_RX_BLOCK 0x1u       /* the first recvmsg may wait in the kernel (a blocking
-				 * socket whose SO_RCVTIMEO bounds the wait) */
-#define VHU_RX_STOP_HEADER 0x2u /* return VHU_RX_HEADER once, so the header can be
-				 * checked before a payload byte is read */
+#define VHU_RX_BLOCK                                                                                         \
+	0x1u /* the first recvmsg may wait in the kernel (a blocking                                         \
+	      * socket whose SO_RCVTIMEO bounds the wait) */
+#define VHU_RX_STOP_HEADER                                                                                   \
+	0x2u /* return VHU_RX_HEADER once, so the header can be                                              \
+	      * checked before a payload byte is read */
 
 /*
  * For a reader that frames messages itself from a buffer (the relay:
@@ -109,8 +111,7 @@ ssize_t vhu_msg_recv_bytes(int fd, void *buf, size_t len, int *fds, unsigned *nf
  * caller to close.  A cost of one recvmsg for the header and one for the
  * payload when both are there.
  */
-enum vhu_rx_status vhu_msg_read(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max,
-				unsigned flags);
+enum vhu_rx_status vhu_msg_read(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max, unsigned flags);
 
 /* Where the writing of one message stands; zero before each message. */
 struct vhu_tx {
@@ -146,14 +147,14 @@ int vhu_wait_fd(int fd, short events, int64_t deadline, volatile sig_atomic_t *s
  * VHU_E_IO with errno as vhu_msg_read() (EOF before the first byte: errno
  * 0 and rx->got == 0).
  */
-int vhu_msg_recv(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max, unsigned flags,
-		 int64_t deadline, volatile sig_atomic_t *stop);
+int vhu_msg_recv(int fd, struct vhu_msg *m, struct vhu_rx *rx, uint32_t max, unsigned flags, int64_t deadline,
+		 volatile sig_atomic_t *stop);
 
 /* vhu_msg_write() until done, waiting for room up to @deadline: VHU_OK,
  * VHU_E_TIMEOUT, 128 + signal, or VHU_E_IO with errno.  @tx tells how much
  * went out when it failed. */
-int vhu_msg_send(int fd, const struct vhost_user_hdr *hdr, const void *payload, const int *fds,
-		 unsigned nfds, struct vhu_tx *tx, int64_t deadline);
+int vhu_msg_send(int fd, const struct vhost_user_hdr *hdr, const void *payload, const int *fds, unsigned nfds,
+		 struct vhu_tx *tx, int64_t deadline);
 
 void vhu_close_fds(const int *fds, unsigned n);
 
@@ -163,19 +164,19 @@ void vhu_close_fds(const int *fds, unsigned n);
 enum vhu_fd_type {
 	VHU_FDT_MEMFD,
 	VHU_FDT_EVENTFD,
-	VHU_FDT_FILE,   /* a regular file that is not a memfd */
+	VHU_FDT_FILE, /* a regular file that is not a memfd */
 	VHU_FDT_SOCKET,
 	VHU_FDT_PIPE,
 	VHU_FDT_DEVICE, /* character or block device */
-	VHU_FDT_ANON,   /* another anon inode (dma-buf, userfaultfd, ...) */
+	VHU_FDT_ANON,	/* another anon inode (dma-buf, userfaultfd, ...) */
 	VHU_FDT_OTHER,
-	VHU_FDT_BAD,    /* fstat failed */
+	VHU_FDT_BAD, /* fstat failed */
 };
 
 struct vhu_fd_desc {
 	enum vhu_fd_type type;
-	int64_t size;    /* memfd and file size, -1 otherwise */
-	char anon[24];   /* anon inode name ("userfaultfd") for VHU_FDT_ANON */
+	int64_t size;  /* memfd and file size, -1 otherwise */
+	char anon[24]; /* anon inode name ("userfaultfd") for VHU_FDT_ANON */
 };
 
 void vhu_fd_describe(int fd, struct vhu_fd_desc *d);

@@ -45,7 +45,7 @@
 /* Receive buffer of one socket: room for a whole message of the largest
  * size after a partial one, so one recvmsg takes header and payload. */
 #define MSG_MAX (VHOST_USER_HDR_SIZE + VHU_MAX_PAYLOAD)
-#define RBUF (2 * MSG_MAX)
+#define RBUF	(2 * MSG_MAX)
 /* fd sets read but not yet handed to their message (at most one per read,
  * and a read happens only once every whole message was taken). */
 #define FDSETS 4u
@@ -78,8 +78,8 @@ struct end {
 	size_t rpos, rlen;
 	struct fdset fdset[FDSETS];
 	unsigned nfdset;
-	unsigned stray; /* fds that came after the first byte of the message at rpos */
-	bool trunc;     /* and fds the kernel dropped on the way */
+	unsigned stray;	  /* fds that came after the first byte of the message at rpos */
+	bool trunc;	  /* and fds the kernel dropped on the way */
 	int64_t rx_start; /* ms: when the partial message's first byte came (0: none) */
 	struct qmsg *qhead, *qtail;
 	unsigned qlen;
@@ -120,12 +120,12 @@ struct relay {
 	unsigned nspare;
 	vhu_relay_fn fn;
 	void *arg;
-	int lfd;          /* the front-ends' socket we listen on, or -1 */
-	int blfd;         /* the back-end's socket we listen on, or -1 */
+	int lfd;  /* the front-ends' socket we listen on, or -1 */
+	int blfd; /* the back-end's socket we listen on, or -1 */
 	int pending[PENDING_MAX];
 	unsigned npending;
 	int64_t retry_at; /* ms: next connect to the front-end (--connect-front) */
-	bool told_wait;   /* the "wait" note for the front-end was given */
+	bool told_wait;	  /* the "wait" note for the front-end was given */
 	int64_t t0_us;
 	struct sess *list;
 	uint64_t next_id, ended;
@@ -165,7 +165,8 @@ static void note(struct relay *r, struct sess *s, bool chan, const char *event, 
 	r->fn(r->arg, &rec);
 }
 
-static void add_problem(struct vhu_relay_rec *rec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_problem(struct vhu_relay_rec *rec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void add_problem(struct vhu_relay_rec *rec, const char *fmt, ...)
 {
 	size_t n = strlen(rec->problem);
@@ -284,7 +285,8 @@ static bool flush(struct sess *s, struct end *e)
 	while (e->qhead && e->fd >= 0) {
 		struct qmsg *q = e->qhead;
 		size_t before = q->tx.done;
-		enum vhu_tx_status st = vhu_msg_write(e->fd, &q->m.hdr, q->m.payload, q->m.fds, q->m.nfds, &q->tx);
+		enum vhu_tx_status st =
+			vhu_msg_write(e->fd, &q->m.hdr, q->m.payload, q->m.fds, q->m.nfds, &q->tx);
 
 		moved |= q->tx.done != before;
 		if (st == VHU_TX_AGAIN)
@@ -357,8 +359,8 @@ static void inspect(struct sess *s, struct vhu_relay_rec *rec, const struct vhu_
 	struct pendq *pq = rec->chan ? &s->chan : &s->main;
 
 	if ((flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION)
-		add_problem(rec, "version %u (flags 0x%x), expected %u", flags & VHOST_USER_VERSION_MASK, flags,
-			    VHOST_USER_VERSION);
+		add_problem(rec, "version %u (flags 0x%x), expected %u", flags & VHOST_USER_VERSION_MASK,
+			    flags, VHOST_USER_VERSION);
 	if (flags & VHOST_USER_RESERVED_MASK)
 		add_problem(rec, "reserved flag bits 0x%x set", flags & VHOST_USER_RESERVED_MASK);
 	if (!d)
@@ -440,12 +442,14 @@ static bool interpose(struct relay *r, struct sess *s, struct vhu_relay_rec *rec
 	int sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-		add_problem(rec, "not interposed (socketpair: %s): the back-end channel is not seen", vhu_strerror(errno));
+		add_problem(rec, "not interposed (socketpair: %s): the back-end channel is not seen",
+			    vhu_strerror(errno));
 		return false;
 	}
 	close_chan(r, s, "replaced by a new SET_BACKEND_REQ_FD");
 	if (!set_nonblock(m->fds[0]) || !set_nonblock(sv[0])) {
-		add_problem(rec, "not interposed (O_NONBLOCK: %s): the back-end channel is not seen", vhu_strerror(errno));
+		add_problem(rec, "not interposed (O_NONBLOCK: %s): the back-end channel is not seen",
+			    vhu_strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
 		return false;
@@ -478,7 +482,8 @@ static void handle(struct relay *r, struct sess *s, struct end *src, struct qmsg
 	for (unsigned i = 0; i < m->nfds && i < VHU_MSG_FD_ROOM; i++)
 		vhu_fd_describe(m->fds[i], &rec.fd[i]);
 	inspect(s, &rec, rx);
-	if (!chan && src == &s->fe && m->hdr.request == VHOST_USER_SET_BACKEND_REQ_FD && !rec.reply && m->nfds >= 1)
+	if (!chan && src == &s->fe && m->hdr.request == VHOST_USER_SET_BACKEND_REQ_FD && !rec.reply &&
+	    m->nfds >= 1)
 		interpose(r, s, &rec, m);
 
 	q->tx = (struct vhu_tx){ 0 };
@@ -671,13 +676,15 @@ static void drain(struct relay *r, struct sess *s, struct end *e, bool final)
 			return;
 		if (n == 0 && e->rlen == e->rpos) {
 			if (chan)
-				close_chan(r, s, e == &s->cb ? "the back-end closed it" : "the front-end closed it");
+				close_chan(r, s,
+					   e == &s->cb ? "the back-end closed it"
+						       : "the front-end closed it");
 			else
 				end_session(s, "%s closed the connection", e->who);
 		} else if (n == 0) {
 			len = msg_len(e, e->rpos);
-			end_session(s, "%s closed the connection inside a message (%zu of %zu bytes)%s", e->who,
-				    e->rlen - e->rpos, len ? len : (size_t)VHOST_USER_HDR_SIZE,
+			end_session(s, "%s closed the connection inside a message (%zu of %zu bytes)%s",
+				    e->who, e->rlen - e->rpos, len ? len : (size_t)VHOST_USER_HDR_SIZE,
 				    chan ? " on the back-end channel" : "");
 		} else if (errno == ECONNRESET) {
 			end_session(s, "%s reset the connection", e->who);
@@ -719,8 +726,9 @@ static int connect_backend(const char *path, int *fd)
 static void opened(struct relay *r, struct sess *s)
 {
 	s->waiting = false;
-	note(r, s, false, "open", "front-end %s %s; back-end %s %s", r->cfg->front_connect ? "connected at" : "accepted on",
-	     r->cfg->front, r->cfg->back_listen ? "accepted on" : "connected at", r->cfg->back);
+	note(r, s, false, "open", "front-end %s %s; back-end %s %s",
+	     r->cfg->front_connect ? "connected at" : "accepted on", r->cfg->front,
+	     r->cfg->back_listen ? "accepted on" : "connected at", r->cfg->back);
 }
 
 /* A session for the front-end connection @fd; its back-end connection is
@@ -748,8 +756,10 @@ static void new_session(struct relay *r, int fd)
 	if (r->cfg->back_listen) {
 		if (!r->npending) {
 			s->waiting = true;
-			note(r, s, false, "wait", "front-end %s %s; waiting for the back-end to connect on %s",
-			     r->cfg->front_connect ? "connected at" : "accepted on", r->cfg->front, r->cfg->back);
+			note(r, s, false, "wait",
+			     "front-end %s %s; waiting for the back-end to connect on %s",
+			     r->cfg->front_connect ? "connected at" : "accepted on", r->cfg->front,
+			     r->cfg->back);
 			return;
 		}
 		s->be.fd = r->pending[0];
@@ -793,8 +803,8 @@ static void accept_back(struct relay *r)
 			r->pending[r->npending++] = fd;
 		} else {
 			close(fd);
-			note(r, NULL, false, "note", "a back-end connection refused: %u already wait for a front-end",
-			     PENDING_MAX);
+			note(r, NULL, false, "note",
+			     "a back-end connection refused: %u already wait for a front-end", PENDING_MAX);
 		}
 	}
 }
@@ -874,9 +884,11 @@ static void check_stalls(struct relay *r, int64_t now)
 			if (e->fd < 0)
 				continue;
 			if (e->rx_start && now - e->rx_start >= t && peer(s, e)->qlen < QUEUE_MAX)
-				end_session(s, "%s stalls inside a message%s: %zu of %zu bytes within %d ms", e->who,
-					    chan ? " on the back-end channel" : "", e->rlen - e->rpos,
-					    msg_len(e, e->rpos) ? msg_len(e, e->rpos) : (size_t)VHOST_USER_HDR_SIZE, t);
+				end_session(s, "%s stalls inside a message%s: %zu of %zu bytes within %d ms",
+					    e->who, chan ? " on the back-end channel" : "", e->rlen - e->rpos,
+					    msg_len(e, e->rpos) ? msg_len(e, e->rpos)
+								: (size_t)VHOST_USER_HDR_SIZE,
+					    t);
 			else if (e->qhead && e->tx_since && now - e->tx_since >= t)
 				end_session(s, "%s does not read%s: %u %s queued for %d ms", e->who,
 					    chan ? " the back-end channel" : "", e->qlen,
@@ -939,7 +951,8 @@ static int listen_on(const char *path, struct stat *st, char *err, size_t errlen
 			close(probe);
 		if (e) {
 			snprintf(err, errlen, "cannot listen on %s: %s", path,
-				 e == EADDRINUSE ? "the path exists (a running proxy, or not a socket)" : vhu_strerror(e));
+				 e == EADDRINUSE ? "the path exists (a running proxy, or not a socket)"
+						 : vhu_strerror(e));
 			close(fd);
 			return -VHU_E_CONNECT;
 		}
@@ -977,8 +990,8 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 		struct sockaddr_un sa;
 
 		if (strlen(path) >= sizeof(sa.sun_path)) {
-			snprintf(err, errlen, "socket path too long (%zu bytes, at most %zu): %s", strlen(path),
-				 sizeof(sa.sun_path) - 1, path);
+			snprintf(err, errlen, "socket path too long (%zu bytes, at most %zu): %s",
+				 strlen(path), sizeof(sa.sun_path) - 1, path);
 			return VHU_E_USAGE;
 		}
 	}
@@ -1102,7 +1115,8 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 			}
 			if (s->waiting) {
 				if (pfd[i].revents & (POLLERR | POLLHUP))
-					end_session(s, "front-end closed the connection before a back-end connected");
+					end_session(s, "front-end closed the connection before a back-end "
+						       "connected");
 				continue;
 			}
 			if (pfd[i].revents & (POLLOUT | POLLERR | POLLHUP))
@@ -1128,7 +1142,8 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 			rc = vhu_intr_status();
 	} else {
 		for (struct sess *s = r.list; s; s = s->next)
-			end_session(s, cfg->stop && *cfg->stop ? "the proxy stopped: its output failed" : "the proxy stopped");
+			end_session(s, cfg->stop && *cfg->stop ? "the proxy stopped: its output failed"
+							       : "the proxy stopped");
 		reap(&r);
 	}
 	vhu_close_fds(r.pending, r.npending);
@@ -1140,7 +1155,8 @@ int vhu_relay_run(const struct vhu_relay_cfg *cfg, vhu_relay_fn fn, void *arg, c
 		close(r.blfd);
 		unlink_ours(cfg->back, &blst);
 	}
-	note(&r, NULL, false, "stop", "%" PRIu64 " %s relayed", r.next_id, VHU_PLURAL(r.next_id, "session", "sessions"));
+	note(&r, NULL, false, "stop", "%" PRIu64 " %s relayed", r.next_id,
+	     VHU_PLURAL(r.next_id, "session", "sessions"));
 	if (cfg->round_end)
 		cfg->round_end(arg);
 	free(pfd);

@@ -56,7 +56,7 @@ struct vhu_relay_cfg {
 	const char *back;   /* the back-end's socket */
 	bool back_listen;   /* create it and let the back-end connect (DPDK vhost
 			     * client=1), one connection per session; else connect */
-	int timeout_ms;     /* an unfinished message, or a queue that does not move */
+	int timeout_ms;	    /* an unfinished message, or a queue that does not move */
 	unsigned sessions;  /* stop after this many sessions ended (0: never) */
 	const int *stop;    /* stop once *stop is non-zero (the callback's output failed), or NULL */
 	/* Called with the callback's @arg as every poll round ends, before
@@ -74,9 +74,9 @@ enum vhu_relay_kind {
 struct vhu_relay_rec {
 	enum vhu_relay_kind kind;
 	struct timespec ts; /* CLOCK_REALTIME when the message was read */
-	int64_t t_us;       /* microseconds since the relay started */
+	int64_t t_us;	    /* microseconds since the relay started */
 	uint64_t session;   /* 1, 2, ...; 0 for events of the relay itself */
-	bool chan;          /* the back-end channel, else the main socket */
+	bool chan;	    /* the back-end channel, else the main socket */
 	bool to_backend;    /* F>B, else B>F */
 
 	/* VHU_REL_MSG.  The message's fds are still open while the callback
@@ -84,13 +84,13 @@ struct vhu_relay_rec {
 	const struct vhu_msg *m;
 	struct vhu_fd_desc fd[VHU_MSG_FD_ROOM];
 	const struct vhu_req_desc *desc; /* front-end or back-end row; NULL: unknown code */
-	bool reply;                      /* the REPLY flag */
-	enum vhu_expect expect;          /* request: what answers it; reply: what it is
+	bool reply;			 /* the REPLY flag */
+	enum vhu_expect expect;		 /* request: what answers it; reply: what it is
 					  * (VHU_EXPECT_NONE: nobody waited for it) */
-	int64_t rtt_us;                  /* reply: since its request was read; -1 */
-	bool interposed;                 /* SET_BACKEND_REQ_FD: the back-end got the relay's socket */
-	bool dropped;                    /* nobody to relay it to (its channel is gone) */
-	char problem[256];               /* the rules it breaks; "" when none */
+	int64_t rtt_us;			 /* reply: since its request was read; -1 */
+	bool interposed;		 /* SET_BACKEND_REQ_FD: the back-end got the relay's socket */
+	bool dropped;			 /* nobody to relay it to (its channel is gone) */
+	char problem[256];		 /* the rules it breaks; "" when none */
 
 	/* VHU_REL_NOTE */
 	const char *event; /* "listen", "wait", "open", "channel", "end", "stop", "note" */

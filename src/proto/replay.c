@@ -56,10 +56,8 @@ static int32_t rec_ring(const struct vhu_replay_rec *e)
 		return (int32_t)(idx & 0x7fffffff);
 	case VHOST_USER_SET_VRING_KICK:
 	case VHOST_USER_SET_VRING_CALL:
-	case VHOST_USER_SET_VRING_ERR:
-		return (int32_t)(u64_at(e) & VHOST_USER_VRING_IDX_MASK);
-	default:
-		return -1;
+	case VHOST_USER_SET_VRING_ERR: return (int32_t)(u64_at(e) & VHOST_USER_VRING_IDX_MASK);
+	default: return -1;
 	}
 }
 
@@ -70,8 +68,8 @@ static int find_region(const struct vhu_res *r, const struct vhost_user_memory_r
 	for (unsigned i = 0; i < r->nregions; i++) {
 		const struct vhu_region *g = &r->regions[i];
 
-		if (g->gpa == w->guest_phys_addr && g->size == w->memory_size && g->uva == w->userspace_addr &&
-		    g->mmap_offset == w->mmap_offset)
+		if (g->gpa == w->guest_phys_addr && g->size == w->memory_size &&
+		    g->uva == w->userspace_addr && g->mmap_offset == w->mmap_offset)
 			return (int)i;
 	}
 	return -1;
@@ -137,8 +135,9 @@ static bool base_from_memory(const struct vhu_session *s, struct vhu_res *r, con
 	return true;
 }
 
-static int replay_one(struct vhu_session *s, struct vhu_res *r, struct vhu_chan *c, const struct vhu_replay_hooks *h,
-		      const struct vhu_replay_log *log, const struct vhu_replay_rec *e, struct vhu_replay_report *rep)
+static int replay_one(struct vhu_session *s, struct vhu_res *r, struct vhu_chan *c,
+		      const struct vhu_replay_hooks *h, const struct vhu_replay_log *log,
+		      const struct vhu_replay_rec *e, struct vhu_replay_report *rep)
 {
 	const struct vhu_req_desc *d = vhu_req_by_code(e->code);
 	const char *name = d ? d->name : "?";
@@ -153,7 +152,8 @@ static int replay_one(struct vhu_session *s, struct vhu_res *r, struct vhu_chan 
 		lost = v & ~s->features;
 		if (lost)
 			return vhu_fail(s, VHU_E_UNSUPPORTED,
-					"SET_FEATURES: the back-end no longer offers feature bits 0x%llx acked before",
+					"SET_FEATURES: the back-end no longer offers feature bits 0x%llx "
+					"acked before",
 					(unsigned long long)lost);
 		note(rep, e->code, -1);
 		return vhu_set_features(s, v);
@@ -168,26 +168,27 @@ static int replay_one(struct vhu_session *s, struct vhu_res *r, struct vhu_chan 
 		lost = v & ~s->protocol;
 		if (lost)
 			return vhu_fail(s, VHU_E_UNSUPPORTED,
-					"SET_PROTOCOL_FEATURES: the back-end no longer offers protocol features 0x%llx "
+					"SET_PROTOCOL_FEATURES: the back-end no longer offers protocol "
+					"features 0x%llx "
 					"negotiated before",
 					(unsigned long long)lost);
 		note(rep, e->code, -1);
 		return vhu_set_protocol_features(s, v);
-	case VHOST_USER_SET_OWNER:
-		note(rep, e->code, -1);
-		return vhu_set_owner(s);
+	case VHOST_USER_SET_OWNER: note(rep, e->code, -1); return vhu_set_owner(s);
 	case VHOST_USER_SET_MEM_TABLE: {
 		struct vhost_user_memory m = { 0 };
 
 		memcpy(&m, e->payload, e->len < sizeof(m) ? e->len : sizeof(m));
 		if (m.nregions > VHOST_MEMORY_BASELINE_NREGIONS)
-			return vhu_fail(s, VHU_E_USAGE, "SET_MEM_TABLE: logged table of %u regions", m.nregions);
+			return vhu_fail(s, VHU_E_USAGE, "SET_MEM_TABLE: logged table of %u regions",
+					m.nregions);
 		for (unsigned i = 0; i < m.nregions; i++) {
 			int g = find_region(r, &m.regions[i]);
 
 			if (g < 0 || r->regions[g].fd < 0)
 				return vhu_fail(s, VHU_E_USAGE,
-						"SET_MEM_TABLE: region %u (guest address 0x%llx) is no longer in this "
+						"SET_MEM_TABLE: region %u (guest address 0x%llx) is no "
+						"longer in this "
 						"session",
 						i, (unsigned long long)m.regions[i].guest_phys_addr);
 			fds[nfds++] = r->regions[g].fd;
@@ -220,26 +221,28 @@ static int replay_one(struct vhu_session *s, struct vhu_res *r, struct vhu_chan 
 	case VHOST_USER_SET_LOG_BASE:
 		if (e->len == sizeof(struct vhost_user_log)) {
 			if (r->log_fd < 0)
-				return vhu_fail(s, VHU_E_USAGE, "SET_LOG_BASE: the log is no longer in this session");
+				return vhu_fail(s, VHU_E_USAGE,
+						"SET_LOG_BASE: the log is no longer in this session");
 			fds[nfds++] = r->log_fd;
 		}
 		break;
 	case VHOST_USER_SET_LOG_FD:
 		if (r->log_event_fd < 0)
-			return vhu_fail(s, VHU_E_USAGE, "SET_LOG_FD: the eventfd is no longer in this session");
+			return vhu_fail(s, VHU_E_USAGE,
+					"SET_LOG_FD: the eventfd is no longer in this session");
 		fds[nfds++] = r->log_event_fd;
 		break;
 	case VHOST_USER_SET_VRING_KICK:
 	case VHOST_USER_SET_VRING_CALL:
 	case VHOST_USER_SET_VRING_ERR:
 		if (!(v & VHOST_USER_VRING_NOFD_MASK)) {
-			int fd = e->code == VHOST_USER_SET_VRING_KICK   ? r->kick[ring]
+			int fd = e->code == VHOST_USER_SET_VRING_KICK	? r->kick[ring]
 				 : e->code == VHOST_USER_SET_VRING_CALL ? r->call[ring]
 									: r->err[ring];
 
 			if (fd < 0)
-				return vhu_fail(s, VHU_E_USAGE, "%s: ring %d has no eventfd in this session", name,
-						ring);
+				return vhu_fail(s, VHU_E_USAGE, "%s: ring %d has no eventfd in this session",
+						name, ring);
 			fds[nfds++] = fd;
 		}
 		break;
@@ -271,11 +274,8 @@ static int replay_one(struct vhu_session *s, struct vhu_res *r, struct vhu_chan 
 				return VHU_OK;
 		note(rep, VHOST_USER_SET_INFLIGHT_FD, -1);
 		return vhu_set_inflight_fd(s, r);
-	case VHOST_USER_SET_INFLIGHT_FD:
-		note(rep, e->code, -1);
-		return vhu_set_inflight_fd(s, r);
-	default:
-		break;
+	case VHOST_USER_SET_INFLIGHT_FD: note(rep, e->code, -1); return vhu_set_inflight_fd(s, r);
+	default: break;
 	}
 	note(rep, e->code, ring);
 	return vhu_request(s, e->code, e->payload, e->len, fds, nfds, NULL);
@@ -290,7 +290,8 @@ int vhu_replay(struct vhu_session *s, struct vhu_res *r, struct vhu_chan *c, con
 	int rc;
 
 	if (old.overflow)
-		return vhu_fail(s, VHU_E_USAGE, "reconnect: too many requests to replay (more than %u)", VHU_REPLAY_MAX);
+		return vhu_fail(s, VHU_E_USAGE, "reconnect: too many requests to replay (more than %u)",
+				VHU_REPLAY_MAX);
 	/* The requests replayed make the new log, as if sent for the first
 	 * time; the old one comes back if this connection fails too. */
 	memset(&s->log, 0, sizeof(s->log));

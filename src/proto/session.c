@@ -29,8 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "util/text.h"
 #include "util/intr.h"
+#include "util/text.h"
 
 void vhu_session_init(struct vhu_session *s)
 {
@@ -93,10 +93,8 @@ bool vhu_replayable(uint32_t code)
 	case VHOST_USER_NET_SET_MTU:
 	case VHOST_USER_GET_INFLIGHT_FD:
 	case VHOST_USER_SET_INFLIGHT_FD:
-	case VHOST_USER_SET_STATUS:
-		return true;
-	default:
-		return false;
+	case VHOST_USER_SET_STATUS: return true;
+	default: return false;
 	}
 }
 
@@ -221,7 +219,8 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 			struct stat st;
 
 			if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
-				return vhu_fail(s, VHU_E_CONNECT, "cannot connect to %s: not a socket (%s)", path,
+				return vhu_fail(s, VHU_E_CONNECT, "cannot connect to %s: not a socket (%s)",
+						path,
 						S_ISDIR(st.st_mode)    ? "a directory"
 						: S_ISREG(st.st_mode)  ? "a regular file"
 						: S_ISFIFO(st.st_mode) ? "a FIFO"
@@ -234,7 +233,8 @@ int vhu_connect(struct vhu_session *s, const char *path, int wait_ms)
 			busy = true;
 			if (vhu_now_ms() >= limit)
 				return vhu_fail(s, VHU_E_TIMEOUT,
-						"cannot connect to %s: the back-end accepts no connection (backlog full) within %d ms",
+						"cannot connect to %s: the back-end accepts no connection "
+						"(backlog full) within %d ms",
 						path, wait_ms > s->timeout_ms ? wait_ms : s->timeout_ms);
 			struct timespec ts = { 0, 20 * 1000000 };
 			nanosleep(&ts, NULL);
@@ -318,19 +318,24 @@ int vhu_listen(struct vhu_session *s, struct vhu_listener *l, const char *path)
 		/* Only a socket nobody listens on is ours to replace: what
 		 * a crashed front-end or back-end leaves behind. */
 		if (!S_ISSOCK(st.st_mode))
-			return vhu_fail(s, VHU_E_USAGE, "cannot listen on %s: %s is there, not a stale socket; nothing removed",
-					path, file_kind(st.st_mode));
+			return vhu_fail(
+				s, VHU_E_USAGE,
+				"cannot listen on %s: %s is there, not a stale socket; nothing removed", path,
+				file_kind(st.st_mode));
 		live = socket_in_use(&sa);
 		if (live > 0)
 			return vhu_fail(s, VHU_E_CONNECT,
-					"cannot listen on %s: a live socket (another process accepts connections on it); nothing removed",
+					"cannot listen on %s: a live socket (another process accepts "
+					"connections on it); nothing removed",
 					path);
 		if (live < 0)
 			return vhu_fail(s, VHU_E_CONNECT,
-					"cannot listen on %s: cannot tell whether the socket there is in use (%s); nothing removed",
+					"cannot listen on %s: cannot tell whether the socket there is in use "
+					"(%s); nothing removed",
 					path, vhu_strerror(-live));
 		if (unlink(path) && errno != ENOENT)
-			return vhu_fail(s, VHU_E_CONNECT, "cannot listen on %s: cannot remove the stale socket: %s", path,
+			return vhu_fail(s, VHU_E_CONNECT,
+					"cannot listen on %s: cannot remove the stale socket: %s", path,
 					vhu_strerror(errno));
 		vhu_note(s, VHU_DIR_SEND, "removed the stale socket %s", path);
 	} else if (errno != ENOENT) {
@@ -405,13 +410,14 @@ int vhu_accept(struct vhu_session *s, struct vhu_listener *l, int wait_ms)
 			return vhu_fail(s, VHU_E_CONNECT, "accept on %s: %s", l->path, vhu_strerror(errno));
 		rc = vhu_wait_fd(l->fd, POLLIN, deadline, NULL);
 		if (vhu_intr_is_status(rc))
-			return vhu_fail(s, rc, "waiting for a back-end to connect to %s: interrupted by %s", l->path,
-					vhu_intr_name(vhu_intr_signo()));
+			return vhu_fail(s, rc, "waiting for a back-end to connect to %s: interrupted by %s",
+					l->path, vhu_intr_name(vhu_intr_signo()));
 		if (rc == VHU_E_TIMEOUT)
 			return vhu_fail(s, VHU_E_CONNECT, "no back-end connected to %s within %d ms", l->path,
 					wait_ms);
 		if (rc)
-			return vhu_fail(s, VHU_E_IO, "waiting for a back-end on %s: %s", l->path, vhu_strerror(errno));
+			return vhu_fail(s, VHU_E_IO, "waiting for a back-end on %s: %s", l->path,
+					vhu_strerror(errno));
 	}
 }
 
@@ -447,8 +453,8 @@ static int io_fail(struct vhu_session *s, const char *req, int rc, int err, cons
 		r = vhu_fail(s, VHU_E_IO, "%s: cannot take the fds the back-end sent: %s", req,
 			     vhu_strerror(err));
 	else if (err == EPIPE || err == ECONNRESET || err == 0)
-		r = vhu_fail(s, VHU_E_IO, "%s: back-end closed the connection%s%s", req, *what ? " during " : "",
-			     what);
+		r = vhu_fail(s, VHU_E_IO, "%s: back-end closed the connection%s%s", req,
+			     *what ? " during " : "", what);
 	else
 		r = vhu_fail(s, VHU_E_IO, "%s: %s", req, strerror(err));
 	vhu_session_close(s);
@@ -490,7 +496,6 @@ int vhu_count_fds(void)
 	return n - 1; /* the directory's own fd */
 }
 
-
 /*
  * May the first read of a reply block in recvmsg?  Only on the blocking
  * socket vhu_connect() made, with SO_RCVTIMEO equal to the whole wait
@@ -516,7 +521,8 @@ static bool may_block(struct vhu_session *s)
 static int wait_reply(struct vhu_session *s, int64_t deadline)
 {
 	while (s->side_fd >= 0 && s->side_fn) {
-		struct pollfd p[3] = { { .fd = s->fd, .events = POLLIN }, { .fd = s->side_fd, .events = POLLIN },
+		struct pollfd p[3] = { { .fd = s->fd, .events = POLLIN },
+				       { .fd = s->side_fd, .events = POLLIN },
 				       { .fd = vhu_intr_fd(), .events = POLLIN } };
 		int64_t left = deadline - vhu_now_ms();
 		int r;
@@ -562,8 +568,8 @@ static int recv_reply(struct vhu_session *s, const char *req, uint32_t code, uin
 	block = may_block(s);
 	rc = block ? VHU_OK : wait_reply(s, deadline);
 	if (!rc)
-		rc = vhu_msg_recv(s->fd, r, &rx, VHU_MAX_PAYLOAD, VHU_RX_STOP_HEADER | (block ? VHU_RX_BLOCK : 0),
-				  deadline, NULL);
+		rc = vhu_msg_recv(s->fd, r, &rx, VHU_MAX_PAYLOAD,
+				  VHU_RX_STOP_HEADER | (block ? VHU_RX_BLOCK : 0), deadline, NULL);
 	if (rc) {
 		err = errno;
 		vhu_msg_close_fds(r);
@@ -578,9 +584,11 @@ static int recv_reply(struct vhu_session *s, const char *req, uint32_t code, uin
 		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply has version %u, expected %u (flags 0x%x)", req,
 			      r->hdr.flags & VHOST_USER_VERSION_MASK, VHOST_USER_VERSION, r->hdr.flags);
 	else if (!(r->hdr.flags & VHOST_USER_REPLY_MASK))
-		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply lacks the REPLY flag (flags 0x%x)", req, r->hdr.flags);
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply lacks the REPLY flag (flags 0x%x)", req,
+			      r->hdr.flags);
 	else if (r->hdr.flags & VHOST_USER_RESERVED_MASK)
-		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply sets reserved flag bits (flags 0x%x)", req, r->hdr.flags);
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply sets reserved flag bits (flags 0x%x)", req,
+			      r->hdr.flags);
 	else if (r->hdr.request != code)
 		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries request code %u (%s), expected %u", req,
 			      r->hdr.request, vhu_req_name(r->hdr.request, nb, sizeof(nb)), code);
@@ -604,10 +612,11 @@ static int recv_reply(struct vhu_session *s, const char *req, uint32_t code, uin
 		s->trace(s->trace_arg, VHU_DIR_RECV, &r->hdr, r->payload, r->hdr.size, nfds, NULL);
 
 	if (r->hdr.flags & VHOST_USER_NEED_REPLY_MASK)
-		vhu_note(s, VHU_DIR_SEND, "%s: reply echoes NEED_REPLY (flags 0x%x); accepted", req, r->hdr.flags);
+		vhu_note(s, VHU_DIR_SEND, "%s: reply echoes NEED_REPLY (flags 0x%x); accepted", req,
+			 r->hdr.flags);
 	if (r->hdr.size < min)
-		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply size %u below the %u bytes expected", req, r->hdr.size,
-			      min);
+		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply size %u below the %u bytes expected", req,
+			      r->hdr.size, min);
 	else if (nfds > rfds_max)
 		rc = vhu_fail(s, VHU_E_PROTO, "%s: reply carries %u %s, at most %u expected", req, nfds,
 			      VHU_PLURAL(nfds, "fd", "fds"), rfds_max);
@@ -640,16 +649,18 @@ int vhu_gate(struct vhu_session *s, const struct vhu_req_desc *d)
 	if ((d->gate & VHU_GATE_BIT30_OFFERED) &&
 	    !(s->have_features && (s->features & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))))
 		rc = vhu_fail(s, VHU_E_UNSUPPORTED,
-			      "%s: needs VHOST_USER_F_PROTOCOL_FEATURES (bit 30) offered by GET_FEATURES%s", d->name,
-			      s->have_features ? "; the back-end does not offer it" : "");
+			      "%s: needs VHOST_USER_F_PROTOCOL_FEATURES (bit 30) offered by GET_FEATURES%s",
+			      d->name, s->have_features ? "; the back-end does not offer it" : "");
 	else if ((d->gate & VHU_GATE_BIT30_ACKED) &&
 		 !(s->features_set && (s->acked_features & VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES))))
-		rc = vhu_fail(s, VHU_E_UNSUPPORTED,
-			      "%s: needs VHOST_USER_F_PROTOCOL_FEATURES (bit 30) acknowledged with SET_FEATURES",
-			      d->name);
+		rc = vhu_fail(
+			s, VHU_E_UNSUPPORTED,
+			"%s: needs VHOST_USER_F_PROTOCOL_FEATURES (bit 30) acknowledged with SET_FEATURES",
+			d->name);
 	else if (d->pf >= 0 && !vhu_pf_acked(s, (unsigned)d->pf))
 		rc = vhu_fail(s, VHU_E_UNSUPPORTED, "%s: %s %s", d->name,
-			      vhu_pf_offered(s, (unsigned)d->pf) ? "not negotiated:" : "back-end does not offer",
+			      vhu_pf_offered(s, (unsigned)d->pf) ? "not negotiated:"
+								 : "back-end does not offer",
 			      d->pf_name);
 	if (rc && s->force) {
 		vhu_note(s, VHU_DIR_SEND, "--force: sending anyway (%s)", s->err);
@@ -679,8 +690,8 @@ static int sync_barrier(struct vhu_session *s, const char *after)
 	return rc;
 }
 
-int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const void *payload,
-		    uint32_t len, const int *fds, unsigned nfds, bool want_reply, struct vhu_msg *reply)
+int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const void *payload, uint32_t len,
+		    const int *fds, unsigned nfds, bool want_reply, struct vhu_msg *reply)
 {
 	struct vhost_user_hdr h = { code, flags, len };
 	struct vhu_msg tmp;
@@ -689,7 +700,8 @@ int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const 
 	int rc;
 
 	if (len > VHU_MAX_PAYLOAD)
-		return vhu_fail(s, VHU_E_USAGE, "%s: payload of %u bytes exceeds %u", req, len, VHU_MAX_PAYLOAD);
+		return vhu_fail(s, VHU_E_USAGE, "%s: payload of %u bytes exceeds %u", req, len,
+				VHU_MAX_PAYLOAD);
 	if (s->trace)
 		s->trace(s->trace_arg, VHU_DIR_SEND, &h, payload, len, nfds, NULL);
 	rc = send_whole(s, req, &h, payload, fds, nfds);
@@ -708,8 +720,8 @@ static uint64_t session_protocol(const struct vhu_session *s)
 	return s->protocol_set ? s->acked_protocol : 0;
 }
 
-int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint32_t len,
-		const int *fds, unsigned nfds, struct vhu_msg *reply)
+int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint32_t len, const int *fds,
+		unsigned nfds, struct vhu_msg *reply)
 {
 	const struct vhu_req_desc *d = vhu_req_by_code(code);
 	struct vhost_user_hdr h = { code, VHOST_USER_VERSION, len };
@@ -720,8 +732,8 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 	if (!d)
 		return vhu_fail(s, VHU_E_USAGE, "request %u is not in the catalog", code);
 	if (len < d->req_min || len > d->req_max)
-		return vhu_fail(s, VHU_E_USAGE, "%s: payload of %u bytes outside %u..%u", d->name, len, d->req_min,
-				d->req_max);
+		return vhu_fail(s, VHU_E_USAGE, "%s: payload of %u bytes outside %u..%u", d->name, len,
+				d->req_min, d->req_max);
 	if (nfds < d->fds_min || nfds > d->fds_max)
 		return vhu_fail(s, VHU_E_USAGE, "%s: %u %s, expected %u..%u", d->name, nfds,
 				VHU_PLURAL(nfds, "fd", "fds"), d->fds_min, d->fds_max);
@@ -733,7 +745,8 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 	 * for an ack (spec "REPLY_ACK"), except SET_PROTOCOL_FEATURES: the
 	 * seed client never waits there, REPLY_ACK being negotiated by it. */
 	if (vhu_pf_acked(s, VHOST_USER_PROTOCOL_F_REPLY_ACK) && !(d->gate & VHU_GATE_NO_NEED_REPLY) &&
-	    d->reply != VHU_REPLY_NONE && vhu_reply_expected(d, false, session_protocol(s), h.flags) == VHU_EXPECT_NONE)
+	    d->reply != VHU_REPLY_NONE &&
+	    vhu_reply_expected(d, false, session_protocol(s), h.flags) == VHU_EXPECT_NONE)
 		h.flags |= VHOST_USER_NEED_REPLY_MASK;
 	expect = vhu_reply_expected(d, false, session_protocol(s), h.flags);
 	if (!reply)
@@ -756,13 +769,15 @@ int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint3
 			return rc;
 		memcpy(&v, reply->payload, 8);
 		if (v != 0)
-			return vhu_fail(s, VHU_E_REFUSED, "%s: back-end refused the request (REPLY_ACK status %llu)",
-					d->name, (unsigned long long)v);
+			return vhu_fail(s, VHU_E_REFUSED,
+					"%s: back-end refused the request (REPLY_ACK status %llu)", d->name,
+					(unsigned long long)v);
 		log_request(s, code, payload, len);
 		return VHU_OK;
 	}
 	if (expect == VHU_EXPECT_OWN) {
-		rc = recv_reply(s, d->name, code, d->reply_min, d->reply_max, d->rfds_min, d->rfds_max, reply);
+		rc = recv_reply(s, d->name, code, d->reply_min, d->reply_max, d->rfds_min, d->rfds_max,
+				reply);
 		if (rc == VHU_OK && reply == &tmp)
 			vhu_msg_close_fds(&tmp);
 		if (!rc)
@@ -883,8 +898,8 @@ static int dependency_fail(struct vhu_session *s, uint64_t feature, uint64_t mis
 
 int vhu_set_protocol_features(struct vhu_session *s, uint64_t pf)
 {
-	const uint64_t needs_chan = VHU_BIT(VHOST_USER_PROTOCOL_F_SHMEM) |
-				    VHU_BIT(VHOST_USER_PROTOCOL_F_SHARED_MEMORY_REGIONS);
+	const uint64_t needs_chan =
+		VHU_BIT(VHOST_USER_PROTOCOL_F_SHMEM) | VHU_BIT(VHOST_USER_PROTOCOL_F_SHARED_MEMORY_REGIONS);
 	const uint64_t breq = VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ);
 	const uint64_t inband_needs = breq | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK);
 	int rc;
@@ -958,7 +973,8 @@ int vhu_get_status(struct vhu_session *s, uint8_t *status)
 	if (rc)
 		return rc;
 	if (v > 0xff)
-		vhu_note(s, VHU_DIR_SEND, "GET_STATUS: bits above the status byte set (0x%llx)", (unsigned long long)v);
+		vhu_note(s, VHU_DIR_SEND, "GET_STATUS: bits above the status byte set (0x%llx)",
+			 (unsigned long long)v);
 	*status = (uint8_t)v;
 	return VHU_OK;
 }
@@ -1011,8 +1027,8 @@ int vhu_get_vring_base(struct vhu_session *s, uint32_t index, uint32_t *num)
 		return rc;
 	memcpy(&st, r.payload, sizeof(st));
 	if (st.index != index)
-		return vhu_fail(s, VHU_E_PROTO, "GET_VRING_BASE: reply is for ring %u, asked for ring %u", st.index,
-				index);
+		return vhu_fail(s, VHU_E_PROTO, "GET_VRING_BASE: reply is for ring %u, asked for ring %u",
+				st.index, index);
 	*num = st.num;
 	if (ring_rec(s, index)) {
 		ring_rec(s, index)->set |= VHU_RING_STOPPED;
@@ -1029,7 +1045,8 @@ int vhu_set_vring_enable(struct vhu_session *s, uint32_t index, bool enable)
 int vhu_set_vring_addr(struct vhu_session *s, const struct vhost_vring_addr *addr)
 {
 	if (addr->flags & ~VHOST_VRING_F_LOG)
-		return vhu_fail(s, VHU_E_USAGE, "SET_VRING_ADDR: unknown flags 0x%x (only LOG, 0x1, is defined)",
+		return vhu_fail(s, VHU_E_USAGE,
+				"SET_VRING_ADDR: unknown flags 0x%x (only LOG, 0x1, is defined)",
 				addr->flags & ~VHOST_VRING_F_LOG);
 	struct vhu_ring_state *r = ring_rec(s, addr->index);
 	int rc = vhu_request(s, VHOST_USER_SET_VRING_ADDR, addr, sizeof(*addr), NULL, 0, NULL);
@@ -1059,15 +1076,17 @@ int vhu_iotlb_msg(struct vhu_session *s, const struct vhost_iotlb_msg_wire *m)
 		return rc;
 	if (r.hdr.size != 8 || r.nfds) {
 		vhu_msg_close_fds(&r);
-		return vhu_fail(s, VHU_E_PROTO, "IOTLB_MSG: reply of %u bytes with %u fds, expected a u64 and none",
+		return vhu_fail(s, VHU_E_PROTO,
+				"IOTLB_MSG: reply of %u bytes with %u fds, expected a u64 and none",
 				r.hdr.size, r.nfds);
 	}
 	memcpy(&v, r.payload, 8);
 	if (v)
 		return vhu_fail(s, VHU_E_REFUSED,
 				"IOTLB_MSG: back-end refused the %s of iova 0x%llx size 0x%llx (status %llu)",
-				m->type == VHU_IOTLB_UPDATE ? "update" : "invalidation", (unsigned long long)m->iova,
-				(unsigned long long)m->size, (unsigned long long)v);
+				m->type == VHU_IOTLB_UPDATE ? "update" : "invalidation",
+				(unsigned long long)m->iova, (unsigned long long)m->size,
+				(unsigned long long)v);
 	return VHU_OK;
 }
 
@@ -1077,7 +1096,8 @@ int vhu_set_vring_fd(struct vhu_session *s, uint32_t code, uint32_t index, int f
 	const struct vhu_req_desc *d = vhu_req_by_code(code);
 
 	if (index >= VHU_MAX_FD_VRINGS)
-		return vhu_fail(s, VHU_E_USAGE, "%s: ring %u cannot be addressed (the index field has 8 bits)",
+		return vhu_fail(s, VHU_E_USAGE,
+				"%s: ring %u cannot be addressed (the index field has 8 bits)",
 				d ? d->name : "?", index);
 	struct vhu_ring_state *r = ring_rec(s, index);
 	int rc;
@@ -1100,25 +1120,23 @@ int vhu_set_vring_fd(struct vhu_session *s, uint32_t code, uint32_t index, int f
 	return VHU_OK;
 }
 
-int vhu_config_check(struct vhu_session *s, const char *req, uint32_t offset, uint32_t size,
-		     uint32_t flags)
+int vhu_config_check(struct vhu_session *s, const char *req, uint32_t offset, uint32_t size, uint32_t flags)
 {
 	if (flags & ~VHOST_USER_CONFIG_FLAGS_KNOWN)
 		return vhu_fail(s, VHU_E_USAGE, "%s: unknown config flags 0x%x", req, flags);
 	if (offset >= VHOST_USER_MAX_CONFIG_SIZE)
-		return vhu_fail(s, VHU_E_USAGE, "%s: offset %u is beyond the %u-byte config space", req, offset,
-				VHOST_USER_MAX_CONFIG_SIZE);
+		return vhu_fail(s, VHU_E_USAGE, "%s: offset %u is beyond the %u-byte config space", req,
+				offset, VHOST_USER_MAX_CONFIG_SIZE);
 	if (size == 0)
 		return vhu_fail(s, VHU_E_USAGE, "%s: size must be at least 1 byte", req);
 	if (size > VHOST_USER_MAX_CONFIG_SIZE || offset > VHOST_USER_MAX_CONFIG_SIZE ||
 	    offset + size > VHOST_USER_MAX_CONFIG_SIZE)
-		return vhu_fail(s, VHU_E_USAGE, "%s: offset %u + size %u is beyond the %u-byte config space", req,
-				offset, size, VHOST_USER_MAX_CONFIG_SIZE);
+		return vhu_fail(s, VHU_E_USAGE, "%s: offset %u + size %u is beyond the %u-byte config space",
+				req, offset, size, VHOST_USER_MAX_CONFIG_SIZE);
 	return VHU_OK;
 }
 
-int vhu_get_config(struct vhu_session *s, uint32_t offset, uint32_t size, uint32_t flags,
-		   uint8_t *buf)
+int vhu_get_config(struct vhu_session *s, uint32_t offset, uint32_t size, uint32_t flags, uint8_t *buf)
 {
 	struct vhost_user_config c = { offset, size, flags, { 0 } };
 	struct vhu_msg r;
@@ -1153,8 +1171,7 @@ int vhu_get_config(struct vhu_session *s, uint32_t offset, uint32_t size, uint32
 	return VHU_OK;
 }
 
-int vhu_set_config(struct vhu_session *s, uint32_t offset, uint32_t flags, const uint8_t *buf,
-		   uint32_t size)
+int vhu_set_config(struct vhu_session *s, uint32_t offset, uint32_t flags, const uint8_t *buf, uint32_t size)
 {
 	struct vhost_user_config c = { offset, size, flags, { 0 } };
 	int rc = vhu_config_check(s, "SET_CONFIG", offset, size, flags);

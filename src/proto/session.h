@@ -22,7 +22,6 @@
 #include "proto/wire.h"
 #include "util/rc.h" /* enum vhu_rc: VHU_OK, VHU_E_* */
 
-
 enum vhu_dir { VHU_DIR_SEND, VHU_DIR_RECV, VHU_DIR_BACKEND_RECV, VHU_DIR_BACKEND_SEND };
 
 /* Sees every message that crosses the socket, and notes from the core
@@ -60,42 +59,42 @@ struct vhu_replay_log {
 
 /* What a session sent for one ring, as a record for `batch`'s state step:
  * a bit of @set for each request that went through. */
-#define VHU_RING_NUM     (1u << 0)
-#define VHU_RING_BASE    (1u << 1)
-#define VHU_RING_ADDR    (1u << 2)
-#define VHU_RING_KICK    (1u << 3)
-#define VHU_RING_CALL    (1u << 4)
-#define VHU_RING_ERR     (1u << 5)
-#define VHU_RING_ENABLE  (1u << 6)
+#define VHU_RING_NUM	 (1u << 0)
+#define VHU_RING_BASE	 (1u << 1)
+#define VHU_RING_ADDR	 (1u << 2)
+#define VHU_RING_KICK	 (1u << 3)
+#define VHU_RING_CALL	 (1u << 4)
+#define VHU_RING_ERR	 (1u << 5)
+#define VHU_RING_ENABLE	 (1u << 6)
 #define VHU_RING_STOPPED (1u << 7) /* GET_VRING_BASE answered */
 struct vhu_ring_state {
 	uint8_t set;
-	bool enabled;                  /* the last SET_VRING_ENABLE */
+	bool enabled;		       /* the last SET_VRING_ENABLE */
 	bool kick_fd, call_fd, err_fd; /* an fd was sent (else the no-fd flag) */
-	uint32_t num, base;            /* SET_VRING_NUM, SET_VRING_BASE */
-	uint32_t stop_base;            /* GET_VRING_BASE's answer */
+	uint32_t num, base;	       /* SET_VRING_NUM, SET_VRING_BASE */
+	uint32_t stop_base;	       /* GET_VRING_BASE's answer */
 	uint64_t desc, avail, used;    /* SET_VRING_ADDR */
 };
 
 struct vhu_session {
-	int fd;                 /* owned; -1 when closed */
-	bool blocking;          /* fd is a blocking socket (vhu_connect) */
-	int rcvtimeo_ms;        /* SO_RCVTIMEO set on fd, 0 = none */
-	int timeout_ms;         /* every wait for the back-end */
-	bool force;             /* send requests whose gate is closed */
-	bool no_sync;           /* skip the GET_FEATURES barrier */
+	int fd;		 /* owned; -1 when closed */
+	bool blocking;	 /* fd is a blocking socket (vhu_connect) */
+	int rcvtimeo_ms; /* SO_RCVTIMEO set on fd, 0 = none */
+	int timeout_ms;	 /* every wait for the back-end */
+	bool force;	 /* send requests whose gate is closed */
+	bool no_sync;	 /* skip the GET_FEATURES barrier */
 
 	bool have_features;
-	uint64_t features;      /* offered by GET_FEATURES */
+	uint64_t features; /* offered by GET_FEATURES */
 	bool features_set;
 	uint64_t acked_features;
 	bool have_protocol;
-	uint64_t protocol;      /* offered by GET_PROTOCOL_FEATURES */
+	uint64_t protocol; /* offered by GET_PROTOCOL_FEATURES */
 	bool protocol_set;
 	uint64_t acked_protocol;
 	bool owner_set;
 	bool status_set;
-	uint8_t status;         /* the last SET_STATUS */
+	uint8_t status; /* the last SET_STATUS */
 	struct vhu_ring_state rings[VHU_MAX_FD_VRINGS];
 
 	/* Serviced while the session waits for a reply on the main socket:
@@ -121,7 +120,8 @@ struct vhu_session {
 /* Open fds of this process (from /proc/self/fd), -1 without /proc. */
 int vhu_count_fds(void);
 /* A note for --trace (no message), tagged with @dir. */
-void vhu_note(struct vhu_session *s, enum vhu_dir dir, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void vhu_note(struct vhu_session *s, enum vhu_dir dir, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 void vhu_session_init(struct vhu_session *s);
 /* Close the socket; safe to call twice.  The replay log stays. */
@@ -165,7 +165,7 @@ struct vhu_listener {
 	int fd;	   /* listening socket, -1 = none */
 	int dirfd; /* O_PATH directory of @path, -1 = none */
 	int intr_slot;
-	bool bound; /* the socket file at @path is ours */
+	bool bound;		     /* the socket file at @path is ours */
 	unsigned long long dev, ino; /* of that file, so another is never removed */
 	char path[108];
 };
@@ -204,15 +204,15 @@ void vhu_listener_close(struct vhu_listener *l);
  *           reply->nfds fds are then owned by the caller.
  * Returns VHU_OK or a vhu_rc with the message set.
  */
-int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint32_t len,
-		const int *fds, unsigned nfds, struct vhu_msg *reply);
+int vhu_request(struct vhu_session *s, uint32_t code, const void *payload, uint32_t len, const int *fds,
+		unsigned nfds, struct vhu_msg *reply);
 
 /* Like vhu_request() but no feature gating, no NEED_REPLY logic and no
  * size validation beyond the transport cap: for `raw`.  @flags is the
  * whole header flags word, sent as given (version included).  @want_reply
  * decides whether a reply is awaited. */
-int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const void *payload,
-		    uint32_t len, const int *fds, unsigned nfds, bool want_reply, struct vhu_msg *reply);
+int vhu_request_raw(struct vhu_session *s, uint32_t code, uint32_t flags, const void *payload, uint32_t len,
+		    const int *fds, unsigned nfds, bool want_reply, struct vhu_msg *reply);
 
 /* The gate of @d against the session state: VHU_OK or VHU_E_UNSUPPORTED
  * with a message naming the missing feature.  --force turns it off. */
@@ -254,13 +254,10 @@ int vhu_set_vring_fd(struct vhu_session *s, uint32_t code, uint32_t index, int f
 /* GET_CONFIG: @size bytes at @offset into @buf (exactly @size bytes on
  * success).  Validation as the seed: 1..256 bytes, offset + size <= 256,
  * echoed offset/size must match, size 0 is a back-end failure. */
-int vhu_get_config(struct vhu_session *s, uint32_t offset, uint32_t size, uint32_t flags,
-		   uint8_t *buf);
-int vhu_set_config(struct vhu_session *s, uint32_t offset, uint32_t flags, const uint8_t *buf,
-		   uint32_t size);
+int vhu_get_config(struct vhu_session *s, uint32_t offset, uint32_t size, uint32_t flags, uint8_t *buf);
+int vhu_set_config(struct vhu_session *s, uint32_t offset, uint32_t flags, const uint8_t *buf, uint32_t size);
 /* Checks only (no I/O), shared by get/set-config and tests. */
-int vhu_config_check(struct vhu_session *s, const char *req, uint32_t offset, uint32_t size,
-		     uint32_t flags);
+int vhu_config_check(struct vhu_session *s, const char *req, uint32_t offset, uint32_t size, uint32_t flags);
 
 /*
  * Minimal negotiation used by commands:
@@ -276,16 +273,14 @@ int vhu_negotiate(struct vhu_session *s, enum vhu_neg level);
 /* Protocol features vhuctl acks by default: the ones it implements and
  * that do not change message layouts (no XEN_MMAP, GPA_ADDRESSES,
  * INBAND_NOTIFICATIONS, SHMEM). */
-#define VHU_PF_DEFAULT_MASK                                                                        \
-	(VHU_BIT(VHOST_USER_PROTOCOL_F_MQ) | VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |            \
-	 VHU_BIT(VHOST_USER_PROTOCOL_F_RARP) | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |          \
-	 VHU_BIT(VHOST_USER_PROTOCOL_F_NET_MTU) | VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |     \
-	 VHU_BIT(VHOST_USER_PROTOCOL_F_CROSS_ENDIAN) | VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |     \
-	 VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) |                                          \
-	 VHU_BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER) |                                            \
-	 VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |                                           \
-	 VHU_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |                                             \
-	 VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) | \
+#define VHU_PF_DEFAULT_MASK                                                                                  \
+	(VHU_BIT(VHOST_USER_PROTOCOL_F_MQ) | VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |                      \
+	 VHU_BIT(VHOST_USER_PROTOCOL_F_RARP) | VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                    \
+	 VHU_BIT(VHOST_USER_PROTOCOL_F_NET_MTU) | VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |               \
+	 VHU_BIT(VHOST_USER_PROTOCOL_F_CROSS_ENDIAN) | VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |               \
+	 VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_SEND_FD) | VHU_BIT(VHOST_USER_PROTOCOL_F_HOST_NOTIFIER) |     \
+	 VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) | VHU_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |       \
+	 VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) |        \
 	 VHU_BIT(VHOST_USER_PROTOCOL_F_SHARED_OBJECT) | VHU_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE))
 
 #endif

@@ -13,12 +13,12 @@
 #include <stdint.h>
 
 /* Header: request(4) flags(4) size(4), spec "Message Specification". */
-#define VHOST_USER_HDR_SIZE 12u
-#define VHOST_USER_VERSION 0x1u
-#define VHOST_USER_VERSION_MASK 0x3u
-#define VHOST_USER_REPLY_MASK (1u << 2)
+#define VHOST_USER_HDR_SIZE	   12u
+#define VHOST_USER_VERSION	   0x1u
+#define VHOST_USER_VERSION_MASK	   0x3u
+#define VHOST_USER_REPLY_MASK	   (1u << 2)
 #define VHOST_USER_NEED_REPLY_MASK (1u << 3)
-#define VHOST_USER_RESERVED_MASK 0xfffffff0u
+#define VHOST_USER_RESERVED_MASK   0xfffffff0u
 
 /* Our cap on any payload we accept; the largest legitimate message is
  * GET_SHMEM_CONFIG's 2056-byte reply (rust-vmm uses the same 4096 bound). */
@@ -34,8 +34,8 @@
 #define VHOST_USER_MAX_VRINGS 0x8000u
 /* Rings addressable by the vring-fd u64 of SET_VRING_KICK/CALL/ERR
  * (bits 0-7 carry the index). */
-#define VHU_MAX_FD_VRINGS 256u
-#define VHOST_USER_VRING_IDX_MASK 0xffu
+#define VHU_MAX_FD_VRINGS	   256u
+#define VHOST_USER_VRING_IDX_MASK  0xffu
 #define VHOST_USER_VRING_NOFD_MASK (1u << 8)
 
 enum vhost_user_request {
@@ -106,9 +106,9 @@ enum vhost_user_backend_request {
 /* Virtio feature bit that announces GET/SET_PROTOCOL_FEATURES (spec
  * "Protocol features"); bit 30 is UNUSED in virtio itself. */
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
-#define VIRTIO_F_VERSION_1 32
-#define VIRTIO_F_RING_PACKED 34
-#define VHOST_F_LOG_ALL 26
+#define VIRTIO_F_VERSION_1	       32
+#define VIRTIO_F_RING_PACKED	       34
+#define VHOST_F_LOG_ALL		       26
 
 /* Protocol feature bit numbers (not masks: use VHU_BIT()). */
 enum vhost_user_protocol_feature {
@@ -146,9 +146,9 @@ enum vhost_user_protocol_feature {
 
 /* Config flags: QEMU uses 0 = normal write, 1 = live-migration write;
  * rust-vmm models 0x1 WRITABLE, 0x2 LIVE_MIGRATION (VhostUserConfigFlags). */
-#define VHOST_USER_CONFIG_FLAG_WRITABLE 0x1u
+#define VHOST_USER_CONFIG_FLAG_WRITABLE	 0x1u
 #define VHOST_USER_CONFIG_FLAG_MIGRATION 0x2u
-#define VHOST_USER_CONFIG_FLAGS_KNOWN 0x3u
+#define VHOST_USER_CONFIG_FLAGS_KNOWN	 0x3u
 
 #define VHOST_VRING_F_LOG 0x1u
 
@@ -243,7 +243,7 @@ struct vhost_user_shared {
 
 struct vhost_user_transfer_state {
 	uint32_t direction; /* 0 SAVE, 1 LOAD */
-	uint32_t phase;     /* 0 STOPPED */
+	uint32_t phase;	    /* 0 STOPPED */
 } __attribute__((packed));
 
 struct vhost_user_mmap {
@@ -262,8 +262,8 @@ struct vhost_shared_memory_region {
 	uint64_t length;
 } __attribute__((packed));
 
-#define VHOST_USER_DEVICE_STATE_SAVE 0u
-#define VHOST_USER_DEVICE_STATE_LOAD 1u
+#define VHOST_USER_DEVICE_STATE_SAVE	      0u
+#define VHOST_USER_DEVICE_STATE_LOAD	      1u
 #define VHOST_USER_DEVICE_STATE_PHASE_STOPPED 0u
 
 _Static_assert(sizeof(struct vhost_user_hdr) == 12, "hdr");

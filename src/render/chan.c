@@ -21,8 +21,8 @@ void vhu_render_chan_msg(const struct vhu_chan_msg *m, enum vhu_dev_type dev)
 	const char *name = msg_name(m, nb, sizeof(nb)), *d;
 
 	/* Unknown codes are decoded as opaque bytes: shown raw. */
-	vhu_trace_decode(m->desc ? m->desc->req_shape : VHU_SHAPE_OPAQUE, dev, m->payload,
-			 m->hdr.size, dec, sizeof(dec));
+	vhu_trace_decode(m->desc ? m->desc->req_shape : VHU_SHAPE_OPAQUE, dev, m->payload, m->hdr.size, dec,
+			 sizeof(dec));
 	d = dec[0] == ' ' ? dec + 1 : dec;
 	if (vhu_out_is_json()) {
 		vhu_out_open(NULL, name);
@@ -55,19 +55,21 @@ void vhu_render_chan_msg(const struct vhu_chan_msg *m, enum vhu_dev_type dev)
 		for (unsigned i = 0; i < m->nfds && n < sizeof(fdtxt); i++) {
 			if (m->fd[i].size >= 0)
 				n += (size_t)snprintf(fdtxt + n, sizeof(fdtxt) - n, " fd%u=%s:%lld", i,
-						      vhu_fd_kind_name(m->fd[i].kind), (long long)m->fd[i].size);
+						      vhu_fd_kind_name(m->fd[i].kind),
+						      (long long)m->fd[i].size);
 			else
 				n += (size_t)snprintf(fdtxt + n, sizeof(fdtxt) - n, " fd%u=%s", i,
 						      vhu_fd_kind_name(m->fd[i].kind));
 		}
 		if (m->answered)
-			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=%llu", name,
-				     m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "", d, fdtxt,
-				     m->need_reply ? " need_reply" : "", (unsigned long long)m->answer);
+			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=%llu",
+				     name, m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "",
+				     d, fdtxt, m->need_reply ? " need_reply" : "",
+				     (unsigned long long)m->answer);
 		else
-			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=none", name,
-				     m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "", d, fdtxt,
-				     m->need_reply ? " need_reply" : "");
+			vhu_out_text("channel: %s code=%u flags=0x%x size=%u fds=%u%s%s%s%s answered=none",
+				     name, m->hdr.request, m->hdr.flags, m->hdr.size, m->nfds, *d ? " " : "",
+				     d, fdtxt, m->need_reply ? " need_reply" : "");
 	}
 	if (m->problem[0])
 		vhu_out_warn("%s: %s", name, m->problem);

@@ -13,8 +13,8 @@
 /* Decoded values at most: more than any layout has fields. */
 #define MAX_VALUES 96
 
-void vhu_render_config(const struct vhu_dev_info *info, uint64_t features, bool have_features, const uint8_t *buf,
-		       size_t len, uint32_t offset)
+void vhu_render_config(const struct vhu_dev_info *info, uint64_t features, bool have_features,
+		       const uint8_t *buf, size_t len, uint32_t offset)
 {
 	enum vhu_dev_type dev = info ? info->id : VHU_DEV_NONE;
 	const struct vhu_cfg_layout *l = vhu_cfg_layout(dev);
@@ -45,8 +45,7 @@ void vhu_render_config(const struct vhu_dev_info *info, uint64_t features, bool 
 		return;
 	}
 	vhu_out_string("type", "type", info->name);
-	n = vhu_cfg_decode(dev, buf, len, offset, features, have_features, v, MAX_VALUES,
-			   &truncated);
+	n = vhu_cfg_decode(dev, buf, len, offset, features, have_features, v, MAX_VALUES, &truncated);
 	vhu_out_open("fields", "fields");
 	for (size_t i = 0; i < n; i++) {
 		const struct vhu_cfg_field *f = v[i].field;

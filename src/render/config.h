@@ -15,7 +15,7 @@
  * back-end offers (@features, known when @have_features: fields of
  * features not offered are marked).
  */
-void vhu_render_config(const struct vhu_dev_info *info, uint64_t features, bool have_features, const uint8_t *buf,
-		       size_t len, uint32_t offset);
+void vhu_render_config(const struct vhu_dev_info *info, uint64_t features, bool have_features,
+		       const uint8_t *buf, size_t len, uint32_t offset);
 
 #endif

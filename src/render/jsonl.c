@@ -13,7 +13,8 @@
 
 int vhu_jsonl_put(json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s =
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	int err = 0;
 
 	if (fputs(s, stdout) == EOF || putchar('\n') == EOF)
@@ -24,7 +25,8 @@ int vhu_jsonl_put(json_object *o)
 
 int vhu_jsonl_emit(json_object *o)
 {
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s =
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	int err = 0;
 
 	if (fputs(s, stdout) == EOF || putchar('\n') == EOF || fflush(stdout) == EOF)
@@ -70,17 +72,13 @@ static json_object *value_json(const struct vhu_val *v, enum vhu_dev_type dev)
 	char buf[64];
 
 	switch (v->kind) {
-	case VHU_VAL_UINT:
-		return json_object_new_uint64(v->v);
+	case VHU_VAL_UINT: return json_object_new_uint64(v->v);
 	case VHU_VAL_HEX:
 		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v->v);
 		return json_object_new_string(buf);
-	case VHU_VAL_MASK:
-		return vhu_jsonl_mask(v->v, v->space, dev, 64);
-	case VHU_VAL_FLAG:
-		return json_object_new_boolean(v->v != 0);
-	case VHU_VAL_WORD:
-		return json_object_new_string(v->str);
+	case VHU_VAL_MASK: return vhu_jsonl_mask(v->v, v->space, dev, 64);
+	case VHU_VAL_FLAG: return json_object_new_boolean(v->v != 0);
+	case VHU_VAL_WORD: return json_object_new_string(v->str);
 	case VHU_VAL_BYTES: {
 		char *hex = malloc(2 * v->len + 1);
 		json_object *s;
@@ -92,11 +90,8 @@ static json_object *value_json(const struct vhu_val *v, enum vhu_dev_type dev)
 		free(hex);
 		return s;
 	}
-	case VHU_VAL_UUID:
-		vhu_format_uuid(v->bytes, buf);
-		return json_object_new_string(buf);
-	default:
-		return NULL;
+	case VHU_VAL_UUID: vhu_format_uuid(v->bytes, buf); return json_object_new_string(buf);
+	default: return NULL;
 	}
 }
 
@@ -123,7 +118,8 @@ json_object *vhu_decoded_json(const struct vhu_decoded *d, enum vhu_dev_type dev
 			json_object_array_add(top, x);
 		else
 			json_object_object_add(top, v->key ? v->key : "value", x);
-		if ((v->kind == VHU_VAL_LIST || v->kind == VHU_VAL_OBJ) && depth + 1 < sizeof(stack) / sizeof(stack[0]))
+		if ((v->kind == VHU_VAL_LIST || v->kind == VHU_VAL_OBJ) &&
+		    depth + 1 < sizeof(stack) / sizeof(stack[0]))
 			stack[++depth] = x;
 	}
 	return stack[0];

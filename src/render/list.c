@@ -52,19 +52,24 @@ void vhu_render_requests(const char *key, const char *label, bool backend)
 	if (vhu_out_is_json())
 		vhu_out_open_list(key, label);
 	else
-		vhu_out_text("%s:\n  %4s  %-30s %-6s %-9s %-9s %-4s %s\n", label, "code", "name", "reply", "req size",
-		       "rep size", "fds", "needs");
+		vhu_out_text("%s:\n  %4s  %-30s %-6s %-9s %-9s %-4s %s\n", label, "code", "name", "reply",
+			     "req size", "rep size", "fds", "needs");
 	for (size_t i = 0; i < n; i++) {
 		const struct vhu_req_desc *d = backend ? vhu_backend_req_at(i) : vhu_req_at(i);
 		char rs[24], ps[24], fd[12];
 
 		snprintf(rs, sizeof(rs), "%u..%u", d->req_min, d->req_max);
-		snprintf(ps, sizeof(ps), d->reply == VHU_REPLY_NONE ? "-" : "%u..%u", d->reply_min, d->reply_max);
+		snprintf(ps, sizeof(ps), d->reply == VHU_REPLY_NONE ? "-" : "%u..%u", d->reply_min,
+			 d->reply_max);
 		snprintf(fd, sizeof(fd), "%u..%u", d->fds_min, d->fds_max);
 		if (!vhu_out_is_json()) {
-			vhu_out_text("  %4u  %-30s %-6s %-9s %-9s %-4s %s%s%s", d->code, d->name, reply_kind(d->reply), rs, ps,
-			       fd, d->pf_name ? d->pf_name + 22 : (d->gate & VHU_GATE_BIT30_OFFERED) ? "bit 30" : (d->gate & VHU_GATE_BIT30_ACKED) ? "bit 30 acked" : "-",
-			       (d->gate & VHU_GATE_EXTENSION) ? " (extension)" : "", "");
+			vhu_out_text("  %4u  %-30s %-6s %-9s %-9s %-4s %s%s%s", d->code, d->name,
+				     reply_kind(d->reply), rs, ps, fd,
+				     d->pf_name				  ? d->pf_name + 22
+				     : (d->gate & VHU_GATE_BIT30_OFFERED) ? "bit 30"
+				     : (d->gate & VHU_GATE_BIT30_ACKED)	  ? "bit 30 acked"
+									  : "-",
+				     (d->gate & VHU_GATE_EXTENSION) ? " (extension)" : "", "");
 			continue;
 		}
 		vhu_out_open(NULL, d->name);
@@ -148,16 +153,16 @@ void vhu_render_config_fields(enum vhu_dev_type only)
 			vhu_out_text("  %s (%u bytes)%s", d->name, l->size, n ? ":" : ": no config fields");
 		}
 		for (size_t k = 0; k < n; k++) {
-			const char *feat = f[k]->feature >= 0
-						   ? vhu_bit_name(VHU_BITS_FEATURES, d->id, (unsigned)f[k]->feature)
-						   : NULL;
+			const char *feat = f[k]->feature >= 0 ? vhu_bit_name(VHU_BITS_FEATURES, d->id,
+									     (unsigned)f[k]->feature)
+							      : NULL;
 			char name[96];
 
-			snprintf(name, sizeof(name), "%s%s%s", f[k]->group ? f[k]->group : "", f[k]->group ? "." : "",
-				 f[k]->name);
+			snprintf(name, sizeof(name), "%s%s%s", f[k]->group ? f[k]->group : "",
+				 f[k]->group ? "." : "", f[k]->name);
 			if (!vhu_out_is_json()) {
-				vhu_out_text("    %-34s %3u %3u %-6s %s", name, f[k]->offset, f[k]->size, kind_name(f[k]->kind),
-					     feat ? feat : "-");
+				vhu_out_text("    %-34s %3u %3u %-6s %s", name, f[k]->offset, f[k]->size,
+					     kind_name(f[k]->kind), feat ? feat : "-");
 				continue;
 			}
 			vhu_out_open(NULL, name);

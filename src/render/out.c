@@ -22,21 +22,21 @@
 
 #include "util/version.h"
 
-#define DEPTH_MAX 16
+#define DEPTH_MAX   16
 #define LABEL_WIDTH 28
 
 static struct {
 	bool json, pretty, finished;
-	bool streamed; /* the command wrote JSON lines itself */
-	json_object *root;       /* the document */
-	json_object *steps;      /* batch: the steps list */
+	bool streamed;	    /* the command wrote JSON lines itself */
+	json_object *root;  /* the document */
+	json_object *steps; /* batch: the steps list */
 	json_object *warnings;
 	json_object *stack[DEPTH_MAX];
-	int depth;               /* stack[depth] is the current container */
+	int depth; /* stack[depth] is the current container */
 	int text_depth;
-	int out_errno;           /* first failure writing stdout, 0 while none */
+	int out_errno; /* first failure writing stdout, 0 while none */
 	bool out_reported;
-	bool quiet;              /* vhu_out_quiet(): emit nothing */
+	bool quiet; /* vhu_out_quiet(): emit nothing */
 } o;
 
 /* After writing stdout: keep the errno of its first failure, while it is
@@ -333,7 +333,8 @@ void vhu_out_uint_flags(const char *key, const char *label, uint64_t v, const ch
 		char buf[2048];
 		size_t len;
 
-		snprintf(buf, sizeof(buf), "%llu%s%s", (unsigned long long)v, unit ? " " : "", unit ? unit : "");
+		snprintf(buf, sizeof(buf), "%llu%s%s", (unsigned long long)v, unit ? " " : "",
+			 unit ? unit : "");
 		len = strlen(buf);
 		for (unsigned b = 0, first = 1; b < 64 && len + 1 < sizeof(buf); b++) {
 			const char *nm;
@@ -345,7 +346,8 @@ void vhu_out_uint_flags(const char *key, const char *label, uint64_t v, const ch
 				snprintf(tmp, sizeof(tmp), "bit_%u", b);
 				nm = tmp;
 			}
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", first ? " (" : ", ", nm);
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", first ? " (" : ", ",
+						nm);
 			first = 0;
 			if (len >= sizeof(buf))
 				len = sizeof(buf) - 1;
@@ -683,8 +685,9 @@ int vhu_out_finish(int exit_status, const char *error)
 	json_object_object_add(v, "exit_status_name", json_object_new_string(vhu_exit_name(exit_status)));
 	if (error && *error)
 		json_object_object_add(o.root, "error", jstr(error));
-	puts(json_object_to_json_string_ext(o.root, (o.pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
-							    JSON_C_TO_STRING_NOSLASHESCAPE));
+	puts(json_object_to_json_string_ext(o.root,
+					    (o.pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN) |
+						    JSON_C_TO_STRING_NOSLASHESCAPE));
 	note_write();
 	json_object_put(o.root);
 	o.root = NULL;

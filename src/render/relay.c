@@ -46,8 +46,8 @@ static void text_line(struct vhu_relay_view *v, const struct vhu_relay_rec *r)
 		char *esc = vhu_text_plain(r->note) ? NULL : vhu_escape_controls(r->note);
 
 		if (r->session)
-			w = printf("%s.%06ld s%-3" PRIu64 " -- %s%s\n", when, r->ts.tv_nsec / 1000, r->session,
-				   r->chan ? "chan: " : "", esc ? esc : r->note);
+			w = printf("%s.%06ld s%-3" PRIu64 " -- %s%s\n", when, r->ts.tv_nsec / 1000,
+				   r->session, r->chan ? "chan: " : "", esc ? esc : r->note);
 		else
 			w = printf("%s.%06ld --   -- %s\n", when, r->ts.tv_nsec / 1000, esc ? esc : r->note);
 		free(esc);
@@ -68,9 +68,10 @@ static void text_line(struct vhu_relay_view *v, const struct vhu_relay_rec *r)
 		if (r->rtt_us >= 0)
 			snprintf(rtt, sizeof(rtt), " rtt=%" PRId64 "us", r->rtt_us);
 		w = printf("%s.%06ld s%-3" PRIu64 " %s %s %s%s flags=0x%x size=%u%s%s%s%s%s%s%s\n", when,
-			   r->ts.tv_nsec / 1000, r->session, r->to_backend ? "F>B" : "B>F", r->chan ? "chan" : "main",
-			   msg_name(r, name, sizeof(name)), r->reply ? " reply" : "", m->hdr.flags, m->hdr.size, fds,
-			   rtt, dec, r->interposed ? " interposed" : "", r->dropped ? " DROPPED (channel gone)" : "",
+			   r->ts.tv_nsec / 1000, r->session, r->to_backend ? "F>B" : "B>F",
+			   r->chan ? "chan" : "main", msg_name(r, name, sizeof(name)),
+			   r->reply ? " reply" : "", m->hdr.flags, m->hdr.size, fds, rtt, dec,
+			   r->interposed ? " interposed" : "", r->dropped ? " DROPPED (channel gone)" : "",
 			   r->problem[0] ? " INVALID: " : "", r->problem);
 	}
 	if (w < 0 && !v->err)
@@ -117,7 +118,8 @@ static void json_line(struct vhu_relay_view *v, const struct vhu_relay_rec *r)
 		for (unsigned i = 0; i < m->nfds && i < VHU_MSG_FD_ROOM; i++) {
 			json_object *f = json_object_new_object();
 
-			json_object_object_add(f, "type", json_object_new_string(vhu_fd_type_name(&r->fd[i])));
+			json_object_object_add(f, "type",
+					       json_object_new_string(vhu_fd_type_name(&r->fd[i])));
 			if (r->fd[i].size >= 0)
 				json_object_object_add(f, "size", json_object_new_int64(r->fd[i].size));
 			json_object_array_add(fds, f);
@@ -128,8 +130,9 @@ static void json_line(struct vhu_relay_view *v, const struct vhu_relay_rec *r)
 		if (r->rtt_us >= 0)
 			json_object_object_add(o, "rtt_us", json_object_new_int64(r->rtt_us));
 		if (!r->reply && r->expect != VHU_EXPECT_NONE)
-			json_object_object_add(o, "expect",
-					       json_object_new_string(r->expect == VHU_EXPECT_ACK ? "ack" : "reply"));
+			json_object_object_add(
+				o, "expect",
+				json_object_new_string(r->expect == VHU_EXPECT_ACK ? "ack" : "reply"));
 		if (r->interposed)
 			json_object_object_add(o, "interposed", json_object_new_boolean(true));
 		if (r->dropped)
@@ -144,7 +147,9 @@ static void json_line(struct vhu_relay_view *v, const struct vhu_relay_rec *r)
 			if (buf) {
 				for (size_t i = 0; i < len; i++)
 					snprintf(buf + 2 * i, 3, "%02x",
-						 i < VHOST_USER_HDR_SIZE ? h[i] : m->payload[i - VHOST_USER_HDR_SIZE]);
+						 i < VHOST_USER_HDR_SIZE
+							 ? h[i]
+							 : m->payload[i - VHOST_USER_HDR_SIZE]);
 				buf[2 * len] = '\0';
 				json_object_object_add(o, "raw", json_object_new_string(buf));
 				free(buf);

@@ -33,13 +33,13 @@ struct vhu_cap_writer;
 
 struct vhu_relay_view {
 	bool json;
-	bool quiet;            /* no lines on stdout (capture only) */
+	bool quiet;		    /* no lines on stdout (capture only) */
 	struct vhu_cap_writer *cap; /* also a pcapng packet per record (render/capture.h), or NULL */
-	bool raw;              /* JSON: the message bytes as "raw" */
-	enum vhu_dev_type dev; /* for naming device feature bits */
-	int err;               /* the first failed write to stdout (errno), 0 */
-	int cap_err;           /* the first failed write of the capture (errno), 0 */
-	int failed;            /* err or cap_err is set: for vhu_relay_cfg.stop */
+	bool raw;		    /* JSON: the message bytes as "raw" */
+	enum vhu_dev_type dev;	    /* for naming device feature bits */
+	int err;		    /* the first failed write to stdout (errno), 0 */
+	int cap_err;		    /* the first failed write of the capture (errno), 0 */
+	int failed;		    /* err or cap_err is set: for vhu_relay_cfg.stop */
 };
 
 /* vhu_relay_fn for vhu_relay_run(); @arg is a struct vhu_relay_view. */

@@ -31,9 +31,11 @@ void vhu_render_replay_summary(const struct vhu_replay_report *rep, char *buf, s
 		for (unsigned j = i; j < rep->n; j++)
 			k += rep->items[j].code == rep->items[i].code;
 		if (k > 1)
-			o += (size_t)snprintf(buf + o, len - o, "%s%s x%u", o ? " " : "", req_name(rep->items[i].code), k);
+			o += (size_t)snprintf(buf + o, len - o, "%s%s x%u", o ? " " : "",
+					      req_name(rep->items[i].code), k);
 		else
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " " : "", req_name(rep->items[i].code));
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " " : "",
+					      req_name(rep->items[i].code));
 	}
 }
 

@@ -38,11 +38,8 @@ void vhu_render_requirement(const struct vhu_req *r, const struct vhu_req_result
 			vhu_out_string("name", NULL, r->bit_name);
 		vhu_out_uint("bit", NULL, r->bit, NULL);
 		break;
-	case VHU_REQ_CONFIG:
-		vhu_out_string("name", NULL, r->name);
-		break;
-	default:
-		break;
+	case VHU_REQ_CONFIG: vhu_out_string("name", NULL, r->name); break;
+	default: break;
 	}
 	if (r->dev != VHU_DEV_NONE)
 		vhu_out_string("device_type", NULL, vhu_dev_by_id(r->dev)->name);

@@ -48,12 +48,8 @@ void vhu_decoded_text(const struct vhu_decoded *d, enum vhu_dev_type dev, char *
 		if (v->kind != VHU_VAL_END && v->kind != VHU_VAL_LIST)
 			fresh = false;
 		switch (v->kind) {
-		case VHU_VAL_UINT:
-			OUT("%s%s=%llu", sp, v->key, (unsigned long long)v->v);
-			break;
-		case VHU_VAL_HEX:
-			OUT("%s%s=0x%llx", sp, v->key, (unsigned long long)v->v);
-			break;
+		case VHU_VAL_UINT: OUT("%s%s=%llu", sp, v->key, (unsigned long long)v->v); break;
+		case VHU_VAL_HEX: OUT("%s%s=0x%llx", sp, v->key, (unsigned long long)v->v); break;
 		case VHU_VAL_MASK:
 			OUT("%s%s=0x%llx", sp, v->key, (unsigned long long)v->v);
 			n += names(buf + (n < size ? n : size), n < size ? size - n : 0, v->v, v->space, dev);
@@ -64,9 +60,7 @@ void vhu_decoded_text(const struct vhu_decoded *d, enum vhu_dev_type dev, char *
 			else if (v->str)
 				OUT("%s%s", sp, v->str);
 			break;
-		case VHU_VAL_WORD:
-			OUT("%s%s=%s", sp, v->key, v->str);
-			break;
+		case VHU_VAL_WORD: OUT("%s%s=%s", sp, v->key, v->str); break;
 		case VHU_VAL_BYTES:
 			OUT("%s%s=", sp, v->key);
 			for (size_t k = 0; k < v->len && k < v->show; k++)
@@ -77,7 +71,8 @@ void vhu_decoded_text(const struct vhu_decoded *d, enum vhu_dev_type dev, char *
 		case VHU_VAL_UUID:
 			OUT("%s%s=", sp, v->key);
 			for (int k = 0; k < 16; k++)
-				OUT("%s%02x", (k == 4 || k == 6 || k == 8 || k == 10) ? "-" : "", v->bytes[k]);
+				OUT("%s%02x", (k == 4 || k == 6 || k == 8 || k == 10) ? "-" : "",
+				    v->bytes[k]);
 			break;
 		case VHU_VAL_LIST:
 			/* The elements speak for themselves: "[k=v ...] [k=v ...]". */
@@ -100,8 +95,8 @@ void vhu_decoded_text(const struct vhu_decoded *d, enum vhu_dev_type dev, char *
 	}
 }
 
-void vhu_trace_decode(enum vhu_shape shape, enum vhu_dev_type dev, const uint8_t *p, size_t len,
-		      char *buf, size_t size)
+void vhu_trace_decode(enum vhu_shape shape, enum vhu_dev_type dev, const uint8_t *p, size_t len, char *buf,
+		      size_t size)
 {
 	struct vhu_decoded d;
 
@@ -109,8 +104,8 @@ void vhu_trace_decode(enum vhu_shape shape, enum vhu_dev_type dev, const uint8_t
 	vhu_decoded_text(&d, dev, buf, size);
 }
 
-void vhu_trace_print(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *hdr,
-		     const uint8_t *payload, size_t len, unsigned nfds, const char *note)
+void vhu_trace_print(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *hdr, const uint8_t *payload,
+		     size_t len, unsigned nfds, const char *note)
 {
 	struct vhu_trace_ctx *t = arg;
 	const struct vhu_req_desc *d;

@@ -135,10 +135,11 @@ int vhu_outfile_create(struct vhu_outfile *f, const char *path, unsigned flags)
 		via_link = true;
 		target = realpath(path, NULL);
 		if (!target)
-			return fail(f, VHU_OUTFILE_BAD_TARGET,
-				    "%s: is a symbolic link that leads nowhere (%s); only an existing regular "
-				    "file behind a link is replaced",
-				    path, strerror(errno));
+			return fail(
+				f, VHU_OUTFILE_BAD_TARGET,
+				"%s: is a symbolic link that leads nowhere (%s); only an existing regular "
+				"file behind a link is replaced",
+				path, strerror(errno));
 	}
 	rc = split(f, target ? target : path);
 	free(target);
@@ -146,8 +147,8 @@ int vhu_outfile_create(struct vhu_outfile *f, const char *path, unsigned flags)
 		goto bad;
 	f->dirfd = open(f->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (f->dirfd < 0) {
-		rc = fail(f, VHU_OUTFILE_BAD_TARGET, "%s: cannot create a temporary file in %s: %s", path, f->dir,
-			  strerror(errno));
+		rc = fail(f, VHU_OUTFILE_BAD_TARGET, "%s: cannot create a temporary file in %s: %s", path,
+			  f->dir, strerror(errno));
 		goto bad;
 	}
 	rc = check_target(f, via_link);
@@ -159,8 +160,8 @@ int vhu_outfile_create(struct vhu_outfile *f, const char *path, unsigned flags)
 		/* EISDIR/EOPNOTSUPP/EINVAL: no O_TMPFILE here; anything else
 		 * (EACCES, EROFS, ...) would fail a named file too. */
 		if (f->fd < 0 && errno != EISDIR && errno != EOPNOTSUPP && errno != EINVAL) {
-			rc = fail(f, VHU_OUTFILE_BAD_TARGET, "%s: cannot create a temporary file in %s: %s", path,
-				  f->dir, strerror(errno));
+			rc = fail(f, VHU_OUTFILE_BAD_TARGET, "%s: cannot create a temporary file in %s: %s",
+				  path, f->dir, strerror(errno));
 			goto bad;
 		}
 	}
@@ -168,13 +169,14 @@ int vhu_outfile_create(struct vhu_outfile *f, const char *path, unsigned flags)
 		f->named = true;
 		for (int i = 0; i < TMP_TRIES && f->fd < 0; i++) {
 			tmp_name(f);
-			f->fd = openat(f->dirfd, f->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+			f->fd = openat(f->dirfd, f->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+				       0600);
 			if (f->fd < 0 && errno != EEXIST)
 				break;
 		}
 		if (f->fd < 0) {
-			rc = fail(f, VHU_OUTFILE_BAD_TARGET, "%s: cannot create a temporary file in %s: %s", path,
-				  f->dir, strerror(errno));
+			rc = fail(f, VHU_OUTFILE_BAD_TARGET, "%s: cannot create a temporary file in %s: %s",
+				  path, f->dir, strerror(errno));
 			f->tmp[0] = '\0';
 			goto bad;
 		}

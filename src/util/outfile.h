@@ -62,16 +62,16 @@ enum vhu_outfile_rc {
 #define VHU_OUTFILE_NAMED 0x1u /* a named temporary even where O_TMPFILE works (tests) */
 
 struct vhu_outfile {
-	int fd;          /* the temporary, read-write, at offset 0; -1 when closed */
-	bool named;      /* the temporary has a name (no O_TMPFILE) */
+	int fd;			  /* the temporary, read-write, at offset 0; -1 when closed */
+	bool named;		  /* the temporary has a name (no O_TMPFILE) */
 	char err[PATH_MAX + 256]; /* "FILE: problem" after a failure */
 	/* private */
-	const char *path; /* as given, for messages; borrowed */
-	char *dir;        /* malloc'd: the target's directory, for messages */
-	char *base;       /* malloc'd: the target's name in it */
-	int dirfd;        /* O_PATH of that directory, -1 = none */
+	const char *path;	/* as given, for messages; borrowed */
+	char *dir;		/* malloc'd: the target's directory, for messages */
+	char *base;		/* malloc'd: the target's name in it */
+	int dirfd;		/* O_PATH of that directory, -1 = none */
 	char tmp[NAME_MAX + 1]; /* the temporary's name while it has one */
-	int slot;         /* vhu_intr_register() slot, -1 = none */
+	int slot;		/* vhu_intr_register() slot, -1 = none */
 };
 
 /* A closed outfile, which vhu_outfile_abort() accepts (for a struct that

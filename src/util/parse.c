@@ -58,4 +58,3 @@ int vhu_parse_size(const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 }
-

@@ -6,7 +6,8 @@
 
 const struct vhu_exit_status vhu_exit_statuses[] = {
 	{ VHU_OK, "success", "success" },
-	{ VHU_E_REFUSED, "refused", "the back-end refused a request (non-zero REPLY_ACK status, failed check)" },
+	{ VHU_E_REFUSED, "refused",
+	  "the back-end refused a request (non-zero REPLY_ACK status, failed check)" },
 	{ VHU_E_PROTO, "protocol_violation",
 	  "protocol violation by the back-end (bad reply header, code, size or fds)" },
 	{ VHU_E_UNSUPPORTED, "not_supported", "feature not offered or not negotiated (nothing was sent)" },

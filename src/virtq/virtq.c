@@ -57,7 +57,7 @@ int vhu_vq_violation(struct vhu_vq *vq, const char *fmt, ...)
 int vhu_vq_init(struct vhu_vq *vq, const struct vhu_vq_config *cfg, const struct vhu_vq_areas *areas)
 {
 	size_t sz[VHU_VQ_AREAS], al[VHU_VQ_AREAS];
-	void *area[VHU_VQ_AREAS] = {areas->desc, areas->driver, areas->device};
+	void *area[VHU_VQ_AREAS] = { areas->desc, areas->driver, areas->device };
 
 	memset(vq, 0, sizeof(*vq));
 	vq->cfg = *cfg;

@@ -31,10 +31,10 @@
  *
  * What the device hands back is checked before it is believed: a used id
  * that is not in flight, a used length beyond the chain's device-writable
- * bytes (a chain without any has its length ignored: stats.readonly_len), a used index that moves by more than the ring size, a packed
- * descriptor with inconsistent wrap bits.  Each makes vhu_vq_poll()
- * return VHU_E_PROTO with a message naming the queue and the index
- * (vhu_vq_error()); the vq then stays broken and refuses further work.
+ * bytes (a chain without any has its length ignored: stats.readonly_len), a used index that moves by more
+ * than the ring size, a packed descriptor with inconsistent wrap bits.  Each makes vhu_vq_poll() return
+ * VHU_E_PROTO with a message naming the queue and the index (vhu_vq_error()); the vq then stays broken and
+ * refuses further work.
  */
 #ifndef VHU_VIRTQ_VIRTQ_H
 #define VHU_VIRTQ_VIRTQ_H

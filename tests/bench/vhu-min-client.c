@@ -120,7 +120,8 @@ static void probe(void)
 	if (pf & VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG)) {
 		send_req(VHOST_USER_GET_CONFIG, &c, VHOST_USER_CONFIG_HDR_SIZE + VHOST_USER_MAX_CONFIG_SIZE);
 		errno = 0;
-		n = recv_reply(VHOST_USER_GET_CONFIG, VHOST_USER_CONFIG_HDR_SIZE + VHOST_USER_MAX_CONFIG_SIZE);
+		n = recv_reply(VHOST_USER_GET_CONFIG,
+			       VHOST_USER_CONFIG_HDR_SIZE + VHOST_USER_MAX_CONFIG_SIZE);
 		if (n != VHOST_USER_CONFIG_HDR_SIZE + VHOST_USER_MAX_CONFIG_SIZE || memcmp(body, &c, 8))
 			die("bad GET_CONFIG reply");
 		printf("config");

@@ -66,17 +66,17 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_TIMEOUT_MS 50
-#define FZ_MANY_FDS 33 /* > RECV_FD_ROOM (32) in session.c */
+#define FZ_MANY_FDS   33 /* > RECV_FD_ROOM (32) in session.c */
 
-#define FZ_CHECK(cond, ...)                                                                        \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "fuzz_reply: invariant failed at %s:%d: %s: ", __FILE__,   \
-				__LINE__, #cond);                                                  \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fputc('\n', stderr);                                                       \
-			abort();                                                                   \
-		}                                                                                  \
+#define FZ_CHECK(cond, ...)                                                                                  \
+	do {                                                                                                 \
+		if (!(cond)) {                                                                               \
+			fprintf(stderr, "fuzz_reply: invariant failed at %s:%d: %s: ", __FILE__, __LINE__,   \
+				#cond);                                                                      \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
+			abort();                                                                             \
+		}                                                                                            \
 	} while (0)
 
 /* Keeps the optimizer from dropping results nobody reads. */
@@ -85,10 +85,10 @@ static volatile size_t fz_sink;
 static bool fz_verbose;
 
 static int fz_devnull = -1;
-static int fz_memfd = -1;             /* 8 KiB: the inflight buffer a back-end hands out */
-static int fz_pipe[2] = { -1, -1 };   /* write end: a back-end's device-state fd */
-static struct vhu_res fz_res;         /* one 4 KiB memfd region for SET_MEM_TABLE */
-static struct vhu_res fz_run_res;     /* per run: what the typed calls keep */
+static int fz_memfd = -1;	    /* 8 KiB: the inflight buffer a back-end hands out */
+static int fz_pipe[2] = { -1, -1 }; /* write end: a back-end's device-state fd */
+static struct vhu_res fz_res;	    /* one 4 KiB memfd region for SET_MEM_TABLE */
+static struct vhu_res fz_run_res;   /* per run: what the typed calls keep */
 static struct vhu_chan_msg fz_chan_msg;
 
 static uint64_t rd64(const uint8_t *p)
@@ -126,16 +126,15 @@ static void fz_init(void)
 	FZ_CHECK(pipe2(fz_pipe, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
 	vhu_session_init(&tmp);
 	vhu_res_init(&fz_res);
-	FZ_CHECK(vhu_region_create(&tmp, &fz_res, 4096, 0, NULL) == 0, "region: %s",
-		 vhu_session_error(&tmp));
+	FZ_CHECK(vhu_region_create(&tmp, &fz_res, 4096, 0, NULL) == 0, "region: %s", vhu_session_error(&tmp));
 }
 
 /* ---- the session half ---- */
 
 /* Every message and note the core reports goes through the real trace
  * decoder (the printer minus stderr). */
-static void fz_trace(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *hdr,
-		     const uint8_t *payload, size_t len, unsigned nfds, const char *note)
+static void fz_trace(void *arg, enum vhu_dir dir, const struct vhost_user_hdr *hdr, const uint8_t *payload,
+		     size_t len, unsigned nfds, const char *note)
 {
 	const struct vhu_req_desc *d;
 	enum vhu_shape shape;
@@ -311,9 +310,7 @@ static int fz_op(struct vhu_session *s, unsigned op)
 		if (!rc)
 			FZ_CHECK(s->have_features && s->features == v, "features not recorded");
 		break;
-	case 1:
-		rc = vhu_get_protocol_features(s, &v);
-		break;
+	case 1: rc = vhu_get_protocol_features(s, &v); break;
 	case 2:
 		rc = vhu_get_queue_num(s, &v);
 		if (!rc)
@@ -325,21 +322,17 @@ static int fz_op(struct vhu_session *s, unsigned op)
 		if (!rc)
 			FZ_CHECK(v != 0, "0 memory slots accepted");
 		break;
-	case 4:
-		rc = vhu_get_status(s, &st);
-		break;
-	case 5:
-		rc = vhu_get_vring_base(s, 0, &num);
-		break;
-	case 6:
-		rc = fz_channel(s);
-		break;
+	case 4: rc = vhu_get_status(s, &st); break;
+	case 5: rc = vhu_get_vring_base(s, 0, &num); break;
+	case 6: rc = fz_channel(s); break;
 	case 7:
 	case 8:
 	case 9:
 	case 10:
 	case 11: {
-		static const uint32_t win[][2] = { { 0, 60 }, { 0, 256 }, { 16, 8 }, { 255, 1 }, { 200, 100 } };
+		static const uint32_t win[][2] = {
+			{ 0, 60 }, { 0, 256 }, { 16, 8 }, { 255, 1 }, { 200, 100 }
+		};
 		uint32_t off = win[op - 7][0], sz = win[op - 7][1];
 
 		memset(cfg, 0xee, sizeof(cfg));
@@ -350,19 +343,18 @@ static int fz_op(struct vhu_session *s, unsigned op)
 			FZ_CHECK(cfg[sz] == 0xee, "GET_CONFIG wrote past its %u bytes", sz);
 		break;
 	}
-	case 12:
-		rc = vhu_set_owner(s);
-		break;
+	case 12: rc = vhu_set_owner(s); break;
 	case 13:
 		memset(&r.hdr, 0, sizeof(r.hdr));
 		r.nfds = 0;
-		rc = vhu_request_raw(s, VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, NULL, 0, NULL, 0, true, &r);
+		rc = vhu_request_raw(s, VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, NULL, 0, NULL, 0, true,
+				     &r);
 		fz_release(&r, rc);
 		break;
 	case 14:
 		/* Unknown code, reply dropped inside (reply == NULL). */
-		rc = vhu_request_raw(s, 9999, VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, "x", 1, NULL, 0,
-				     true, NULL);
+		rc = vhu_request_raw(s, 9999, VHOST_USER_VERSION | VHOST_USER_NEED_REPLY_MASK, "x", 1, NULL,
+				     0, true, NULL);
 		break;
 	case 15:
 		efd = eventfd(0, EFD_CLOEXEC);
@@ -370,9 +362,7 @@ static int fz_op(struct vhu_session *s, unsigned op)
 		rc = vhu_set_vring_fd(s, VHOST_USER_SET_VRING_KICK, 0, efd);
 		close(efd);
 		break;
-	case 16:
-		rc = vhu_set_vring_fd(s, VHOST_USER_SET_VRING_CALL, 1, -1);
-		break;
+	case 16: rc = vhu_set_vring_fd(s, VHOST_USER_SET_VRING_CALL, 1, -1); break;
 	case 17:
 		rc = vhu_get_inflight_fd(s, &fz_run_res, 2, 256);
 		if (!rc && fz_run_res.inflight.mmap_size)
@@ -396,7 +386,8 @@ static int fz_op(struct vhu_session *s, unsigned op)
 		 * wait for the pipe's EOF until the timeout.) */
 		rc = vhu_ds_transfer(s, VHU_DS_LOAD, fz_devnull, NULL, NULL, &res);
 		if (!rc)
-			FZ_CHECK(res.bytes == 0, "LOAD of /dev/null sent %llu bytes", (unsigned long long)res.bytes);
+			FZ_CHECK(res.bytes == 0, "LOAD of /dev/null sent %llu bytes",
+				 (unsigned long long)res.bytes);
 		break;
 	}
 	case 20:
@@ -404,9 +395,7 @@ static int fz_op(struct vhu_session *s, unsigned op)
 		if (!rc)
 			FZ_CHECK(v == 0, "CHECK_DEVICE_STATE %llu accepted", (unsigned long long)v);
 		break;
-	case 21:
-		rc = fz_request(s, VHOST_USER_GET_SHMEM_CONFIG, NULL, 0, NULL, 0);
-		break;
+	case 21: rc = fz_request(s, VHOST_USER_GET_SHMEM_CONFIG, NULL, 0, NULL, 0); break;
 	case 22: {
 		struct vhost_shared_memory_region regs[4];
 		char problem[64];
@@ -427,12 +416,8 @@ static int fz_op(struct vhu_session *s, unsigned op)
 		rc = fz_request(s, VHOST_USER_IOTLB_MSG, &io, sizeof(io), NULL, 0);
 		break;
 	}
-	case 25:
-		rc = fz_request(s, VHOST_USER_POSTCOPY_ADVISE, NULL, 0, NULL, 0);
-		break;
-	case 26:
-		rc = fz_request(s, VHOST_USER_CREATE_CRYPTO_SESSION, big, sizeof(big), NULL, 0);
-		break;
+	case 25: rc = fz_request(s, VHOST_USER_POSTCOPY_ADVISE, NULL, 0, NULL, 0); break;
+	case 26: rc = fz_request(s, VHOST_USER_CREATE_CRYPTO_SESSION, big, sizeof(big), NULL, 0); break;
 	case 27:
 		/* A sequence of replies on one connection, from scratch. */
 		s->have_features = s->features_set = s->have_protocol = s->protocol_set = false;
@@ -447,12 +432,8 @@ static int fz_op(struct vhu_session *s, unsigned op)
 		if (!rc)
 			rc = vhu_get_queue_num(s, &v);
 		break;
-	case 28:
-		rc = vhu_set_mem_table(s, &fz_res, 0, 1);
-		break;
-	case 29:
-		rc = vhu_set_features(s, VHU_BIT(VIRTIO_F_VERSION_1));
-		break;
+	case 28: rc = vhu_set_mem_table(s, &fz_res, 0, 1); break;
+	case 29: rc = vhu_set_features(s, VHU_BIT(VIRTIO_F_VERSION_1)); break;
 	case 30:
 		memset(cfg, 0x5a, 4);
 		rc = vhu_set_config(s, 8, 0, cfg, 4);
@@ -480,7 +461,9 @@ static void fz_session(uint8_t sel, const uint8_t *p, size_t n)
 	fz_state(&s, sel);
 	vhu_res_init(&fz_run_res);
 	fz_backend_write(sv[1], p, n, nfds,
-			 (sel & 0x1f) == 17 ? fz_memfd : (sel & 0x1f) == 19 ? fz_pipe[1] : fz_devnull);
+			 (sel & 0x1f) == 17   ? fz_memfd
+			 : (sel & 0x1f) == 19 ? fz_pipe[1]
+					      : fz_devnull);
 
 	rc = fz_op(&s, sel & 0x1f);
 
@@ -554,7 +537,9 @@ static void fz_decoders(uint8_t sel, const uint8_t *p, size_t n)
 
 	/* Config space: every device type (plus none and an unknown one). */
 	for (size_t i = 0; i < ndev + 2; i++) {
-		enum vhu_dev_type dev = i < ndev ? vhu_dev_at(i)->id : i == ndev ? VHU_DEV_NONE : (enum vhu_dev_type)99;
+		enum vhu_dev_type dev = i < ndev    ? vhu_dev_at(i)->id
+					: i == ndev ? VHU_DEV_NONE
+						    : (enum vhu_dev_type)99;
 
 		for (size_t k = 0; k < 4; k++) {
 			bool trunc = false;
@@ -564,7 +549,8 @@ static void fz_decoders(uint8_t sel, const uint8_t *p, size_t n)
 			fz_check_cfg(dev, p, n, offs[k], max, got);
 		}
 		/* No output array, no truncation flag: counts only. */
-		FZ_CHECK(vhu_cfg_decode(dev, p, n, 0, feats, true, NULL, 64, NULL) == 0, "values without out");
+		FZ_CHECK(vhu_cfg_decode(dev, p, n, 0, feats, true, NULL, 64, NULL) == 0,
+			 "values without out");
 	}
 
 	/* Inflight buffer: a few queue sizes and queues. */
@@ -574,7 +560,8 @@ static void fz_decoders(uint8_t sel, const uint8_t *p, size_t n)
 
 		vhu_inflight_decode(p, n, n >= 2 ? (uint16_t)(p[0] | p[1] << 8) : qss[q], q, &iq);
 		vhu_inflight_decode(p, n, qss[q], sel % 5, &iq);
-		FZ_CHECK(!iq.present || vhu_inflight_stride(qss[q]) * (sel % 5) + 16 <= n, "queue header past the end");
+		FZ_CHECK(!iq.present || vhu_inflight_stride(qss[q]) * (sel % 5) + 16 <= n,
+			 "queue header past the end");
 		fz_sink += iq.inflight;
 	}
 
@@ -588,10 +575,11 @@ static void fz_decoders(uint8_t sel, const uint8_t *p, size_t n)
 		/* A canary of 16 bytes past the short buffer's end. */
 		memset(line, 0x7f, small + 16);
 		vhu_trace_decode((enum vhu_shape)shape, dev, p, n, line, small);
-		FZ_CHECK(memchr(line, '\0', small) != NULL, "shape %d: line of size %zu not terminated", shape,
-			 small);
+		FZ_CHECK(memchr(line, '\0', small) != NULL, "shape %d: line of size %zu not terminated",
+			 shape, small);
 		for (size_t j = small; j < small + 16; j++)
-			FZ_CHECK(line[j] == 0x7f, "shape %d: wrote byte %zu of a %zu-byte buffer", shape, j, small);
+			FZ_CHECK(line[j] == 0x7f, "shape %d: wrote byte %zu of a %zu-byte buffer", shape, j,
+				 small);
 	}
 }
 
@@ -618,9 +606,9 @@ static void fz_capture(const uint8_t *p, size_t n)
 {
 	static uint8_t buf[28 + 20 + 28 + 8192 + 8];
 	static const uint8_t head[48] = {
-		0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28, 0, 0, 0,
-		1, 0, 0, 0, 20, 0, 0, 0, 147, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0,
+		0x0a, 0x0d, 0x0d, 0x0a, 28,   0,    0,	  0,	0x4d, 0x3c, 0x2b, 0x1a, 1,  0, 0, 0,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 28,   0,    0,	  0,	1,  0, 0, 0,
+		20,   0,    0,	  0,	147,  0,    0,	  0,	0,    0,    0,	  0,	20, 0, 0, 0,
 	};
 	char err[256];
 	size_t len, pad, total;

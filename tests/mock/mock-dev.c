@@ -108,7 +108,7 @@ static struct {
 	bool corrupt;
 	uint64_t corrupt_sector;
 	void (*log)(const char *fmt, ...);
-} g = {.serial = "vhu-mock-blk", .seg_max = 126, .net_frames = UINT64_MAX};
+} g = { .serial = "vhu-mock-blk", .seg_max = 126, .net_frames = UINT64_MAX };
 
 struct region {
 	uint64_t gpa, size, uva;
@@ -146,7 +146,7 @@ struct mdev {
 	unsigned nreg;
 	struct tlb tlb[MAX_TLB];
 	unsigned ntlb;
-	bool miss;	   /* a ring address missed the IOTLB ... */
+	bool miss;	    /* a ring address missed the IOTLB ... */
 	uint64_t miss_iova; /* ... here: for mdev_take_miss() */
 	struct ring ring[MAX_RINGS];
 	uint64_t features;
@@ -189,9 +189,15 @@ bool mdev_option(const char *name, const char *arg)
 		static const struct {
 			const char *name;
 			uint32_t op;
-		} ops[] = {{"INIT", FUSE_INIT},	      {"LOOKUP", FUSE_LOOKUP},	   {"GETATTR", FUSE_GETATTR},
-			   {"OPEN", FUSE_OPEN},	      {"READ", FUSE_READ},	   {"RELEASE", FUSE_RELEASE},
-			   {"OPENDIR", FUSE_OPENDIR}, {"READDIR", FUSE_READDIR}, {"RELEASEDIR", FUSE_RELEASEDIR}};
+		} ops[] = { { "INIT", FUSE_INIT },
+			    { "LOOKUP", FUSE_LOOKUP },
+			    { "GETATTR", FUSE_GETATTR },
+			    { "OPEN", FUSE_OPEN },
+			    { "READ", FUSE_READ },
+			    { "RELEASE", FUSE_RELEASE },
+			    { "OPENDIR", FUSE_OPENDIR },
+			    { "READDIR", FUSE_READDIR },
+			    { "RELEASEDIR", FUSE_RELEASEDIR } };
 		const char *colon = strchr(arg, ':');
 		size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
 
@@ -324,7 +330,7 @@ size_t mdev_config(uint8_t *buf, size_t max, uint16_t queues)
 	}
 	if (g.net) {
 		/* mac 02:00:00:00:00:10, status LINK_UP, one queue pair */
-		static const uint8_t net[10] = {2, 0, 0, 0, 0, 0x10, 1, 0, 1, 0};
+		static const uint8_t net[10] = { 2, 0, 0, 0, 0, 0x10, 1, 0, 1, 0 };
 
 		if (max < sizeof(net))
 			return 0;
@@ -446,7 +452,7 @@ static void iotlb_msg(struct mdev *d, const uint8_t *payload, uint32_t size)
 		return;
 	memcpy(&w, payload, sizeof(w));
 	if (w.type == 2 && d->ntlb < MAX_TLB) {
-		d->tlb[d->ntlb++] = (struct tlb){w.iova, w.size, w.uaddr};
+		d->tlb[d->ntlb++] = (struct tlb){ w.iova, w.size, w.uaddr };
 		/* Rings that waited for it run now. */
 		for (unsigned q = 0; q < MAX_RINGS; q++)
 			if (d->ring[q].iotlb_wait)
@@ -477,12 +483,12 @@ static void set_mem_table(struct mdev *d, const uint8_t *payload, uint32_t size,
 
 		if (p == MAP_FAILED)
 			continue;
-		*r = (struct region){w->guest_phys_addr,
-				     w->memory_size,
-				     w->userspace_addr,
-				     p,
-				     w->mmap_offset + w->memory_size,
-				     w->mmap_offset};
+		*r = (struct region){ w->guest_phys_addr,
+				      w->memory_size,
+				      w->userspace_addr,
+				      p,
+				      w->mmap_offset + w->memory_size,
+				      w->mmap_offset };
 		d->nreg++;
 	}
 }
@@ -506,7 +512,8 @@ static uint8_t *infl_desc(uint8_t *qr, uint16_t i)
 	return qr + 16 + 16 * (size_t)i;
 }
 
-void mdev_inflight(struct mdev *d, int fd, uint64_t size, uint64_t offset, uint16_t nq, uint16_t qs, bool init)
+void mdev_inflight(struct mdev *d, int fd, uint64_t size, uint64_t offset, uint16_t nq, uint16_t qs,
+		   bool init)
 {
 	void *p;
 
@@ -730,7 +737,7 @@ unsigned mdev_pollfds(struct mdev *d, struct pollfd *p, unsigned max)
 
 	for (unsigned i = 0; mdev_enabled() && i < MAX_RINGS && n < max; i++)
 		if (d->ring[i].kick >= 0)
-			p[n++] = (struct pollfd){.fd = d->ring[i].kick, .events = POLLIN};
+			p[n++] = (struct pollfd){ .fd = d->ring[i].kick, .events = POLLIN };
 	return n;
 }
 
@@ -902,9 +909,9 @@ struct fs_node {
 };
 
 static const struct fs_node fs_nodes[] = {
-	{FUSE_ROOT_ID, "", S_IFDIR | 0755},
-	{2, "hello", S_IFREG | 0644},
-	{3, "sub", S_IFDIR | 0755},
+	{ FUSE_ROOT_ID, "", S_IFDIR | 0755 },
+	{ 2, "hello", S_IFREG | 0644 },
+	{ 3, "sub", S_IFDIR | 0755 },
 };
 
 static const struct fs_node *fs_node(uint64_t id)
@@ -954,7 +961,8 @@ static unsigned fs_dir(const struct fs_node *nd, const char **names, uint64_t *i
 	if (nd->id != FUSE_ROOT_ID)
 		return n;
 	for (unsigned i = 1; i < sizeof(fs_nodes) / sizeof(fs_nodes[0]); i++)
-		names[n] = fs_nodes[i].name, inos[n] = fs_nodes[i].id + 100, types[n++] = fs_nodes[i].mode >> 12;
+		names[n] = fs_nodes[i].name, inos[n] = fs_nodes[i].id + 100,
+		types[n++] = fs_nodes[i].mode >> 12;
 	return n;
 }
 
@@ -963,7 +971,7 @@ static uint32_t serve_fs(unsigned q, struct seg *s, unsigned n, bool indirect)
 {
 	static uint8_t in[FS_BUF], out[FS_BUF];
 	struct fuse_in_header ih;
-	struct fuse_out_header oh = {0};
+	struct fuse_out_header oh = { 0 };
 	const struct fs_node *nd;
 	uint32_t rbytes = 0, wbytes = 0, len = sizeof(oh), k;
 	const uint8_t *arg = in + sizeof(ih);
@@ -993,21 +1001,22 @@ static uint32_t serve_fs(unsigned q, struct seg *s, unsigned n, bool indirect)
 	}
 	switch (ih.opcode) {
 	case FUSE_INIT: {
-		struct fuse_init_out io = {.major = FUSE_KERNEL_VERSION,
-					   .minor = 38,
-					   .flags = FUSE_MAX_PAGES,
-					   .max_write = 16384,
-					   .max_pages = 4};
+		struct fuse_init_out io = { .major = FUSE_KERNEL_VERSION,
+					    .minor = 38,
+					    .flags = FUSE_MAX_PAGES,
+					    .max_write = 16384,
+					    .max_pages = 4 };
 
 		memcpy(out + len, &io, sizeof(io));
 		len += sizeof(io);
 		break;
 	}
 	case FUSE_LOOKUP: {
-		struct fuse_entry_out e = {0};
+		struct fuse_entry_out e = { 0 };
 		const struct fs_node *c = NULL;
 
-		for (unsigned i = 1; nd && nd->id == FUSE_ROOT_ID && i < sizeof(fs_nodes) / sizeof(fs_nodes[0]); i++)
+		for (unsigned i = 1;
+		     nd && nd->id == FUSE_ROOT_ID && i < sizeof(fs_nodes) / sizeof(fs_nodes[0]); i++)
 			if (!strncmp((const char *)arg, fs_nodes[i].name, rbytes - sizeof(ih)))
 				c = &fs_nodes[i];
 		if (!c) {
@@ -1021,7 +1030,7 @@ static uint32_t serve_fs(unsigned q, struct seg *s, unsigned n, bool indirect)
 		break;
 	}
 	case FUSE_GETATTR: {
-		struct fuse_attr_out a = {0};
+		struct fuse_attr_out a = { 0 };
 
 		if (!nd) {
 			oh.error = -ESTALE;
@@ -1034,7 +1043,7 @@ static uint32_t serve_fs(unsigned q, struct seg *s, unsigned n, bool indirect)
 	}
 	case FUSE_OPEN:
 	case FUSE_OPENDIR: {
-		struct fuse_open_out o = {.fh = 7};
+		struct fuse_open_out o = { .fh = 7 };
 
 		if (!nd || (ih.opcode == FUSE_OPENDIR) != S_ISDIR(nd->mode)) {
 			oh.error = !nd ? -ESTALE : ih.opcode == FUSE_OPENDIR ? -ENOTDIR : -EISDIR;
@@ -1073,8 +1082,10 @@ static uint32_t serve_fs(unsigned q, struct seg *s, unsigned n, bool indirect)
 		}
 		cnt = fs_dir(nd, names, inos, types);
 		for (uint64_t i = r.offset; i < cnt; i++) {
-			struct fuse_dirent d = {.ino = inos[i], .off = i + 1, .namelen = (uint32_t)strlen(names[i]),
-						.type = types[i]};
+			struct fuse_dirent d = { .ino = inos[i],
+						 .off = i + 1,
+						 .namelen = (uint32_t)strlen(names[i]),
+						 .type = types[i] };
 			size_t rec = FUSE_DIRENT_SIZE(&d);
 
 			if (len - sizeof(oh) + rec > r.size || len + rec > FS_BUF)
@@ -1217,7 +1228,9 @@ static uint32_t serve_net(struct mdev *d, unsigned q, struct seg *s, unsigned n)
 static uint32_t serve(struct mdev *d, unsigned q, struct seg *s, unsigned n, bool indirect)
 {
 	d->hold = false;
-	return g.net ? serve_net(d, q, s, n) : g.fs ? serve_fs(q, s, n, indirect) : serve_blk(q, s, n, indirect);
+	return g.net  ? serve_net(d, q, s, n)
+	       : g.fs ? serve_fs(q, s, n, indirect)
+		      : serve_blk(q, s, n, indirect);
 }
 
 /* The fault for request number @n of this connection, if any. */
@@ -1451,7 +1464,8 @@ static bool ring_mapped(struct mdev *d, struct ring *r, size_t sz[3])
 		bool hit = false;
 
 		for (unsigned k = 0; k < d->ntlb && !hit; k++)
-			hit = a[i] >= d->tlb[k].iova && sz[i] <= d->tlb[k].size && a[i] - d->tlb[k].iova <= d->tlb[k].size - sz[i];
+			hit = a[i] >= d->tlb[k].iova && sz[i] <= d->tlb[k].size &&
+			      a[i] - d->tlb[k].iova <= d->tlb[k].size - sz[i];
 		if (!hit) {
 			d->miss = true;
 			d->miss_iova = a[i];
@@ -1505,7 +1519,8 @@ static void serve_ring(struct mdev *d, unsigned q, struct ring *r)
 			 * (after a miss) instead of failing. */
 			if (iommu(d) && !ring_mapped(d, r, sz)) {
 				if (!r->iotlb_wait)
-					g.log("IOTLB_RING_MISS q=%u iova=0x%llx", q, (unsigned long long)d->miss_iova);
+					g.log("IOTLB_RING_MISS q=%u iova=0x%llx", q,
+					      (unsigned long long)d->miss_iova);
 				else
 					d->miss = false; /* asked already */
 				r->iotlb_wait = true;

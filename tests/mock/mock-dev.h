@@ -39,7 +39,8 @@ void mdev_request(struct mdev *d, uint32_t code, const uint8_t *payload, uint32_
 /* The inflight buffer behind @fd (borrowed: mapped, not kept), from
  * GET_INFLIGHT_FD (@init: version 1 and desc_num written, as
  * libvhost-user does) or SET_INFLIGHT_FD. */
-void mdev_inflight(struct mdev *d, int fd, uint64_t size, uint64_t offset, uint16_t nq, uint16_t qs, bool init);
+void mdev_inflight(struct mdev *d, int fd, uint64_t size, uint64_t offset, uint16_t nq, uint16_t qs,
+		   bool init);
 /* GET_VRING_BASE: true with *@num when the device knows the ring (and
  * stops it). */
 bool mdev_vring_base(struct mdev *d, uint32_t index, uint32_t *num);

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -38,11 +38,11 @@
 #include "proto/wire.h"
 
 #define REPLY_FLAGS (VHOST_USER_VERSION | VHOST_USER_REPLY_MASK)
-#define MAX_CODE VHOST_USER_GET_VRING_BASE_SKIP_DRAIN
+#define MAX_CODE    VHOST_USER_GET_VRING_BASE_SKIP_DRAIN
 /* Received fds kept per message; more are closed on arrival. */
 #define MAX_RX_FDS 32u
 /* Fds we may attach to one reply (too-many-fds needs 12). */
-#define MAX_TX_FDS 16u
+#define MAX_TX_FDS   16u
 #define TOO_MANY_FDS 12u
 /* Largest reply body we build: config-size/oversize on a 4 KiB window. */
 #define REPLY_BUF (2 * VHU_MAX_PAYLOAD)
@@ -50,7 +50,7 @@
 #define CRYPTO_SESSION_SIZE 1072u
 /* How long CHECK_DEVICE_STATE / disconnect wait for a transfer thread. */
 #define XFER_WAIT_MS 5000
-#define XFER_CHUNK 65536u
+#define XFER_CHUNK   65536u
 
 /* ------------------------------------------------------------------ */
 /* Request names                                                       */
@@ -222,10 +222,8 @@ static bool kind_is_delivery(enum fault_kind k)
 	case F_CLOSE_MID_HEADER:
 	case F_GARBAGE:
 	case F_SLOW:
-	case F_SILENT:
-		return true;
-	default:
-		return false;
+	case F_SILENT: return true;
+	default: return false;
 	}
 }
 
@@ -234,24 +232,24 @@ static bool kind_is_delivery(enum fault_kind k)
 #define MAX_BMSGS 32
 struct bmsg {
 	uint32_t code;
-	char name[40];      /* as logged: IOTLB_MSG, ..., REQ_<n> */
+	char name[40]; /* as logged: IOTLB_MSG, ..., REQ_<n> */
 	bool need_reply;
-	unsigned nfds;      /* memfds attached */
-	bool late_fd;       /* attach them to the payload, not the first byte */
-	bool block;         /* hold everything else until its answer came (as a
-			     * back-end that waits for the ack, spec "Back-end communication") */
+	unsigned nfds; /* memfds attached */
+	bool late_fd;  /* attach them to the payload, not the first byte */
+	bool block;    /* hold everything else until its answer came (as a
+			* back-end that waits for the ack, spec "Back-end communication") */
 	bool have_flags, have_size;
 	uint32_t flags, size;
-	bool eof;           /* not a message: shut down our sending side */
-	bool close;         /* not a message: close the channel altogether */
-	bool stall;         /* send the header and half the payload, never the rest */
-	bool after;         /* send once the trigger's reply is out, not before */
-	uint32_t trigger;   /* front-end request that releases it */
+	bool eof;	  /* not a message: shut down our sending side */
+	bool close;	  /* not a message: close the channel altogether */
+	bool stall;	  /* send the header and half the payload, never the rest */
+	bool after;	  /* send once the trigger's reply is out, not before */
+	uint32_t trigger; /* front-end request that releases it */
 };
 
-#define FAULT_ANY (-1)
+#define FAULT_ANY    (-1)
 #define FAULT_ACCEPT (-2)
-#define MAX_FAULTS 64
+#define MAX_FAULTS   64
 
 struct fault {
 	int req; /* request code, FAULT_ANY or FAULT_ACCEPT */
@@ -276,12 +274,12 @@ static struct {
 	uint64_t state_size;
 	struct fault faults[MAX_FAULTS];
 	unsigned nfaults;
-	uint64_t shm_regions;       /* GET_SHARED_MEMORY_REGIONS count */
-	bool shared_object_fd;      /* GET_SHARED_OBJECT returns a memfd */
+	uint64_t shm_regions;  /* GET_SHARED_MEMORY_REGIONS count */
+	bool shared_object_fd; /* GET_SHARED_OBJECT returns a memfd */
 	struct bmsg bmsgs[MAX_BMSGS];
 	unsigned nbmsgs;
-	bool iommu;     /* --iommu: offer ACCESS_PLATFORM, send IOTLB misses */
-	bool iommu_ack; /* --iommu=ack: misses carry NEED_REPLY */
+	bool iommu;	 /* --iommu: offer ACCESS_PLATFORM, send IOTLB misses */
+	bool iommu_ack;	 /* --iommu=ack: misses carry NEED_REPLY */
 	bool iommu_late; /* --iommu=late: no miss at SET_VRING_KICK; the device
 			  * side asks when a kicked ring is not mapped */
 } opt;
@@ -417,21 +415,21 @@ struct xfer_abuse {
 	uint64_t kill_at; /* ds-kill: SIGKILL the mock after this many bytes; 0 = never */
 	uint64_t drip_ms; /* ds-drip: one byte per drip_ms, forever; 0 = off */
 	uint64_t race_n;  /* ds-steal: bytes written / ds-refill: pages read, then stall */
-	bool race;        /* ds-steal or ds-refill */
-	int aux_fd;       /* our copy of the fd the front-end got: stolen from
+	bool race;	  /* ds-steal or ds-refill */
+	int aux_fd;	  /* our copy of the fd the front-end got: stolen from
 			   * (SAVE) or refilled (LOAD) behind its back; -1 = none */
-	pid_t peer;       /* the front-end (SO_PEERCRED), 0 = unknown */
+	pid_t peer;	  /* the front-end (SO_PEERCRED), 0 = unknown */
 };
 
 struct xfer {
 	pthread_t th;
-	int fd;        /* data fd: pipe end we write (SAVE) or read (LOAD) */
-	int stop_rd;   /* becomes readable (HUP) when we want it to stop */
+	int fd;	     /* data fd: pipe end we write (SAVE) or read (LOAD) */
+	int stop_rd; /* becomes readable (HUP) when we want it to stop */
 	int stop_wr;
 	uint32_t dir;
 	uint64_t limit; /* SAVE: bytes to write */
 	struct xfer_abuse ab;
-	pthread_t aux;  /* the thief / refiller on ab.aux_fd */
+	pthread_t aux; /* the thief / refiller on ab.aux_fd */
 	bool aux_started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -485,7 +483,8 @@ static bool peer_blocked(const struct xfer *x)
 /* Hold every fd open and do nothing until asked to stop. */
 static bool xfer_stall(struct xfer *x)
 {
-	log_line("STALLED bytes=%" PRIu64 "%s", x->bytes, x->ab.race && peer_blocked(x) ? " peer-blocked" : "");
+	log_line("STALLED bytes=%" PRIu64 "%s", x->bytes,
+		 x->ab.race && peer_blocked(x) ? " peer-blocked" : "");
 	while (xfer_nap(x, 1000))
 		;
 	return false;
@@ -509,7 +508,8 @@ static void *xfer_aux(void *arg)
 	memset(junk, 0xee, sizeof(junk));
 	for (;;) {
 		struct pollfd p[2] = {
-			{ .fd = x->ab.aux_fd, .events = x->dir == VHOST_USER_DEVICE_STATE_SAVE ? POLLIN : POLLOUT },
+			{ .fd = x->ab.aux_fd,
+			  .events = x->dir == VHOST_USER_DEVICE_STATE_SAVE ? POLLIN : POLLOUT },
 			{ .fd = x->stop_rd, .events = POLLIN },
 		};
 		ssize_t n;
@@ -560,8 +560,7 @@ static bool xfer_save(struct xfer *x)
 	uint64_t pos = 0;
 
 	while (pos < x->limit) {
-		size_t n = x->limit - pos > XFER_CHUNK ? XFER_CHUNK
-						       : (size_t)(x->limit - pos);
+		size_t n = x->limit - pos > XFER_CHUNK ? XFER_CHUNK : (size_t)(x->limit - pos);
 		ssize_t w;
 
 		if (x->ab.race && (pos >= x->ab.race_n || peer_blocked(x)))
@@ -766,7 +765,7 @@ struct conn {
 	unsigned iotlb_acks_due;
 	struct mdev *dev; /* --blk: the device side */
 	struct {
-		unsigned idx;     /* into opt.bmsgs */
+		unsigned idx;	  /* into opt.bmsgs */
 		int64_t deadline; /* CLOCK_MONOTONIC ms */
 	} pending[2 * MAX_BMSGS];
 	unsigned npending;
@@ -909,8 +908,7 @@ static int msg_take_fd(struct msg *m)
 	return -1;
 }
 
-static int send_bytes(int fd, const uint8_t *p, size_t n, const int *fds,
-		      unsigned nfds)
+static int send_bytes(int fd, const uint8_t *p, size_t n, const int *fds, unsigned nfds)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * MAX_TX_FDS)];
@@ -976,8 +974,7 @@ static int make_memfd(const char *name)
 
 /* The RFC 4122 example UUID, in wire (big-endian) order. */
 static const uint8_t mock_uuid[16] = {
-	0x1b, 0x4e, 0x28, 0xba, 0x2f, 0xa1, 0x11, 0xd2,
-	0x88, 0x3f, 0x00, 0x16, 0xd3, 0xcc, 0xa4, 0x27,
+	0x1b, 0x4e, 0x28, 0xba, 0x2f, 0xa1, 0x11, 0xd2, 0x88, 0x3f, 0x00, 0x16, 0xd3, 0xcc, 0xa4, 0x27,
 };
 
 /* A plausible payload for back-end request b into p; returns its size. */
@@ -991,12 +988,13 @@ static uint32_t bmsg_payload(const struct bmsg *b, uint8_t *p)
 		memcpy(p, &io, sizeof(io));
 		return sizeof(io);
 	}
-	case VHOST_USER_BACKEND_CONFIG_CHANGE_MSG:
-		return 0;
+	case VHOST_USER_BACKEND_CONFIG_CHANGE_MSG: return 0;
 	case VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG: {
 		/* Ring 0, one page; without an fd the no-fd bit (unregister). */
 		struct vhost_user_vring_area a = {
-			.u64 = b->nfds ? 0 : VHOST_USER_VRING_NOFD_MASK, .size = 4096, .offset = 0,
+			.u64 = b->nfds ? 0 : VHOST_USER_VRING_NOFD_MASK,
+			.size = 4096,
+			.offset = 0,
 		};
 
 		memcpy(p, &a, sizeof(a));
@@ -1018,7 +1016,8 @@ static uint32_t bmsg_payload(const struct bmsg *b, uint8_t *p)
 	case VHOST_USER_BACKEND_SHMEM_UNMAP: {
 		/* One read-write page at the start of region 0. */
 		struct vhost_user_mmap mm = {
-			.len = 0x1000, .flags = b->code == VHOST_USER_BACKEND_SHMEM_MAP ? 1 : 0,
+			.len = 0x1000,
+			.flags = b->code == VHOST_USER_BACKEND_SHMEM_MAP ? 1 : 0,
 		};
 
 		memcpy(p, &mm, sizeof(mm));
@@ -1103,8 +1102,9 @@ static void send_backend_msgs(struct conn *c, uint32_t trigger, bool after)
 		 * (the front-end must refuse before reading the body). */
 		body = len > VHU_MAX_PAYLOAD ? 0 : len;
 		h.request = b->code;
-		h.flags = b->have_flags ? b->flags
-					: VHOST_USER_VERSION | (b->need_reply ? VHOST_USER_NEED_REPLY_MASK : 0);
+		h.flags = b->have_flags
+				  ? b->flags
+				  : VHOST_USER_VERSION | (b->need_reply ? VHOST_USER_NEED_REPLY_MASK : 0);
 		h.size = len;
 		memcpy(buf, &h, sizeof(h));
 		for (unsigned k = 0; k < b->nfds; k++)
@@ -1116,8 +1116,8 @@ static void send_backend_msgs(struct conn *c, uint32_t trigger, bool after)
 			if (rc == 0)
 				rc = send_bytes(c->chan_fd, buf + VHOST_USER_HDR_SIZE, body, fds, b->nfds);
 		} else {
-			rc = send_bytes(c->chan_fd, buf, VHOST_USER_HDR_SIZE + (b->stall ? body / 2 : body), fds,
-					b->nfds);
+			rc = send_bytes(c->chan_fd, buf, VHOST_USER_HDR_SIZE + (b->stall ? body / 2 : body),
+					fds, b->nfds);
 		}
 		for (unsigned k = 0; k < b->nfds; k++)
 			close_fd(&fds[k]);
@@ -1135,7 +1135,8 @@ static void send_backend_msgs(struct conn *c, uint32_t trigger, bool after)
 			continue;
 		}
 		/* Spec: an answer is due for NEED_REPLY, and always for LOOKUP. */
-		if (((h.flags & VHOST_USER_NEED_REPLY_MASK) || b->code == VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP) &&
+		if (((h.flags & VHOST_USER_NEED_REPLY_MASK) ||
+		     b->code == VHOST_USER_BACKEND_SHARED_OBJECT_LOOKUP) &&
 		    c->npending < sizeof(c->pending) / sizeof(c->pending[0])) {
 			c->pending[c->npending].idx = i;
 			c->pending[c->npending].deadline = mono_ms() + BACKEND_ACK_MS;
@@ -1200,7 +1201,8 @@ static void read_backend_ack(struct conn *c)
 		close_fd(&c->chan_fd);
 		return;
 	}
-	if (h.size > VHU_MAX_PAYLOAD || (h.size && recv_timed(c->chan_fd, body, h.size, deadline, &nfds) <= 0)) {
+	if (h.size > VHU_MAX_PAYLOAD ||
+	    (h.size && recv_timed(c->chan_fd, body, h.size, deadline, &nfds) <= 0)) {
 		log_line("BACKEND_BADACK %s request=%u flags=0x%x size=%u (unreadable)", b->name, h.request,
 			 h.flags, h.size);
 		pending_pop(c);
@@ -1248,9 +1250,11 @@ static void iotlb_send_miss_at(struct conn *c, uint32_t ring, uint64_t iova)
 	if (opt.iommu_ack)
 		c->iotlb_acks_due++;
 	if (ring < VHOST_USER_MAX_VRINGS)
-		log_line("IOTLB_MISS_SENT ring=%u iova=0x%" PRIx64 " perm=3 flags=0x%x", ring, out.m.iova, out.h.flags);
+		log_line("IOTLB_MISS_SENT ring=%u iova=0x%" PRIx64 " perm=3 flags=0x%x", ring, out.m.iova,
+			 out.h.flags);
 	else
-		log_line("IOTLB_MISS_SENT ring=late iova=0x%" PRIx64 " perm=3 flags=0x%x", out.m.iova, out.h.flags);
+		log_line("IOTLB_MISS_SENT ring=late iova=0x%" PRIx64 " perm=3 flags=0x%x", out.m.iova,
+			 out.h.flags);
 }
 
 static void iotlb_send_miss(struct conn *c, uint32_t ring)
@@ -1307,8 +1311,8 @@ static void iotlb_update(struct conn *c, const struct msg *m)
 	if (c->iotlb_acks_due && c->chan_fd >= 0 && recv(c->chan_fd, &early, 1, MSG_PEEK | MSG_DONTWAIT) == 1)
 		log_line("IOTLB_ACK_EARLY");
 	if (w.type == 2)
-		log_line("IOTLB_UPDATE iova=0x%" PRIx64 " size=0x%" PRIx64 " perm=%u identity=%s", w.iova, w.size,
-			 w.perm, id);
+		log_line("IOTLB_UPDATE iova=0x%" PRIx64 " size=0x%" PRIx64 " perm=%u identity=%s", w.iova,
+			 w.size, w.perm, id);
 	else
 		log_line("IOTLB_TYPE%u iova=0x%" PRIx64 " size=0x%" PRIx64, w.type, w.iova, w.size);
 }
@@ -1403,8 +1407,7 @@ static void handle_get_inflight(const struct msg *m, struct reply *r)
 	reply_add_fd(r, fd);
 }
 
-static void handle_set_device_state(struct conn *c, struct msg *m,
-				    struct reply *r, struct pending_xfer *px)
+static void handle_set_device_state(struct conn *c, struct msg *m, struct reply *r, struct pending_xfer *px)
 {
 	struct vhost_user_transfer_state ts;
 	uint32_t code = m->hdr.request;
@@ -1426,8 +1429,8 @@ static void handle_set_device_state(struct conn *c, struct msg *m,
 		/* Hand the front-end the other end of our own pipe and
 		 * drop the one it gave us. */
 		int given = ts.direction == VHOST_USER_DEVICE_STATE_SAVE ? own[0] : own[1];
-		const struct fault *f = find_fault(code, ts.direction == VHOST_USER_DEVICE_STATE_SAVE ? F_DS_STEAL
-												   : F_DS_REFILL);
+		const struct fault *f = find_fault(
+			code, ts.direction == VHOST_USER_DEVICE_STATE_SAVE ? F_DS_STEAL : F_DS_REFILL);
 
 		close(data_fd);
 		data_fd = ts.direction == VHOST_USER_DEVICE_STATE_SAVE ? own[1] : own[0];
@@ -1469,9 +1472,9 @@ static void handle_set_device_state(struct conn *c, struct msg *m,
 
 		if (k)
 			px->ab.kill_at = k->has_arg && k->arg ? k->arg
-				       : ts.direction == VHOST_USER_DEVICE_STATE_SAVE && opt.state_size > 1
-					       ? opt.state_size / 2
-					       : 65536;
+					 : ts.direction == VHOST_USER_DEVICE_STATE_SAVE && opt.state_size > 1
+						 ? opt.state_size / 2
+						 : 65536;
 		if (d)
 			px->ab.drip_ms = d->has_arg && d->arg ? d->arg : 500;
 	}
@@ -1483,10 +1486,8 @@ static uint64_t check_device_state(struct conn *c)
 	if (has_fault(VHOST_USER_CHECK_DEVICE_STATE, F_CHECK_FAIL))
 		return 1;
 	switch (c->ds) {
-	case DS_NONE:
-		return 0;
-	case DS_REFUSED:
-		return 1;
+	case DS_NONE: return 0;
+	case DS_REFUSED: return 1;
 	case DS_STARTED:
 		/* The transfer thread may still be draining the pipe. */
 		return c->xfer && xfer_wait(c->xfer, XFER_WAIT_MS) ? 0 : 1;
@@ -1504,8 +1505,7 @@ static uint64_t ack_value(uint32_t code)
 }
 
 /* Build the reply (if any) for one request and update connection state. */
-static void handle(struct conn *c, struct msg *m, struct reply *r,
-		   struct pending_xfer *px)
+static void handle(struct conn *c, struct msg *m, struct reply *r, struct pending_xfer *px)
 {
 	uint32_t code = m->hdr.request;
 	struct vhost_vring_state vs;
@@ -1518,21 +1518,11 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 	/* A request acknowledged and then ignored: no state changes, no
 	 * own reply beyond the ack (a device that ignores SET_CONFIG). */
 	switch (has_fault((int)code, F_IGNORE) ? (uint32_t)VHOST_USER_NONE : code) {
-	case VHOST_USER_GET_FEATURES:
-		reply_u64(r, code, opt.features);
-		return;
-	case VHOST_USER_GET_PROTOCOL_FEATURES:
-		reply_u64(r, code, opt.protocol_features);
-		return;
-	case VHOST_USER_GET_QUEUE_NUM:
-		reply_u64(r, code, opt.queues);
-		return;
-	case VHOST_USER_GET_MAX_MEM_SLOTS:
-		reply_u64(r, code, opt.mem_slots);
-		return;
-	case VHOST_USER_GET_STATUS:
-		reply_u64(r, code, c->status);
-		return;
+	case VHOST_USER_GET_FEATURES: reply_u64(r, code, opt.features); return;
+	case VHOST_USER_GET_PROTOCOL_FEATURES: reply_u64(r, code, opt.protocol_features); return;
+	case VHOST_USER_GET_QUEUE_NUM: reply_u64(r, code, opt.queues); return;
+	case VHOST_USER_GET_MAX_MEM_SLOTS: reply_u64(r, code, opt.mem_slots); return;
+	case VHOST_USER_GET_STATUS: reply_u64(r, code, c->status); return;
 	case VHOST_USER_GET_VRING_BASE:
 	case VHOST_USER_GET_VRING_BASE_SKIP_DRAIN: {
 		uint32_t num;
@@ -1547,9 +1537,7 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		r->len = sizeof(vs);
 		return;
 	}
-	case VHOST_USER_GET_CONFIG:
-		handle_get_config(m, r);
-		return;
+	case VHOST_USER_GET_CONFIG: handle_get_config(m, r); return;
 	case VHOST_USER_GET_INFLIGHT_FD:
 		handle_get_inflight(m, r);
 		/* The device tracks its requests in the buffer it hands out. */
@@ -1557,16 +1545,12 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 			struct vhost_user_inflight in;
 
 			memcpy(&in, r->body, sizeof(in));
-			mdev_inflight(c->dev, r->fds[0], in.mmap_size, in.mmap_offset, in.num_queues, in.queue_size,
-				      true);
+			mdev_inflight(c->dev, r->fds[0], in.mmap_size, in.mmap_offset, in.num_queues,
+				      in.queue_size, true);
 		}
 		return;
-	case VHOST_USER_SET_DEVICE_STATE_FD:
-		handle_set_device_state(c, m, r, px);
-		return;
-	case VHOST_USER_CHECK_DEVICE_STATE:
-		reply_u64(r, code, check_device_state(c));
-		return;
+	case VHOST_USER_SET_DEVICE_STATE_FD: handle_set_device_state(c, m, r, px); return;
+	case VHOST_USER_CHECK_DEVICE_STATE: reply_u64(r, code, check_device_state(c)); return;
 	case VHOST_USER_SET_LOG_BASE:
 		/* Spec: SET_LOG_BASE has a reply only with LOG_SHMFD. */
 		if (!(c->protocol_features & VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD)))
@@ -1623,31 +1607,22 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		 * u64 in QEMU's layout) set; 1 stands for a created session. */
 		reply_init(r, code);
 		memset(r->body, 0, CRYPTO_SESSION_SIZE);
-		memcpy(r->body, m->payload, m->hdr.size < CRYPTO_SESSION_SIZE ? m->hdr.size : CRYPTO_SESSION_SIZE);
+		memcpy(r->body, m->payload,
+		       m->hdr.size < CRYPTO_SESSION_SIZE ? m->hdr.size : CRYPTO_SESSION_SIZE);
 		put_u64(r->body + CRYPTO_SESSION_SIZE - 8, 1);
 		r->len = CRYPTO_SESSION_SIZE;
 		return;
 	/* Requests that only change state, then fall through to the ack;
 	 * with the ignore fault the state stays as it was. */
-	case VHOST_USER_SET_FEATURES:
-		c->features = u64;
-		break;
-	case VHOST_USER_SET_PROTOCOL_FEATURES:
-		c->protocol_features = u64;
-		break;
-	case VHOST_USER_SET_STATUS:
-		c->status = u64 & 0xff;
-		break;
-	case VHOST_USER_RESET_DEVICE:
-		c->status = 0;
-		break;
+	case VHOST_USER_SET_FEATURES: c->features = u64; break;
+	case VHOST_USER_SET_PROTOCOL_FEATURES: c->protocol_features = u64; break;
+	case VHOST_USER_SET_STATUS: c->status = u64 & 0xff; break;
+	case VHOST_USER_RESET_DEVICE: c->status = 0; break;
 	case VHOST_USER_SET_VRING_BASE:
 		if (vs.index < VHOST_USER_MAX_VRINGS)
 			c->vring_base[vs.index] = vs.num;
 		break;
-	case VHOST_USER_SET_CONFIG:
-		handle_set_config(m);
-		break;
+	case VHOST_USER_SET_CONFIG: handle_set_config(m); break;
 	case VHOST_USER_SET_MEM_TABLE:
 		memset(&c->mem, 0, sizeof(c->mem));
 		memcpy(&c->mem, m->payload, m->hdr.size < sizeof(c->mem) ? m->hdr.size : sizeof(c->mem));
@@ -1675,8 +1650,7 @@ static void handle(struct conn *c, struct msg *m, struct reply *r,
 		}
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 	/* Ack only when asked and negotiated (rust-vmm's behaviour). */
 	if ((m->hdr.flags & VHOST_USER_NEED_REPLY_MASK) &&
@@ -1728,8 +1702,7 @@ static bool deliver(struct conn *c, uint32_t code, struct reply *r)
 	n = VHOST_USER_HDR_SIZE + r->len;
 
 	switch (f ? f->kind : F_COUNT) {
-	case F_SILENT:
-		break;
+	case F_SILENT: break;
 	case F_HUGE_SIZE:
 		r->hdr.size = 0x7fffffff;
 		memcpy(out, &r->hdr, VHOST_USER_HDR_SIZE);
@@ -1774,8 +1747,7 @@ static bool deliver(struct conn *c, uint32_t code, struct reply *r)
 		for (size_t i = 0; i < n; i++) {
 			if (i > 0)
 				sleep_ms(ms);
-			if (send_bytes(c->fd, out + i, 1, i == 0 ? r->fds : NULL,
-				       i == 0 ? r->nfds : 0) < 0) {
+			if (send_bytes(c->fd, out + i, 1, i == 0 ? r->fds : NULL, i == 0 ? r->nfds : 0) < 0) {
 				keep = false;
 				break;
 			}
@@ -1816,14 +1788,12 @@ static bool serve_one(struct conn *c, struct msg *m, struct reply *r)
 		name = unk;
 	}
 	if (m->hdr.size > VHU_MAX_PAYLOAD) {
-		log_line("%s flags=0x%x size=%u fds=%u", name, m->hdr.flags,
-			 m->hdr.size, m->nfds);
+		log_line("%s flags=0x%x size=%u fds=%u", name, m->hdr.flags, m->hdr.size, m->nfds);
 		goto drop;
 	}
 	if (m->hdr.size > 0 && recv_exact(c->fd, m->payload, m->hdr.size, m) <= 0)
 		goto drop;
-	log_line("%s flags=0x%x size=%u fds=%u", name, m->hdr.flags, m->hdr.size,
-		 m->nfds);
+	log_line("%s flags=0x%x size=%u fds=%u", name, m->hdr.flags, m->hdr.size, m->nfds);
 	/* Unknown codes are fatal for real back-ends too. */
 	if (!code_known(code) || has_fault((int)code, F_CLOSE))
 		goto drop;
@@ -1969,7 +1939,8 @@ static void usage(FILE *f)
 		"                            the ring waits for the update), log IOTLB_MSG\n"
 		"                            updates, translate ring and buffer addresses by them\n"
 		"%s"
-		"fault kinds:", mdev_usage());
+		"fault kinds:",
+		mdev_usage());
 	for (int k = 0; k < F_COUNT; k++)
 		fprintf(f, " %s", fault_names[k]);
 	fprintf(f, "\n");
@@ -2064,9 +2035,9 @@ static bool parse_fault(const char *spec)
 		if (strcmp(req, "GET_SHARED_MEMORY_REGIONS") == 0)
 			f.req = VHOST_USER_GET_SHARED_MEMORY_REGIONS;
 		/* Also REQ_<n> / <n>, matching the log's names. */
-		if (!f.req && (parse_u64(req, 10, &code) ||
-			       (strncmp(req, "REQ_", 4) == 0 &&
-				parse_u64(req + 4, 10, &code))) &&
+		if (!f.req &&
+		    (parse_u64(req, 10, &code) ||
+		     (strncmp(req, "REQ_", 4) == 0 && parse_u64(req + 4, 10, &code))) &&
 		    code > 0 && code <= INT32_MAX)
 			f.req = (int)code;
 		if (!f.req)
@@ -2137,7 +2108,8 @@ static bool parse_bmsg(const char *spec)
 		} else if (strncmp(tok, "flags=", 6) == 0 && parse_u64(tok + 6, 16, &v) && v <= UINT32_MAX) {
 			b.have_flags = true;
 			b.flags = (uint32_t)v;
-		} else if (strncmp(tok, "size=", 5) == 0 && parse_u64(tok + 5, 0, &v) && v <= 2 * VHU_MAX_PAYLOAD) {
+		} else if (strncmp(tok, "size=", 5) == 0 && parse_u64(tok + 5, 0, &v) &&
+			   v <= 2 * VHU_MAX_PAYLOAD) {
 			b.have_size = true;
 			b.size = (uint32_t)v;
 		} else if (strncmp(tok, "on=", 3) == 0) {
@@ -2248,9 +2220,24 @@ static int listen_socket(const char *path)
 int main(int argc, char **argv)
 {
 	enum {
-		O_SOCKET = 1, O_PIDFILE, O_LOG, O_ONCE, O_FEATURES, O_PFEATURES,
-		O_QUEUES, O_SLOTS, O_CONFIG, O_STATE, O_FAULT, O_SHM_REGIONS, O_SO_FD,
-		O_BACKEND_MSG, O_HELP, O_DEV, O_CONNECT, O_IOMMU,
+		O_SOCKET = 1,
+		O_PIDFILE,
+		O_LOG,
+		O_ONCE,
+		O_FEATURES,
+		O_PFEATURES,
+		O_QUEUES,
+		O_SLOTS,
+		O_CONFIG,
+		O_STATE,
+		O_FAULT,
+		O_SHM_REGIONS,
+		O_SO_FD,
+		O_BACKEND_MSG,
+		O_HELP,
+		O_DEV,
+		O_CONNECT,
+		O_IOMMU,
 	};
 	static const struct option lopts[] = {
 		{ "socket", required_argument, NULL, O_SOCKET },
@@ -2286,20 +2273,15 @@ int main(int argc, char **argv)
 	bool features_given = false, config_given = false;
 	int lfd, o, li = 0;
 
-	opt.features = VHU_BIT(28) | VHU_BIT(29) |
-		       VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+	opt.features = VHU_BIT(28) | VHU_BIT(29) | VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
 		       VHU_BIT(VIRTIO_F_VERSION_1);
-	opt.protocol_features = VHU_BIT(VHOST_USER_PROTOCOL_F_MQ) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_SHARED_OBJECT) |
-				VHU_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	opt.protocol_features =
+		VHU_BIT(VHOST_USER_PROTOCOL_F_MQ) | VHU_BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
+		VHU_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | VHU_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |
+		VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIG) | VHU_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) |
+		VHU_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
+		VHU_BIT(VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) | VHU_BIT(VHOST_USER_PROTOCOL_F_STATUS) |
+		VHU_BIT(VHOST_USER_PROTOCOL_F_SHARED_OBJECT) | VHU_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE);
 	opt.queues = 2;
 	opt.mem_slots = 32;
 	opt.state_size = 4096;
@@ -2313,11 +2295,17 @@ int main(int argc, char **argv)
 		case O_PIDFILE: opt.pidfile = optarg; break;
 		case O_LOG: opt.logfile = optarg; break;
 		case O_ONCE: opt.once = true; break;
-		case O_FEATURES: ok = parse_u64(optarg, 16, &opt.features); features_given = true; break;
+		case O_FEATURES:
+			ok = parse_u64(optarg, 16, &opt.features);
+			features_given = true;
+			break;
 		case O_PFEATURES: ok = parse_u64(optarg, 16, &opt.protocol_features); break;
 		case O_QUEUES: ok = parse_u64(optarg, 0, &opt.queues); break;
 		case O_SLOTS: ok = parse_u64(optarg, 0, &opt.mem_slots); break;
-		case O_CONFIG: ok = parse_config(optarg); config_given = true; break;
+		case O_CONFIG:
+			ok = parse_config(optarg);
+			config_given = true;
+			break;
 		case O_DEV: ok = mdev_option(lopts[li].name, optarg ? optarg : ""); break;
 		case O_STATE: ok = parse_u64(optarg, 0, &opt.state_size); break;
 		case O_FAULT: ok = parse_fault(optarg); break;
@@ -2328,7 +2316,9 @@ int main(int argc, char **argv)
 		case O_BACKEND_MSG: ok = parse_bmsg(optarg); break;
 		case O_IOMMU:
 			if (optarg && strcmp(optarg, "ack") && strcmp(optarg, "late")) {
-				fprintf(stderr, "vhu-mock-backend: bad value for --iommu: '%s' (ack or late)\n", optarg);
+				fprintf(stderr,
+					"vhu-mock-backend: bad value for --iommu: '%s' (ack or late)\n",
+					optarg);
 				return 2;
 			}
 			opt.iommu = true;

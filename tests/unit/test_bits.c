@@ -14,10 +14,9 @@
 #include "decode/bits.h"
 
 static const enum vhu_dev_type all_devs[] = {
-	VHU_DEV_NET, VHU_DEV_BLK, VHU_DEV_CONSOLE, VHU_DEV_RNG, VHU_DEV_SCSI,
-	VHU_DEV_GPU, VHU_DEV_INPUT, VHU_DEV_VSOCK, VHU_DEV_CRYPTO,
-	VHU_DEV_SOUND, VHU_DEV_FS, VHU_DEV_SCMI, VHU_DEV_I2C, VHU_DEV_CAN,
-	VHU_DEV_GPIO,
+	VHU_DEV_NET, VHU_DEV_BLK,   VHU_DEV_CONSOLE, VHU_DEV_RNG,    VHU_DEV_SCSI,
+	VHU_DEV_GPU, VHU_DEV_INPUT, VHU_DEV_VSOCK,   VHU_DEV_CRYPTO, VHU_DEV_SOUND,
+	VHU_DEV_FS,  VHU_DEV_SCMI,  VHU_DEV_I2C,     VHU_DEV_CAN,    VHU_DEV_GPIO,
 };
 
 #define NDEVS (sizeof(all_devs) / sizeof(all_devs[0]))
@@ -25,16 +24,12 @@ static const enum vhu_dev_type all_devs[] = {
 static void test_feature_names(void **state)
 {
 	(void)state;
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 32),
-			    "VIRTIO_F_VERSION_1");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 32), "VIRTIO_F_VERSION_1");
 	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 30),
 			    "VHOST_USER_F_PROTOCOL_FEATURES");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_BLK, 26),
-			    "VHOST_F_LOG_ALL");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 28),
-			    "VIRTIO_RING_F_INDIRECT_DESC");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 43),
-			    "VIRTIO_F_SUSPEND");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_BLK, 26), "VHOST_F_LOG_ALL");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 28), "VIRTIO_RING_F_INDIRECT_DESC");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 43), "VIRTIO_F_SUSPEND");
 	assert_non_null(vhu_bit_help(VHU_BITS_FEATURES, VHU_DEV_NONE, 32));
 
 	/* Unnamed and out-of-range bits. */
@@ -62,19 +57,13 @@ static void test_device_specific(void **state)
 	assert_true(vhu_feature_is_device_specific(63));
 	assert_false(vhu_feature_is_device_specific(64));
 
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_BLK, 1),
-			    "VIRTIO_BLK_F_SIZE_MAX");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_BLK, 1), "VIRTIO_BLK_F_SIZE_MAX");
 	assert_null(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 1));
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NET, 1),
-			    "VIRTIO_NET_F_GUEST_CSUM");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NET, 63),
-			    "VIRTIO_NET_F_SPEED_DUPLEX");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_FS, 0),
-			    "VIRTIO_FS_F_NOTIFICATION");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_GPIO, 0),
-			    "VIRTIO_GPIO_F_IRQ");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_SOUND, 0),
-			    "VIRTIO_SND_F_CTLS");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NET, 1), "VIRTIO_NET_F_GUEST_CSUM");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NET, 63), "VIRTIO_NET_F_SPEED_DUPLEX");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_FS, 0), "VIRTIO_FS_F_NOTIFICATION");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_GPIO, 0), "VIRTIO_GPIO_F_IRQ");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_SOUND, 0), "VIRTIO_SND_F_CTLS");
 	assert_null(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_BLK, 3));
 	assert_null(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_RNG, 0));
 	assert_null(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_INPUT, 0));
@@ -82,14 +71,10 @@ static void test_device_specific(void **state)
 	assert_null(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_BLK, 50));
 
 	/* Bit 41: the device's name if it has one, else ADMIN_VQ. */
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NET, 41),
-			    "VIRTIO_NET_F_GUEST_RSC4");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NET, 42),
-			    "VIRTIO_NET_F_GUEST_RSC6");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_BLK, 41),
-			    "VIRTIO_F_ADMIN_VQ");
-	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 41),
-			    "VIRTIO_F_ADMIN_VQ");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NET, 41), "VIRTIO_NET_F_GUEST_RSC4");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NET, 42), "VIRTIO_NET_F_GUEST_RSC6");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_BLK, 41), "VIRTIO_F_ADMIN_VQ");
+	assert_string_equal(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_NONE, 41), "VIRTIO_F_ADMIN_VQ");
 	assert_null(vhu_bit_name(VHU_BITS_FEATURES, VHU_DEV_BLK, 42));
 }
 
@@ -98,10 +83,8 @@ static void test_protocol_status_names(void **state)
 	const char *help;
 
 	(void)state;
-	assert_string_equal(vhu_bit_name(VHU_BITS_PROTOCOL, VHU_DEV_NONE, 0),
-			    "VHOST_USER_PROTOCOL_F_MQ");
-	assert_string_equal(vhu_bit_name(VHU_BITS_PROTOCOL, VHU_DEV_NONE, 9),
-			    "VHOST_USER_PROTOCOL_F_CONFIG");
+	assert_string_equal(vhu_bit_name(VHU_BITS_PROTOCOL, VHU_DEV_NONE, 0), "VHOST_USER_PROTOCOL_F_MQ");
+	assert_string_equal(vhu_bit_name(VHU_BITS_PROTOCOL, VHU_DEV_NONE, 9), "VHOST_USER_PROTOCOL_F_CONFIG");
 	assert_string_equal(vhu_bit_name(VHU_BITS_PROTOCOL, VHU_DEV_NONE, 21),
 			    "VHOST_USER_PROTOCOL_F_GPA_ADDRESSES");
 	assert_string_equal(vhu_bit_name(VHU_BITS_PROTOCOL, VHU_DEV_NONE, 23),
@@ -116,16 +99,12 @@ static void test_protocol_status_names(void **state)
 	assert_null(vhu_bit_name(VHU_BITS_PROTOCOL, VHU_DEV_NONE, 24));
 	assert_null(vhu_bit_name(VHU_BITS_PROTOCOL, VHU_DEV_NONE, 63));
 
-	assert_string_equal(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 0),
-			    "VIRTIO_CONFIG_S_ACKNOWLEDGE");
-	assert_string_equal(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 2),
-			    "VIRTIO_CONFIG_S_DRIVER_OK");
-	assert_string_equal(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 4),
-			    "VIRTIO_CONFIG_S_SUSPEND");
+	assert_string_equal(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 0), "VIRTIO_CONFIG_S_ACKNOWLEDGE");
+	assert_string_equal(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 2), "VIRTIO_CONFIG_S_DRIVER_OK");
+	assert_string_equal(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 4), "VIRTIO_CONFIG_S_SUSPEND");
 	assert_string_equal(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 6),
 			    "VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET");
-	assert_string_equal(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 7),
-			    "VIRTIO_CONFIG_S_FAILED");
+	assert_string_equal(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 7), "VIRTIO_CONFIG_S_FAILED");
 	assert_null(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 5));
 	assert_null(vhu_bit_name(VHU_BITS_STATUS, VHU_DEV_NONE, 8));
 }
@@ -133,8 +112,8 @@ static void test_protocol_status_names(void **state)
 static void test_devices(void **state)
 {
 	static const char *const names[] = {
-		"net", "blk", "console", "rng", "scsi", "gpu", "input", "vsock",
-		"crypto", "sound", "fs", "scmi", "i2c", "gpio", "can",
+		"net",	  "blk",   "console", "rng",  "scsi", "gpu",  "input", "vsock",
+		"crypto", "sound", "fs",      "scmi", "i2c",  "gpio", "can",
 	};
 	const struct vhu_dev_info *d;
 	size_t i;
@@ -177,7 +156,7 @@ static void parse_bad(enum vhu_bit_space space, enum vhu_dev_type dev, const cha
 	unsigned bit = 12345;
 
 	assert_int_equal(vhu_bit_parse(space, dev, word, &bit), -1);
-	assert_int_equal(bit, 12345);  /* untouched on failure */
+	assert_int_equal(bit, 12345); /* untouched on failure */
 }
 
 static void test_parse(void **state)
@@ -272,7 +251,7 @@ static void test_parse_reject(void **state)
 
 struct walk {
 	unsigned count;
-	unsigned descents;  /* times a bit was <= its predecessor */
+	unsigned descents; /* times a bit was <= its predecessor */
 	int last;
 	enum vhu_bit_space space;
 	enum vhu_dev_type dev;

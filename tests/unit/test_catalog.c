@@ -21,9 +21,9 @@
 
 /* Front-end codes of the common spec: 1..45, plus crosvm's 1004. */
 #define FRONTEND_FIRST VHOST_USER_GET_FEATURES
-#define FRONTEND_LAST VHOST_USER_GET_VRING_BASE_SKIP_DRAIN
-#define BACKEND_FIRST VHOST_USER_BACKEND_IOTLB_MSG
-#define BACKEND_LAST VHOST_USER_BACKEND_SHMEM_UNMAP
+#define FRONTEND_LAST  VHOST_USER_GET_VRING_BASE_SKIP_DRAIN
+#define BACKEND_FIRST  VHOST_USER_BACKEND_IOTLB_MSG
+#define BACKEND_LAST   VHOST_USER_BACKEND_SHMEM_UNMAP
 
 typedef const struct vhu_req_desc *(*row_at_fn)(size_t);
 
@@ -74,8 +74,8 @@ static void check_bounds(const struct vhu_req_desc *d)
 		fail_msg("%s: reply fds %u..%u", d->name, d->rfds_min, d->rfds_max);
 	/* A header-only request has no payload shape to decode, and back. */
 	if ((d->req_shape == VHU_SHAPE_NONE) != (d->req_max == 0))
-		fail_msg("%s: request shape %s with payload bounds %u..%u", d->name, vhu_shape_name(d->req_shape),
-			 d->req_min, d->req_max);
+		fail_msg("%s: request shape %s with payload bounds %u..%u", d->name,
+			 vhu_shape_name(d->req_shape), d->req_min, d->req_max);
 	switch (d->reply) {
 	case VHU_REPLY_ACK:
 		/* The answer to NEED_REPLY is one u64 status, nothing else. */
@@ -87,10 +87,8 @@ static void check_bounds(const struct vhu_req_desc *d)
 			fail_msg("%s: no reply, but reply bounds", d->name);
 		break;
 	case VHU_REPLY_ALWAYS:
-	case VHU_REPLY_LOG:
-		break;
-	default:
-		fail_msg("%s: unknown reply kind %d", d->name, (int)d->reply);
+	case VHU_REPLY_LOG: break;
+	default: fail_msg("%s: unknown reply kind %d", d->name, (int)d->reply);
 	}
 	if (!strcmp(vhu_shape_name(d->req_shape), "?") || !strcmp(vhu_shape_name(d->reply_shape), "?"))
 		fail_msg("%s: a shape without a name", d->name);
@@ -179,7 +177,8 @@ static void test_known_rows(void **state)
 	d = vhu_req_by_code(VHOST_USER_GET_SHMEM_CONFIG);
 	assert_int_equal(d->reply_min, 2056);
 	/* Names are case-insensitive, with or without the prefix, - or _. */
-	assert_ptr_equal(vhu_req_by_name("vhost_user_get_features"), vhu_req_by_code(VHOST_USER_GET_FEATURES));
+	assert_ptr_equal(vhu_req_by_name("vhost_user_get_features"),
+			 vhu_req_by_code(VHOST_USER_GET_FEATURES));
 	assert_ptr_equal(vhu_req_by_name("get-vring-base"), vhu_req_by_code(VHOST_USER_GET_VRING_BASE));
 	assert_null(vhu_req_by_name("GET_FEATURE"));
 	assert_null(vhu_req_by_code(46));

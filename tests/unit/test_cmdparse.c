@@ -22,13 +22,12 @@
 
 enum { OPT_BETA = 0x100 };
 
-static const struct argp_option opts[] = {
-	{ "alpha", 'a', NULL, 0, "no argument", 0 },
-	{ "alfa", 0, NULL, OPTION_ALIAS, NULL, 0 },
-	{ "alpine", 'x', "N", 0, "required argument", 0 },
-	{ "beta", OPT_BETA, "N", OPTION_ARG_OPTIONAL, "optional argument", 0 },
-	{ 0 }
-};
+static const struct argp_option opts[] = { { "alpha", 'a', NULL, 0, "no argument", 0 },
+					   { "alfa", 0, NULL, OPTION_ALIAS, NULL, 0 },
+					   { "alpine", 'x', "N", 0, "required argument", 0 },
+					   { "beta", OPT_BETA, "N", OPTION_ARG_OPTIONAL, "optional argument",
+					     0 },
+					   { 0 } };
 
 /* stderr as the parser saw it, and how often it was called. */
 static FILE *seen_stderr;
@@ -44,10 +43,8 @@ static error_t parser(int key, char *arg, struct argp_state *state)
 	case 'a':
 	case 'x':
 	case OPT_BETA:
-	case ARGP_KEY_ARG:
-		return 0;
-	default:
-		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_ARG: return 0;
+	default: return ARGP_ERR_UNKNOWN;
 	}
 }
 
@@ -142,9 +139,31 @@ static int we_say(const char *line, char *out, size_t len, char *on_fd2, size_t 
 static void test_getopt_wording(void **state)
 {
 	static const char *const lines[] = {
-		"--bogus", "--bogus=1", "--alp", "--alp=3", "--alpha=1", "--alfa=1", "--alpine", "--al", "-Z", "-aZ",
-		"-Za", "-x", "-ax", "op --bogus", "-x -a --bogus", "--alpine --alpha --bogus", "--re", "--time",
-		"-t", "--json=1", "-j -Z", "-:", "-;", "--be=2 --b", "-a -- x --bogus --al",
+		"--bogus",
+		"--bogus=1",
+		"--alp",
+		"--alp=3",
+		"--alpha=1",
+		"--alfa=1",
+		"--alpine",
+		"--al",
+		"-Z",
+		"-aZ",
+		"-Za",
+		"-x",
+		"-ax",
+		"op --bogus",
+		"-x -a --bogus",
+		"--alpine --alpha --bogus",
+		"--re",
+		"--time",
+		"-t",
+		"--json=1",
+		"-j -Z",
+		"-:",
+		"-;",
+		"--be=2 --b",
+		"-a -- x --bogus --al",
 	};
 
 	(void)state;
@@ -176,7 +195,8 @@ static void test_parser_complaints(void **state)
 
 	(void)state;
 	assert_int_equal(we_say("-t abc", got, sizeof(got), fd2, sizeof(fd2)), VHU_E_USAGE);
-	assert_string_equal(got, "invalid --timeout 'abc': expected seconds > 0, e.g. 2 or 0.5 (see `vhuctl --help`)");
+	assert_string_equal(
+		got, "invalid --timeout 'abc': expected seconds > 0, e.g. 2 or 0.5 (see `vhuctl --help`)");
 	assert_string_equal(fd2, "");
 	assert_int_equal(we_say("-T nosuch -t abc", got, sizeof(got), fd2, sizeof(fd2)), VHU_E_USAGE);
 	/* The first complaint is the one. */
@@ -245,16 +265,15 @@ static void test_start_no_socket(void **state)
 	ctx_reset();
 	ctx.cmd = vhu_cmd_find("get-features");
 	assert_int_equal(vhu_cmd_start(&ctx), VHU_E_USAGE);
-	assert_string_equal(vhu_ctx_err(&ctx), "no back-end socket: give -s PATH (or -L PATH) or set VHUCTL_SOCKET");
+	assert_string_equal(vhu_ctx_err(&ctx),
+			    "no back-end socket: give -s PATH (or -L PATH) or set VHUCTL_SOCKET");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_getopt_wording),
-		cmocka_unit_test(test_parser_complaints),
-		cmocka_unit_test(test_stderr_untouched),
-		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_getopt_wording),	 cmocka_unit_test(test_parser_complaints),
+		cmocka_unit_test(test_stderr_untouched), cmocka_unit_test(test_table),
 		cmocka_unit_test(test_start_no_socket),
 	};
 

@@ -18,13 +18,13 @@
 #include "decode/config.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define MAXV 64
-#define FULL 256
+#define MAXV	      64
+#define FULL	      256
 
 static const enum vhu_dev_type all_devs[] = {
-	VHU_DEV_NET,  VHU_DEV_BLK,    VHU_DEV_CONSOLE, VHU_DEV_RNG,   VHU_DEV_SCSI,
-	VHU_DEV_GPU,  VHU_DEV_INPUT,  VHU_DEV_VSOCK,   VHU_DEV_CRYPTO, VHU_DEV_SOUND,
-	VHU_DEV_FS,   VHU_DEV_SCMI,   VHU_DEV_I2C,     VHU_DEV_CAN,   VHU_DEV_GPIO,
+	VHU_DEV_NET, VHU_DEV_BLK,   VHU_DEV_CONSOLE, VHU_DEV_RNG,    VHU_DEV_SCSI,
+	VHU_DEV_GPU, VHU_DEV_INPUT, VHU_DEV_VSOCK,   VHU_DEV_CRYPTO, VHU_DEV_SOUND,
+	VHU_DEV_FS,  VHU_DEV_SCMI,  VHU_DEV_I2C,     VHU_DEV_CAN,    VHU_DEV_GPIO,
 };
 
 /* ---- helpers ---- */
@@ -40,9 +40,8 @@ static uint8_t *dup_exact(const uint8_t *src, size_t len)
 }
 
 /* Decode @len bytes of @full starting at @offset through an exact-size copy. */
-static size_t decode_win(enum vhu_dev_type dev, const uint8_t *full, uint32_t offset,
-			 size_t len, uint64_t feat, bool have, struct vhu_cfg_value *out,
-			 size_t max, bool *trunc)
+static size_t decode_win(enum vhu_dev_type dev, const uint8_t *full, uint32_t offset, size_t len,
+			 uint64_t feat, bool have, struct vhu_cfg_value *out, size_t max, bool *trunc)
 {
 	uint8_t *b = dup_exact(full + offset, len);
 	size_t n;
@@ -100,8 +99,8 @@ static size_t layout_extent(const struct vhu_cfg_layout *l)
 	return e;
 }
 
-static const struct vhu_cfg_value *find_val(const struct vhu_cfg_value *v, size_t n,
-					    const char *group, const char *name)
+static const struct vhu_cfg_value *find_val(const struct vhu_cfg_value *v, size_t n, const char *group,
+					    const char *name)
 {
 	size_t i;
 
@@ -125,8 +124,7 @@ static void check_str_sane(const struct vhu_cfg_value *v)
 }
 
 /* Expected `valid`: gating bit offered; a few net fields accept either of two. */
-static bool ref_valid(enum vhu_dev_type dev, const struct vhu_cfg_field *f, uint64_t feat,
-		      bool have)
+static bool ref_valid(enum vhu_dev_type dev, const struct vhu_cfg_field *f, uint64_t feat, bool have)
 {
 	if (f->feature < 0 || !have || ((feat >> f->feature) & 1))
 		return true;
@@ -143,8 +141,8 @@ static bool ref_valid(enum vhu_dev_type dev, const struct vhu_cfg_field *f, uint
  * Check a static-layout decode of window [offset, offset+len) of @full
  * against a model computed here from the field table.
  */
-static void check_window(enum vhu_dev_type dev, const uint8_t *full, uint32_t offset,
-			 size_t len, uint64_t feat, bool have)
+static void check_window(enum vhu_dev_type dev, const uint8_t *full, uint32_t offset, size_t len,
+			 uint64_t feat, bool have)
 {
 	const struct vhu_cfg_layout *l = vhu_cfg_layout(dev);
 	struct vhu_cfg_value out[MAXV];
@@ -172,16 +170,14 @@ static void check_window(enum vhu_dev_type dev, const uint8_t *full, uint32_t of
 			const uint8_t *p = full + f->offset;
 
 			switch (f->kind) {
-			case VHU_CFG_UINT:
-				assert_true(out[k].u == ref_le(p, f->size));
-				break;
+			case VHU_CFG_UINT: assert_true(out[k].u == ref_le(p, f->size)); break;
 			case VHU_CFG_INT:
 				assert_true((uint64_t)out[k].i << (64 - 8 * f->size) ==
 					    ref_le(p, f->size) << (64 - 8 * f->size));
 				break;
 			case VHU_CFG_MAC:
-				snprintf(ref, sizeof(ref), "%02x:%02x:%02x:%02x:%02x:%02x", p[0],
-					 p[1], p[2], p[3], p[4], p[5]);
+				snprintf(ref, sizeof(ref), "%02x:%02x:%02x:%02x:%02x:%02x", p[0], p[1], p[2],
+					 p[3], p[4], p[5]);
 				assert_string_equal(out[k].str, ref);
 				break;
 			case VHU_CFG_STRING:
@@ -201,8 +197,7 @@ static void check_window(enum vhu_dev_type dev, const uint8_t *full, uint32_t of
 }
 
 /* Every window of @full: all offsets, all lengths up to the layout extent. */
-static void check_all_windows(enum vhu_dev_type dev, const uint8_t *full, uint64_t feat,
-			      bool have)
+static void check_all_windows(enum vhu_dev_type dev, const uint8_t *full, uint64_t feat, bool have)
 {
 	const struct vhu_cfg_layout *l = vhu_cfg_layout(dev);
 	size_t ext = layout_extent(l), off, len;
@@ -241,14 +236,12 @@ static void test_layout_tables(void **state)
 			assert_true(f->size > 0);
 			assert_true(f->offset + f->size <= 256);
 			if (f->kind == VHU_CFG_UINT || f->kind == VHU_CFG_INT)
-				assert_true(f->size == 1 || f->size == 2 || f->size == 4 ||
-					    f->size == 8);
+				assert_true(f->size == 1 || f->size == 2 || f->size == 4 || f->size == 8);
 			if (f->kind == VHU_CFG_MAC)
 				assert_int_equal(f->size, 6);
 			assert_true(f->feature >= -1 && f->feature < 64);
 			if (i)
-				assert_true(f->offset >=
-					    l->fields[i - 1].offset + l->fields[i - 1].size);
+				assert_true(f->offset >= l->fields[i - 1].offset + l->fields[i - 1].size);
 			/* Names resolve back to the same field. */
 			{
 				char nm[128];
@@ -393,8 +386,7 @@ static void test_blk_known(void **state)
 	assert_true(find_val(v, n, "zoned", "model")->present);
 
 	/* Feature gating: only BLK_SIZE (6) and MQ (12) offered. */
-	n = decode_win(VHU_DEV_BLK, full, 0, 60, (1ULL << 6) | (1ULL << 12), true, v, MAXV,
-		       &trunc);
+	n = decode_win(VHU_DEV_BLK, full, 0, 60, (1ULL << 6) | (1ULL << 12), true, v, MAXV, &trunc);
 	assert_true(find_val(v, n, NULL, "capacity")->valid);
 	assert_true(find_val(v, n, NULL, "blk_size")->valid);
 	assert_true(find_val(v, n, NULL, "num_queues")->valid);
@@ -504,8 +496,8 @@ static void test_net_known(void **state)
 	assert_true(find_val(v, n, NULL, "rss_max_key_size")->valid);
 	assert_true(find_val(v, n, NULL, "supported_hash_types")->valid);
 	assert_false(find_val(v, n, NULL, "rss_max_indirection_table_length")->valid);
-	n = decode_win(VHU_DEV_NET, full, 0, 28, (1ULL << 5) | (1ULL << 22) | (1ULL << 63),
-		       true, v, MAXV, &trunc);
+	n = decode_win(VHU_DEV_NET, full, 0, 28, (1ULL << 5) | (1ULL << 22) | (1ULL << 63), true, v, MAXV,
+		       &trunc);
 	assert_true(find_val(v, n, NULL, "mac")->valid);
 	assert_true(find_val(v, n, NULL, "max_virtqueue_pairs")->valid);
 	assert_true(find_val(v, n, NULL, "speed")->valid);
@@ -541,8 +533,7 @@ static void test_fs_known(void **state)
 	full[35] = 'Z';
 	n = decode_win(VHU_DEV_FS, full, 0, 40, 0, false, v, MAXV, &trunc);
 	assert_false(trunc);
-	assert_string_equal(find_val(v, n, NULL, "tag")->str,
-			    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAZ");
+	assert_string_equal(find_val(v, n, NULL, "tag")->str, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAZ");
 	check_all_windows(VHU_DEV_FS, full, 0, false);
 
 	/* Tag cut at 35 bytes: truncated, not present. */
@@ -707,8 +698,7 @@ static void test_misc_known(void **state)
 	assert_int_equal(decode_win(VHU_DEV_I2C, full, 0, 16, 0, false, v, MAXV, &trunc), 0);
 	assert_int_equal(decode_win(VHU_DEV_RNG, full, 0, 16, 0, false, v, MAXV, &trunc), 0);
 	assert_int_equal(decode_win(VHU_DEV_NONE, full, 0, 16, 0, false, v, MAXV, &trunc), 0);
-	assert_int_equal(
-		decode_win((enum vhu_dev_type)77, full, 0, 16, 0, false, v, MAXV, &trunc), 0);
+	assert_int_equal(decode_win((enum vhu_dev_type)77, full, 0, 16, 0, false, v, MAXV, &trunc), 0);
 }
 
 /* Offset windows with a blk example the CLI will actually produce. */
@@ -766,8 +756,7 @@ static void check_garbage(enum vhu_dev_type dev, const uint8_t *full)
 
 	for (off = 0; off < ext; off += 3)
 		for (len = 0; off + len <= FULL && len <= ext; len++) {
-			n = decode_win(dev, full, (uint32_t)off, len, 0x5555, true, v, MAXV,
-				       &trunc);
+			n = decode_win(dev, full, (uint32_t)off, len, 0x5555, true, v, MAXV, &trunc);
 			assert_true(n <= MAXV);
 			for (i = 0; i < n; i++) {
 				check_str_sane(&v[i]);
@@ -778,8 +767,7 @@ static void check_garbage(enum vhu_dev_type dev, const uint8_t *full)
 						    v[i].field->offset < off + len);
 				if (v[i].present && v[i].field->kind == VHU_CFG_UINT)
 					assert_true(v[i].field->offset >= off &&
-						    v[i].field->offset + v[i].field->size <=
-							    off + len);
+						    v[i].field->offset + v[i].field->size <= off + len);
 			}
 			if (dev != VHU_DEV_INPUT)
 				check_window(dev, full, (uint32_t)off, len, 0x5555, true);
@@ -826,8 +814,8 @@ static void test_fs_all_ff(void **state)
 
 /* ---- input ---- */
 
-static size_t input_decode(const uint8_t *full, uint32_t off, size_t len,
-			   struct vhu_cfg_value *v, bool *trunc)
+static size_t input_decode(const uint8_t *full, uint32_t off, size_t len, struct vhu_cfg_value *v,
+			   bool *trunc)
 {
 	return decode_win(VHU_DEV_INPUT, full, off, len, 0, false, v, MAXV, trunc);
 }
@@ -1041,8 +1029,7 @@ static void test_input_windows(void **state)
 						    v[i].field->offset < off + len);
 				if (v[i].present && v[i].field->kind == VHU_CFG_UINT)
 					assert_true(v[i].field->offset >= off &&
-						    v[i].field->offset + v[i].field->size <=
-							    off + len);
+						    v[i].field->offset + v[i].field->size <= off + len);
 			}
 		}
 }
@@ -1086,9 +1073,8 @@ static void test_input_select_parse(void **state)
 /* ---- encode ---- */
 
 /* Encode @text into a buffer at the field's offset, decode it back. */
-static const struct vhu_cfg_value *roundtrip(enum vhu_dev_type dev,
-					     const struct vhu_cfg_field *f, const char *text,
-					     struct vhu_cfg_value *v)
+static const struct vhu_cfg_value *roundtrip(enum vhu_dev_type dev, const struct vhu_cfg_field *f,
+					     const char *text, struct vhu_cfg_value *v)
 {
 	uint8_t full[FULL];
 	uint8_t *enc;
@@ -1211,8 +1197,7 @@ static void test_encode_misc(void **state)
 
 	/* MAC */
 	f = vhu_cfg_field_by_name(VHU_DEV_NET, "mac");
-	assert_string_equal(roundtrip(VHU_DEV_NET, f, "52:54:00:AB:cd:ef", v)->str,
-			    "52:54:00:ab:cd:ef");
+	assert_string_equal(roundtrip(VHU_DEV_NET, f, "52:54:00:AB:cd:ef", v)->str, "52:54:00:ab:cd:ef");
 	assert_int_equal(vhu_cfg_encode(f, "aa:bb:cc:dd:ee", buf), -1);
 	assert_int_equal(vhu_cfg_encode(f, "aa:bb:cc:dd:ee:fg", buf), -1);
 	assert_int_equal(vhu_cfg_encode(f, "aa:bb:cc:dd:ee:ff:00", buf), -1);
@@ -1254,26 +1239,16 @@ static void test_encode_misc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout_tables),
-		cmocka_unit_test(test_field_by_name),
-		cmocka_unit_test(test_blk_known),
-		cmocka_unit_test(test_blk_qsd_trace),
-		cmocka_unit_test(test_net_known),
-		cmocka_unit_test(test_fs_known),
-		cmocka_unit_test(test_scsi_known),
-		cmocka_unit_test(test_vsock_known),
-		cmocka_unit_test(test_gpu_known),
-		cmocka_unit_test(test_console_known),
-		cmocka_unit_test(test_misc_known),
-		cmocka_unit_test(test_offset_window),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_fs_all_ff),
-		cmocka_unit_test(test_input_string),
-		cmocka_unit_test(test_input_bitmap_devids_abs),
-		cmocka_unit_test(test_input_windows),
-		cmocka_unit_test(test_input_select_parse),
-		cmocka_unit_test(test_encode_uint_all),
-		cmocka_unit_test(test_encode_misc),
+		cmocka_unit_test(test_layout_tables),	cmocka_unit_test(test_field_by_name),
+		cmocka_unit_test(test_blk_known),	cmocka_unit_test(test_blk_qsd_trace),
+		cmocka_unit_test(test_net_known),	cmocka_unit_test(test_fs_known),
+		cmocka_unit_test(test_scsi_known),	cmocka_unit_test(test_vsock_known),
+		cmocka_unit_test(test_gpu_known),	cmocka_unit_test(test_console_known),
+		cmocka_unit_test(test_misc_known),	cmocka_unit_test(test_offset_window),
+		cmocka_unit_test(test_garbage),		cmocka_unit_test(test_fs_all_ff),
+		cmocka_unit_test(test_input_string),	cmocka_unit_test(test_input_bitmap_devids_abs),
+		cmocka_unit_test(test_input_windows),	cmocka_unit_test(test_input_select_parse),
+		cmocka_unit_test(test_encode_uint_all), cmocka_unit_test(test_encode_misc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,9 +23,9 @@
 
 #include "proto/session.h"
 
-#define TIMEOUT_MS 300
+#define TIMEOUT_MS  300
 #define REPLY_FLAGS (VHOST_USER_VERSION | VHOST_USER_REPLY_MASK)
-#define FD_LIMIT 64
+#define FD_LIMIT    64
 
 struct fx {
 	struct vhu_session s;
@@ -76,7 +76,9 @@ static void peer_reply_with_fds(int peer, unsigned n)
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = { &msg, sizeof(msg) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
 			     .msg_controllen = CMSG_SPACE(sizeof(int) * n) };
 	struct cmsghdr *c;
 	int fds[64];

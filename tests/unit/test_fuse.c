@@ -21,7 +21,7 @@
 /* A reply buffer: header then @arg_len bytes of 0xab. */
 static uint32_t reply(uint8_t *buf, uint32_t len, int32_t error, uint64_t unique, uint32_t arg_len)
 {
-	struct fuse_out_header oh = {.len = len, .error = error, .unique = unique};
+	struct fuse_out_header oh = { .len = len, .error = error, .unique = unique };
 
 	memcpy(buf, &oh, sizeof(oh));
 	memset(buf + sizeof(oh), 0xab, arg_len);
@@ -114,7 +114,7 @@ static void test_reply_lies(void **state)
 static uint32_t dirent(uint8_t *buf, uint32_t at, uint64_t ino, uint64_t off, uint32_t type, const char *name,
 		       uint32_t namelen)
 {
-	struct fuse_dirent d = {.ino = ino, .off = off, .namelen = namelen, .type = type};
+	struct fuse_dirent d = { .ino = ino, .off = off, .namelen = namelen, .type = type };
 	size_t rec = FUSE_DIRENT_SIZE(&d);
 
 	memset(buf + at, 0, rec);

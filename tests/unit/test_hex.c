@@ -124,10 +124,8 @@ static void test_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hex_digit),
-		cmocka_unit_test(test_parse_hex),
-		cmocka_unit_test(test_parse_mac),
-		cmocka_unit_test(test_parse_uuid),
+		cmocka_unit_test(test_hex_digit), cmocka_unit_test(test_parse_hex),
+		cmocka_unit_test(test_parse_mac), cmocka_unit_test(test_parse_uuid),
 		cmocka_unit_test(test_format),
 	};
 

@@ -58,7 +58,7 @@ static uint64_t exact(const uint64_t *sorted, size_t n, double p)
 	return sorted[rank - 1];
 }
 
-static const double pcts[] = {1, 5, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99};
+static const double pcts[] = { 1, 5, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99 };
 
 /* Every percentile of @h within 1% of the sorted samples' (and the
  * extremes and the mean exact). */

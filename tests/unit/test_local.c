@@ -183,12 +183,9 @@ static void test_refusals(void **state)
 	struct vhu_outfile o;
 	char p[PATH_MAX + 16];
 	const char *cases[][2] = {
-		{ "fifo", "is a FIFO" },
-		{ "dir", "is a directory" },
-		{ "dangling", "leads nowhere" },
-		{ "to-fifo", "is a symbolic link to a FIFO" },
-		{ "dir/", "names a directory" },
-		{ "missing/x", "cannot create a temporary file" },
+		{ "fifo", "is a FIFO" },	 { "dir", "is a directory" },
+		{ "dangling", "leads nowhere" }, { "to-fifo", "is a symbolic link to a FIFO" },
+		{ "dir/", "names a directory" }, { "missing/x", "cannot create a temporary file" },
 	};
 
 	snprintf(p, sizeof(p), "%s/fifo", f->dir);
@@ -305,7 +302,7 @@ static void test_second_signal_exits_and_cleans(void **state)
 		vhu_intr_install();
 		if (vhu_outfile_create(&o, f->path, VHU_OUTFILE_NAMED) || write(o.fd, "new", 3) != 3)
 			_exit(99);
-		raise(SIGHUP); /* recorded */
+		raise(SIGHUP);	/* recorded */
 		raise(SIGQUIT); /* stuck unwinding: out at once */
 		_exit(98);
 	}
@@ -338,7 +335,9 @@ static void test_finish_status(void **state)
 static void test_inflight_read_bounded(void **state)
 {
 	struct vhu_session s;
-	struct vhost_user_inflight in = { .mmap_size = UINT64_C(1) << 40, .num_queues = 4, .queue_size = 256 };
+	struct vhost_user_inflight in = { .mmap_size = UINT64_C(1) << 40,
+					  .num_queues = 4,
+					  .queue_size = 256 };
 	struct vhu_inflight_queue q;
 	uint8_t hdr[16] = { 0 }, ent[16] = { 1 };
 	int fd = memfd_create("vhu-unit", MFD_CLOEXEC);

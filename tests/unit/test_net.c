@@ -30,7 +30,8 @@ static void test_hdr_len(void **state)
 	/* HASH_REPORT: virtio_net_hdr_v1_hash */
 	assert_int_equal(vhu_net_hdr_len(B(32) | B(57)), 20);
 	/* DPDK 22.11's offer, acked as net does (VERSION_1, MRG_RXBUF, bit 30, ring bits) */
-	assert_int_equal(vhu_net_hdr_len(UINT64_C(0xd7c66e7cb) & (B(32) | B(30) | B(15) | B(28) | B(29))), 12);
+	assert_int_equal(vhu_net_hdr_len(UINT64_C(0xd7c66e7cb) & (B(32) | B(30) | B(15) | B(28) | B(29))),
+			 12);
 }
 
 static void expect_frame(const char *hex, const uint8_t *want, size_t want_len)
@@ -58,7 +59,7 @@ static void expect_bad(const char *hex, const char *reason)
 
 static void test_parse_frame(void **state)
 {
-	static const uint8_t f14[14] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06};
+	static const uint8_t f14[14] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1, 0x08, 0x06 };
 	char big[2 * VHU_NET_FRAME_MAX + 3];
 	uint8_t max[VHU_NET_FRAME_MAX];
 
@@ -85,14 +86,15 @@ static void test_parse_frame(void **state)
 	expect_bad("0x", "a frame of 0 bytes is too short");
 	expect_bad("", "a frame of 0 bytes is too short");
 	expect_bad("02", "a frame of 1 byte is too short");
-	expect_bad("ffffffffffff02000000000108", "a frame of 13 bytes is too short: an Ethernet frame has 14..1514");
+	expect_bad("ffffffffffff02000000000108",
+		   "a frame of 13 bytes is too short: an Ethernet frame has 14..1514");
 }
 
 /* RFC 1071's example: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2. */
 static void test_csum(void **state)
 {
-	static const uint8_t d[8] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
-	static const uint8_t odd[3] = {0x01, 0x02, 0x03};
+	static const uint8_t d[8] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	static const uint8_t odd[3] = { 0x01, 0x02, 0x03 };
 
 	(void)state;
 	assert_int_equal(vhu_net_csum(d, 8, 0), (uint16_t)~0xddf2);
@@ -161,8 +163,8 @@ static void test_rx_buf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hdr_len),	      cmocka_unit_test(test_parse_frame),
-		cmocka_unit_test(test_csum),	      cmocka_unit_test(test_default_frame),
+		cmocka_unit_test(test_hdr_len), cmocka_unit_test(test_parse_frame),
+		cmocka_unit_test(test_csum),	cmocka_unit_test(test_default_frame),
 		cmocka_unit_test(test_rx_buf),
 	};
 

@@ -34,8 +34,9 @@ static void resolve_ok(enum vhu_dev_type dev)
 
 static void test_syntax(void **state)
 {
-	static const char *const bad[] = { "", "feature", "=9", "feature=", "feature>9", "status<=DRIVER",
-					   "queues>=x", "queues=-1", "nope=1", "queues=>2", NULL };
+	static const char *const bad[] = { "",		"feature",	  "=9",	       "feature=",
+					   "feature>9", "status<=DRIVER", "queues>=x", "queues=-1",
+					   "nope=1",	"queues=>2",	  NULL };
 	(void)state;
 	parse_ok("  queues >= 2 ");
 	assert_int_equal(r.kind, VHU_REQ_QUEUES);

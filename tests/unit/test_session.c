@@ -31,7 +31,7 @@
 #include "proto/mem.h"
 #include "proto/session.h"
 
-#define TIMEOUT_MS 300
+#define TIMEOUT_MS  300
 #define REPLY_FLAGS (VHOST_USER_VERSION | VHOST_USER_REPLY_MASK) /* 0x5 */
 
 struct fx {
@@ -181,7 +181,9 @@ static void peer_read(int peer, void *buf, size_t len, struct pmsg *m)
 			struct cmsghdr align;
 		} ctl;
 		struct iovec iov = { (char *)buf + got, len - got };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl.b,
 				     .msg_controllen = sizeof(ctl.b) };
 		ssize_t n = recvmsg(peer, &mh, MSG_CMSG_CLOEXEC);
 
@@ -276,7 +278,7 @@ static void assert_err_contains(const struct vhu_session *s, const char *needle)
 		fail_msg("error \"%s\" lacks \"%s\"", vhu_session_error(s), needle);
 }
 
-#define BIT30 VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES)
+#define BIT30	     VHU_BIT(VHOST_USER_F_PROTOCOL_FEATURES)
 #define PF_ALL_KNOWN (VHU_BIT(VHOST_USER_PROTOCOL_F_COUNT) - 1)
 
 /* ---- owner messages ---- */
@@ -573,9 +575,9 @@ static void test_set_config_bad_windows_send_nothing(void **state)
 	assert_int_equal(vhu_set_config(&f->s, 252, VHOST_USER_CONFIG_FLAG_WRITABLE, buf, 4), VHU_OK);
 	peer_expect(f->peer, &m, VHOST_USER_SET_CONFIG, 0x9, 16);
 
-	assert_int_equal(vhu_set_config(&f->s, VHOST_USER_MAX_CONFIG_SIZE, VHOST_USER_CONFIG_FLAG_WRITABLE,
-					buf, 4),
-			 VHU_E_USAGE);
+	assert_int_equal(
+		vhu_set_config(&f->s, VHOST_USER_MAX_CONFIG_SIZE, VHOST_USER_CONFIG_FLAG_WRITABLE, buf, 4),
+		VHU_E_USAGE);
 	assert_int_equal(vhu_set_config(&f->s, 253, VHOST_USER_CONFIG_FLAG_WRITABLE, buf, 4), VHU_E_USAGE);
 	assert_int_equal(vhu_set_config(&f->s, 0x1000, VHOST_USER_CONFIG_FLAG_WRITABLE, buf, 4), VHU_E_USAGE);
 	assert_int_equal(vhu_set_config(&f->s, 0xfffffffe, VHOST_USER_CONFIG_FLAG_WRITABLE, buf, 4),
@@ -588,9 +590,9 @@ static void test_set_config_bad_windows_send_nothing(void **state)
 	assert_int_equal(vhu_set_config(&f->s, 0, VHOST_USER_CONFIG_FLAG_WRITABLE, buf, sizeof(buf)),
 			 VHU_E_USAGE);
 	assert_int_equal(vhu_set_config(&f->s, 0, VHOST_USER_CONFIG_FLAG_WRITABLE, buf, 257), VHU_E_USAGE);
-	assert_int_equal(vhu_set_config(&f->s, VHOST_USER_MAX_CONFIG_SIZE, VHOST_USER_CONFIG_FLAG_WRITABLE,
-					buf, 0),
-			 VHU_E_USAGE);
+	assert_int_equal(
+		vhu_set_config(&f->s, VHOST_USER_MAX_CONFIG_SIZE, VHOST_USER_CONFIG_FLAG_WRITABLE, buf, 0),
+		VHU_E_USAGE);
 	assert_int_equal(vhu_set_config(&f->s, 0x10, VHOST_USER_CONFIG_FLAG_WRITABLE, buf, 0), VHU_E_USAGE);
 	peer_assert_empty(f->peer);
 	assert_true(f->s.fd >= 0);
@@ -1088,7 +1090,9 @@ static void test_reply_stray_fd_body(void **state)
 			struct cmsghdr align;
 		} ctl;
 		struct iovec iov = { &v, 8 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl.b,
 				     .msg_controllen = sizeof(ctl.b) };
 		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 
@@ -1139,8 +1143,8 @@ static void test_reply_fds_on_raw(void **state)
 		efds[i] = eventfd(0, EFD_CLOEXEC);
 	peer_send_fds(f->peer, VHOST_USER_GET_FEATURES, REPLY_FLAGS, 8, &v, 8, efds, 2);
 	before = count_fds();
-	assert_int_equal(vhu_request_raw(&f->s, VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, NULL, 0, NULL,
-					 0, true, &r),
+	assert_int_equal(vhu_request_raw(&f->s, VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, NULL, 0, NULL, 0,
+					 true, &r),
 			 VHU_OK);
 	assert_int_equal(r.nfds, 2);
 	assert_int_equal(count_fds(), before + 2);
@@ -1151,8 +1155,8 @@ static void test_reply_fds_on_raw(void **state)
 	for (int i = 0; i < 9; i++)
 		close(efds[i]);
 	before = count_fds();
-	assert_int_equal(vhu_request_raw(&f->s, VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, NULL, 0, NULL,
-					 0, true, &r),
+	assert_int_equal(vhu_request_raw(&f->s, VHOST_USER_GET_FEATURES, VHOST_USER_VERSION, NULL, 0, NULL, 0,
+					 true, &r),
 			 VHU_E_PROTO);
 	assert_int_equal(count_fds(), before - 1);
 }
@@ -1381,9 +1385,9 @@ static void test_request_bounds(void **state)
 	/* SET_FEATURES takes exactly 8 bytes. */
 	assert_int_equal(vhu_request(&f->s, VHOST_USER_SET_FEATURES, big, 4, NULL, 0, NULL), VHU_E_USAGE);
 	assert_int_equal(vhu_request(&f->s, VHOST_USER_SET_FEATURES, big, 16, NULL, 0, NULL), VHU_E_USAGE);
-	assert_int_equal(vhu_request_raw(&f->s, 9999, VHOST_USER_VERSION, big, sizeof(big), NULL, 0, false,
-					 &r),
-			 VHU_E_USAGE);
+	assert_int_equal(
+		vhu_request_raw(&f->s, 9999, VHOST_USER_VERSION, big, sizeof(big), NULL, 0, false, &r),
+		VHU_E_USAGE);
 	peer_assert_empty(f->peer);
 	/* raw sends what it is told, unknown codes included. */
 	assert_int_equal(vhu_request_raw(&f->s, 9999, 0x7, big, 3, NULL, 0, false, &r), VHU_OK);
@@ -1408,7 +1412,7 @@ static void test_get_vring_base_wrong_ring(void **state)
 	assert_err_contains(&f->s, "ring 2");
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn)  cmocka_unit_test_setup_teardown(fn, setup, teardown)
 #define TC(fn) cmocka_unit_test_setup_teardown(fn, setup_cfg, teardown)
 #define TB(fn) cmocka_unit_test_setup_teardown(fn, setup_connected, teardown)
 

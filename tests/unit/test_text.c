@@ -21,20 +21,23 @@ static void test_utf8_seq_len(void **state)
 {
 	(void)state;
 	assert_int_equal(vhu_utf8_seq_len("a", 1), 1);
-	assert_int_equal(vhu_utf8_seq_len("\xc3\xa9", 2), 2);         /* é */
+	assert_int_equal(vhu_utf8_seq_len("\xc3\xa9", 2), 2);	      /* é */
 	assert_int_equal(vhu_utf8_seq_len("\xe2\x82\xac", 3), 3);     /* € */
 	assert_int_equal(vhu_utf8_seq_len("\xf0\x9f\x98\x80", 4), 4); /* U+1F600 */
 	assert_int_equal(vhu_utf8_seq_len("\xf4\x8f\xbf\xbf", 4), 4); /* U+10FFFF */
 	/* Not well formed. */
 	assert_int_equal(vhu_utf8_seq_len("\xff", 1), 0);
-	assert_int_equal(vhu_utf8_seq_len("\x80", 1), 0);             /* lone continuation */
-	assert_int_equal(vhu_utf8_seq_len("\xc0\xaf", 2), 0);         /* overlong '/' */
+	assert_int_equal(vhu_utf8_seq_len("\x80", 1), 0);	      /* lone continuation */
+	assert_int_equal(vhu_utf8_seq_len("\xc0\xaf", 2), 0);	      /* overlong '/' */
 	assert_int_equal(vhu_utf8_seq_len("\xe0\x80\xaf", 3), 0);     /* overlong */
 	assert_int_equal(vhu_utf8_seq_len("\xed\xa0\x80", 3), 0);     /* surrogate U+D800 */
 	assert_int_equal(vhu_utf8_seq_len("\xf4\x90\x80\x80", 4), 0); /* above U+10FFFF */
-	assert_int_equal(vhu_utf8_seq_len("\xc3", 1), 0);             /* cut short */
+	assert_int_equal(vhu_utf8_seq_len("\xc3", 1), 0);	      /* cut short */
 	assert_int_equal(vhu_utf8_seq_len("\xe2\x82", 2), 0);
-	assert_int_equal(vhu_utf8_seq_len("\xe2\x82" "a", 3), 0);
+	assert_int_equal(vhu_utf8_seq_len("\xe2\x82"
+					  "a",
+					  3),
+			 0);
 }
 
 static void test_utf8_clean(void **state)
@@ -44,10 +47,12 @@ static void test_utf8_clean(void **state)
 	(void)state;
 	assert_true(vhu_utf8_valid("plain ascii, \xc3\xa9t\xc3\xa9"));
 	assert_false(vhu_utf8_valid("a\xff"));
-	s = vhu_utf8_clean("a\xff" "b\xc3\xa9\xed\xa0\x80");
+	s = vhu_utf8_clean("a\xff"
+			   "b\xc3\xa9\xed\xa0\x80");
 	assert_non_null(s);
 	/* Each offending byte becomes U+FFFD; good sequences stay. */
-	assert_string_equal(s, "a\xef\xbf\xbd" "b\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(s, "a\xef\xbf\xbd"
+			       "b\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	assert_true(vhu_utf8_valid(s));
 	free(s);
 	s = vhu_utf8_clean("");
@@ -101,10 +106,8 @@ static void test_strerror_fd_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utf8_seq_len),
-		cmocka_unit_test(test_utf8_clean),
-		cmocka_unit_test(test_escape_controls),
-		cmocka_unit_test(test_plural),
+		cmocka_unit_test(test_utf8_seq_len),	   cmocka_unit_test(test_utf8_clean),
+		cmocka_unit_test(test_escape_controls),	   cmocka_unit_test(test_plural),
 		cmocka_unit_test(test_strerror_fd_limits),
 	};
 

@@ -94,7 +94,8 @@ static void walk_split(struct dev *d, struct dreq *r, const struct vring_desc *t
 		uint16_t f = le16toh(x->flags);
 
 		assert_true(r->nseg < max && r->nseg < 64);
-		r->seg[r->nseg++] = (struct dseg){le64toh(x->addr), le32toh(x->len), f & VRING_DESC_F_WRITE};
+		r->seg[r->nseg++] =
+			(struct dseg){ le64toh(x->addr), le32toh(x->len), f & VRING_DESC_F_WRITE };
 		if (!(f & VRING_DESC_F_NEXT))
 			break;
 		i = le16toh(x->next);
@@ -148,8 +149,8 @@ static bool dev_fetch(struct dev *d, struct dreq *r)
 
 			r->indirect = true;
 			for (unsigned i = 0; i < len / 16; i++)
-				r->seg[r->nseg++] = (struct dseg){le64toh(t[i].addr), le32toh(t[i].len),
-								  le16toh(t[i].flags) & VRING_DESC_F_WRITE};
+				r->seg[r->nseg++] = (struct dseg){ le64toh(t[i].addr), le32toh(t[i].len),
+								   le16toh(t[i].flags) & VRING_DESC_F_WRITE };
 			r->ndesc = 1;
 			if (++d->avail_pos == d->size) {
 				d->avail_pos = 0;
@@ -165,7 +166,7 @@ static bool dev_fetch(struct dev *d, struct dreq *r)
 			assert_int_equal(!!(xf & VHU_PACKED_USED), !d->avail_wrap);
 			assert_int_equal(le16toh(x->id), r->id);
 			r->seg[r->nseg++] =
-				(struct dseg){le64toh(x->addr), le32toh(x->len), xf & VRING_DESC_F_WRITE};
+				(struct dseg){ le64toh(x->addr), le32toh(x->len), xf & VRING_DESC_F_WRITE };
 			r->ndesc++;
 			if (++d->avail_pos == d->size) {
 				d->avail_pos = 0;
@@ -233,8 +234,8 @@ static bool dev_should_notify(struct dev *d)
 static void fx_init(struct fx *f, enum vhu_vq_layout layout, uint32_t size, bool event_idx, bool indirect,
 		    uint16_t imax)
 {
-	struct vhu_vq_config cfg = {layout, 3, size, event_idx, indirect, imax};
-	struct vhu_vq_areas a = {0};
+	struct vhu_vq_config cfg = { layout, 3, size, event_idx, indirect, imax };
+	struct vhu_vq_areas a = { 0 };
 	size_t sz[VHU_VQ_AREAS], al[VHU_VQ_AREAS];
 
 	vhu_vq_area_sizes(layout, size, sz, al);
@@ -246,15 +247,15 @@ static void fx_init(struct fx *f, enum vhu_vq_layout layout, uint32_t size, bool
 		a.indirect_addr = gpa_of(&f->m, a.indirect);
 	}
 	assert_int_equal(vhu_vq_init(&f->vq, &cfg, &a), VHU_OK);
-	f->d = (struct dev){.m = &f->m,
-			    .layout = layout,
-			    .size = size,
-			    .event_idx = event_idx,
-			    .desc = a.desc,
-			    .driver = a.driver,
-			    .device = a.device,
-			    .avail_wrap = true,
-			    .used_wrap = true};
+	f->d = (struct dev){ .m = &f->m,
+			     .layout = layout,
+			     .size = size,
+			     .event_idx = event_idx,
+			     .desc = a.desc,
+			     .driver = a.driver,
+			     .device = a.device,
+			     .avail_wrap = true,
+			     .used_wrap = true };
 }
 
 static int setup(void **state)
@@ -288,9 +289,9 @@ static unsigned blk_chain(struct fx *f, struct vhu_vq_seg *s, uint32_t data)
 
 	assert_true(data <= (1u << 20) - 32);
 
-	s[0] = (struct vhu_vq_seg){gpa_of(&f->m, buf), 16, false};
-	s[1] = (struct vhu_vq_seg){gpa_of(&f->m, buf + 16), data, true};
-	s[2] = (struct vhu_vq_seg){gpa_of(&f->m, buf + 16 + data), 1, true};
+	s[0] = (struct vhu_vq_seg){ gpa_of(&f->m, buf), 16, false };
+	s[1] = (struct vhu_vq_seg){ gpa_of(&f->m, buf + 16), data, true };
+	s[2] = (struct vhu_vq_seg){ gpa_of(&f->m, buf + 16 + data), 1, true };
 	return 3;
 }
 
@@ -377,7 +378,7 @@ static void test_chain_rules(void **state)
 	s[1].len = 0;
 	assert_int_equal(vhu_vq_add(&f->vq, s, 3, NULL), VHU_E_USAGE);
 	for (unsigned i = 0; i < 9; i++)
-		s[i] = (struct vhu_vq_seg){ARENA_GPA, 512, false};
+		s[i] = (struct vhu_vq_seg){ ARENA_GPA, 512, false };
 	assert_int_equal(vhu_vq_add(&f->vq, s, 9, NULL), VHU_E_USAGE); /* longer than the ring */
 	/* 8 descriptors: two chains of 3, then a third does not fit. */
 	blk_chain(f, s, 512);
@@ -478,7 +479,7 @@ static void packed_laps(struct fx *f, bool indirect)
 		/* Fill what fits. */
 		for (;;) {
 			for (unsigned i = 0; i < len; i++)
-				s[i] = (struct vhu_vq_seg){gpa_of(&f->m, buf + 64 * i), 64, i + 1 == len};
+				s[i] = (struct vhu_vq_seg){ gpa_of(&f->m, buf + 64 * i), 64, i + 1 == len };
 			if (vhu_vq_add(&f->vq, s, len, &f->tokens[next_tok % 1024]) != VHU_OK)
 				break;
 			next_tok++;
@@ -549,7 +550,7 @@ static void test_indirect_split(void **state)
 	fx_init(f, VHU_VQ_SPLIT, 4, false, true, 6);
 	ring = f->d.desc;
 	for (unsigned i = 0; i < 6; i++)
-		s[i] = (struct vhu_vq_seg){ARENA_GPA + 4096 * i, 4096, i >= 2};
+		s[i] = (struct vhu_vq_seg){ ARENA_GPA + 4096 * i, 4096, i >= 2 };
 	assert_int_equal(vhu_vq_add(&f->vq, s, 6, &f->tokens[1]), VHU_OK);
 	assert_int_equal(vhu_vq_free(&f->vq), 3);
 	/* One segment: a plain descriptor, no table. */
@@ -601,7 +602,7 @@ static void test_kick_flags(void **state)
 static void test_kick_event_idx(void **state)
 {
 	struct fx *f = *state;
-	struct vhu_vq_seg s[1] = {{ARENA_GPA, 512, true}};
+	struct vhu_vq_seg s[1] = { { ARENA_GPA, 512, true } };
 	uint16_t *avail_event;
 
 	fx_init(f, VHU_VQ_SPLIT, 16, true, false, 0);
@@ -640,7 +641,7 @@ static void test_kick_event_idx(void **state)
 static void test_kick_packed(void **state)
 {
 	struct fx *f = *state;
-	struct vhu_vq_seg s[1] = {{ARENA_GPA, 512, true}};
+	struct vhu_vq_seg s[1] = { { ARENA_GPA, 512, true } };
 	struct vring_packed_desc_event *e;
 	struct vhu_vq_used u[8];
 	struct dreq r;
@@ -746,7 +747,7 @@ static void test_notify(void **state)
 static void expect_violation(struct fx *f, const char *what)
 {
 	struct vhu_vq_used u[4];
-	struct vhu_vq_seg s[1] = {{ARENA_GPA, 16, false}};
+	struct vhu_vq_seg s[1] = { { ARENA_GPA, 16, false } };
 	unsigned got = 99;
 
 	assert_int_equal(vhu_vq_poll(&f->vq, u, 4, &got), VHU_E_PROTO);
@@ -778,7 +779,7 @@ static void test_bad_used_id(void **state)
 static void test_bad_used_id_out_of_range(void **state)
 {
 	struct fx *f = *state;
-	struct dreq r = {.id = 4000};
+	struct dreq r = { .id = 4000 };
 
 	fx_init(f, VHU_VQ_SPLIT, 8, false, false, 0);
 	dev_complete(&f->d, &r, 1);
@@ -860,10 +861,10 @@ static void test_packed_bad_id_and_len(void **state)
 static void test_readonly_chain_len(void **state)
 {
 	struct fx *f = *state;
-	enum vhu_vq_layout layouts[] = {VHU_VQ_SPLIT, VHU_VQ_PACKED};
+	enum vhu_vq_layout layouts[] = { VHU_VQ_SPLIT, VHU_VQ_PACKED };
 
 	for (unsigned l = 0; l < 2; l++) {
-		struct vhu_vq_seg s = {gpa_of(&f->m, f->m.base + (3u << 20)), 72, false};
+		struct vhu_vq_seg s = { gpa_of(&f->m, f->m.base + (3u << 20)), 72, false };
 		struct vhu_vq_used u;
 		struct dreq r;
 		unsigned n;
@@ -955,8 +956,8 @@ static void test_restart_packed(void **state)
 static void test_init_rules(void **state)
 {
 	struct fx *f = *state;
-	struct vhu_vq_config cfg = {VHU_VQ_SPLIT, 0, 6, false, false, 0};
-	struct vhu_vq_areas a = {f->m.base, f->m.base + 4096, f->m.base + 8192, NULL, 0};
+	struct vhu_vq_config cfg = { VHU_VQ_SPLIT, 0, 6, false, false, 0 };
+	struct vhu_vq_areas a = { f->m.base, f->m.base + 4096, f->m.base + 8192, NULL, 0 };
 
 	assert_int_equal(vhu_vq_init(&f->vq, &cfg, &a), VHU_E_USAGE); /* split: not a power of 2 */
 	cfg.layout = VHU_VQ_PACKED;
