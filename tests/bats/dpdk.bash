@@ -60,13 +60,15 @@ tp_wait() {
 	fail "testpmd never printed /$1/: $(tail -20 "$TP_LOG")"
 }
 
+# Forward mode $1 (rxonly, txonly), started.
 tp_forward() {
 	tp_cmd "set fwd $1"
 	tp_cmd start
 	tp_wait "^$1 packet forwarding"
 }
 
-# stop waits for the forwarding core, so the count is final.
+# Stop forwarding and print the RX-packets of the accumulated statistics
+# (stop waits for the forwarding core, so the count is final).
 tp_rx_packets() {
 	tp_cmd stop
 	tp_wait 'Accumulated forward statistics'

@@ -4,66 +4,17 @@
 # net_vhost vdev, no hugepages (Debian 12: DPDK 22.11).  testpmd's
 # interactive mode needs a stdin that stays open: a FIFO opened read-write.
 
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
-bats_require_minimum_version 1.5.0
+load helpers
+load dpdk
 
 setup() {
-	command -v dpdk-testpmd >/dev/null || skip "dpdk-testpmd not installed"
-	[ "$(nproc)" -ge 2 ] || skip "testpmd needs two cores"
+	tp_require
 	SOCK="$BATS_TEST_TMPDIR/net.sock"
-	FIFO="$BATS_TEST_TMPDIR/in"
-	mkfifo "$FIFO"
-	# Line-buffered: tests wait for what it prints on its console.
-	stdbuf -oL dpdk-testpmd -l 0-1 --main-lcore 1 --no-pci --no-huge -m 512 --file-prefix "vhuctl$$_$BATS_TEST_NUMBER" \
-		--vdev "net_vhost0,iface=$SOCK,queues=1" -- -i --total-num-mbufs=16384 --no-mlockall \
-		<>"$FIFO" >"$BATS_TEST_TMPDIR/testpmd.log" 2>&1 &
-	TP_PID=$!
-}
-
-# A command on testpmd's console.
-tp_cmd() {
-	echo "$1" >"$FIFO"
-}
-
-# Wait (at most 60 s) until testpmd's log has a line matching ERE $1.
-tp_wait() {
-	local i
-	for ((i = 0; i < 3000; i++)); do
-		grep -qE -- "$1" "$BATS_TEST_TMPDIR/testpmd.log" && return 0
-		kill -0 "$TP_PID" 2>/dev/null || break
-		sleep 0.02
-	done
-	fail "testpmd never printed /$1/: $(tail -20 "$BATS_TEST_TMPDIR/testpmd.log")"
-}
-
-# Forward mode $1 (rxonly, txonly), started.
-tp_forward() {
-	tp_cmd "set fwd $1"
-	tp_cmd start
-	tp_wait "^$1 packet forwarding"
-}
-
-# Stop forwarding and print the RX-packets of the accumulated statistics
-# (stop waits for the forwarding core, so the count is final).
-tp_rx_packets() {
-	tp_cmd stop
-	tp_wait 'Accumulated forward statistics'
-	tp_wait 'Done\.'
-	awk '/Accumulated forward statistics/ { on = 1 } on && /RX-packets:/ { print $2; exit }' \
-		"$BATS_TEST_TMPDIR/testpmd.log"
+	tp_start "$SOCK"
 }
 
 teardown() {
-	if [ -n "${TP_PID:-}" ]; then
-		echo quit >"$FIFO" 2>/dev/null &
-		for _ in $(seq 50); do
-			kill -0 "$TP_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$TP_PID" 2>/dev/null || true
-		wait "$TP_PID" 2>/dev/null || true
-	fi
+	tp_stop
 }
 
 @test "DPDK: probe (--wait covers testpmd's slow first accept)" {
@@ -82,7 +33,7 @@ teardown() {
 	echo "$output" | jq -e '.rings == 2'
 	echo "$output" | jq -e '[.steps[] | select(.request == "SET_VRING_ENABLE") | .ring] == [0, 1]'
 	echo "$output" | jq -e '.steps[-1].request == "SET_STATUS" and (.steps[-1] | has("ring") | not)'
-	grep -q 'set queue enable: 1 to qp idx: 1' "$BATS_TEST_TMPDIR/testpmd.log"
+	grep -q 'set queue enable: 1 to qp idx: 1' "$TP_LOG"
 }
 
 @test "DPDK: GET_CONFIG is refused locally (DPDK closes the connection on it)" {

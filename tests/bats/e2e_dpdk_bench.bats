@@ -28,13 +28,6 @@ teardown() {
 	tp_stop
 }
 
-# Forward mode $1 (rxonly, txonly), started.
-tp_forward() {
-	tp_cmd "set fwd $1"
-	tp_cmd start
-	tp_wait "^$1 packet forwarding"
-}
-
 # Stop forwarding (waits for the forwarding core), then the port's
 # counters: sets TP_RX, TP_RX_BYTES, TP_TX, TP_TX_BYTES.
 tp_port_stats() {

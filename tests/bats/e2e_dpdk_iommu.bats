@@ -34,24 +34,10 @@ teardown() {
 	rm -rf "$D"
 }
 
-# rxonly started; after the run, the final RX-packets count.
-tp_rxonly() {
-	tp_cmd "set fwd rxonly"
-	tp_cmd start
-	tp_wait '^rxonly packet forwarding'
-}
-
-tp_rx_packets() {
-	tp_cmd stop
-	tp_wait 'Accumulated forward statistics'
-	tp_wait 'Done\.'
-	awk '/Accumulated forward statistics/ { on = 1 } on && /RX-packets:/ { print $2; exit }' "$TP_LOG"
-}
-
 # net send --iommu --count $2 on socket $1, counted exactly by testpmd.
 send_counted() {
 	local n
-	tp_rxonly
+	tp_forward rxonly
 	run --separate-stderr "$VHUCTL" -s "$1" -t 30 -T net -j net send --iommu --count "$2" "${@:3}"
 	assert_success
 	assert_json ".net.frames == $2 and .driver.iommu == true and .driver.iotlb_misses >= 1
@@ -71,7 +57,7 @@ send_counted() {
 }
 
 @test "DPDK iommu-support=1 without --iommu: ACCESS_PLATFORM is not acked, no IOTLB traffic" {
-	tp_rxonly
+	tp_forward rxonly
 	run --separate-stderr "$VHUCTL" -s "$BSOCK" -t 30 -T net --trace net send --count 10
 	assert_success
 	[[ "$stderr" != *IOTLB* ]]
