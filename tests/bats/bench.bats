@@ -323,19 +323,6 @@ bench_bg() {
 	assert_no_fd_leak
 }
 
-# System calls of the queue threads (every thread but the main one) in the
-# strace log $ST: "COUNT NAME" lines.
-worker_calls() {
-	local main
-	main=$(awk 'NR == 1 { print $1 }' "$ST")
-	awk -v m="$main" '$1 != m && $2 !~ /^<\.\.\./ { sub(/\(.*/, "", $2); print $2 }' "$ST" | sort | uniq -c
-}
-
-# The count of NAME in worker_calls output $1.
-ncalls() {
-	awk -v n="$2" '$2 == n { print $1; f = 1 } END { if (!f) print 0 }' <<<"$1"
-}
-
 @test "bench: the queue threads make no system call but the kick (and the call eventfd wait in event mode)" {
 	command -v strace >/dev/null || skip "strace not installed"
 	# LeakSanitizer cannot run under ptrace.

@@ -382,3 +382,16 @@ teardown() {
 	bg_reap
 	mock_stop
 }
+
+# System calls of the data-path threads (every thread but the main one)
+# in the strace -f log $ST: "COUNT NAME" lines.
+worker_calls() {
+	local main
+	main=$(awk 'NR == 1 { print $1 }' "$ST")
+	awk -v m="$main" '$1 != m && $2 !~ /^<\.\.\./ { sub(/\(.*/, "", $2); print $2 }' "$ST" | sort | uniq -c
+}
+
+# The count of NAME in worker_calls output $1.
+ncalls() {
+	awk -v n="$2" '$2 == n { print $1; f = 1 } END { if (!f) print 0 }' <<<"$1"
+}
