@@ -10,13 +10,6 @@
 
 load helpers
 
-# $1 zero bytes as hex.
-zeros() {
-	local n=$1 s=
-	for ((; n > 0; n--)); do s+=00; done
-	printf '%s' "$s"
-}
-
 @test "every catalog request gets the reply its row promises from the mock" {
 	local rows line name reply req_min fds_min rmin rmax rfmin rfmax hex size fds bad="" sent=0
 	local -a rowlines flags

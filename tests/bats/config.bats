@@ -4,21 +4,6 @@
 
 load helpers
 
-# Little-endian hex of value $1 in $2 bytes.
-le() {
-	local v=$1 n=$2 out= i
-	for ((i = 0; i < n; i++)); do
-		out+=$(printf '%02x' $(((v >> (8 * i)) & 0xff)))
-	done
-	echo "$out"
-}
-
-zeros() {
-	local n=$1 out= i
-	for ((i = 0; i < n; i++)); do out+=00; done
-	echo "$out"
-}
-
 # A 60-byte virtio-blk config: capacity 0x200000 sectors (offset 0),
 # blk_size 4096 (offset 20), writeback 0 (offset 32), num_queues 4 (34).
 blk_config() {

@@ -7,22 +7,10 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 bats_require_minimum_version 1.5.0
+load qsd
 
-qsd_start() {
+setup() {
 	SOCK="$BATS_TEST_TMPDIR/blk.sock"
-	qemu-storage-daemon "$@" \
-		>"$BATS_TEST_TMPDIR/qsd.log" 2>&1 &
-	QSD_PID=$!
-	# at most 60 s: only a failure waits that long
-	for _ in $(seq 1200); do
-		[ -S "$SOCK" ] && break
-		sleep 0.05
-	done
-	# The socket exists from bind(), before listen(): one round trip
-	# (retried while refused) says the daemon accepts.
-	[ -S "$SOCK" ] && "$VHUCTL" -s "$SOCK" -w 60 get-features >/dev/null && return 0
-	cat "$BATS_TEST_TMPDIR/qsd.log" >&2
-	return 1
 }
 
 qsd_null() {
@@ -38,10 +26,7 @@ qsd_raw64() {
 }
 
 teardown() {
-	if [ -n "${QSD_PID:-}" ]; then
-		kill "$QSD_PID" 2>/dev/null || true
-		wait "$QSD_PID" 2>/dev/null || true
-	fi
+	qsd_stop
 }
 
 # QEMU 7.2's export: VERSION_1, PROTOCOL_FEATURES, EVENT_IDX, INDIRECT_DESC,

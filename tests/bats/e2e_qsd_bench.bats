@@ -10,25 +10,10 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 bats_require_minimum_version 1.5.0
-
-qsd_start() {
-	qemu-storage-daemon "$@" >"$BATS_TEST_TMPDIR/qsd.log" 2>&1 &
-	QSD_PID=$!
-	# at most 60 s: only a failure waits that long
-	for _ in $(seq 1200); do
-		[ -S "$SOCK" ] && return 0
-		kill -0 "$QSD_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	cat "$BATS_TEST_TMPDIR/qsd.log" >&2
-	return 1
-}
+load qsd
 
 teardown() {
-	if [ -n "${QSD_PID:-}" ]; then
-		kill "$QSD_PID" 2>/dev/null || true
-		wait "$QSD_PID" 2>/dev/null || true
-	fi
+	qsd_stop
 }
 
 vhu() {

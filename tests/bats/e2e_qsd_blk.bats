@@ -11,24 +11,9 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 bats_require_minimum_version 1.5.0
+load qsd
 
 IMG_SIZE=$((16 * 1048576))
-
-qsd_start() {
-	qemu-storage-daemon "$@" >"$BATS_TEST_TMPDIR/qsd.log" 2>&1 &
-	QSD_PID=$!
-	# at most 60 s: only a failure waits that long
-	for _ in $(seq 1200); do
-		[ -S "$SOCK" ] && break
-		kill -0 "$QSD_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	# The socket exists from bind(), before listen(): one round trip
-	# (retried while refused) says the daemon accepts.
-	[ -S "$SOCK" ] && "$VHUCTL" -s "$SOCK" -w 60 get-features >/dev/null && return 0
-	cat "$BATS_TEST_TMPDIR/qsd.log" >&2
-	return 1
-}
 
 # A raw image of random bytes; discard=unmap so that discarded ranges read
 # back as zeroes.  $1: on or off (writable).
@@ -44,10 +29,7 @@ qsd_raw() {
 }
 
 teardown() {
-	if [ -n "${QSD_PID:-}" ]; then
-		kill "$QSD_PID" 2>/dev/null || true
-		wait "$QSD_PID" 2>/dev/null || true
-	fi
+	qsd_stop
 }
 
 vhu() {

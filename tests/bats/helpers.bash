@@ -395,3 +395,19 @@ worker_calls() {
 ncalls() {
 	awk -v n="$2" '$2 == n { print $1; f = 1 } END { if (!f) print 0 }' <<<"$1"
 }
+
+# Little-endian hex of value $1 in $2 bytes.
+le() {
+	local v=$1 n=$2 out= i
+	for ((i = 0; i < n; i++)); do
+		out+=$(printf '%02x' $(((v >> (8 * i)) & 0xff)))
+	done
+	echo "$out"
+}
+
+# $1 zero bytes as hex.
+zeros() {
+	local n=$1 out= i
+	for ((i = 0; i < n; i++)); do out+=00; done
+	echo "$out"
+}

@@ -5,21 +5,6 @@
 
 load helpers
 
-# Little-endian hex of value $1 in $2 bytes.
-le() {
-	local v=$1 n=$2 out= i
-	for ((i = 0; i < n; i++)); do
-		out+=$(printf '%02x' $(((v >> (8 * i)) & 0xff)))
-	done
-	echo "$out"
-}
-
-zeros() {
-	local n=$1 out= i
-	for ((i = 0; i < n; i++)); do out+=00; done
-	echo "$out"
-}
-
 # A blk export as the mock plays it: VERSION_1, PROTOCOL_FEATURES, SIZE_MAX,
 # SEG_MAX, BLK_SIZE (6), FLUSH (9); 2 queues (mock default), 32 slots;
 # capacity 2097152 sectors (1 GiB), blk_size 4096.
